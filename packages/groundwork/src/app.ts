@@ -1,0 +1,71 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Settings, SettingsDefaults } from './config.ts';
+import type { Database, DatabaseHandle, ExtensionName } from './database/open.ts';
+import type { ReadinessReport } from './http/health.ts';
+import type { Migration } from './migrations/folder.ts';
+
+export type AppServer = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/** What a running app's routes get: its database, settings and a readiness probe. */
+export interface AppContext<TSchema extends Record<string, unknown>> {
+  db: Database<TSchema>;
+  handle: DatabaseHandle<TSchema>;
+  settings: Settings;
+  migrations: Migration[];
+  /** Database ping plus migration state, never throws; `timeoutMs` defaults to 1000. */
+  readiness(timeoutMs?: number): Promise<ReadinessReport>;
+}
+
+export interface AppDefinition<TSchema extends Record<string, unknown> = Record<string, unknown>> {
+  /** URL prefix in all-apps mode, data folder name, application_name. Lowercase, digits and dashes. */
+  name: string;
+  title: string;
+  description?: string;
+  version?: string;
+  /** The app's folder (holds migrations/, .env). */
+  dir: string;
+  schema: TSchema;
+  migrationsDir: string;
+  /** PGlite loads these; on a server, migrations create them. */
+  extensions: readonly ExtensionName[];
+  defaults: SettingsDefaults;
+  requireSecretKeys: boolean;
+  /** Registers the app's routes; called once per server with the app's context. */
+  routes(app: AppServer, context: AppContext<TSchema>): Promise<void> | void;
+  /** Extra checks at start, after the database opened (e.g. the key ring parses); throw to refuse to start. */
+  verify?(context: AppContext<TSchema>): Promise<void> | void;
+}
+
+export type AppOptions<TSchema extends Record<string, unknown>> = Omit<
+  AppDefinition<TSchema>,
+  'migrationsDir' | 'extensions' | 'defaults' | 'requireSecretKeys'
+> &
+  Partial<Pick<AppDefinition<TSchema>, 'migrationsDir' | 'extensions' | 'defaults' | 'requireSecretKeys'>>;
+
+const APP_NAME = /^[a-z][a-z0-9-]{0,40}$/;
+
+export function defineApp<TSchema extends Record<string, unknown>>(
+  options: AppOptions<TSchema>,
+): AppDefinition<TSchema> {
+  if (!APP_NAME.test(options.name)) {
+    throw new Error(
+      `App name "${options.name}" must match ${APP_NAME} (it becomes a URL prefix and a folder name).`,
+    );
+  }
+  return {
+    migrationsDir: join(options.dir, 'migrations'),
+    extensions: [],
+    defaults: {},
+    requireSecretKeys: false,
+    ...options,
+  };
+}

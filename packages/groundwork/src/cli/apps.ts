@@ -1,0 +1,69 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { AppDefinition } from '../app.ts';
+import { UsageError } from './output.ts';
+
+/** The monorepo root: the nearest folder up from `start` whose package.json declares workspaces. */
+export function findRoot(start = process.cwd()): string | undefined {
+  let dir = resolve(start);
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && 'workspaces' in JSON.parse(readFileSync(manifest, 'utf8'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+const ENTRY = join('src', 'app.ts');
+
+export function appDirs(root: string): string[] {
+  const apps = join(root, 'apps');
+  if (!existsSync(apps)) return [];
+  return readdirSync(apps, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(apps, entry.name, ENTRY)))
+    .map((entry) => join(apps, entry.name))
+    .sort();
+}
+
+async function importApp(dir: string): Promise<AppDefinition<any>> {
+  const module = (await import(pathToFileURL(join(dir, ENTRY)).href)) as { default?: AppDefinition<any> };
+  if (!module.default?.name || !module.default.routes) {
+    throw new UsageError(`${join(dir, ENTRY)} must export default defineApp({...})`);
+  }
+  return module.default;
+}
+
+/** One app: by name (from anywhere in the repo) or the app whose folder we are in. */
+export async function resolveApp(name: string | undefined, cwd = process.cwd()): Promise<AppDefinition<any>> {
+  if (!name) {
+    let dir = resolve(cwd);
+    const root = findRoot(cwd);
+    while (dir !== root && dirname(dir) !== dir) {
+      if (existsSync(join(dir, ENTRY))) return importApp(dir);
+      dir = dirname(dir);
+    }
+    throw new UsageError('Run this in an app folder, or name the app: --app <name>');
+  }
+  const root = findRoot(cwd);
+  const dir = root && appDirs(root).find((d) => d.endsWith(`/${name}`));
+  if (!dir) {
+    const known = root
+      ? appDirs(root)
+          .map((d) => d.split('/').at(-1))
+          .join(', ')
+      : 'none';
+    throw new UsageError(`Unknown app "${name}". Apps: ${known}`);
+  }
+  return importApp(dir);
+}
+
+export async function resolveAllApps(cwd = process.cwd()): Promise<AppDefinition<any>[]> {
+  const root = findRoot(cwd);
+  if (!root) throw new UsageError('No workspace root (package.json with "workspaces") above this folder.');
+  const dirs = appDirs(root);
+  if (dirs.length === 0)
+    throw new UsageError(`No apps found in ${join(root, 'apps')} (each needs ${ENTRY}).`);
+  return Promise.all(dirs.map(importApp));
+}

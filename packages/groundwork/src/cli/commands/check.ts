@@ -1,0 +1,26 @@
+import { checkDatabase, checkFolder } from '../../migrations/check.ts';
+import { resolveApp } from '../apps.ts';
+import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
+import { withAppDatabase } from '../database-command.ts';
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary:
+    'exit 1 on schema.ts changes without a migration, edited or irreversible-without-reason migrations, pending migrations, or live drift',
+  usage: 'check [--offline] [--app <name>] [--json]',
+  options: { ...APP_OPTION, ...JSON_OPTION, offline: { type: 'boolean' } },
+  async run({ values }, out) {
+    const app = await resolveApp(values.app as string | undefined);
+    const problems = await checkFolder(app.migrationsDir, app.schema);
+    if (!values.offline) {
+      problems.push(
+        ...(await withAppDatabase(app, ({ handle }) => checkDatabase(handle, app.migrationsDir, app.schema))),
+      );
+    }
+    out.result(
+      { ok: problems.length === 0, problems },
+      problems.length === 0 ? 'OK' : problems.map((p) => `FAIL ${p.kind}: ${p.message}`).join('\n'),
+    );
+    return problems.length === 0 ? 0 : 1;
+  },
+};

@@ -1,0 +1,172 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import { redactSecrets } from './redact.ts';
+
+/** Parsed, validated settings: the only shape the rest of the code reads. */
+export interface Settings {
+  appName: string;
+  /** Absent: embedded PGlite under `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  pool: {
+    max: number;
+    connectTimeoutMs: number;
+    waitTimeoutMs: number;
+    idleTimeoutMs: number;
+    maxLifetimeS: number;
+    statementTimeoutMs: number;
+  };
+  logSql: boolean;
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  nodeEnv: 'development' | 'test' | 'production';
+  /** Raw `SECRET_KEYS` value; parsed into a key ring by the apps that seal secrets. */
+  secretKeys: string | undefined;
+  migrateOnStart: boolean;
+}
+
+export type RawEnv = Record<string, string | undefined>;
+
+export class SettingsError extends Error {
+  constructor(readonly problems: { variable: string; reason: string }[]) {
+    super(
+      `Invalid settings:\n${problems.map((p) => `  ${p.variable}: ${p.reason}`).join('\n')}\n` +
+        'Fix them in the environment or in .env (see .env.example).',
+    );
+    this.name = 'SettingsError';
+  }
+}
+
+/** Values that ship in examples and must never guard real data. */
+const PLACEHOLDER_SECRETS = new Set(['', 'changeme', 'changethis', 'change-me', 'secret', 'password']);
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const databaseUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+    message: 'must start with postgres:// or postgresql:// (leave it unset for embedded PGlite)',
+  })
+  .refine((v) => v === undefined || URL.canParse(v), { message: 'is not a valid URL' });
+
+function envSchema(defaults: SettingsDefaults) {
+  return z.object({
+    DATABASE_URL: databaseUrl.optional(),
+    DATA_DIR: z.string().min(1).optional(),
+    DB_POOL_MAX: integer(1, 1000).default(defaults.poolMax ?? 10),
+    DB_CONNECT_TIMEOUT_MS: integer(100, 600_000).default(5_000),
+    DB_POOL_WAIT_TIMEOUT_MS: integer(1, 600_000).default(5_000),
+    DB_IDLE_TIMEOUT_MS: integer(0, 86_400_000).default(30_000),
+    DB_MAX_LIFETIME_S: integer(0, 86_400).default(1_800),
+    DB_STATEMENT_TIMEOUT_MS: integer(0, 86_400_000).default(30_000),
+    DB_LOG_SQL: flag.default(false),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: integer(0, 65_535).default(defaults.port ?? 3000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    SECRET_KEYS: z.string().optional(),
+    MIGRATE_ON_START: flag.optional(),
+  });
+}
+
+export interface SettingsDefaults {
+  poolMax?: number;
+  port?: number;
+}
+
+export interface LoadSettingsOptions {
+  appName: string;
+  /** The app's folder: its `.env` is read first, then the working directory's. */
+  appDir?: string;
+  /** Defaults to process.env; the environment wins over .env files. */
+  env?: RawEnv;
+  /** Read .env files (off in tests that pass `env` explicitly). */
+  readDotenv?: boolean;
+  defaults?: SettingsDefaults;
+  /** Whether the app needs SECRET_KEYS at all. */
+  requireSecretKeys?: boolean;
+}
+
+/** Reads `.env` files; the first file to define a variable wins, and the environment beats them all. */
+export function readEnv(appDir: string | undefined, env: RawEnv = process.env): RawEnv {
+  const merged: RawEnv = {};
+  const files = [appDir && join(appDir, '.env'), resolve('.env')].filter((f): f is string => Boolean(f));
+  for (const file of new Set(files)) {
+    if (!existsSync(file)) continue;
+    const parsed = parseDotenv(readFileSync(file));
+    for (const [key, value] of Object.entries(parsed)) merged[key] ??= value;
+  }
+  return { ...merged, ...env };
+}
+
+/** Validates every variable at once and throws a SettingsError listing each problem. */
+export function loadSettings(options: LoadSettingsOptions): Settings {
+  const raw =
+    options.readDotenv === false ? (options.env ?? process.env) : readEnv(options.appDir, options.env);
+  const result = envSchema(options.defaults ?? {}).safeParse(withoutBlanks(raw));
+  const problems: { variable: string; reason: string }[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      problems.push({ variable: String(issue.path[0] ?? '?'), reason: redactSecrets(issue.message) });
+    }
+  }
+  const nodeEnv = result.success ? result.data.NODE_ENV : (raw.NODE_ENV ?? 'development');
+  const secretKeys = raw.SECRET_KEYS?.trim();
+  if (nodeEnv !== 'development' && nodeEnv !== 'test') {
+    if (options.requireSecretKeys && PLACEHOLDER_SECRETS.has((secretKeys ?? '').toLowerCase())) {
+      problems.push({
+        variable: 'SECRET_KEYS',
+        reason:
+          'is empty or a placeholder; outside development set real keys (groundwork secrets generate-key)',
+      });
+    }
+    const password = passwordOf(raw.DATABASE_URL);
+    if (password !== undefined && PLACEHOLDER_SECRETS.has(password.toLowerCase())) {
+      problems.push({
+        variable: 'DATABASE_URL',
+        reason: 'uses a placeholder password (changeme, changethis, ...); outside development use a real one',
+      });
+    }
+  }
+  if (problems.length > 0 || !result.success) throw new SettingsError(problems);
+  const env = result.data;
+  return {
+    appName: options.appName,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: resolve(env.DATA_DIR ?? join('.data', options.appName)),
+    pool: {
+      max: env.DB_POOL_MAX,
+      connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+      waitTimeoutMs: env.DB_POOL_WAIT_TIMEOUT_MS,
+      idleTimeoutMs: env.DB_IDLE_TIMEOUT_MS,
+      maxLifetimeS: env.DB_MAX_LIFETIME_S,
+      statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+    },
+    logSql: env.DB_LOG_SQL,
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    nodeEnv: env.NODE_ENV,
+    secretKeys: secretKeys || undefined,
+    // Embedded databases belong to this process, so they follow the code; servers migrate on request.
+    migrateOnStart: env.MIGRATE_ON_START ?? env.DATABASE_URL === undefined,
+  };
+}
+
+function withoutBlanks(raw: RawEnv): RawEnv {
+  return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v.trim() !== ''));
+}
+
+function passwordOf(url: string | undefined): string | undefined {
+  if (!url || !URL.canParse(url)) return undefined;
+  const { password } = new URL(url);
+  return password === '' ? undefined : decodeURIComponent(password);
+}

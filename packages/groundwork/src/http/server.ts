@@ -1,0 +1,164 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppServer } from '../app.ts';
+import type { Settings } from '../config.ts';
+import { redactSecrets } from '../redact.ts';
+import type { RunningApp } from '../runtime.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { renderIndex } from './index-page.ts';
+
+export interface ServerOptions {
+  logLevel?: Settings['logLevel'];
+  /** 'root': one app at `/`; 'prefixed': each app under `/<name>/` with an index at `/`. */
+  mount?: 'root' | 'prefixed';
+  bodyLimit?: number;
+}
+
+const SECRET_QUERY_KEY = /pass|secret|token|key|auth|session|code/i;
+
+/** Query values whose names look secret never reach a log line. */
+function redactUrl(url: string): string {
+  const [path, query] = url.split('?', 2);
+  if (!query) return redactSecrets(url);
+  const params = new URLSearchParams(query);
+  for (const key of params.keys()) if (SECRET_QUERY_KEY.test(key)) params.set(key, '***');
+  return `${path}?${params.toString().replace(/%2A/g, '*')}`;
+}
+
+export function loggerOptions(level: Settings['logLevel']): FastifyServerOptions['logger'] {
+  return {
+    level,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+        '*.password',
+        '*.password_hash',
+        '*.hashed_password',
+        '*.access_token',
+        '*.refresh_token',
+        '*.token',
+        '*.databaseUrl',
+        '*.DATABASE_URL',
+        '*.secretKeys',
+      ],
+      censor: '***',
+    },
+    serializers: {
+      req: (request) => ({ method: request.method, url: redactUrl(request.url), id: request.id }),
+    },
+  };
+}
+
+const readinessSchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  database: z.enum(['connected', 'disconnected']),
+  engine: z.enum(['pglite', 'postgres']),
+  latencyMs: z.number().nullable(),
+  migrations: z
+    .object({ current: z.string().nullable(), head: z.string().nullable(), pending: z.number() })
+    .nullable(),
+  reason: z.string().optional(),
+  error: z.string().optional(),
+  timestamp: z.string(),
+});
+
+const aggregateSchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  apps: z.record(z.string(), readinessSchema),
+  timestamp: z.string(),
+});
+
+/** Registers one app (its docs, its health, its routes) in an encapsulated context. */
+async function mountApp(server: AppServer, running: RunningApp<any>, prefix: string): Promise<void> {
+  const { definition, context } = running;
+  await server.register(
+    async (scope) => {
+      await scope.register(swagger, {
+        openapi: {
+          openapi: '3.0.3',
+          info: {
+            title: definition.title,
+            description: definition.description,
+            version: definition.version ?? '0.1.0',
+          },
+          servers: [{ url: prefix || '/' }],
+        },
+        transform: jsonSchemaTransform,
+      });
+      await scope.register(swaggerUi, { routePrefix: '/docs' });
+      const app = scope.withTypeProvider<ZodTypeProvider>();
+      app.get(
+        '/health/live',
+        { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } } },
+        async () => ({ status: 'ok' as const }),
+      );
+      app.get(
+        '/health/ready',
+        { schema: { tags: ['health'], response: { 200: readinessSchema, 503: readinessSchema } } },
+        async (_request, reply) => {
+          const report = await context.readiness();
+          return reply.status(report.status === 'ok' ? 200 : 503).send(report);
+        },
+      );
+      await definition.routes(app, context);
+    },
+    { prefix },
+  );
+}
+
+export async function buildServer(apps: RunningApp<any>[], options: ServerOptions = {}): Promise<AppServer> {
+  const mount = options.mount ?? (apps.length === 1 ? 'root' : 'prefixed');
+  if (mount === 'root' && apps.length !== 1) throw new Error('root mount serves exactly one app');
+  const server = Fastify({
+    logger: loggerOptions(options.logLevel ?? 'info'),
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    requestIdHeader: 'x-request-id',
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+  server.setValidatorCompiler(validatorCompiler);
+  server.setSerializerCompiler(serializerCompiler);
+  server.setErrorHandler(errorHandler);
+  server.setNotFoundHandler(notFoundHandler);
+  server.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    return payload;
+  });
+
+  for (const running of apps)
+    await mountApp(server, running, mount === 'root' ? '' : `/${running.definition.name}`);
+
+  if (mount === 'prefixed') {
+    server.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').send(renderIndex(apps.map((a) => a.definition))),
+    );
+    server.get(
+      '/health',
+      { schema: { response: { 200: aggregateSchema, 503: aggregateSchema } } },
+      async (_request, reply) => {
+        const reports = await Promise.all(
+          apps.map(async (a) => [a.definition.name, await a.context.readiness()] as const),
+        );
+        const status = reports.every(([, report]) => report.status === 'ok') ? 'ok' : 'unavailable';
+        return reply
+          .status(status === 'ok' ? 200 : 503)
+          .send({ status, apps: Object.fromEntries(reports), timestamp: new Date().toISOString() });
+      },
+    );
+  }
+  server.addHook('onClose', async () => {
+    await Promise.all(apps.map((a) => a.handle.close()));
+  });
+  return server;
+}

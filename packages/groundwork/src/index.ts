@@ -1,0 +1,33 @@
+export { type AppContext, type AppDefinition, type AppServer, defineApp } from './app.ts';
+export { loadSettings, type Settings, SettingsError } from './config.ts';
+export { databaseErrorOf, isUnavailable } from './database/connection-errors.ts';
+export { PoolTimeoutError } from './database/gate.ts';
+export {
+  type Database,
+  type DatabaseHandle,
+  describeDatabase,
+  type Executor,
+  type ExtensionName,
+  openDatabase,
+  type Transaction,
+} from './database/open.ts';
+export { executeRows } from './database/rows.ts';
+export { type ErrorBody, HttpError, notFound } from './http/errors.ts';
+export { checkReadiness, type ReadinessReport } from './http/health.ts';
+export { buildServer } from './http/server.ts';
+export { checkDatabase, checkFolder } from './migrations/check.ts';
+export { readMigrations } from './migrations/folder.ts';
+export { createRevision } from './migrations/revision.ts';
+export { downgrade, readState, stamp, upgrade } from './migrations/runner.ts';
+export { redactSecrets } from './redact.ts';
+export { type RunningApp, startApp } from './runtime.ts';
+export { hashPassword, needsRehash, verifyPassword } from './security/passwords.ts';
+export {
+  type KeyRing,
+  open,
+  parseKeyRing,
+  reseal,
+  SecretError,
+  SecretKeyError,
+  seal,
+} from './security/secrets.ts';

@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { emptySnapshot, type Snapshot } from './diff.ts';
+
+export const STATEMENT_BREAKPOINT = '--> statement-breakpoint';
+const NO_TRANSACTION = /^--\s*groundwork:no-transaction\s*$/i;
+const IRREVERSIBLE = /^--\s*irreversible:\s*(.*)$/i;
+const FOLDER_NAME = /^(\d{14})_([a-z0-9_]+)$/;
+
+export interface MigrationScript {
+  file: string;
+  text: string;
+  statements: string[];
+  noTransaction: boolean;
+}
+
+export interface Migration {
+  id: string;
+  name: string;
+  /** First comment line of up.sql: the message given to `revision -m`. */
+  message: string;
+  dir: string;
+  up: MigrationScript;
+  /** Missing file: undefined. */
+  down: MigrationScript | undefined;
+  /** Why the migration cannot be reversed, when down.sql says so. */
+  irreversible: string | undefined;
+  checksum: string;
+  snapshotFile: string;
+}
+
+export class MigrationFolderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MigrationFolderError';
+  }
+}
+
+export function checksumOf(text: string): string {
+  return createHash('sha256').update(text.replace(/\r\n/g, '\n')).digest('hex');
+}
+
+/** Leading `--` comment lines: where markers and the message live. */
+function headerLines(text: string): string[] {
+  const lines: string[] = [];
+  for (const line of text.replace(/\r\n/g, '\n').split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    if (!trimmed.startsWith('--') || trimmed === STATEMENT_BREAKPOINT) break;
+    lines.push(trimmed);
+  }
+  return lines;
+}
+
+/** Splits on breakpoint lines and drops chunks that hold only comments. */
+export function splitStatements(text: string): string[] {
+  return text
+    .replace(/\r\n/g, '\n')
+    .split(/^\s*--> statement-breakpoint\s*$/m)
+    .map((chunk) => chunk.trim())
+    .filter((chunk) => chunk.split('\n').some((line) => line.trim() !== '' && !line.trim().startsWith('--')));
+}
+
+function readScript(file: string): MigrationScript {
+  const text = readFileSync(file, 'utf8');
+  return {
+    file,
+    text,
+    statements: splitStatements(text),
+    noTransaction: headerLines(text).some((line) => NO_TRANSACTION.test(line)),
+  };
+}
+
+/** Every migration in `dir`, oldest first. A malformed folder is an error naming it. */
+export function readMigrations(dir: string): Migration[] {
+  if (!existsSync(dir)) return [];
+  const migrations: Migration[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const match = FOLDER_NAME.exec(entry.name);
+    const path = join(dir, entry.name);
+    if (!match) {
+      throw new MigrationFolderError(
+        `${path}: folder name must be <yyyyMMddHHmmss>_<slug> (lowercase letters, digits, _); rename it`,
+      );
+    }
+    const upFile = join(path, 'up.sql');
+    if (!existsSync(upFile))
+      throw new MigrationFolderError(`${upFile} is missing; every migration needs up.sql`);
+    const up = readScript(upFile);
+    const downFile = join(path, 'down.sql');
+    const down = existsSync(downFile) ? readScript(downFile) : undefined;
+    const irreversibleLine = down && headerLines(down.text).find((line) => IRREVERSIBLE.test(line));
+    const message = headerLines(up.text)[0]?.replace(/^--\s*/, '') ?? match[2]!;
+    migrations.push({
+      id: match[1]!,
+      name: entry.name,
+      message,
+      dir: path,
+      up,
+      down,
+      irreversible: irreversibleLine
+        ? IRREVERSIBLE.exec(irreversibleLine)![1]!.trim() || 'no reason given'
+        : undefined,
+      checksum: checksumOf(up.text),
+      snapshotFile: join(path, 'snapshot.json'),
+    });
+  }
+  migrations.sort((a, b) => a.id.localeCompare(b.id));
+  for (let i = 1; i < migrations.length; i++) {
+    if (migrations[i]!.id === migrations[i - 1]!.id) {
+      throw new MigrationFolderError(
+        `${migrations[i]!.dir} and ${migrations[i - 1]!.dir} share the id ${migrations[i]!.id}; give one a new timestamp`,
+      );
+    }
+  }
+  return migrations;
+}
+
+/** The schema as of the newest migration that carries a snapshot (empty before the first). */
+export function latestSnapshot(migrations: Migration[]): Snapshot {
+  for (const migration of [...migrations].reverse()) {
+    if (existsSync(migration.snapshotFile)) {
+      try {
+        return JSON.parse(readFileSync(migration.snapshotFile, 'utf8')) as Snapshot;
+      } catch (error) {
+        throw new MigrationFolderError(
+          `${migration.snapshotFile} is not valid JSON (${(error as Error).message}); restore it from version control`,
+        );
+      }
+    }
+  }
+  return emptySnapshot();
+}
+
+export function slugify(message: string): string {
+  const slug = message
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 60);
+  return slug || 'migration';
+}
+
+/** A yyyyMMddHHmmss id (UTC) later than every existing one. */
+export function nextId(existing: Migration[], now = new Date()): string {
+  let id = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  const last = existing.at(-1)?.id;
+  if (last && id <= last) id = String(BigInt(last) + 1n);
+  return id;
+}
+
+export interface NewMigrationFiles {
+  up: string;
+  down: string;
+  snapshot: Snapshot;
+}
+
+/** Writes the three files into a temporary folder and renames it into place, so no half-written migration is left. */
+export function writeMigration(dir: string, name: string, files: NewMigrationFiles): string {
+  mkdirSync(dir, { recursive: true });
+  const target = join(dir, name);
+  const staging = join(dir, `.${name}.tmp`);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging);
+  try {
+    writeFileSync(join(staging, 'up.sql'), files.up);
+    writeFileSync(join(staging, 'down.sql'), files.down);
+    writeFileSync(join(staging, 'snapshot.json'), `${JSON.stringify(files.snapshot, null, 2)}\n`);
+    renameSync(staging, target);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+  return target;
+}

@@ -1,0 +1,91 @@
+import type { AppContext, AppDefinition } from './app.ts';
+import { loadSettings, type RawEnv, type Settings } from './config.ts';
+import { databaseNameOf, ensureDatabase, withDatabase } from './database/admin.ts';
+import { type DatabaseHandle, openDatabase } from './database/open.ts';
+import { checkReadiness } from './http/health.ts';
+import { readMigrations } from './migrations/folder.ts';
+import { upgrade } from './migrations/runner.ts';
+
+export interface RunningApp<TSchema extends Record<string, unknown> = Record<string, unknown>> {
+  definition: AppDefinition<TSchema>;
+  settings: Settings;
+  handle: DatabaseHandle<TSchema>;
+  context: AppContext<TSchema>;
+}
+
+export interface StartAppOptions {
+  env?: RawEnv;
+  /** All-apps mode: a server URL names a base database and each app gets `<db>_<app>` (created if missing). */
+  sharedServer?: boolean;
+  /** Overrides MIGRATE_ON_START. */
+  migrate?: boolean;
+  log?: (line: string) => void;
+  /** Settings already made (tests); skips reading the environment. */
+  settings?: Settings;
+  /** An open handle to use instead of opening one (tests). */
+  handle?: DatabaseHandle<any>;
+}
+
+/** The app's settings; in shared mode also the URL of the base database used to create the app's own. */
+export function appSettings(
+  definition: AppDefinition<any>,
+  options: Pick<StartAppOptions, 'env' | 'sharedServer'> = {},
+): { settings: Settings; baseUrl?: string } {
+  const settings = loadSettings({
+    appName: definition.name,
+    appDir: definition.dir,
+    env: options.env,
+    defaults: definition.defaults,
+    requireSecretKeys: definition.requireSecretKeys,
+  });
+  if (options.sharedServer && settings.databaseUrl) {
+    const database = `${databaseNameOf(settings.databaseUrl)}_${definition.name.replace(/-/g, '_')}`;
+    return {
+      settings: { ...settings, databaseUrl: withDatabase(settings.databaseUrl, database) },
+      baseUrl: settings.databaseUrl,
+    };
+  }
+  return { settings };
+}
+
+/** Opens an app's database (creating its per-app database in shared mode) and migrates when asked. */
+export async function startApp<TSchema extends Record<string, unknown>>(
+  definition: AppDefinition<TSchema>,
+  options: StartAppOptions = {},
+): Promise<RunningApp<TSchema>> {
+  const { settings, baseUrl } = options.settings
+    ? { settings: options.settings, baseUrl: undefined }
+    : appSettings(definition, options);
+  if (baseUrl && settings.databaseUrl && !options.handle) {
+    if (await ensureDatabase(baseUrl, databaseNameOf(settings.databaseUrl))) {
+      options.log?.(`created database ${databaseNameOf(settings.databaseUrl)} for ${definition.name}`);
+    }
+  }
+  const handle: DatabaseHandle<TSchema> =
+    options.handle ??
+    (await openDatabase(settings, {
+      schema: definition.schema,
+      extensions: definition.extensions,
+      log: options.log,
+    }));
+  try {
+    if (options.migrate ?? settings.migrateOnStart) {
+      await upgrade(handle, definition.migrationsDir, 'head', {
+        log: (line) => options.log?.(`${definition.name}: ${line}`),
+      });
+    }
+    const migrations = readMigrations(definition.migrationsDir);
+    const context: AppContext<TSchema> = {
+      db: handle.db,
+      handle,
+      settings,
+      migrations,
+      readiness: (timeoutMs) => checkReadiness(handle, migrations, timeoutMs),
+    };
+    await definition.verify?.(context);
+    return { definition, settings, handle, context };
+  } catch (error) {
+    if (!options.handle) await handle.close();
+    throw error;
+  }
+}

@@ -1,0 +1,157 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+export class SecretError extends Error {
+  override name = 'SecretError';
+}
+
+/** A SECRET_KEYS setting that cannot be used; the message names the entry, never its key material. */
+export class SecretKeyError extends SecretError {
+  override name = 'SecretKeyError';
+}
+
+export interface KeyRing {
+  current: { id: string; key: Buffer };
+  byId: Map<string, Buffer>;
+}
+
+const VERSION = 'v1';
+const ALGORITHM = 'aes-256-gcm';
+const KEY_BYTES = 32;
+// 96-bit IVs are the size GCM is specified for; random IVs stay safe well past any realistic token count.
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const BASE64_ANY = /^[A-Za-z0-9+/_-]+={0,2}$/;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const GENERATE_HINT = 'generate one with: groundwork secrets generate-key';
+
+/**
+ * Parses `<keyId>:<base64 key>[,<keyId>:<base64 key>...]`. The first entry seals; every entry opens,
+ * so a retired key stays listed until `reseal` has moved its values to the new one.
+ */
+export function parseKeyRing(spec: string): KeyRing {
+  const entries = spec.split(',').map((entry) => entry.trim());
+  if (entries.length === 1 && entries[0] === '') {
+    throw new SecretKeyError(`SECRET_KEYS is empty; ${GENERATE_HINT}`);
+  }
+  const byId = new Map<string, Buffer>();
+  let current: KeyRing['current'] | undefined;
+  for (const [index, entry] of entries.entries()) {
+    const where = `SECRET_KEYS entry ${index + 1}`;
+    const colon = entry.indexOf(':');
+    if (colon === -1) {
+      throw new SecretKeyError(`${where}: expected '<keyId>:<base64 key>'; ${GENERATE_HINT}`);
+    }
+    const id = entry.slice(0, colon);
+    const encoded = entry.slice(colon + 1);
+    // The id is not echoed while invalid: a malformed entry may have key material in that position.
+    if (!KEY_ID.test(id)) {
+      throw new SecretKeyError(`${where}: key id must be 1-32 characters of A-Z a-z 0-9 _ -`);
+    }
+    if (byId.has(id)) {
+      throw new SecretKeyError(`${where}: duplicate key id "${id}"; give each key its own id`);
+    }
+    // Buffer.from silently skips characters outside the alphabet, so check it first.
+    if (!BASE64_ANY.test(encoded)) {
+      throw new SecretKeyError(`${where}: key is not base64 or base64url; ${GENERATE_HINT}`);
+    }
+    const key = Buffer.from(encoded, 'base64');
+    if (key.length !== KEY_BYTES) {
+      throw new SecretKeyError(
+        `${where}: key must be ${KEY_BYTES} bytes of base64 (got ${key.length}); ${GENERATE_HINT}`,
+      );
+    }
+    byId.set(id, key);
+    current ??= { id, key };
+  }
+  // entries is never empty, so the first iteration has set current.
+  return { current: current!, byId };
+}
+
+/** A new SECRET_KEYS entry; the default id is the UTC date, which sorts and tells the key's age. */
+export function generateKey(id = 'k' + new Date().toISOString().slice(0, 10).replaceAll('-', '')): string {
+  if (!KEY_ID.test(id)) {
+    throw new SecretKeyError('key id must be 1-32 characters of A-Z a-z 0-9 _ -');
+  }
+  return `${id}:${randomBytes(KEY_BYTES).toString('base64url')}`;
+}
+
+// The version and key id are authenticated with the ciphertext, so relabelling a value with
+// another key id fails authentication instead of decrypting under a key the writer did not use.
+function additionalData(keyId: string): Buffer {
+  return Buffer.from(`${VERSION}.${keyId}`, 'utf8');
+}
+
+export function seal(ring: KeyRing, plaintext: string): string {
+  const { id, key } = ring.current;
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(additionalData(id));
+  const payload = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return `${VERSION}.${id}.${iv.toString('base64url')}.${payload.toString('base64url')}`;
+}
+
+interface Parsed {
+  keyId: string;
+  iv: Buffer;
+  ciphertext: Buffer;
+  tag: Buffer;
+}
+
+// Accepts only the canonical encoding, so no two strings open to the same value.
+function decodeBase64url(text: string): Buffer | undefined {
+  if (!BASE64URL.test(text)) return undefined;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : undefined;
+}
+
+function parse(sealed: string): Parsed {
+  // Messages describe the problem only: the sealed value itself is as sensitive as a token.
+  const malformed = new SecretError(
+    `malformed sealed secret: expected '${VERSION}.<keyId>.<iv>.<ciphertext>'`,
+  );
+  const parts = sealed.split('.');
+  if (parts.length !== 4) throw malformed;
+  const [version, keyId, ivText, payloadText] = parts as [string, string, string, string];
+  if (version !== VERSION || !KEY_ID.test(keyId)) throw malformed;
+  const iv = decodeBase64url(ivText);
+  const payload = decodeBase64url(payloadText);
+  if (iv?.length !== IV_BYTES || payload === undefined || payload.length < TAG_BYTES) throw malformed;
+  return {
+    keyId,
+    iv,
+    ciphertext: payload.subarray(0, payload.length - TAG_BYTES),
+    tag: payload.subarray(payload.length - TAG_BYTES),
+  };
+}
+
+export function open(ring: KeyRing, sealed: string): string {
+  const { keyId, iv, ciphertext, tag } = parse(sealed);
+  const key = ring.byId.get(keyId);
+  if (key === undefined) {
+    throw new SecretError(`sealed secret uses unknown key id "${keyId}"; add that key to SECRET_KEYS`);
+  }
+  const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
+  decipher.setAAD(additionalData(keyId));
+  decipher.setAuthTag(tag);
+  try {
+    return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+  } catch {
+    throw new SecretError(
+      `sealed secret failed authentication under key id "${keyId}" (tampered, or a different key with that id)`,
+    );
+  }
+}
+
+export function keyIdOf(sealed: string): string {
+  return parse(sealed).keyId;
+}
+
+/**
+ * Moves a value under the current key. The value is always opened first, even when it is already
+ * current, so a rotation run reports corrupted values instead of carrying them forward.
+ */
+export function reseal(ring: KeyRing, sealed: string): string {
+  const plaintext = open(ring, sealed);
+  return keyIdOf(sealed) === ring.current.id ? sealed : seal(ring, plaintext);
+}

@@ -1,0 +1,208 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import type { AppDefinition, AppServer } from '../app.ts';
+import { loadSettings, type RawEnv, type Settings } from '../config.ts';
+import { dropDatabase, ensureDatabase, withAdminConnection, withDatabase } from '../database/admin.ts';
+import { type DatabaseHandle, openDatabase, pgliteExtensions } from '../database/open.ts';
+import { buildServer } from '../http/server.ts';
+import { readMigrations } from '../migrations/folder.ts';
+import { MIGRATIONS_TABLE, upgrade } from '../migrations/runner.ts';
+import { type RunningApp, startApp } from '../runtime.ts';
+
+/** The backend every test in this run uses: a real server when TEST_DATABASE_URL is set, PGlite otherwise. */
+export const testBackend: 'postgres' | 'pglite' = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
+
+export interface TestDatabase<TSchema extends Record<string, unknown>> {
+  handle: DatabaseHandle<TSchema>;
+  settings: Settings;
+  /** Empties every app table (PGlite) or drops the database (server). */
+  dispose(): Promise<void>;
+}
+
+export interface TestOptions {
+  /** Extra environment for the app's settings (never read from .env in tests). */
+  env?: RawEnv;
+  /** Leave the database at base instead of head (migration tests). */
+  migrate?: boolean;
+}
+
+/** Settings for a test: defaults plus `env`; no .env file is read, so a development database is never used. */
+export function testSettings(app: AppDefinition<any>, env: RawEnv = {}, databaseUrl?: string): Settings {
+  return loadSettings({
+    appName: app.name,
+    readDotenv: false,
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env, DATABASE_URL: databaseUrl ?? '' },
+    defaults: app.defaults,
+    requireSecretKeys: app.requireSecretKeys,
+  });
+}
+
+const TEMPLATE_LOCK = 7_101_971_523_114_011n;
+
+/** Template name keyed by the app and everything that shapes its migrated schema. */
+function templateName(app: AppDefinition<any>): string {
+  const hash = createHash('sha256');
+  for (const m of readMigrations(app.migrationsDir)) hash.update(`${m.name}:${m.checksum}\n`);
+  hash.update(app.extensions.join(','));
+  return `gwt_${app.name.replace(/-/g, '_')}_${hash.digest('hex').slice(0, 12)}`;
+}
+
+/** Migrates the app's template database once per migrations checksum, across parallel workers. */
+async function ensureTemplate(app: AppDefinition<any>, adminUrl: string): Promise<string> {
+  const template = templateName(app);
+  await withAdminConnection(adminUrl, async (sql) => {
+    await sql`select pg_advisory_lock(${TEMPLATE_LOCK.toString()}::bigint)`;
+    try {
+      const [ready] = await sql`select 1 from pg_database where datname = ${template} and datistemplate`;
+      if (ready) return;
+      // A template without the flag is a leftover of an interrupted run: rebuild it.
+      await sql.unsafe(`drop database if exists "${template}" with (force)`);
+      await sql.unsafe(`create database "${template}"`);
+      const settings = testSettings(app, {}, withDatabase(adminUrl, template));
+      const handle = await openDatabase(settings, { schema: app.schema });
+      try {
+        await upgrade(handle, app.migrationsDir);
+      } finally {
+        await handle.close();
+      }
+      await sql.unsafe(`alter database "${template}" is_template true`);
+    } finally {
+      await sql`select pg_advisory_unlock(${TEMPLATE_LOCK.toString()}::bigint)`;
+    }
+  });
+  return template;
+}
+
+/** A fresh database on the test server, created from the migrated template (or empty). */
+export async function createServerTestDatabase<TSchema extends Record<string, unknown>>(
+  app: AppDefinition<TSchema>,
+  options: TestOptions = {},
+): Promise<TestDatabase<TSchema>> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set');
+  const template = options.migrate === false ? undefined : await ensureTemplate(app, adminUrl);
+  const name = `gwt_${app.name.replace(/-/g, '_')}_${randomBytes(6).toString('hex')}`;
+  await ensureDatabase(adminUrl, name, template);
+  const settings = testSettings(app, options.env, withDatabase(adminUrl, name));
+  const handle = await openDatabase(settings, { schema: app.schema, extensions: app.extensions });
+  return {
+    handle,
+    settings,
+    dispose: async () => {
+      await handle.close();
+      await dropDatabase(adminUrl, name);
+    },
+  };
+}
+
+/** A fresh in-memory PGlite with the app's extensions loaded, migrated unless told otherwise. */
+export async function createPgliteTestDatabase<TSchema extends Record<string, unknown>>(
+  app: AppDefinition<TSchema>,
+  options: TestOptions = {},
+): Promise<TestDatabase<TSchema>> {
+  const pglite = await PGlite.create({ extensions: await pgliteExtensions(app.extensions) });
+  const settings = testSettings(app, options.env);
+  const handle = await openDatabase(settings, { schema: app.schema, pglite });
+  if (options.migrate !== false) await upgrade(handle, app.migrationsDir);
+  return { handle, settings, dispose: () => pglite.close() };
+}
+
+export function createTestDatabase<TSchema extends Record<string, unknown>>(
+  app: AppDefinition<TSchema>,
+  options: TestOptions = {},
+): Promise<TestDatabase<TSchema>> {
+  return testBackend === 'postgres'
+    ? createServerTestDatabase(app, options)
+    : createPgliteTestDatabase(app, options);
+}
+
+/** Empties every table but the migrations bookkeeping, restarting identities: PGlite's per-test reset. */
+export async function truncateAll(handle: DatabaseHandle<any>): Promise<void> {
+  const session = await handle.session();
+  try {
+    const tables = await session.query<{ name: string }>(
+      `select format('%I.%I', schemaname, tablename) as name from pg_tables
+        where schemaname not in ('pg_catalog', 'information_schema') and tablename <> $1`,
+      [MIGRATIONS_TABLE],
+    );
+    if (tables.length)
+      await session.query(`truncate ${tables.map((t) => t.name).join(', ')} restart identity cascade`);
+  } finally {
+    await session.release();
+  }
+}
+
+export interface TestApp<TSchema extends Record<string, unknown>> {
+  /** Inject requests here (`server.inject`): the app is mounted at `/`. */
+  readonly server: AppServer;
+  readonly app: RunningApp<TSchema>;
+  readonly db: RunningApp<TSchema>['handle']['db'];
+  readonly handle: DatabaseHandle<TSchema>;
+}
+
+/**
+ * Registers vitest hooks giving each test an isolated, migrated database and the app wired to it.
+ * Server: a database per test from a migrated template, dropped after the test even when it fails.
+ * PGlite: one migrated instance per file, emptied after each test.
+ */
+export function setupTestApp<TSchema extends Record<string, unknown>>(
+  definition: AppDefinition<TSchema>,
+  options: TestOptions = {},
+): TestApp<TSchema> {
+  let current: { server: AppServer; app: RunningApp<TSchema>; database: TestDatabase<TSchema> } | undefined;
+  const start = async (database: TestDatabase<TSchema>) => {
+    const app = await startApp(definition, {
+      settings: database.settings,
+      handle: database.handle,
+      migrate: false,
+    });
+    const server = await buildServer([app], { logLevel: 'silent', mount: 'root' });
+    await server.ready();
+    return { server, app, database };
+  };
+  if (testBackend === 'postgres') {
+    beforeEach(async () => {
+      current = await start(await createServerTestDatabase(definition, options));
+    });
+    afterEach(async () => {
+      const finished = current;
+      current = undefined;
+      await finished?.server.close();
+      await finished?.database.dispose();
+    });
+  } else {
+    let shared: Awaited<ReturnType<typeof start>> | undefined;
+    beforeAll(async () => {
+      shared = await start(await createPgliteTestDatabase(definition, options));
+    });
+    beforeEach(() => {
+      current = shared;
+    });
+    afterEach(async () => {
+      if (shared) await truncateAll(shared.database.handle);
+    });
+    afterAll(async () => {
+      await shared?.server.close();
+      await shared?.database.dispose();
+    });
+  }
+  const active = () => {
+    if (!current) throw new Error('setupTestApp: use the app inside a test (it is created in beforeEach)');
+    return current;
+  };
+  return {
+    get server() {
+      return active().server;
+    },
+    get app() {
+      return active().app;
+    },
+    get db() {
+      return active().app.handle.db;
+    },
+    get handle() {
+      return active().app.handle;
+    },
+  };
+}
