@@ -123,7 +123,6 @@ export async function buildServer(apps: RunningApp<any>[], options: ServerOption
     logger: loggerOptions(options.logLevel ?? 'info'),
     bodyLimit: options.bodyLimit ?? 1_048_576,
     requestIdHeader: 'x-request-id',
-    disableRequestLogging: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();

@@ -206,3 +206,5 @@ export function setupTestApp<TSchema extends Record<string, unknown>>(
     },
   };
 }
+
+export { catalogObjects, describeMigrations } from './migrations.ts';

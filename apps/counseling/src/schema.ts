@@ -1,0 +1,20 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, index, pgTable, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    username: varchar('username', { length: 255 }).notNull(),
+    passwordHash: varchar('password_hash', { length: 255 }).notNull(),
+    isBlocked: boolean('is_blocked').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('idx_users_username').on(t.username),
+    index('idx_users_is_blocked').on(t.isBlocked).where(sql`${t.isBlocked} = true`),
+    // \domain\username: the database enforces it, so no write path can store another shape.
+    check('users_username_format', sql`${t.username} ~ '^\\\\[^\\\\]+\\\\[^\\\\]+$'`),
+  ],
+);
