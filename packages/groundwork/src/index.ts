@@ -23,6 +23,7 @@ export { redactSecrets } from './redact.ts';
 export { type RunningApp, startApp } from './runtime.ts';
 export { hashPassword, needsRehash, verifyPassword } from './security/passwords.ts';
 export {
+  generateKey,
   type KeyRing,
   open,
   parseKeyRing,
