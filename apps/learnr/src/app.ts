@@ -1,0 +1,18 @@
+import { defineApp } from 'groundwork';
+import { healthRoutes } from './health.ts';
+import * as schema from './schema.ts';
+import { createUsersRepository } from './users/repository.ts';
+import { userRoutes } from './users/routes.ts';
+
+export default defineApp({
+  name: 'learnr',
+  title: 'Learnr: users and onboarding',
+  description: 'Learnr user accounts with their onboarding profile embedded in the users table (story 1.2).',
+  version: '0.1.0',
+  dir: new URL('..', import.meta.url).pathname,
+  schema,
+  routes: async (app, context) => {
+    healthRoutes(app, context);
+    userRoutes(app, createUsersRepository(context.db));
+  },
+});

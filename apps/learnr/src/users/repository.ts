@@ -1,0 +1,63 @@
+import { count, desc, eq } from 'drizzle-orm';
+import type { Database, Executor } from 'groundwork';
+import type * as schema from '../schema.ts';
+import { type NewUserRow, type UserRow, users } from '../schema.ts';
+
+type Schema = typeof schema;
+
+export interface UserChanges {
+  examDate?: string | null;
+  targetScore?: number | null;
+  dailyStudyTime?: number | null;
+  knowledgeLevel?: UserRow['knowledgeLevel'];
+  motivation?: string | null;
+  referralSource?: UserRow['referralSource'];
+  darkMode?: UserRow['darkMode'];
+}
+
+/** Data access for users; every method takes an optional transaction so callers can compose writes. */
+export function createUsersRepository(db: Database<Schema>) {
+  return {
+    /** Inserts one user; a duplicate email (any case) raises 23505 from idx_users_email. */
+    async create(
+      { email, hashedPassword }: Pick<NewUserRow, 'email' | 'hashedPassword'>,
+      executor: Executor<Schema> = db,
+    ): Promise<UserRow> {
+      const [row] = await executor.insert(users).values({ email, hashedPassword }).returning();
+      return row!;
+    },
+
+    async findById({ id }: { id: string }, executor: Executor<Schema> = db): Promise<UserRow | undefined> {
+      const [row] = await executor.select().from(users).where(eq(users.id, id)).limit(1);
+      return row;
+    },
+
+    /** Applies only the keys present in `changes`; returns undefined when the user does not exist. */
+    async update(
+      { id, changes }: { id: string; changes: UserChanges },
+      executor: Executor<Schema> = db,
+    ): Promise<UserRow | undefined> {
+      const [row] = await executor.update(users).set(changes).where(eq(users.id, id)).returning();
+      return row;
+    },
+
+    /** Newest first; the id breaks ties so pages never overlap when timestamps are equal. */
+    async list(
+      { limit, offset }: { limit: number; offset: number },
+      executor: Executor<Schema> = db,
+    ): Promise<{ rows: UserRow[]; count: number }> {
+      const [rows, [total]] = await Promise.all([
+        executor
+          .select()
+          .from(users)
+          .orderBy(desc(users.createdAt), desc(users.id))
+          .limit(limit)
+          .offset(offset),
+        executor.select({ value: count() }).from(users),
+      ]);
+      return { rows, count: total?.value ?? 0 };
+    },
+  };
+}
+
+export type UsersRepository = ReturnType<typeof createUsersRepository>;

@@ -1,0 +1,89 @@
+import { type AppServer, hashPassword, notFound } from 'groundwork';
+import type { UserChanges, UsersRepository } from './repository.ts';
+import {
+  toUserResponse,
+  UserCreate,
+  UserList,
+  UserListQuery,
+  UserParams,
+  UserResponse,
+  UserUpdate,
+} from './schemas.ts';
+
+/** API field names (snake_case, as in the story's data model) to repository keys. */
+function toChanges(body: UserUpdate): UserChanges {
+  const changes: UserChanges = {};
+  if (body.exam_date !== undefined) changes.examDate = body.exam_date;
+  if (body.target_score !== undefined) changes.targetScore = body.target_score;
+  if (body.daily_study_time !== undefined) changes.dailyStudyTime = body.daily_study_time;
+  if (body.knowledge_level !== undefined) changes.knowledgeLevel = body.knowledge_level;
+  if (body.motivation !== undefined) changes.motivation = body.motivation;
+  if (body.referral_source !== undefined) changes.referralSource = body.referral_source;
+  if (body.dark_mode !== undefined) changes.darkMode = body.dark_mode;
+  return changes;
+}
+
+export function userRoutes(app: AppServer, users: UsersRepository): void {
+  app.post(
+    '/api/v1/users',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Register a user (409 when the email exists in any letter case)',
+        body: UserCreate,
+        response: { 201: UserResponse },
+      },
+    },
+    async (request, reply) => {
+      const { email, password } = request.body;
+      const row = await users.create({ email, hashedPassword: await hashPassword(password) });
+      return reply.status(201).send(toUserResponse(row));
+    },
+  );
+
+  app.get(
+    '/api/v1/users',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'List users, newest first',
+        querystring: UserListQuery,
+        response: { 200: UserList },
+      },
+    },
+    async (request) => {
+      const { rows, count } = await users.list(request.query);
+      return { data: rows.map(toUserResponse), count };
+    },
+  );
+
+  app.get(
+    '/api/v1/users/:id',
+    {
+      schema: { tags: ['users'], summary: 'One user', params: UserParams, response: { 200: UserResponse } },
+    },
+    async (request) => {
+      const row = await users.findById({ id: request.params.id });
+      if (!row) throw notFound('User');
+      return toUserResponse(row);
+    },
+  );
+
+  app.patch(
+    '/api/v1/users/:id',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Update onboarding answers and display preferences',
+        params: UserParams,
+        body: UserUpdate,
+        response: { 200: UserResponse },
+      },
+    },
+    async (request) => {
+      const row = await users.update({ id: request.params.id, changes: toChanges(request.body) });
+      if (!row) throw notFound('User');
+      return toUserResponse(row);
+    },
+  );
+}

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      reporter: ['text', 'text-summary'],
+      // The story's QA bar: the suite fails when app coverage drops below 80%.
+      thresholds: { lines: 80, statements: 80, functions: 80, branches: 80 },
+    },
+  },
+});
