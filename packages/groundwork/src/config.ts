@@ -132,7 +132,7 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
     if (password !== undefined && PLACEHOLDER_SECRETS.has(password.toLowerCase())) {
       problems.push({
         variable: 'DATABASE_URL',
-        reason: 'uses a placeholder password (changeme, changethis, ...); outside development use a real one',
+        reason: 'has a placeholder password; outside development use a real one',
       });
     }
   }

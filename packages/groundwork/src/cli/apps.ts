@@ -17,6 +17,8 @@ export function findRoot(start = process.cwd()): string | undefined {
 }
 
 const ENTRY = join('src', 'app.ts');
+/** This package's own folder has a src/app.ts too (defineApp): it is never an app. */
+const LIBRARY_ROOT = resolve(import.meta.dirname, '..', '..');
 
 export function appDirs(root: string): string[] {
   const apps = join(root, 'apps');
@@ -41,7 +43,7 @@ export async function resolveApp(name: string | undefined, cwd = process.cwd()):
     let dir = resolve(cwd);
     const root = findRoot(cwd);
     while (dir !== root && dirname(dir) !== dir) {
-      if (existsSync(join(dir, ENTRY))) return importApp(dir);
+      if (dir !== LIBRARY_ROOT && existsSync(join(dir, ENTRY))) return importApp(dir);
       dir = dirname(dir);
     }
     throw new UsageError('Run this in an app folder, or name the app: --app <name>');

@@ -1,0 +1,60 @@
+/**
+ * Per-test isolation cost, as docs/testing.md reports it. Run: npx tsx packages/groundwork/bench/isolation.ts
+ * (PGlite), and again with TEST_DATABASE_URL=postgres://... for the server.
+ * Server: CREATE DATABASE ... TEMPLATE + open pool + first query + close + DROP. PGlite: TRUNCATE of every table.
+ */
+import { sql } from 'drizzle-orm';
+import { executeRows } from '../src/database/rows.ts';
+import {
+  createPgliteTestDatabase,
+  createServerTestDatabase,
+  testBackend,
+  truncateAll,
+} from '../src/testing/index.ts';
+import notes from '../test/support/notes/src/app.ts';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 40);
+
+function summary(label: string, samples: number[]): string {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1);
+  return `${label}: median ${at(0.5)} ms, p90 ${at(0.9)} ms, min ${sorted[0]!.toFixed(1)} ms (n=${samples.length})`;
+}
+
+async function time(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+if (testBackend === 'postgres') {
+  await createServerTestDatabase(notes).then((db) => db.dispose()); // builds the template once
+  const create: number[] = [];
+  const total: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    let database: Awaited<ReturnType<typeof createServerTestDatabase>> | undefined;
+    const createMs = await time(async () => {
+      database = await createServerTestDatabase(notes);
+      await executeRows(database.handle.db, sql`select 1`);
+    });
+    const disposeMs = await time(() => database!.dispose());
+    create.push(createMs);
+    total.push(createMs + disposeMs);
+  }
+  console.log(summary('server: create from template + first query', create));
+  console.log(summary('server: create + drop (whole per-test cost)', total));
+} else {
+  const setupMs = await time(async () => {
+    const database = await createPgliteTestDatabase(notes);
+    await database.dispose();
+  });
+  const database = await createPgliteTestDatabase(notes);
+  const reset: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    await executeRows(database.handle.db, sql`insert into authors (email) values (${`a${i}@x.io`})`);
+    reset.push(await time(() => truncateAll(database.handle)));
+  }
+  await database.dispose();
+  console.log(`pglite: per-file setup (new instance + migrate) ${setupMs.toFixed(0)} ms`);
+  console.log(summary('pglite: per-test reset (truncate all tables)', reset));
+}

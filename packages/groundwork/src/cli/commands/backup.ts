@@ -1,0 +1,47 @@
+import { backupDatabase, restoreDatabase } from '../../database/backup.ts';
+import { describeDatabase } from '../../database/open.ts';
+import { appSettings } from '../../runtime.ts';
+import { resolveApp } from '../apps.ts';
+import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
+import { UsageError } from '../output.ts';
+
+const size = (bytes: number) =>
+  bytes >= 1_048_576 ? `${(bytes / 1_048_576).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+
+function fileArgument(positionals: string[], verb: 'backup' | 'restore'): string {
+  const [file, ...extra] = positionals;
+  if (!file || extra.length > 0) throw new UsageError(`usage: groundwork db ${verb} <file> [--app <name>]`);
+  return file;
+}
+
+export const backupCommand: Command = {
+  name: 'backup',
+  summary: 'write a backup of the app database to <file> (pg_dump custom format, or the PGlite data directory)',
+  usage: 'backup <file> [--app <name>] [--json]',
+  options: { ...APP_OPTION, ...JSON_OPTION },
+  async run({ values, positionals }, out) {
+    const file = fileArgument(positionals, 'backup');
+    const app = await resolveApp(values.app as string | undefined);
+    const { settings } = appSettings(app);
+    out.line(`${app.name}: backing up ${describeDatabase(settings)}`);
+    const result = await backupDatabase(settings, file);
+    out.result(result, `wrote ${result.file} (${size(result.bytes)}, ${result.durationMs} ms)`);
+    return 0;
+  },
+};
+
+export const restoreCommand: Command = {
+  name: 'restore',
+  summary: 'replace the app database with the backup in <file> (stop the app first)',
+  usage: 'restore <file> [--app <name>] [--json]',
+  options: { ...APP_OPTION, ...JSON_OPTION },
+  async run({ values, positionals }, out) {
+    const file = fileArgument(positionals, 'restore');
+    const app = await resolveApp(values.app as string | undefined);
+    const { settings } = appSettings(app);
+    out.line(`${app.name}: restoring ${describeDatabase(settings)} from ${file}`);
+    const result = await restoreDatabase(settings, file);
+    out.result(result, `restored ${result.file} (${result.durationMs} ms); run "db check" to compare with the code`);
+    return 0;
+  },
+};

@@ -1,0 +1,116 @@
+import postgres from 'postgres';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testBackend } from '../src/testing/index.ts';
+import notes from './support/notes/src/app.ts';
+import { type Served, serveOnTestDatabase, serveOnUrl } from './support/serve.ts';
+
+const serverUrl = process.env.TEST_DATABASE_URL;
+let served: Served | undefined;
+afterEach(async () => {
+  await served?.close();
+  served = undefined;
+});
+
+describe('database handle (both backends)', () => {
+  it('pings, reports its engine and pool stats, and runs queries through Drizzle', async () => {
+    served = await serveOnTestDatabase(notes, { env: { DB_POOL_MAX: '3' } });
+    const handle = served.database!.handle;
+    expect(handle.engine).toBe(testBackend);
+    expect(await handle.ping(1000)).toBeGreaterThanOrEqual(0);
+    expect(handle.stats()).toMatchObject({
+      engine: testBackend,
+      max: testBackend === 'postgres' ? 3 : 1,
+      active: 0,
+    });
+    const created = await served.server.inject({
+      method: 'POST',
+      url: '/authors',
+      payload: { email: 'a@x.io' },
+    });
+    expect(created.statusCode).toBe(201);
+    const count = await served.server.inject({ url: '/count' });
+    expect(count.json()).toEqual({ authors: 1 });
+  });
+});
+
+describe.skipIf(testBackend !== 'postgres')(
+  'pool behaviour on the real server (skipped on PGlite: no server, no pool)',
+  () => {
+    const admin = () => postgres(serverUrl!, { max: 1, onnotice: () => {} });
+
+    it('serves the next request after the server terminated every connection of the app', async () => {
+      served = await serveOnTestDatabase(notes, { env: { DB_POOL_MAX: '4' } });
+      // Fill the pool so every connection is one the server will kill.
+      await Promise.all(
+        Array.from({ length: 4 }, () => served!.server.inject({ url: '/slow?seconds=0.05' })),
+      );
+      const sql = admin();
+      try {
+        const database = served.database!.settings.databaseUrl!.split('/').at(-1)!;
+        const killed =
+          await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`;
+        expect(killed.length).toBeGreaterThanOrEqual(1);
+      } finally {
+        await sql.end();
+      }
+      const next = await served.server.inject({ url: '/count' });
+      expect(next.statusCode).toBe(200);
+      const ready = await served.server.inject({ url: '/health/ready' });
+      expect(ready.statusCode).toBe(200);
+    });
+
+    it('fails fast with 503 when the pool is exhausted, then stays healthy', async () => {
+      served = await serveOnTestDatabase(notes, {
+        env: { DB_POOL_MAX: '2', DB_POOL_WAIT_TIMEOUT_MS: '300' },
+      });
+      const started = performance.now();
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, () => served!.server.inject({ url: '/slow?seconds=1' })),
+      );
+      const elapsed = performance.now() - started;
+      const statuses = responses.map((r) => r.statusCode);
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+      const rejected = responses.filter((r) => r.statusCode === 503);
+      expect(rejected.length).toBeGreaterThan(40);
+      expect(rejected[0]!.headers['retry-after']).toBe('1');
+      expect(rejected[0]!.json().error.code).toBe('database_unavailable');
+      // Only the requests holding connections wait for their sleeps; nothing queues behind them for long.
+      expect(elapsed).toBeLessThan(4000);
+      const after = await served.server.inject({ url: '/count' });
+      expect(after.statusCode).toBe(200);
+      expect(served.database!.handle.stats()).toMatchObject({ active: 0, waiting: 0 });
+    });
+
+    it('applies statement_timeout and answers 503 when a query runs past it', async () => {
+      served = await serveOnTestDatabase(notes, { env: { DB_STATEMENT_TIMEOUT_MS: '200' } });
+      const slow = await served.server.inject({ url: '/slow?seconds=2' });
+      expect(slow.statusCode).toBe(503);
+      expect(slow.json().error.message).toBe('the database took too long to answer');
+    });
+  },
+);
+
+describe.skipIf(testBackend !== 'postgres')(
+  'unreachable server (skipped on PGlite: it has no network)',
+  () => {
+    it('fails a request with 503 within the connect timeout and readiness says unreachable', async () => {
+      served = await serveOnUrl(notes, 'postgres://postgres:hunter2@127.0.0.1:1/nowhere', {
+        DB_CONNECT_TIMEOUT_MS: '1000',
+      });
+      const started = performance.now();
+      const response = await served.server.inject({ url: '/count' });
+      expect(performance.now() - started).toBeLessThan(1500);
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['retry-after']).toBe('5');
+      expect(response.body).not.toContain('hunter2');
+      const ready = await served.server.inject({ url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toMatchObject({
+        status: 'unavailable',
+        database: 'disconnected',
+        reason: 'unreachable',
+      });
+      expect(ready.body).not.toContain('hunter2');
+    });
+  },
+);

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { setupTestApp } from '../src/testing/index.ts';
+import notes from './support/notes/src/app.ts';
+
+const t = setupTestApp(notes);
+
+async function author(email = 'ann@example.com'): Promise<string> {
+  const response = await t.server.inject({ method: 'POST', url: '/authors', payload: { email } });
+  expect(response.statusCode).toBe(201);
+  return response.json().id;
+}
+
+describe('error mapping', () => {
+  it('answers 400 listing every invalid field', async () => {
+    const response = await t.server.inject({ method: 'POST', url: '/notes', payload: { stars: 'x' } });
+    expect(response.statusCode).toBe(400);
+    const body = response.json();
+    expect(body.error.code).toBe('validation_error');
+    expect(body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual([
+      'authorId',
+      'body',
+      'stars',
+    ]);
+    expect(body.requestId).toEqual(expect.any(String));
+  });
+
+  it('maps a unique violation to 409 naming the field, without echoing the value', async () => {
+    await author('dup@example.com');
+    const response = await t.server.inject({
+      method: 'POST',
+      url: '/authors',
+      payload: { email: 'dup@example.com' },
+    });
+    expect(response.statusCode).toBe(409);
+    expect(response.json().error).toEqual({
+      code: 'conflict',
+      message: 'email already exists',
+      fields: [{ field: 'email', message: 'already exists' }],
+    });
+    expect(response.body).not.toContain('dup@example.com');
+  });
+
+  it('maps a foreign-key violation to 409, or 404 where the route says so', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const conflict = await t.server.inject({
+      method: 'POST',
+      url: '/notes',
+      payload: { authorId: missing, body: 'x' },
+    });
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json().error.fields).toEqual([{ field: 'author_id', message: 'does not exist' }]);
+    const notFound = await t.server.inject({
+      method: 'POST',
+      url: `/authors/${missing}/notes`,
+      payload: { body: 'x' },
+    });
+    expect(notFound.statusCode).toBe(404);
+    expect(notFound.json().error.code).toBe('not_found');
+  });
+
+  it('maps check and not-null violations to 422 naming the constraint or column', async () => {
+    const authorId = await author();
+    const check = await t.server.inject({
+      method: 'POST',
+      url: '/notes',
+      payload: { authorId, body: 'x', stars: 9 },
+    });
+    expect(check.statusCode).toBe(422);
+    expect(check.json().error).toMatchObject({
+      code: 'check_violation',
+      fields: [{ field: 'notes_stars_range' }],
+    });
+    const notNull = await t.server.inject({
+      method: 'POST',
+      url: '/notes',
+      payload: { authorId, body: null },
+    });
+    expect(notNull.statusCode).toBe(422);
+    expect(notNull.json().error).toMatchObject({ code: 'not_null_violation', fields: [{ field: 'body' }] });
+  });
+
+  it('maps an invalid uuid (22P02) to 400 and an unknown id to 404', async () => {
+    const bad = await t.server.inject({ url: '/authors/not-a-uuid' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('invalid_value');
+    const missing = await t.server.inject({ url: '/authors/00000000-0000-4000-8000-000000000000' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error).toEqual({ code: 'not_found', message: 'Author not found' });
+  });
+
+  it('answers 500 with only the request id, never the secrets in the error', async () => {
+    const response = await t.server.inject({ url: '/boom', headers: { 'x-request-id': 'req-abc' } });
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toEqual({
+      error: { code: 'internal_error', message: 'internal server error' },
+      requestId: 'req-abc',
+    });
+    expect(response.body).not.toMatch(/s3cr3t|postgres:|token/);
+  });
+
+  it('answers 404 in the same shape for an unknown route and 400 for malformed JSON', async () => {
+    const route = await t.server.inject({ url: '/nope' });
+    expect(route.statusCode).toBe(404);
+    expect(route.json().error.code).toBe('route_not_found');
+    const json = await t.server.inject({
+      method: 'POST',
+      url: '/authors',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email":',
+    });
+    expect(json.statusCode).toBe(400);
+    expect(json.json().error.message).not.toMatch(/at .*\.js/);
+  });
+
+  it('refuses a body over the size limit with 413', async () => {
+    const response = await t.server.inject({
+      method: 'POST',
+      url: '/authors',
+      payload: { email: `${'a'.repeat(1_100_000)}@x.io` },
+    });
+    expect(response.statusCode).toBe(413);
+  });
+});
+
+describe('health and docs', () => {
+  it('answers liveness without the database and readiness with migration state', async () => {
+    const live = await t.server.inject({ url: '/health/live' });
+    expect(live.json()).toEqual({ status: 'ok' });
+    const ready = await t.server.inject({ url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    const head = t.app.context.migrations.at(-1)!.id;
+    expect(ready.json()).toMatchObject({
+      status: 'ok',
+      database: 'connected',
+      migrations: { current: head, head, pending: 0 },
+    });
+  });
+
+  it('serves OpenAPI 3 with the app routes and a docs page', async () => {
+    const spec = await t.server.inject({ url: '/docs/json' });
+    expect(spec.statusCode).toBe(200);
+    expect(spec.json().openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.json().paths)).toEqual(expect.arrayContaining(['/authors', '/health/ready']));
+    const page = await t.server.inject({ url: '/docs/' });
+    expect(page.statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,3 @@
+DROP TABLE "authors" CASCADE;
+--> statement-breakpoint
+DROP TABLE "notes" CASCADE;
