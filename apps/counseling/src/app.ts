@@ -1,13 +1,21 @@
 import { defineApp } from 'groundwork';
+import { registerHealthRoutes } from './health/routes.ts';
 import * as schema from './schema.ts';
+import { createUsersRepository } from './users/repository.ts';
+import { registerUserRoutes } from './users/routes.ts';
 
 export default defineApp({
   name: 'counseling',
   title: 'Counseling platform: users',
-  description: 'User store of the counseling platform (story 002).',
+  description:
+    'User store of the counseling platform (story 002): accounts named \\domain\\username with argon2id ' +
+    'password hashes, blocking, and a database health check.',
   dir: new URL('..', import.meta.url).pathname,
   schema,
-  routes: async (app) => {
-    app.get('/ping', async () => ({ ok: true }));
+  // The story's pool: pool_size 5 + max_overflow 10 = at most 15 connections (DB_POOL_MAX overrides it).
+  defaults: { poolMax: 15 },
+  routes: async (app, context) => {
+    registerHealthRoutes(app, context);
+    registerUserRoutes(app, createUsersRepository(context.db));
   },
 });

@@ -1,0 +1,66 @@
+import { and, count, desc, eq, type SQL, sql } from 'drizzle-orm';
+import type { Database, Executor } from 'groundwork';
+import { users } from '../schema.ts';
+
+export type UserRow = typeof users.$inferSelect;
+
+type Schema = Record<string, unknown>;
+
+/** Data access for users: the only place that builds SQL for them. */
+export function createUsersRepository(db: Database<Schema>) {
+  // The hot read is built once; each request only binds the id.
+  const byId = db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')))
+    .prepare('counseling_user_by_id');
+
+  return {
+    async create(
+      { username, passwordHash }: { username: string; passwordHash: string },
+      executor: Executor<Schema> = db,
+    ): Promise<UserRow> {
+      const [row] = await executor.insert(users).values({ username, passwordHash }).returning();
+      return row!;
+    },
+
+    async findById({ id }: { id: string }, executor?: Executor<Schema>): Promise<UserRow | undefined> {
+      if (executor) {
+        const [row] = await executor.select().from(users).where(eq(users.id, id));
+        return row;
+      }
+      const [row] = await byId.execute({ id });
+      return row;
+    },
+
+    /** A page of users, newest first, and how many match the filter in total. */
+    async list(
+      { blocked, limit, offset }: { blocked?: boolean; limit: number; offset: number },
+      executor: Executor<Schema> = db,
+    ): Promise<{ rows: UserRow[]; total: number }> {
+      const filter: SQL | undefined = blocked === undefined ? undefined : eq(users.isBlocked, blocked);
+      const [rows, [counted]] = await Promise.all([
+        executor
+          .select()
+          .from(users)
+          .where(and(filter))
+          .orderBy(desc(users.createdAt), desc(users.id))
+          .limit(limit)
+          .offset(offset),
+        executor.select({ total: count() }).from(users).where(and(filter)),
+      ]);
+      return { rows, total: counted?.total ?? 0 };
+    },
+
+    /** updated_at is left to the database trigger. */
+    async setBlocked(
+      { id, isBlocked }: { id: string; isBlocked: boolean },
+      executor: Executor<Schema> = db,
+    ): Promise<UserRow | undefined> {
+      const [row] = await executor.update(users).set({ isBlocked }).where(eq(users.id, id)).returning();
+      return row;
+    },
+  };
+}
+
+export type UsersRepository = ReturnType<typeof createUsersRepository>;

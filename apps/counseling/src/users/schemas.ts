@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/** `\domain\username`: the same rule as the users_username_format CHECK, so bad input is a 400 naming the field. */
+export const USERNAME_PATTERN = /^\\[^\\]+\\[^\\]+$/;
+
+export const PASSWORD_MIN = 8;
+// argon2 hashes any length, but an unbounded password is free CPU for an attacker.
+export const PASSWORD_MAX = 1024;
+
+const username = z
+  .string()
+  .max(255)
+  .regex(USERNAME_PATTERN, { message: 'must have the form \\domain\\username' })
+  .describe('Windows-style account name, for example \\\\campus\\\\jdoe');
+
+export const UserId = z.object({ id: z.guid({ message: 'must be a UUID' }) });
+
+/** Body of POST /users. Strict: a client cannot slip is_blocked or a hash into a new account. */
+export const UserCreate = z.strictObject({
+  username,
+  password: z
+    .string()
+    .min(PASSWORD_MIN, { message: `must be at least ${PASSWORD_MIN} characters` })
+    .max(PASSWORD_MAX, { message: `must be at most ${PASSWORD_MAX} characters` }),
+});
+export type UserCreate = z.infer<typeof UserCreate>;
+
+/** Body of PATCH /users/{id}: blocking is the only change this story allows. */
+export const UserUpdate = z.strictObject({ is_blocked: z.boolean() });
+export type UserUpdate = z.infer<typeof UserUpdate>;
+
+/** What the API returns: never the password or its hash. */
+export const UserPublic = z.object({
+  id: z.string(),
+  username: z.string(),
+  is_blocked: z.boolean(),
+  created_at: z.string().describe('ISO 8601 timestamp'),
+  updated_at: z.string().describe('ISO 8601 timestamp, maintained by the database on every update'),
+});
+export type UserPublic = z.infer<typeof UserPublic>;
+
+const flag = z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true');
+
+export const UserListQuery = z.strictObject({
+  blocked: flag.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+export type UserListQuery = z.infer<typeof UserListQuery>;
+
+export const UserList = z.object({
+  data: z.array(UserPublic),
+  count: z.number().int().describe('Users matching the filter, across all pages'),
+});
+export type UserList = z.infer<typeof UserList>;
+
+/** Timestamps arrive as PostgreSQL text (`2025-12-20 12:34:56.123456+00`); the API speaks ISO 8601. */
+export function toPublicUser(row: {
+  id: string;
+  username: string;
+  isBlocked: boolean;
+  createdAt: string;
+  updatedAt: string;
+}): UserPublic {
+  return {
+    id: row.id,
+    username: row.username,
+    is_blocked: row.isBlocked,
+    created_at: new Date(row.createdAt).toISOString(),
+    updated_at: new Date(row.updatedAt).toISOString(),
+  };
+}
