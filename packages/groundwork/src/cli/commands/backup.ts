@@ -16,7 +16,8 @@ function fileArgument(positionals: string[], verb: 'backup' | 'restore'): string
 
 export const backupCommand: Command = {
   name: 'backup',
-  summary: 'write a backup of the app database to <file> (pg_dump custom format, or the PGlite data directory)',
+  summary:
+    'write a backup of the app database to <file> (pg_dump custom format, or the PGlite data directory)',
   usage: 'backup <file> [--app <name>] [--json]',
   options: { ...APP_OPTION, ...JSON_OPTION },
   async run({ values, positionals }, out) {
@@ -41,7 +42,10 @@ export const restoreCommand: Command = {
     const { settings } = appSettings(app);
     out.line(`${app.name}: restoring ${describeDatabase(settings)} from ${file}`);
     const result = await restoreDatabase(settings, file);
-    out.result(result, `restored ${result.file} (${result.durationMs} ms); run "db check" to compare with the code`);
+    out.result(
+      result,
+      `restored ${result.file} (${result.durationMs} ms); "db current" shows its migration, "db upgrade" brings an older backup to head`,
+    );
     return 0;
   },
 };
