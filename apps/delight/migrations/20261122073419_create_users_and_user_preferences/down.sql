@@ -1,0 +1,3 @@
+DROP TABLE "user_preferences" CASCADE;
+--> statement-breakpoint
+DROP TABLE "users" CASCADE;

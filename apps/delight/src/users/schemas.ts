@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { canonicalTimeZone } from './timezones.ts';
+
+/** Validates an IANA zone name and stores it in canonical case; the column is varchar(50). */
+export const TimeZone = z
+  .string()
+  .trim()
+  .min(1)
+  .max(50)
+  .transform((name, context) => {
+    const canonical = canonicalTimeZone(name);
+    if (!canonical) {
+      context.addIssue({
+        code: 'custom',
+        message: `"${name}" is not an IANA time zone name (e.g. America/Los_Angeles, Europe/Paris, UTC)`,
+      });
+      return z.NEVER;
+    }
+    return canonical;
+  })
+  .meta({ description: 'IANA time zone name', example: 'America/Los_Angeles' });
+
+/** 24-hour HH:MM, zero-padded, so string order is time order. */
+const ClockTime = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time HH:MM (00:00 to 23:59)');
+
+export const CustomHours = z
+  .strictObject({ start: ClockTime, end: ClockTime, timezone: TimeZone })
+  .refine((hours) => hours.start < hours.end, {
+    path: ['end'],
+    message: 'must be after start (hours that cross midnight are not supported)',
+  })
+  .meta({ example: { start: '09:00', end: '17:00', timezone: 'America/Los_Angeles' } });
+
+export const CommunicationPreferences = z
+  .strictObject({ email: z.boolean(), sms: z.boolean(), in_app: z.boolean() })
+  .meta({ example: { email: true, sms: false, in_app: true } });
+
+/** Clerk user ids look like `user_2abc...`. */
+const ClerkUserId = z
+  .string()
+  .trim()
+  .max(255)
+  .regex(/^user_[A-Za-z0-9]+$/, 'must be a Clerk user id like user_2abcDEF...');
+
+const Timestamp = z.iso.datetime({ offset: true });
+
+export const UserCreate = z.strictObject({
+  clerk_user_id: ClerkUserId,
+  email: z.email().max(255),
+  timezone: TimeZone.default('UTC'),
+});
+export type UserCreate = z.infer<typeof UserCreate>;
+
+/** PUT replaces the whole preferences object: a field left out goes back to its default. */
+export const PreferencesReplace = z.strictObject({
+  custom_hours: CustomHours.nullable().default(null),
+  theme: z.string().trim().min(1).max(50).default('modern'),
+  communication_preferences: CommunicationPreferences.nullable().default(null),
+  onboarding_completed: z.boolean().default(false),
+});
+export type PreferencesReplace = z.infer<typeof PreferencesReplace>;
+
+export const PreferencesPublic = z.object({
+  id: z.uuid(),
+  user_id: z.uuid(),
+  custom_hours: z.object({ start: z.string(), end: z.string(), timezone: z.string() }).nullable(),
+  theme: z.string().nullable(),
+  communication_preferences: z
+    .object({ email: z.boolean(), sms: z.boolean(), in_app: z.boolean() })
+    .nullable(),
+  onboarding_completed: z.boolean(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type PreferencesPublic = z.infer<typeof PreferencesPublic>;
+
+export const UserPublic = z.object({
+  id: z.uuid(),
+  clerk_user_id: z.string(),
+  email: z.string(),
+  timezone: z.string(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type UserPublic = z.infer<typeof UserPublic>;
+
+export const UserWithPreferences = UserPublic.extend({ preferences: PreferencesPublic.nullable() });
+export type UserWithPreferences = z.infer<typeof UserWithPreferences>;
+
+export const UserIdParams = z.object({ id: z.uuid() });
+export const ClerkIdParams = z.object({ clerkUserId: ClerkUserId });
