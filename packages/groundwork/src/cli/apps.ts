@@ -37,15 +37,20 @@ async function importApp(dir: string): Promise<AppDefinition<any>> {
   return module.default;
 }
 
+/** The app folder containing `cwd`, if any. */
+export function enclosingAppDir(cwd = process.cwd()): string | undefined {
+  const root = findRoot(cwd);
+  for (let dir = resolve(cwd); dir !== root && dirname(dir) !== dir; dir = dirname(dir)) {
+    if (dir !== LIBRARY_ROOT && existsSync(join(dir, ENTRY))) return dir;
+  }
+  return undefined;
+}
+
 /** One app: by name (from anywhere in the repo) or the app whose folder we are in. */
 export async function resolveApp(name: string | undefined, cwd = process.cwd()): Promise<AppDefinition<any>> {
   if (!name) {
-    let dir = resolve(cwd);
-    const root = findRoot(cwd);
-    while (dir !== root && dirname(dir) !== dir) {
-      if (dir !== LIBRARY_ROOT && existsSync(join(dir, ENTRY))) return importApp(dir);
-      dir = dirname(dir);
-    }
+    const dir = enclosingAppDir(cwd);
+    if (dir) return importApp(dir);
     throw new UsageError('Run this in an app folder, or name the app: --app <name>');
   }
   const root = findRoot(cwd);

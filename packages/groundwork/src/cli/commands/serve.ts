@@ -1,19 +1,23 @@
 import { loadSettings } from '../../config.ts';
 import { buildServer } from '../../http/server.ts';
 import { type RunningApp, startApp } from '../../runtime.ts';
-import { findRoot, resolveAllApps, resolveApp } from '../apps.ts';
+import { enclosingAppDir, findRoot, resolveAllApps, resolveApp } from '../apps.ts';
 import type { Command } from '../command.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'serve one app at / or, with no name, every app under /<app>/ with an index at /',
+  summary:
+    'serve one app at / (named, or the app folder you are in); from the repository root, every app under /<app>/ with an index at /',
   usage: 'serve [app] [--migrate]',
   options: { migrate: { type: 'boolean' } },
   async run({ values, positionals }, out) {
-    const single = positionals[0];
-    const definitions = single ? [await resolveApp(single)] : await resolveAllApps();
-    const settings = loadSettings({ appName: single ?? 'groundwork', appDir: findRoot() });
-    const log = (line: string) => out.line(line);
+    const single = positionals[0] || enclosingAppDir() ? await resolveApp(positionals[0]) : undefined;
+    const definitions = single ? [single] : await resolveAllApps();
+    const settings = loadSettings({
+      appName: single?.name ?? 'groundwork',
+      appDir: single?.dir ?? findRoot(),
+      defaults: single?.defaults,
+    });
     const apps: RunningApp<any>[] = [];
     try {
       for (const definition of definitions) {
@@ -21,7 +25,7 @@ export const serveCommand: Command = {
           await startApp(definition, {
             sharedServer: !single,
             migrate: values.migrate ? true : undefined,
-            log,
+            log: out.line,
           }),
         );
       }
@@ -51,9 +55,11 @@ export const serveCommand: Command = {
     await server.listen({ host: settings.host, port: settings.port });
     for (const app of apps) {
       const prefix = single ? '' : `/${app.definition.name}`;
-      server.log.info(`${app.definition.name}: http://${settings.host}:${settings.port}${prefix}/docs`);
+      server.log.info(
+        `${app.definition.name}: docs at http://${settings.host}:${settings.port}${prefix}/docs`,
+      );
     }
-    // Keep running until a signal arrives.
+    // Runs until a signal closes the server.
     return new Promise<number>(() => {});
   },
 };
