@@ -1,5 +1,6 @@
 export { type AppContext, type AppDefinition, type AppServer, defineApp } from './app.ts';
 export { loadSettings, type Settings, SettingsError } from './config.ts';
+export { backupDatabase, restoreDatabase } from './database/backup.ts';
 export { databaseErrorOf, isUnavailable } from './database/connection-errors.ts';
 export { PoolTimeoutError } from './database/gate.ts';
 export {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { redactSecrets } from '../redact.ts';
 import type { Command } from './command.ts';
+import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { checkCommand } from './commands/check.ts';
 import { currentCommand } from './commands/current.ts';
 import { downgradeCommand } from './commands/downgrade.ts';
@@ -22,6 +23,8 @@ export const dbCommands: Command[] = [
   checkCommand,
   stampCommand,
   resetCommand,
+  backupCommand,
+  restoreCommand,
 ];
 
 export function helpText(): string {
