@@ -11,6 +11,8 @@ export default defineApp({
   version: '0.1.0',
   dir: new URL('..', import.meta.url).pathname,
   schema,
+  // The story's pool: pool_size 5 + max_overflow 10. postgres.js opens connections lazily up to this bound.
+  defaults: { poolMax: 15 },
   routes: async (app, context) => {
     healthRoutes(app, context);
     userRoutes(app, createUsersRepository(context.db));

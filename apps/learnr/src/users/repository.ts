@@ -17,6 +17,14 @@ export interface UserChanges {
 
 /** Data access for users; every method takes an optional transaction so callers can compose writes. */
 export function createUsersRepository(db: Database<Schema>) {
+  async function findById(
+    { id }: { id: string },
+    executor: Executor<Schema> = db,
+  ): Promise<UserRow | undefined> {
+    const [row] = await executor.select().from(users).where(eq(users.id, id)).limit(1);
+    return row;
+  }
+
   return {
     /** Inserts one user; a duplicate email (any case) raises 23505 from idx_users_email. */
     async create(
@@ -27,16 +35,15 @@ export function createUsersRepository(db: Database<Schema>) {
       return row!;
     },
 
-    async findById({ id }: { id: string }, executor: Executor<Schema> = db): Promise<UserRow | undefined> {
-      const [row] = await executor.select().from(users).where(eq(users.id, id)).limit(1);
-      return row;
-    },
+    findById,
 
     /** Applies only the keys present in `changes`; returns undefined when the user does not exist. */
     async update(
       { id, changes }: { id: string; changes: UserChanges },
       executor: Executor<Schema> = db,
     ): Promise<UserRow | undefined> {
+      // Nothing to set is not an error: the row as it is (and no updated_at bump for a no-op).
+      if (Object.keys(changes).length === 0) return findById({ id }, executor);
       const [row] = await executor.update(users).set(changes).where(eq(users.id, id)).returning();
       return row;
     },
