@@ -1,0 +1,3 @@
+DROP TABLE "sessions" CASCADE;
+--> statement-breakpoint
+DROP TABLE "users" CASCADE;

@@ -1,0 +1,34 @@
+import { defineApp } from 'groundwork';
+import { registerHealthRoutes } from './health/routes.ts';
+import * as schema from './schema.ts';
+import { keyRingOf, verifySecrets } from './secrets.ts';
+import { createSessionsRepository } from './sessions/repository.ts';
+import { registerSessionRoutes } from './sessions/routes.ts';
+import { createGmailTokenVault } from './users/gmail-tokens.ts';
+import { createUsersRepository } from './users/repository.ts';
+import { registerUserRoutes } from './users/routes.ts';
+
+export default defineApp({
+  name: 'mail-agent',
+  title: 'Mail Agent: users',
+  description:
+    'Users of Mail Agent with sealed Gmail tokens, their Telegram link and sessions (story 000, issue 7).',
+  dir: new URL('..', import.meta.url).pathname,
+  schema,
+  // The story's SQLAlchemy pool: pool_size 20 + max_overflow 10. DB_POOL_MAX overrides it.
+  defaults: { poolMax: 30 },
+  // Outside development and tests, a missing or placeholder SECRET_KEYS stops the app at start.
+  requireSecretKeys: true,
+  // A malformed SECRET_KEYS, or keys that cannot open the stored tokens, refuse to start (not garbage later).
+  verify: async (context) => {
+    await verifySecrets(context.settings, context.db);
+  },
+  routes: async (app, context) => {
+    const users = createUsersRepository(context.db);
+    const sessions = createSessionsRepository(context.db);
+    const vault = createGmailTokenVault({ users, ring: keyRingOf(context.settings) });
+    registerUserRoutes(app, { users, vault });
+    registerSessionRoutes(app, { sessions, users });
+    registerHealthRoutes(app, context);
+  },
+});

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+/** The foundation's error body (packages/groundwork/src/http/errors.ts), declared so /docs shows it. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+  requestId: z.string(),
+});
+
+/** Users have integer identity ids; anything else in the path is a 400 naming `id`. */
+export const UserIdParams = z.object({
+  id: z.coerce.number().int().min(1).max(2_147_483_647),
+});

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { isoTimestamp } from '../users/schemas.ts';
+import type { SessionRow } from './repository.ts';
+
+export const SessionCreate = z.strictObject({
+  name: z.string().trim().max(255).default(''),
+});
+
+export const SessionPublic = z.object({
+  id: z.string(),
+  user_id: z.number().int(),
+  name: z.string(),
+  created_at: z.string(),
+});
+
+export const SessionListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const SessionList = z.object({ items: z.array(SessionPublic) });
+
+export function toPublicSession(row: SessionRow): z.infer<typeof SessionPublic> {
+  return { id: row.id, user_id: row.userId, name: row.name, created_at: isoTimestamp(row.createdAt) };
+}

@@ -1,0 +1,160 @@
+import { and, asc, eq, gt, isNotNull, or, sql } from 'drizzle-orm';
+import { type Executor, executeRows } from 'groundwork';
+import type * as schema from '../schema.ts';
+import { users } from '../schema.ts';
+
+export type UserRow = typeof users.$inferSelect;
+type Db = Executor<typeof schema>;
+
+export interface SealedTokens {
+  accessToken: string | null;
+  refreshToken: string | null;
+}
+
+export interface UserChanges {
+  telegramId?: string | null;
+  telegramUsername?: string | null;
+  onboardingCompleted?: boolean;
+}
+
+const active = (id: number) => and(eq(users.id, id), eq(users.isActive, true));
+
+/** The key id of a sealed value (`v1.<keyId>.<iv>.<payload>`), computed in SQL. */
+const keyIdOf = (column: typeof users.gmailOauthToken | typeof users.gmailRefreshToken) =>
+  sql`split_part(${column}, '.', 2)`;
+
+/** Rows with at least one token not sealed under `keyId`. */
+const sealedOutside = (keyId: string) =>
+  or(
+    and(isNotNull(users.gmailOauthToken), sql`${keyIdOf(users.gmailOauthToken)} <> ${keyId}`),
+    and(isNotNull(users.gmailRefreshToken), sql`${keyIdOf(users.gmailRefreshToken)} <> ${keyId}`),
+  );
+
+/** Users: every read and write of the API goes through here; inactive (soft-deleted) users are invisible. */
+export function createUsersRepository(db: Db) {
+  return {
+    async create({ email }: { email: string }, tx: Db = db): Promise<UserRow> {
+      const [row] = await tx.insert(users).values({ email }).returning();
+      return row!;
+    },
+
+    async findActive({ id }: { id: number }, tx: Db = db): Promise<UserRow | undefined> {
+      const [row] = await tx.select().from(users).where(active(id));
+      return row;
+    },
+
+    /** Keyset pagination on id: stable under concurrent inserts, no OFFSET scans. */
+    async listActive({ limit, after }: { limit: number; after?: number }, tx: Db = db): Promise<UserRow[]> {
+      return tx
+        .select()
+        .from(users)
+        .where(and(eq(users.isActive, true), after === undefined ? undefined : gt(users.id, after)))
+        .orderBy(asc(users.id))
+        .limit(limit);
+    },
+
+    async update({ id, changes }: { id: number; changes: UserChanges }, tx: Db = db) {
+      const [row] = await tx.update(users).set(changes).where(active(id)).returning();
+      return row;
+    },
+
+    /**
+     * Soft delete: the row stays, the API stops seeing it. The Gmail tokens are cleared with it, because a
+     * deactivated account must not keep a live grant to someone's mailbox.
+     */
+    async deactivate({ id }: { id: number }, tx: Db = db): Promise<boolean> {
+      const rows = await tx
+        .update(users)
+        .set({ isActive: false, gmailOauthToken: null, gmailRefreshToken: null })
+        .where(active(id))
+        .returning({ id: users.id });
+      return rows.length > 0;
+    },
+
+    /** Takes values already sealed: this module never sees a plaintext token. */
+    async setSealedTokens({ id, tokens }: { id: number; tokens: SealedTokens }, tx: Db = db) {
+      const rows = await tx
+        .update(users)
+        .set({ gmailOauthToken: tokens.accessToken, gmailRefreshToken: tokens.refreshToken })
+        .where(active(id))
+        .returning({ id: users.id });
+      return rows.length > 0;
+    },
+
+    async sealedTokens({ id }: { id: number }, tx: Db = db): Promise<SealedTokens | undefined> {
+      const [row] = await tx
+        .select({ accessToken: users.gmailOauthToken, refreshToken: users.gmailRefreshToken })
+        .from(users)
+        .where(active(id));
+      return row;
+    },
+
+    /** One sealed value per key id in use, with how many users hold a token under it (startup check). */
+    async sealedKeySamples(tx: Db = db): Promise<{ keyId: string; sealed: string; users: number }[]> {
+      const rows = await executeRows<{ key_id: string; sealed: string; users: number | string }>(
+        tx,
+        sql`select key_id, min(sealed) as sealed, count(distinct id) as users from (
+              select id, split_part(gmail_oauth_token, '.', 2) as key_id, gmail_oauth_token as sealed
+                from users where gmail_oauth_token is not null
+              union all
+              select id, split_part(gmail_refresh_token, '.', 2), gmail_refresh_token
+                from users where gmail_refresh_token is not null
+            ) tokens group by key_id order by key_id`,
+      );
+      return rows.map((r) => ({ keyId: r.key_id, sealed: r.sealed, users: Number(r.users) }));
+    },
+
+    async countWithTokens(tx: Db = db): Promise<number> {
+      const [row] = await tx
+        .select({ count: sql<number>`count(*)::int` })
+        .from(users)
+        .where(or(isNotNull(users.gmailOauthToken), isNotNull(users.gmailRefreshToken)));
+      return row?.count ?? 0;
+    },
+
+    async countSealedOutside({ keyId }: { keyId: string }, tx: Db = db): Promise<number> {
+      const [row] = await tx
+        .select({ count: sql<number>`count(*)::int` })
+        .from(users)
+        .where(sealedOutside(keyId));
+      return row?.count ?? 0;
+    },
+
+    /** The next batch to re-seal, after `after` in id order (resumable: done rows no longer match). */
+    async listSealedOutside(
+      { keyId, after, limit }: { keyId: string; after: number; limit: number },
+      tx: Db = db,
+    ) {
+      return tx
+        .select({ id: users.id, accessToken: users.gmailOauthToken, refreshToken: users.gmailRefreshToken })
+        .from(users)
+        .where(and(gt(users.id, after), sealedOutside(keyId)))
+        .orderBy(asc(users.id))
+        .limit(limit);
+    },
+
+    /**
+     * Replaces a user's tokens only if they are still `from`: a token the user changed meanwhile (a new
+     * OAuth grant, a disconnect) is never overwritten with an older one.
+     */
+    async replaceSealedTokens(
+      { id, from, to }: { id: number; from: SealedTokens; to: SealedTokens },
+      tx: Db = db,
+    ): Promise<boolean> {
+      const rows = await tx
+        .update(users)
+        .set({ gmailOauthToken: to.accessToken, gmailRefreshToken: to.refreshToken })
+        .where(
+          and(
+            eq(users.id, id),
+            sql`${users.gmailOauthToken} is not distinct from ${from.accessToken}`,
+            sql`${users.gmailRefreshToken} is not distinct from ${from.refreshToken}`,
+          ),
+        )
+        .returning({ id: users.id });
+      return rows.length > 0;
+    },
+  };
+}
+
+export type UsersRepository = ReturnType<typeof createUsersRepository>;

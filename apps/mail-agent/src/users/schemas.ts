@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import type { UserRow } from './repository.ts';
+
+// Gmail treats addresses case-insensitively; storing them lowercased makes the unique index mean that too.
+const email = z.string().trim().toLowerCase().max(255).pipe(z.email());
+
+// Telegram user ids are integers (up to 52 bits); kept as text, as the story's schema does.
+const telegramId = z
+  .string()
+  .trim()
+  .regex(/^[0-9]{1,20}$/, 'must be a numeric Telegram user id');
+const telegramUsername = z
+  .string()
+  .trim()
+  .transform((v) => v.replace(/^@/, ''))
+  .pipe(z.string().min(1).max(100));
+
+export const UserCreate = z.strictObject({ email });
+
+export const UserUpdate = z
+  .strictObject({
+    telegram_id: telegramId.nullable().optional(),
+    telegram_username: telegramUsername.nullable().optional(),
+    onboarding_completed: z.boolean().optional(),
+  })
+  .refine((body) => Object.values(body).some((v) => v !== undefined), {
+    message: 'give at least one of telegram_id, telegram_username, onboarding_completed',
+  });
+
+/** What the API shows of a user: whether Gmail is connected, never a token (sealed or not). */
+export const UserPublic = z.object({
+  id: z.number().int(),
+  email: z.string(),
+  gmail_connected: z.boolean(),
+  telegram_id: z.string().nullable(),
+  telegram_username: z.string().nullable(),
+  onboarding_completed: z.boolean(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+export const UserListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  after: z.coerce.number().int().min(0).optional(),
+});
+
+export const UserList = z.object({
+  items: z.array(UserPublic),
+  /** Pass as `after` for the next page; null on the last page. */
+  next_after: z.number().int().nullable(),
+});
+
+export const GmailTokensPut = z.strictObject({
+  access_token: z.string().min(1).max(8192),
+  refresh_token: z.string().min(1).max(8192),
+});
+
+export function toPublicUser(row: UserRow): z.infer<typeof UserPublic> {
+  return {
+    id: row.id,
+    email: row.email,
+    gmail_connected: row.gmailOauthToken !== null && row.gmailRefreshToken !== null,
+    telegram_id: row.telegramId,
+    telegram_username: row.telegramUsername,
+    onboarding_completed: row.onboardingCompleted,
+    created_at: isoTimestamp(row.createdAt),
+    updated_at: isoTimestamp(row.updatedAt),
+  };
+}
+
+/** PostgreSQL's text form (`2026-11-22 07:34:35.123456+00`) as ISO 8601 in UTC, millisecond precision. */
+export function isoTimestamp(value: string): string {
+  return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')).toISOString();
+}

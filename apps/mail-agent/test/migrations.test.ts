@@ -1,0 +1,4 @@
+import { describeMigrations } from 'groundwork/testing';
+import app from '../src/app.ts';
+
+describeMigrations(app);
