@@ -13,10 +13,7 @@ import {
 } from 'drizzle-orm/pg-core';
 
 // Ids come from uuid-ossp (the story's choice); the first migration creates the extension.
-const id = () =>
-  uuid('id')
-    .primaryKey()
-    .default(sql`uuid_generate_v4()`);
+const id = () => uuid('id').primaryKey().default(sql`uuid_generate_v4()`);
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 // `updated_at` is rewritten by a BEFORE UPDATE trigger (migration set_updated_at_triggers), not by the code.
 const createdAt = () => timestamptz('created_at').notNull().defaultNow();
@@ -34,7 +31,14 @@ export const BATCH_STATUSES = [
 ] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
-export const PROJECT_STATUSES = ['pending', 'generating', 'completed', 'failed', 'reviewed', 'exported'] as const;
+export const PROJECT_STATUSES = [
+  'pending',
+  'generating',
+  'completed',
+  'failed',
+  'reviewed',
+  'exported',
+] as const;
 export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
 
 export const SECTION_KEYS = [
@@ -93,9 +97,7 @@ export const batches = pgTable(
     updatedAt: updatedAt(),
     // A column default cannot read another column; now() is the transaction's start time, the same value
     // created_at's default takes in the same INSERT, so expires_at = created_at + 90 days exactly.
-    expiresAt: timestamptz('expires_at')
-      .notNull()
-      .default(sql`now() + interval '90 days'`),
+    expiresAt: timestamptz('expires_at').notNull().default(sql`now() + interval '90 days'`),
   },
   (t) => [
     check('batches_status_check', sql`${t.status} in (${inList(BATCH_STATUSES)})`),

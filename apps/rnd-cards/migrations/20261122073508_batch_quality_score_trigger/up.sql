@@ -7,7 +7,9 @@ LANGUAGE plpgsql AS $$
 BEGIN
   -- Lock the batch first: concurrent writers to one batch queue here, and the UPDATE below (a new
   -- statement, so a new snapshot under READ COMMITTED) then counts the rows they committed.
-  PERFORM 1 FROM batches WHERE id = target FOR UPDATE;
+  -- NO KEY UPDATE, not UPDATE: each writer already holds the foreign key's KEY SHARE lock on this row,
+  -- which FOR UPDATE would wait on (two concurrent inserts into one batch deadlocked).
+  PERFORM 1 FROM batches WHERE id = target FOR NO KEY UPDATE;
   UPDATE batches b
      SET average_quality_score = agg.average,
          completed_projects = agg.completed

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** `{ id }` path parameters; a malformed id is a 400 naming `id`, before any query runs. */
+export const IdParams = z.object({ id: z.uuid() });
+
+/** Timestamps leave the API as ISO 8601 strings, whatever the driver returned. */
+export const Timestamp = z.iso.datetime();
+export const iso = (date: Date) => date.toISOString();
+export const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
+
+/** A JSON object (not an array or a scalar). */
+export const JsonObject = z.record(z.string(), z.unknown());
+
+export const API = '/api/v1';
+
+/** The foundation's error body, declared on routes so /docs shows it. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+  requestId: z.string(),
+});

@@ -1,0 +1,43 @@
+import type { AppContext, AppServer } from 'groundwork';
+import { z } from 'zod';
+
+// The story's body ({ status: healthy, version, database: connected }) plus the foundation's readiness
+// details, so a failure says why (unreachable, timeout, pending migrations) without leaking internals.
+const Health = z.object({
+  status: z.enum(['healthy', 'unhealthy']),
+  version: z.string(),
+  database: z.enum(['connected', 'disconnected']),
+  engine: z.enum(['pglite', 'postgres']),
+  latencyMs: z.number().nullable(),
+  migrations: z
+    .object({ current: z.string().nullable(), head: z.string().nullable(), pending: z.number() })
+    .nullable(),
+  reason: z.string().optional(),
+  error: z.string().optional(),
+  timestamp: z.string(),
+});
+
+export function registerHealthRoutes(
+  app: AppServer,
+  context: Pick<AppContext<any>, 'readiness'>,
+  version: string,
+): void {
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Database connectivity and migration state',
+        response: { 200: Health, 503: Health },
+      },
+    },
+    async (_request, reply) => {
+      const { status, ...report } = await context.readiness();
+      if (status === 'ok') return { status: 'healthy' as const, version, ...report };
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send({ status: 'unhealthy' as const, version, ...report });
+    },
+  );
+}
