@@ -21,13 +21,13 @@ export const TimeZone = z
   .meta({ description: 'IANA time zone name', example: 'America/Los_Angeles' });
 
 /** 24-hour HH:MM, zero-padded, so string order is time order. */
-const ClockTime = z
-  .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time HH:MM (00:00 to 23:59)');
+const CLOCK_TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
+const ClockTime = z.string().regex(CLOCK_TIME, 'must be a 24-hour time HH:MM (00:00 to 23:59)');
 
 export const CustomHours = z
   .strictObject({ start: ClockTime, end: ClockTime, timezone: TimeZone })
-  .refine((hours) => hours.start < hours.end, {
+  // zod runs this even when a time failed its format; only well-formed times are compared.
+  .refine((h) => !(CLOCK_TIME.test(h.start) && CLOCK_TIME.test(h.end)) || h.start < h.end, {
     path: ['end'],
     message: 'must be after start (hours that cross midnight are not supported)',
   })
