@@ -1,4 +1,4 @@
-import { and, count, desc, eq, type SQL, sql } from 'drizzle-orm';
+import { count, desc, eq, sql } from 'drizzle-orm';
 import type { Database, Executor } from 'groundwork';
 import { users } from '../schema.ts';
 
@@ -33,23 +33,28 @@ export function createUsersRepository(db: Database<Schema>) {
       return row;
     },
 
-    /** A page of users, newest first, and how many match the filter in total. */
+    /**
+     * A page of users, newest first, and how many match the filter in total. One statement: the window count
+     * comes from the same snapshot as the page, and a failed request leaves no second query running.
+     */
     async list(
       { blocked, limit, offset }: { blocked?: boolean; limit: number; offset: number },
       executor: Executor<Schema> = db,
     ): Promise<{ rows: UserRow[]; total: number }> {
-      const filter: SQL | undefined = blocked === undefined ? undefined : eq(users.isBlocked, blocked);
-      const [rows, [counted]] = await Promise.all([
-        executor
-          .select()
-          .from(users)
-          .where(and(filter))
-          .orderBy(desc(users.createdAt), desc(users.id))
-          .limit(limit)
-          .offset(offset),
-        executor.select({ total: count() }).from(users).where(and(filter)),
-      ]);
-      return { rows, total: counted?.total ?? 0 };
+      const filter = blocked === undefined ? undefined : eq(users.isBlocked, blocked);
+      const page = await executor
+        .select({ user: users, total: sql<number>`count(*) over ()`.mapWith(Number) })
+        .from(users)
+        .where(filter)
+        .orderBy(desc(users.createdAt), desc(users.id))
+        .limit(limit)
+        .offset(offset);
+      if (page.length > 0 || offset === 0) {
+        return { rows: page.map((r) => r.user), total: page[0]?.total ?? 0 };
+      }
+      // Past the last page the window has no row to ride on, so count separately.
+      const [counted] = await executor.select({ total: count() }).from(users).where(filter);
+      return { rows: [], total: counted?.total ?? 0 };
     },
 
     /** updated_at is left to the database trigger. */
