@@ -19,6 +19,8 @@ export default defineApp({
   schema,
   // Ids default to uuid_generate_v4(): PGlite must load the extension; on a server the first migration creates it.
   extensions: ['uuid-ossp'],
+  // The story's pool: pool_size 20 + max_overflow 10 (DB_POOL_MAX overrides it).
+  defaults: { poolMax: 30 },
   routes: async (app, context) => {
     const repositories = {
       users: createUsersRepository(context.db),
