@@ -4,17 +4,17 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import {
   type AppServer,
+  backupDatabase,
   buildServer,
   databaseErrorOf,
   executeRows,
+  restoreDatabase,
   type Settings,
   startApp,
   verifyPassword,
 } from 'groundwork';
 import { createTestDatabase, setupTestApp, testBackend, testSettings } from 'groundwork/testing';
 import { describe, expect, it } from 'vitest';
-// Until the lead wires `groundwork db backup|restore` into the CLI, the test drives the exported functions.
-import { backupDatabase, restoreDatabase } from '../../../packages/groundwork/src/database/backup.ts';
 import app from '../src/app.ts';
 import { users } from '../src/schema.ts';
 import { createUsersRepository } from '../src/users/repository.ts';
