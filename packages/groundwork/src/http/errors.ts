@@ -140,10 +140,15 @@ function mapError(error: FastifyError | Error, request: FastifyRequest): Mapped 
       status: 400,
       code: 'validation_error',
       message: `invalid ${where ?? 'request'}`,
-      fields: error.validation.map((issue) => ({
-        field: issue.instancePath.replace(/^\//, '').replace(/\//g, '.') || where || 'body',
-        message: issue.message ?? 'invalid',
-      })),
+      fields: error.validation.flatMap((issue) => {
+        const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+        // An unknown key is the field to name, not the object that holds it.
+        const keys =
+          issue.keyword === 'unrecognized_keys' ? (issue.params.keys as string[] | undefined) : undefined;
+        if (keys?.length)
+          return keys.map((key) => ({ field: path ? `${path}.${key}` : key, message: 'unknown field' }));
+        return [{ field: path || where || 'body', message: issue.message ?? 'invalid' }];
+      }),
     };
   }
   if (error instanceof ZodError) {

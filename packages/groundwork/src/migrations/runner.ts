@@ -52,6 +52,9 @@ export interface MigrationState {
   head: string | null;
 }
 
+/** Run inside the first migration's transaction, so a failed first upgrade leaves no trace at all. */
+const CREATE_TABLE = `create table if not exists ${MIGRATIONS_TABLE} (id varchar(14) primary key, checksum char(64) not null, applied_at timestamptz not null default now(), execution_ms integer not null)`;
+
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 async function tableExists(session: SqlSession): Promise<boolean> {
@@ -106,14 +109,6 @@ async function withLock<T>(
       await session.query(`select pg_advisory_lock(${LOCK_KEY})`);
     }
     try {
-      await session.query(
-        `create table if not exists ${MIGRATIONS_TABLE} (
-          id varchar(14) primary key,
-          checksum char(64) not null,
-          applied_at timestamptz not null default now(),
-          execution_ms integer not null
-        )`,
-      );
       return await work(session);
     } finally {
       await session.query(`select pg_advisory_unlock(${LOCK_KEY})`).catch(() => {});
@@ -265,6 +260,7 @@ async function runScript(
   const transactional = !script.noTransaction;
   if (transactional) await session.query('begin');
   try {
+    if (direction === 'up') await session.query(CREATE_TABLE);
     for (const [index, statement] of script.statements.entries()) {
       try {
         await session.query(statement);
@@ -307,9 +303,7 @@ async function planSql(
   if (direction === 'down') assertReversible(steps);
   const parts: string[] = [];
   if (direction === 'up' && !state.applied.length) {
-    parts.push(
-      `create table if not exists ${MIGRATIONS_TABLE} (id varchar(14) primary key, checksum char(64) not null, applied_at timestamptz not null default now(), execution_ms integer not null);`,
-    );
+    parts.push(`${CREATE_TABLE};`);
   }
   for (const migration of steps) {
     const script = direction === 'up' ? migration.up : migration.down!;
@@ -350,6 +344,7 @@ export async function stamp(
     }
     await session.query('begin');
     try {
+      await session.query(CREATE_TABLE);
       await session.query(`delete from ${MIGRATIONS_TABLE}`);
       for (const migration of keep) {
         await session.query(

@@ -25,6 +25,8 @@ export interface TestOptions {
   env?: RawEnv;
   /** Leave the database at base instead of head (migration tests). */
   migrate?: boolean;
+  /** Receives the SQL text of every query (e.g. to count the statements a request runs). */
+  logQuery?: (sql: string) => void;
 }
 
 /** Settings for a test: defaults plus `env`; no .env file is read, so a development database is never used. */
@@ -37,6 +39,9 @@ export function testSettings(app: AppDefinition<any>, env: RawEnv = {}, database
     requireSecretKeys: app.requireSecretKeys,
   });
 }
+
+const logEnv = (options: TestOptions): RawEnv =>
+  options.logQuery ? { ...options.env, DB_LOG_SQL: 'true' } : (options.env ?? {});
 
 const TEMPLATE_LOCK = 7_101_971_523_114_011n;
 
@@ -63,9 +68,12 @@ async function ensureTemplate(app: AppDefinition<any>, adminUrl: string): Promis
       const handle = await openDatabase(settings, { schema: app.schema });
       try {
         await upgrade(handle, app.migrationsDir);
-      } finally {
+      } catch (error) {
         await handle.close();
+        await sql.unsafe(`drop database if exists "${template}" with (force)`);
+        throw error;
       }
+      await handle.close();
       await sql.unsafe(`alter database "${template}" is_template true`);
     } finally {
       await sql`select pg_advisory_unlock(${TEMPLATE_LOCK.toString()}::bigint)`;
@@ -84,8 +92,12 @@ export async function createServerTestDatabase<TSchema extends Record<string, un
   const template = options.migrate === false ? undefined : await ensureTemplate(app, adminUrl);
   const name = `gwt_${app.name.replace(/-/g, '_')}_${randomBytes(6).toString('hex')}`;
   await ensureDatabase(adminUrl, name, template);
-  const settings = testSettings(app, options.env, withDatabase(adminUrl, name));
-  const handle = await openDatabase(settings, { schema: app.schema, extensions: app.extensions });
+  const settings = testSettings(app, logEnv(options), withDatabase(adminUrl, name));
+  const handle = await openDatabase(settings, {
+    schema: app.schema,
+    extensions: app.extensions,
+    log: options.logQuery,
+  });
   return {
     handle,
     settings,
@@ -102,8 +114,8 @@ export async function createPgliteTestDatabase<TSchema extends Record<string, un
   options: TestOptions = {},
 ): Promise<TestDatabase<TSchema>> {
   const pglite = await PGlite.create({ extensions: await pgliteExtensions(app.extensions) });
-  const settings = testSettings(app, options.env);
-  const handle = await openDatabase(settings, { schema: app.schema, pglite });
+  const settings = testSettings(app, logEnv(options));
+  const handle = await openDatabase(settings, { schema: app.schema, pglite, log: options.logQuery });
   if (options.migrate !== false) await upgrade(handle, app.migrationsDir);
   return { handle, settings, dispose: () => pglite.close() };
 }

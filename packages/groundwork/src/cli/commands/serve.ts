@@ -1,5 +1,6 @@
 import { loadSettings } from '../../config.ts';
 import { buildServer } from '../../http/server.ts';
+import { MigrationError } from '../../migrations/runner.ts';
 import { type RunningApp, startApp } from '../../runtime.ts';
 import { enclosingAppDir, findRoot, resolveAllApps, resolveApp } from '../apps.ts';
 import type { Command } from '../command.ts';
@@ -21,13 +22,16 @@ export const serveCommand: Command = {
     const apps: RunningApp<any>[] = [];
     try {
       for (const definition of definitions) {
-        apps.push(
-          await startApp(definition, {
-            sharedServer: !single,
-            migrate: values.migrate ? true : undefined,
-            log: out.line,
-          }),
-        );
+        const options = { sharedServer: !single, migrate: values.migrate ? true : undefined, log: out.line };
+        try {
+          apps.push(await startApp(definition, options));
+        } catch (error) {
+          // One app's failed migration must not take the others down: serve it unmigrated, so its
+          // readiness answers 503 "pending migrations" while the error is in the log.
+          if (single || !(error instanceof MigrationError)) throw error;
+          out.line(`${definition.name}: migration failed, serving it as not ready: ${error.message}`);
+          apps.push(await startApp(definition, { ...options, migrate: false }));
+        }
       }
     } catch (error) {
       await Promise.all(apps.map((a) => a.handle.close()));
