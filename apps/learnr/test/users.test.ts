@@ -220,7 +220,7 @@ describe('users API', () => {
       payload: { email: 'a@x.io', password: PASSWORD, is_admin: true },
     });
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json().error.fields[0].message).toMatch(/is_admin/);
+    expect(unknown.json().error.fields).toEqual([{ field: 'is_admin', message: 'unknown field' }]);
   });
 
   it('reads one user (200), 404 for an unknown id, 400 for a malformed one', async () => {
