@@ -121,7 +121,7 @@ describe('users API', () => {
       [{ email: 'not-an-email' }, 'email'],
       [{}, 'email'],
       [{ email: `${'a'.repeat(250)}@example.com` }, 'email'],
-      [{ email: 'x@example.com', is_active: false }, 'body'],
+      [{ email: 'x@example.com', is_active: false }, 'is_active'],
     ] as const;
     for (const [payload, field] of cases) {
       const response = await t.server.inject({ method: 'POST', url: '/api/v1/users', payload });
@@ -208,6 +208,7 @@ describe('users API', () => {
       payload: { email: 'other@example.com' },
     });
     expect(email.statusCode).toBe(400);
+    expect(email.json().error.fields.map((f: { field: string }) => f.field)).toContain('email');
     const missing = await t.server.inject({
       method: 'PATCH',
       url: '/api/v1/users/999',
@@ -284,7 +285,7 @@ describe('Gmail tokens', () => {
     for (const [sealed, plain] of [
       [raw!.gmail_oauth_token, access],
       [raw!.gmail_refresh_token, refresh],
-    ]) {
+    ] as const) {
       expect(sealed).toMatch(/^v1\.test1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
       expect(sealed).not.toContain(plain);
       expect(sealed).not.toContain(Buffer.from(plain).toString('base64url').slice(0, 12));
