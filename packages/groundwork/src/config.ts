@@ -93,6 +93,8 @@ export interface LoadSettingsOptions {
   defaults?: SettingsDefaults;
   /** Whether the app needs SECRET_KEYS at all. */
   requireSecretKeys?: boolean;
+  /** Where `.data/<app>` lives; the workspace root, so every command finds the same embedded database. */
+  dataRoot?: string;
 }
 
 /** Reads `.env` files; the first file to define a variable wins, and the environment beats them all. */
@@ -141,7 +143,9 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
   return {
     appName: options.appName,
     databaseUrl: env.DATABASE_URL,
-    dataDir: resolve(env.DATA_DIR ?? join('.data', options.appName)),
+    dataDir: env.DATA_DIR
+      ? resolve(env.DATA_DIR)
+      : resolve(options.dataRoot ?? '.', '.data', options.appName),
     pool: {
       max: env.DB_POOL_MAX,
       connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,

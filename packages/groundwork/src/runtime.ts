@@ -5,6 +5,7 @@ import { type DatabaseHandle, openDatabase } from './database/open.ts';
 import { checkReadiness } from './http/health.ts';
 import { readMigrations } from './migrations/folder.ts';
 import { upgrade } from './migrations/runner.ts';
+import { findRoot } from './workspace.ts';
 
 export interface RunningApp<TSchema extends Record<string, unknown> = Record<string, unknown>> {
   definition: AppDefinition<TSchema>;
@@ -37,6 +38,7 @@ export function appSettings(
     env: options.env,
     defaults: definition.defaults,
     requireSecretKeys: definition.requireSecretKeys,
+    dataRoot: findRoot(definition.dir),
   });
   if (options.sharedServer && settings.databaseUrl) {
     const database = `${databaseNameOf(settings.databaseUrl)}_${definition.name.replace(/-/g, '_')}`;

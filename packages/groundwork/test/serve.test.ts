@@ -9,9 +9,11 @@ const appDir = join(import.meta.dirname, 'support', 'notes');
 const dataDir = mkdtempSync(join(tmpdir(), 'gw-serve-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-/** Starts `groundwork serve` in the fixture app folder on an embedded database and resolves its base URL. */
-function serve(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [bin, 'serve'], {
+/** Starts the server in the fixture app folder on an embedded database and resolves its base URL. */
+function serve(
+  command: string[] = [process.execPath, bin, 'serve'],
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: appDir,
     env: {
       ...process.env,
@@ -31,7 +33,7 @@ function serve(): Promise<{ child: ChildProcess; url: string; output: () => stri
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve({ child, url: match[1]!, output: () => output });
+        resolve({ child, url: match[1]! });
       }
     };
     child.stdout!.on('data', onData);
@@ -52,5 +54,18 @@ describe('groundwork serve', () => {
     const response = await inFlight;
     expect(response.status).toBe(200);
     expect(await exited).toBe(0);
+  });
+});
+
+describe('npm start', () => {
+  it('passes SIGTERM through the npm script to the server, which exits 0 and frees its port', async () => {
+    const { child, url } = await serve(['npm', 'start', '--silent']);
+    expect((await fetch(`${url}/health/live`)).status).toBe(200);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // The server itself stopped, not only npm: nothing answers on its port any more.
+    await new Promise((r) => setTimeout(r, 500));
+    await expect(fetch(`${url}/health/live`)).rejects.toThrow();
   });
 });

@@ -1,20 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AppDefinition } from '../app.ts';
+import { findRoot } from '../workspace.ts';
 import { UsageError } from './output.ts';
-
-/** The monorepo root: the nearest folder up from `start` whose package.json declares workspaces. */
-export function findRoot(start = process.cwd()): string | undefined {
-  let dir = resolve(start);
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && 'workspaces' in JSON.parse(readFileSync(manifest, 'utf8'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
 
 const ENTRY = join('src', 'app.ts');
 /** This package's own folder has a src/app.ts too (defineApp): it is never an app. */

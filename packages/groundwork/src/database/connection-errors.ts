@@ -34,6 +34,8 @@ const SOCKET_LOST = new Set([
   'CONNECTION_DESTROYED',
   'CONNECTION_ENDED',
 ]);
+/** Wrong credentials or a missing database: the server is there but this app cannot use it until fixed. */
+const REFUSED = new Set(['28P01', '28000', '3D000']);
 const UNREACHABLE = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
@@ -64,6 +66,7 @@ export function isUnavailable(error: unknown): boolean {
     SERVER_ENDED_BACKEND.has(code) ||
     SOCKET_LOST.has(code) ||
     UNREACHABLE.has(code) ||
+    REFUSED.has(code) ||
     code === '57014' || // statement timeout / cancel
     code === 'GW_POOL_TIMEOUT' ||
     code === 'GW_PING_TIMEOUT' ||

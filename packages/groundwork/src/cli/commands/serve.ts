@@ -2,7 +2,8 @@ import { loadSettings } from '../../config.ts';
 import { buildServer } from '../../http/server.ts';
 import { MigrationError } from '../../migrations/runner.ts';
 import { type RunningApp, startApp } from '../../runtime.ts';
-import { enclosingAppDir, findRoot, resolveAllApps, resolveApp } from '../apps.ts';
+import { findRoot } from '../../workspace.ts';
+import { enclosingAppDir, resolveAllApps, resolveApp } from '../apps.ts';
 import type { Command } from '../command.ts';
 
 export const serveCommand: Command = {
