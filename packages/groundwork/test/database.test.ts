@@ -112,5 +112,14 @@ describe.skipIf(testBackend !== 'postgres')(
       });
       expect(ready.body).not.toContain('hunter2');
     });
+
+    it('answers 503, not 500, when the server refuses the app (missing database)', async () => {
+      const url = new URL(serverUrl!);
+      url.pathname = '/gwt_database_that_does_not_exist';
+      served = await serveOnUrl(notes, url.toString());
+      const response = await served.server.inject({ url: '/count' });
+      expect(response.statusCode).toBe(503);
+      expect(response.json().error.code).toBe('database_unavailable');
+    });
   },
 );
