@@ -227,6 +227,9 @@ describe('users API', () => {
     expect(first.json().next_after).toBe(2);
     const second = await t.server.inject({ method: 'GET', url: '/api/v1/users?limit=2&after=2' });
     expect(second.json()).toMatchObject({ items: [{ email: 'c@example.com' }], next_after: null });
+    const exact = await t.server.inject({ method: 'GET', url: '/api/v1/users?limit=3' });
+    expect(exact.json().items).toHaveLength(3);
+    expect(exact.json().next_after).toBeNull();
     const bad = await t.server.inject({ method: 'GET', url: '/api/v1/users?limit=0' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.fields[0].field).toBe('limit');

@@ -35,10 +35,12 @@ export function registerUserRoutes(
     { schema: { tags, querystring: UserListQuery, response: { 200: UserList, 400: ErrorBody } } },
     async (request) => {
       const { limit, after } = request.query;
-      const rows = await users.listActive({ limit, after });
+      // One row past the page tells whether another page exists, so the last page says null.
+      const rows = await users.listActive({ limit: limit + 1, after });
+      const page = rows.slice(0, limit);
       return {
-        items: rows.map(toPublicUser),
-        next_after: rows.length === limit ? rows.at(-1)!.id : null,
+        items: page.map(toPublicUser),
+        next_after: rows.length > limit ? page.at(-1)!.id : null,
       };
     },
   );
