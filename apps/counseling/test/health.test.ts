@@ -221,6 +221,20 @@ describe('GET /health', () => {
     expect(users.json().error.code).toBe('database_unavailable');
   });
 
+  it('keeps the password hash out of the error a failed INSERT raises (the one the 5xx log line shows)', async () => {
+    const { running } = await serveAgainst('postgres://postgres@127.0.0.1:1/counseling');
+    const error = await createUsersRepository(running.handle.db)
+      .create({ username: '\\campus\\jdoe', passwordHash: HASH })
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    expect(databaseErrorOf(error)?.code).toBe('ECONNREFUSED');
+    expect(error!.message).not.toContain(HASH);
+    expect(error!.message).not.toContain('argon2');
+    expect(JSON.stringify(error)).not.toContain('argon2');
+  });
+
   it('503 when the database accepts connections but does not answer in time', async () => {
     const silent = await startSilentServer();
     const { server, running } = await serveAgainst(
