@@ -187,6 +187,7 @@ describe('GET /health', () => {
       timestamp: expect.stringMatching(ISO),
     });
     expect(Math.abs(Date.parse(body.timestamp) - Date.now())).toBeLessThan(60_000);
+    expect(response.headers['cache-control']).toBe('no-store');
   });
 
   it("keeps the foundation's liveness and readiness probes", async () => {

@@ -28,6 +28,8 @@ export function registerHealthRoutes(app: AppServer, context: AppContext<any>): 
     async (_request, reply) => {
       const report = await context.readiness();
       const healthy = report.status === 'ok';
+      // A cached 200 would hide an outage from whoever polls this.
+      reply.header('cache-control', 'no-store');
       return reply.status(healthy ? 200 : 503).send({
         status: healthy ? 'healthy' : 'unhealthy',
         database: report.database,
