@@ -83,8 +83,10 @@ async function liveDrift(handle: DatabaseHandle<any>, schema: Record<string, unk
   );
   const session = await handle.session();
   try {
+    const unchanged = await unchangedUniqueConstraints(session, statementsToExecute);
     const real: string[] = [];
     for (const statement of statementsToExecute) {
+      if (unchanged.has(statement.trim())) continue;
       const match = SET_DEFAULT.exec(statement.trim());
       if (match && (await sameDefault(session, match))) continue;
       real.push(statement);
@@ -119,6 +121,42 @@ async function sameDefault(session: SqlSession, match: RegExpExecArray): Promise
   } finally {
     await session.query('rollback');
   }
+}
+
+const ADD_UNIQUE =
+  /^ALTER TABLE "([^"]+)" ADD CONSTRAINT "([^"]+)" UNIQUE(?: NULLS NOT DISTINCT)?\s*\(([^)]+)\);?$/;
+
+/**
+ * drizzle-kit reads a multi-column UNIQUE constraint's columns back in no particular order and then proposes
+ * to drop and re-add it. Such a pair is no drift when the live constraint has exactly the schema's columns,
+ * in the schema's order (pg_constraint.conkey keeps the declared order).
+ */
+export async function unchangedUniqueConstraints(
+  session: SqlSession,
+  statements: string[],
+): Promise<Set<string>> {
+  const unchanged = new Set<string>();
+  for (const statement of statements.map((s) => s.trim())) {
+    const match = ADD_UNIQUE.exec(statement);
+    if (!match) continue;
+    const [, table = '', constraint = '', columnList = ''] = match;
+    const drop = statements
+      .map((s) => s.trim())
+      .find((s) => s === `ALTER TABLE "${table}" DROP CONSTRAINT "${constraint}";`);
+    if (!drop) continue;
+    const wanted = columnList.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
+    const [live] = await session.query<{ columns: string[] }>(
+      `select array(select a.attname::text from unnest(c.conkey) with ordinality k(attnum, n)
+                      join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum order by k.n) as columns
+         from pg_constraint c where c.conrelid = $1::regclass and c.conname = $2 and c.contype = 'u'`,
+      [`"${table}"`, constraint],
+    );
+    if (live && live.columns.join(',') === wanted.join(',')) {
+      unchanged.add(statement);
+      unchanged.add(drop);
+    }
+  }
+  return unchanged;
 }
 
 /** drizzle-kit draws a spinner on stdout; keep stdout clean for --json. */
