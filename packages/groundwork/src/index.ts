@@ -1,5 +1,5 @@
 export { type AppContext, type AppDefinition, type AppServer, defineApp } from './app.ts';
-export { loadSettings, type Settings, SettingsError } from './config.ts';
+export { loadSettings, type RawEnv, type Settings, SettingsError } from './config.ts';
 export { backupDatabase, restoreDatabase } from './database/backup.ts';
 export { databaseErrorOf, isUnavailable } from './database/connection-errors.ts';
 export { PoolTimeoutError } from './database/gate.ts';
@@ -26,6 +26,7 @@ export { hashPassword, needsRehash, verifyPassword } from './security/passwords.
 export {
   generateKey,
   type KeyRing,
+  keyIdOf,
   open,
   parseKeyRing,
   reseal,

@@ -9,10 +9,8 @@ export const secretsCommand: Command = {
   options: { id: { type: 'string' } },
   async run({ values, positionals }, out) {
     if (positionals[0] !== 'generate-key') throw new UsageError('usage: secrets generate-key [--id <keyId>]');
-    out.result(
-      { key: generateKey(values.id as string | undefined) },
-      generateKey(values.id as string | undefined),
-    );
+    const key = generateKey(values.id as string | undefined);
+    out.result({ key }, key);
     return 0;
   },
 };
