@@ -145,3 +145,45 @@ describe('health and docs', () => {
     expect(page.statusCode).toBe(200);
   });
 });
+
+describe('logs', () => {
+  it('never carry query parameters, passwords or connection strings of a failed request', async () => {
+    const lines: string[] = [];
+    const { startApp } = await import('../src/runtime.ts');
+    const { buildServer } = await import('../src/http/server.ts');
+    const server = await buildServer(
+      [await startApp(notes, { settings: t.app.settings, handle: t.handle, migrate: false })],
+      { logLevel: 'info', logStream: { write: (line) => lines.push(line) } },
+    );
+    // Not closed: closing would close the harness's database handle; inject opened no socket.
+    const failed = await server.inject({ url: '/divide?secret=argon2-hash-value' });
+    expect(failed.statusCode).toBe(500);
+    await server.inject({ url: '/boom?token=abc123' });
+    const log = lines.join('');
+    expect(log).toContain('request failed');
+    expect(log).toContain('22012');
+    expect(log).not.toContain('argon2-hash-value');
+    expect(log).not.toContain('s3cr3t-pass');
+    expect(log).not.toContain('abc123');
+  });
+
+  it('answers 503 when a table is missing (database behind the code)', async () => {
+    const session = await t.handle.session();
+    await session.query('alter table notes rename to notes_moved');
+    try {
+      const response = await t.server.inject({ url: '/count' });
+      expect(response.statusCode).toBe(200);
+      const authorId = await author('late@example.com');
+      const missing = await t.server.inject({
+        method: 'POST',
+        url: '/notes',
+        payload: { authorId, body: 'x' },
+      });
+      expect(missing.statusCode).toBe(503);
+      expect(missing.json().error.code).toBe('schema_not_ready');
+    } finally {
+      await session.query('alter table notes_moved rename to notes');
+      await session.release();
+    }
+  });
+});

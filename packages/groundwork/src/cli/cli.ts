@@ -73,13 +73,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   const json = rest.includes('--json');
   try {
+    // `-1`, `-2`: relative revisions, not options.
+    const relative = rest.filter((arg) => /^-\d+$/.test(arg));
     const { values, positionals } = parseArgs({
-      args: rest,
+      args: rest.filter((arg) => !relative.includes(arg)),
       options: command.options,
       allowPositionals: true,
       strict: true,
     });
-    return await command.run({ values, positionals }, createOutput(json));
+    return await command.run({ values, positionals: [...relative, ...positionals] }, createOutput(json));
   } catch (error) {
     const usage =
       error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');

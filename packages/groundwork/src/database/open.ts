@@ -216,8 +216,8 @@ async function openServer<TSchema extends Record<string, unknown>>(
       }
     },
     stats: () => ({ engine: 'postgres', max: pool.max, active: gate.active, waiting: gate.waiting }),
-    // In-flight requests are drained before this runs, so there is little to wait for.
-    close: () => sql.end({ timeout: 1 }),
+    // postgres.js waits out the whole timeout after a lost connection even with nothing in flight.
+    close: () => sql.end({ timeout: gate.active === 0 ? 0 : 5 }),
   };
 }
 

@@ -107,6 +107,15 @@ function fromDatabase(error: unknown, request: FastifyRequest): Mapped | undefin
         message: 'a value has an invalid format or is out of range',
       };
   }
+  if (db.code === '42P01' || db.code === '42703') {
+    // A missing table or column: the database is behind the code (pending migrations), not a client error.
+    return {
+      status: 503,
+      code: 'schema_not_ready',
+      message: 'the database schema is older than this code; run the pending migrations',
+      retryAfter: 30,
+    };
+  }
   if (isUnavailable(error)) {
     return {
       status: 503,
@@ -172,8 +181,10 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   const mapped = mapError(error, request);
   if (mapped.status >= 500) {
     const db = databaseErrorOf(error);
+    // Drizzle's wrapper message carries the query's parameters (password hashes, tokens): log the driver's.
+    const message = db?.message ?? error.message.split('\nparams:')[0]!;
     request.log.error(
-      { err: { type: error.name, code: db?.code, message: redactSecrets(error.message) } },
+      { err: { type: error.name, code: db?.code, message: redactSecrets(message) } },
       'request failed',
     );
   }

@@ -20,6 +20,8 @@ export interface ServerOptions {
   /** 'root': one app at `/`; 'prefixed': each app under `/<name>/` with an index at `/`. */
   mount?: 'root' | 'prefixed';
   bodyLimit?: number;
+  /** Where log lines go (default stdout); tests read them. */
+  logStream?: { write(line: string): void };
 }
 
 const SECRET_QUERY_KEY = /pass|secret|token|key|auth|session|code/i;
@@ -33,9 +35,13 @@ function redactUrl(url: string): string {
   return `${path}?${params.toString().replace(/%2A/g, '*')}`;
 }
 
-export function loggerOptions(level: Settings['logLevel']): FastifyServerOptions['logger'] {
+export function loggerOptions(
+  level: Settings['logLevel'],
+  stream?: ServerOptions['logStream'],
+): FastifyServerOptions['logger'] {
   return {
     level,
+    ...(stream ? { stream } : {}),
     redact: {
       paths: [
         'req.headers.authorization',
@@ -120,7 +126,7 @@ export async function buildServer(apps: RunningApp<any>[], options: ServerOption
   const mount = options.mount ?? (apps.length === 1 ? 'root' : 'prefixed');
   if (mount === 'root' && apps.length !== 1) throw new Error('root mount serves exactly one app');
   const server = Fastify({
-    logger: loggerOptions(options.logLevel ?? 'info'),
+    logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
     bodyLimit: options.bodyLimit ?? 1_048_576,
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,

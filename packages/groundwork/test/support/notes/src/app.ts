@@ -97,6 +97,11 @@ export default defineApp({
       const [row] = await executeRows<{ n: number }>(db, sql`select count(*)::int as n from authors`);
       return { authors: Number(row?.n ?? 0) };
     });
+    app.get('/divide', { schema: { querystring: z.object({ secret: z.string() }) } }, async (request) => {
+      // Fails with 22012 (unmapped: 500) inside a query whose parameter is secret.
+      await executeRows(db, sql`select length(${request.query.secret}) / 0`);
+      return {};
+    });
     app.get('/boom', async () => {
       throw new Error('failed to connect to postgres://app:s3cr3t-pass@db.internal:5432/prod with token=abc');
     });
