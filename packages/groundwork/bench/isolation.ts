@@ -1,19 +1,31 @@
 /**
  * Per-test isolation cost, as docs/testing.md reports it. Run: npx tsx packages/groundwork/bench/isolation.ts
  * (PGlite), and again with TEST_DATABASE_URL=postgres://... for the server.
- * Server: CREATE DATABASE ... TEMPLATE + open pool + first query + close + DROP. PGlite: TRUNCATE of every table.
+ * Server: CREATE DATABASE ... TEMPLATE + open pool + first query + close + DROP, sequentially and as the test
+ * harness pipelines it (the next database is created while a test runs). PGlite: TRUNCATE of every table.
  */
 import { sql } from 'drizzle-orm';
 import { executeRows } from '../src/database/rows.ts';
 import {
   createPgliteTestDatabase,
   createServerTestDatabase,
+  serverDatabasePipeline,
+  type TestDatabase,
   testBackend,
   truncateAll,
 } from '../src/testing/index.ts';
 import notes from '../test/support/notes/src/app.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 40);
+/** A small test: an API-sized sequence of inserts and reads. */
+const TEST_BODY_QUERIES = Number(process.env.TEST_BODY_QUERIES ?? 20);
+
+async function testBody(database: TestDatabase<any>): Promise<void> {
+  for (let i = 0; i < TEST_BODY_QUERIES / 2; i++) {
+    await executeRows(database.handle.db, sql`insert into authors (email) values (${`u${i}@x.io`})`);
+    await executeRows(database.handle.db, sql`select count(*) from authors`);
+  }
+}
 
 function summary(label: string, samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -42,7 +54,24 @@ if (testBackend === 'postgres') {
     total.push(createMs + disposeMs);
   }
   console.log(summary('server: create from template + first query', create));
-  console.log(summary('server: create + drop (whole per-test cost)', total));
+  console.log(summary('server: create + drop (whole per-test cost, sequential)', total));
+  // What setupTestApp's tests wait for: the pipeline creates the next database during a test.
+  const pipeline = serverDatabasePipeline(notes);
+  const waited: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    let database: Awaited<ReturnType<typeof createServerTestDatabase>> | undefined;
+    waited.push(
+      await time(async () => {
+        database = await pipeline.take();
+      }),
+    );
+    await time(() => testBody(database!));
+    waited[waited.length - 1]! += await time(() => database!.dispose());
+  }
+  await pipeline.close();
+  console.log(
+    summary(`server: per-test wait with the pipeline (test body ${TEST_BODY_QUERIES} queries)`, waited),
+  );
 } else {
   const setupMs = await time(async () => {
     const database = await createPgliteTestDatabase(notes);

@@ -123,6 +123,13 @@ describe('groundwork db (main() in process: output, --json, exit codes)', () => 
       expect(ok(await run('db', 'current')).stdout).toBe(`${shelves} (head)\n`);
       expect(ok(await run('db', 'check')).stdout).toBe('OK\n');
 
+      const down = ok(await run('db', 'downgrade', '-1'));
+      expect(down.stdout).toMatch(line(`reverted ${shelves}  \\(\\d+ ms\\)`));
+      expect(down.stdout).toMatch(
+        line(`reverted 1 migration\\(s\\) in \\d+ ms: ${idOf(shelves)} -> ${idOf(H(1, 'merged_late'))}`),
+      );
+      expect(ok(await run('db', 'current')).stdout).toBe(`${H(1, 'merged_late')} (1 pending)\n`);
+
       // reset: allowed on an embedded database; refused on a server database whose name lacks "test"
       const reset = await run('db', 'reset');
       if (serverUrl) {
@@ -131,7 +138,7 @@ describe('groundwork db (main() in process: output, --json, exit codes)', () => 
         expect(reset.stderr).toContain('Pass --force if you mean it.');
       } else {
         ok(reset);
-        expect(reset.stdout).toMatch(line(`reverted ${shelves}  \\(\\d+ ms\\)`));
+        expect(reset.stdout).toMatch(line(`reverted ${H(1, 'merged_late')}  \\(\\d+ ms\\)`));
         expect(reset.stdout).toMatch(line(`reverted ${M1.name}  \\(\\d+ ms\\)`));
         expect(reset.stdout).toMatch(line(`applied 4 migration\\(s\\) in \\d+ ms: base -> ${idOf(shelves)}`));
       }

@@ -205,6 +205,29 @@ describe('transactions', () => {
   );
 });
 
+describe('long migrations', () => {
+  // BUG (runner.ts withLock, and the CLI's withAppDatabase): the migration session keeps the app's
+  // DB_STATEMENT_TIMEOUT_MS (30 s by default), so on the server a statement longer than that (an index on a
+  // big table, a backfill) is cancelled, and so is a concurrent deploy's wait in pg_advisory_lock. PGlite has
+  // no statement timeout, so it passes there.
+  (serverUrl ? it.fails : it)(
+    "neither a slow statement nor the lock wait is cut by the app's statement timeout",
+    async () => {
+      const dir = copyMigrations();
+      addMigration(dir, H(1, 'slow'), ['select pg_sleep(1)']);
+      const settings = testSettings(shelf, { DB_STATEMENT_TIMEOUT_MS: '300' }, scratch?.url);
+      const open = () => openDatabase(settings, { schema: shelf.schema, pglite });
+      const handles = serverUrl ? [await open(), await open()] : [await open()];
+      try {
+        const results = await Promise.all(handles.map((h) => upgrade(h, dir)));
+        expect(results.flatMap((r) => r.steps).map((s) => s.name)).toEqual([M1.name, M2.name, H(1, 'slow')]);
+      } finally {
+        await Promise.all(handles.map((h) => h.close()));
+      }
+    },
+  );
+});
+
 describe('checksums and order', () => {
   it('refuses to upgrade when an applied migration was edited, naming the file', async () => {
     const dir = copyMigrations();
@@ -348,6 +371,15 @@ describe('--sql (offline)', () => {
     expect(result.sql!.indexOf(M2.name)).toBeLessThan(result.sql!.indexOf(M1.name));
     expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
     expect(await column('books', 'author')).toBe(true);
+  });
+
+  // BUG (runner.ts planSql, `to: direction === 'up' ? ... : null`): an offline downgrade always reports
+  // `to: null` (base), so `downgrade -1 --sql --json` claims it would leave the database at base.
+  it.fails('downgrade --sql reports the revision it would leave the database at', async () => {
+    const dir = copyMigrations();
+    await upgrade(handle, dir);
+    const result = await downgrade(handle, dir, '-1', { sql: true });
+    expect(result).toMatchObject({ from: M2.id, to: M1.id, steps: [{ name: M2.name }] });
   });
 });
 

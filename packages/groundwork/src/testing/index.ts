@@ -108,6 +108,36 @@ export async function createServerTestDatabase<TSchema extends Record<string, un
   };
 }
 
+/**
+ * Fresh server databases, one ahead: CREATE DATABASE from a template costs ~125 ms on this machine's disk
+ * (a WAL-logged copy with fsync), so the next test's database is created while the current test runs and a
+ * test waits only for the part its predecessor did not hide. Creating more ahead was measured slower:
+ * concurrent copies of one template contend (median wait 83 ms one ahead, 152 ms two, 845 ms four).
+ */
+export function serverDatabasePipeline<TSchema extends Record<string, unknown>>(
+  app: AppDefinition<TSchema>,
+  options: TestOptions = {},
+): { take(): Promise<TestDatabase<TSchema>>; close(): Promise<void> } {
+  let next: Promise<TestDatabase<TSchema>> | undefined;
+  const prepare = () => {
+    const created = createServerTestDatabase(app, options);
+    created.catch(() => {}); // surfaced by take(); never an unhandled rejection
+    return created;
+  };
+  return {
+    async take() {
+      const database = next ?? prepare();
+      next = prepare();
+      return database;
+    },
+    async close() {
+      const spare = await next?.catch(() => undefined);
+      next = undefined;
+      await spare?.dispose();
+    },
+  };
+}
+
 /** A fresh in-memory PGlite with the app's extensions loaded, migrated unless told otherwise. */
 export async function createPgliteTestDatabase<TSchema extends Record<string, unknown>>(
   app: AppDefinition<TSchema>,
@@ -174,8 +204,9 @@ export function setupTestApp<TSchema extends Record<string, unknown>>(
     return { server, app, database };
   };
   if (testBackend === 'postgres') {
+    const databases = serverDatabasePipeline(definition, options);
     beforeEach(async () => {
-      current = await start(await createServerTestDatabase(definition, options));
+      current = await start(await databases.take());
     });
     afterEach(async () => {
       const finished = current;
@@ -183,6 +214,7 @@ export function setupTestApp<TSchema extends Record<string, unknown>>(
       await finished?.server.close();
       await finished?.database.dispose();
     });
+    afterAll(() => databases.close());
   } else {
     let shared: Awaited<ReturnType<typeof start>> | undefined;
     beforeAll(async () => {
