@@ -1,11 +1,4 @@
-import { z } from 'zod';
+import { errorBodySchema } from 'groundwork';
 
 /** The foundation's error body (groundwork ErrorBody), declared so /docs shows what a failure looks like. */
-export const ErrorResponse = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  }),
-  requestId: z.string(),
-});
+export const ErrorResponse = errorBodySchema;

@@ -1,18 +1,4 @@
-import type { AppContext, AppServer } from 'groundwork';
-import { z } from 'zod';
-
-const Health = z.object({
-  status: z.enum(['ok', 'unavailable']),
-  database: z.enum(['connected', 'disconnected']),
-  engine: z.enum(['pglite', 'postgres']),
-  latencyMs: z.number().nullable(),
-  migrations: z
-    .object({ current: z.string().nullable(), head: z.string().nullable(), pending: z.number().int() })
-    .nullable(),
-  reason: z.string().optional(),
-  error: z.string().optional(),
-  timestamp: z.string(),
-});
+import { type AppContext, type AppServer, readinessSchema } from 'groundwork';
 
 /** The story's health endpoint: the foundation's readiness report (ping + migrations) under /api/v1. */
 export function healthRoutes(app: AppServer, context: Pick<AppContext<any>, 'readiness'>): void {
@@ -22,7 +8,7 @@ export function healthRoutes(app: AppServer, context: Pick<AppContext<any>, 'rea
       schema: {
         tags: ['health'],
         summary: 'Service status and database connectivity (503 when not ready)',
-        response: { 200: Health, 503: Health },
+        response: { 200: readinessSchema, 503: readinessSchema },
       },
     },
     async (_request, reply) => {

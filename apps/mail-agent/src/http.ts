@@ -1,14 +1,8 @@
+import { errorBodySchema } from 'groundwork';
 import { z } from 'zod';
 
 /** The foundation's error body (packages/groundwork/src/http/errors.ts), declared so /docs shows it. */
-export const ErrorBody = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  }),
-  requestId: z.string(),
-});
+export const ErrorBody = errorBodySchema;
 
 /** Users have integer identity ids; anything else in the path is a 400 naming `id`. */
 export const UserIdParams = z.object({

@@ -1,3 +1,4 @@
+import { errorBodySchema } from 'groundwork';
 import { z } from 'zod';
 
 /** `{ id }` path parameters; a malformed id is a 400 naming `id`, before any query runs. */
@@ -14,11 +15,4 @@ export const JsonObject = z.record(z.string(), z.unknown());
 export const API = '/api/v1';
 
 /** The foundation's error body, declared on routes so /docs shows it. */
-export const ErrorBody = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  }),
-  requestId: z.string(),
-});
+export const ErrorBody = errorBodySchema;

@@ -13,8 +13,8 @@ export {
   type Transaction,
 } from './database/open.ts';
 export { executeRows } from './database/rows.ts';
-export { type ErrorBody, HttpError, notFound } from './http/errors.ts';
-export { checkReadiness, type ReadinessReport } from './http/health.ts';
+export { type ErrorBody, errorBodySchema, HttpError, notFound } from './http/errors.ts';
+export { checkReadiness, type ReadinessReport, readinessSchema } from './http/health.ts';
 export { buildServer } from './http/server.ts';
 export { checkDatabase, checkFolder } from './migrations/check.ts';
 export { readMigrations } from './migrations/folder.ts';

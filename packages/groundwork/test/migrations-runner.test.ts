@@ -187,45 +187,35 @@ describe('transactions', () => {
     expect(await appliedIds(handle)).toEqual([M1.id, M2.id, idOf(H(1, 'backfill'))]);
   });
 
-  // BUG (runner.ts withLock): on PGlite every session is the same connection and advisory locks are
-  // re-entrant per session, so two upgrade() calls on one handle in one process both "get" the lock and
-  // interleave their BEGIN/COMMIT on that connection: both fail and nothing is applied. On the server each
-  // call has its own connection and the lock works, so this passes there.
-  (serverUrl ? it : it.fails)(
-    'serializes two upgrade() calls on the same handle in one process',
-    async () => {
-      const dir = copyMigrations();
-      addMigration(dir, H(1, 'slow'), ['create table slow_one (id integer)', 'select pg_sleep(0.3)']);
-      const results = await Promise.allSettled([upgrade(handle, dir), upgrade(handle, dir)]);
-      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
-      const steps = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.steps : []));
-      expect(steps.map((s) => s.name).sort()).toEqual([M1.name, M2.name, H(1, 'slow')]);
-      expect(await appliedIds(handle)).toEqual([M1.id, M2.id, idOf(H(1, 'slow'))]);
-    },
-  );
+  // On PGlite every session is the same connection and advisory locks are re-entrant per session: the
+  // runner queues calls per handle so they cannot interleave their BEGIN/COMMIT.
+  it('serializes two upgrade() calls on the same handle in one process', async () => {
+    const dir = copyMigrations();
+    addMigration(dir, H(1, 'slow'), ['create table slow_one (id integer)', 'select pg_sleep(0.3)']);
+    const results = await Promise.allSettled([upgrade(handle, dir), upgrade(handle, dir)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    const steps = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.steps : []));
+    expect(steps.map((s) => s.name).sort()).toEqual([M1.name, M2.name, H(1, 'slow')]);
+    expect(await appliedIds(handle)).toEqual([M1.id, M2.id, idOf(H(1, 'slow'))]);
+  });
 });
 
 describe('long migrations', () => {
-  // BUG (runner.ts withLock, and the CLI's withAppDatabase): the migration session keeps the app's
-  // DB_STATEMENT_TIMEOUT_MS (30 s by default), so on the server a statement longer than that (an index on a
-  // big table, a backfill) is cancelled, and so is a concurrent deploy's wait in pg_advisory_lock. PGlite has
-  // no statement timeout, so it passes there.
-  (serverUrl ? it.fails : it)(
-    "neither a slow statement nor the lock wait is cut by the app's statement timeout",
-    async () => {
-      const dir = copyMigrations();
-      addMigration(dir, H(1, 'slow'), ['select pg_sleep(1)']);
-      const settings = testSettings(shelf, { DB_STATEMENT_TIMEOUT_MS: '300' }, scratch?.url);
-      const open = () => openDatabase(settings, { schema: shelf.schema, pglite });
-      const handles = serverUrl ? [await open(), await open()] : [await open()];
-      try {
-        const results = await Promise.all(handles.map((h) => upgrade(h, dir)));
-        expect(results.flatMap((r) => r.steps).map((s) => s.name)).toEqual([M1.name, M2.name, H(1, 'slow')]);
-      } finally {
-        await Promise.all(handles.map((h) => h.close()));
-      }
-    },
-  );
+  // The migration session runs without the app's DB_STATEMENT_TIMEOUT_MS: a long statement (an index on a
+  // big table, a backfill) and a concurrent deploy's wait in pg_advisory_lock must not be cancelled.
+  it("neither a slow statement nor the lock wait is cut by the app's statement timeout", async () => {
+    const dir = copyMigrations();
+    addMigration(dir, H(1, 'slow'), ['select pg_sleep(1)']);
+    const settings = testSettings(shelf, { DB_STATEMENT_TIMEOUT_MS: '300' }, scratch?.url);
+    const open = () => openDatabase(settings, { schema: shelf.schema, pglite });
+    const handles = serverUrl ? [await open(), await open()] : [await open()];
+    try {
+      const results = await Promise.all(handles.map((h) => upgrade(h, dir)));
+      expect(results.flatMap((r) => r.steps).map((s) => s.name)).toEqual([M1.name, M2.name, H(1, 'slow')]);
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+    }
+  });
 });
 
 describe('checksums and order', () => {
@@ -373,9 +363,7 @@ describe('--sql (offline)', () => {
     expect(await column('books', 'author')).toBe(true);
   });
 
-  // BUG (runner.ts planSql, `to: direction === 'up' ? ... : null`): an offline downgrade always reports
-  // `to: null` (base), so `downgrade -1 --sql --json` claims it would leave the database at base.
-  it.fails('downgrade --sql reports the revision it would leave the database at', async () => {
+  it('downgrade --sql reports the revision it would leave the database at', async () => {
     const dir = copyMigrations();
     await upgrade(handle, dir);
     const result = await downgrade(handle, dir, '-1', { sql: true });

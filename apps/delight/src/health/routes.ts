@@ -1,18 +1,8 @@
-import { type AppContext, type AppServer, executeRows } from 'groundwork';
+import { type AppContext, type AppServer, executeRows, readinessSchema } from 'groundwork';
 import { z } from 'zod';
 
-const HealthReport = z.object({
-  status: z.enum(['ok', 'unavailable']),
-  database: z.enum(['connected', 'disconnected']),
-  engine: z.enum(['pglite', 'postgres']),
-  latencyMs: z.number().nullable(),
-  migrations: z
-    .object({ current: z.string().nullable(), head: z.string().nullable(), pending: z.number() })
-    .nullable(),
+const HealthReport = readinessSchema.extend({
   vector: z.object({ installed: z.boolean(), version: z.string().nullable() }).nullable(),
-  reason: z.string().optional(),
-  error: z.string().optional(),
-  timestamp: z.string(),
 });
 
 /** The installed pgvector version, or null when the extension is not installed in this database. */

@@ -1,20 +1,11 @@
-import type { AppContext, AppServer } from 'groundwork';
+import { type AppContext, type AppServer, readinessSchema } from 'groundwork';
 import { z } from 'zod';
 
 // The story's body ({ status: healthy, version, database: connected }) plus the foundation's readiness
 // details, so a failure says why (unreachable, timeout, pending migrations) without leaking internals.
-const Health = z.object({
+const Health = readinessSchema.extend({
   status: z.enum(['healthy', 'unhealthy']),
   version: z.string(),
-  database: z.enum(['connected', 'disconnected']),
-  engine: z.enum(['pglite', 'postgres']),
-  latencyMs: z.number().nullable(),
-  migrations: z
-    .object({ current: z.string().nullable(), head: z.string().nullable(), pending: z.number() })
-    .nullable(),
-  reason: z.string().optional(),
-  error: z.string().optional(),
-  timestamp: z.string(),
 });
 
 export function registerHealthRoutes(

@@ -1,18 +1,20 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ZodError } from 'zod';
+import { ZodError, z } from 'zod';
 import { databaseErrorOf, isUnavailable } from '../database/connection-errors.ts';
 import { redactSecrets } from '../redact.ts';
 
-export interface FieldIssue {
-  field: string;
-  message: string;
-}
-
-export interface ErrorBody {
-  error: { code: string; message: string; fields?: FieldIssue[] };
-  requestId: string;
-}
+/** The one error body every route answers with; declare it on routes so /docs shows failures. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+  requestId: z.string(),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+export type FieldIssue = NonNullable<ErrorBody['error']['fields']>[number];
 
 /** An error a route throws on purpose: its status, code and message reach the client as they are. */
 export class HttpError extends Error {

@@ -1,8 +1,23 @@
+import { z } from 'zod';
 import { databaseErrorOf } from '../database/connection-errors.ts';
 import type { DatabaseHandle } from '../database/open.ts';
 import { executeRows } from '../database/rows.ts';
 import type { Migration } from '../migrations/folder.ts';
 import { MIGRATIONS_TABLE } from '../migrations/runner.ts';
+
+/** Response schema of a readiness report; apps extend it for their own health bodies. */
+export const readinessSchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  database: z.enum(['connected', 'disconnected']),
+  engine: z.enum(['pglite', 'postgres']),
+  latencyMs: z.number().nullable(),
+  migrations: z
+    .object({ current: z.string().nullable(), head: z.string().nullable(), pending: z.number() })
+    .nullable(),
+  reason: z.string().optional(),
+  error: z.string().optional(),
+  timestamp: z.string(),
+});
 
 export interface ReadinessReport {
   status: 'ok' | 'unavailable';

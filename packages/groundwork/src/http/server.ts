@@ -13,6 +13,7 @@ import type { Settings } from '../config.ts';
 import { redactSecrets } from '../redact.ts';
 import type { RunningApp } from '../runtime.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
+import { readinessSchema } from './health.ts';
 import { renderIndex } from './index-page.ts';
 
 export interface ServerOptions {
@@ -64,19 +65,6 @@ export function loggerOptions(
     },
   };
 }
-
-const readinessSchema = z.object({
-  status: z.enum(['ok', 'unavailable']),
-  database: z.enum(['connected', 'disconnected']),
-  engine: z.enum(['pglite', 'postgres']),
-  latencyMs: z.number().nullable(),
-  migrations: z
-    .object({ current: z.string().nullable(), head: z.string().nullable(), pending: z.number() })
-    .nullable(),
-  reason: z.string().optional(),
-  error: z.string().optional(),
-  timestamp: z.string(),
-});
 
 const aggregateSchema = z.object({
   status: z.enum(['ok', 'unavailable']),

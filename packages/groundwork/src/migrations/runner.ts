@@ -93,14 +93,35 @@ function stateOf(migrations: Migration[], applied: AppliedRow[]): MigrationState
   };
 }
 
-/** Runs `work` holding the migrations lock on one dedicated session. */
-async function withLock<T>(
+/**
+ * Calls on one handle run one after another: on PGlite every session is the same connection, and an
+ * advisory lock does not exclude the session that holds it.
+ */
+const queues = new WeakMap<DatabaseHandle<any>, Promise<unknown>>();
+
+/** Runs `work` holding the migrations lock on one dedicated session, with no statement timeout. */
+function withLock<T>(
+  handle: DatabaseHandle<any>,
+  log: ((line: string) => void) | undefined,
+  work: (session: SqlSession) => Promise<T>,
+): Promise<T> {
+  const run = (queues.get(handle) ?? Promise.resolve()).then(() => lockedSession(handle, log, work));
+  queues.set(
+    handle,
+    run.catch(() => {}),
+  );
+  return run;
+}
+
+async function lockedSession<T>(
   handle: DatabaseHandle<any>,
   log: ((line: string) => void) | undefined,
   work: (session: SqlSession) => Promise<T>,
 ): Promise<T> {
   const session = await handle.session();
   try {
+    // The app's DB_STATEMENT_TIMEOUT_MS must not cut a long migration, nor a deploy waiting for the lock.
+    await session.query('set statement_timeout = 0');
     const [row] = await session.query<{ locked: boolean }>(
       `select pg_try_advisory_lock(${LOCK_KEY}) as locked`,
     );
@@ -114,6 +135,8 @@ async function withLock<T>(
       await session.query(`select pg_advisory_unlock(${LOCK_KEY})`).catch(() => {});
     }
   } finally {
+    // The connection goes back to the pool: it keeps the app's timeout there.
+    await session.query('reset statement_timeout').catch(() => {});
     await session.release();
   }
 }
@@ -319,7 +342,10 @@ async function planSql(
     direction,
     steps: steps.map((m) => ({ id: m.id, name: m.name, ms: 0 })),
     from: state.current,
-    to: direction === 'up' ? (steps.at(-1)?.id ?? state.current) : null,
+    to:
+      direction === 'up'
+        ? (steps.at(-1)?.id ?? state.current)
+        : (state.applied.filter((row) => !steps.some((m) => m.id === row.id)).at(-1)?.id ?? null),
     sql: `${parts.join('\n\n')}\n`,
   };
 }
