@@ -426,7 +426,7 @@ describe('delight before any database work', () => {
     ['end equal to start', { custom_hours: { ...hours, end: '09:00' } }, ['custom_hours.end']],
     ['unknown zone', { custom_hours: { ...hours, timezone: 'Pacific/Atlantis' } }, ['custom_hours.timezone']],
     ['missing zone', { custom_hours: { start: '09:00', end: '17:00' } }, ['custom_hours.timezone']],
-    ['extra key in hours', { custom_hours: { ...hours, lunch: '12:00' } }, ['custom_hours']],
+    ['extra key in hours', { custom_hours: { ...hours, lunch: '12:00' } }, ['custom_hours.lunch']],
     ['hours not an object', { custom_hours: '09:00-17:00' }, ['custom_hours']],
     [
       'channel not boolean',
