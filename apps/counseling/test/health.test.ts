@@ -354,7 +354,7 @@ describe('readiness before migrations', () => {
       status: 'unavailable',
       database: 'connected',
       reason: 'pending_migrations',
-      error: `${pending} pending migrations`,
+      error: `pending migrations: ${pending}`,
       migrations: { current: null, pending },
     });
     const unhealthy = await get(server, '/health');
@@ -362,7 +362,7 @@ describe('readiness before migrations', () => {
     expect(unhealthy.json()).toMatchObject({
       status: 'unhealthy',
       database: 'connected',
-      error: `${pending} pending migrations`,
+      error: `pending migrations: ${pending}`,
     });
 
     await upgrade(database.handle, app.migrationsDir);

@@ -88,7 +88,7 @@ export async function checkReadiness(
       ...report,
       status: 'unavailable',
       reason: 'pending_migrations',
-      error: `${pending} pending migrations`,
+      error: `pending migrations: ${pending}`,
     };
   }
   if (unknown.length > 0) {
