@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
+import type postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { AppDefinition, AppServer } from '../app.ts';
 import { loadSettings, type RawEnv, type Settings } from '../config.ts';
@@ -53,12 +54,26 @@ function templateName(app: AppDefinition<any>): string {
   return `gwt_${app.name.replace(/-/g, '_')}_${hash.digest('hex').slice(0, 12)}`;
 }
 
+/** Templates of this app's earlier migrations are the harness's own and obsolete: drop them so they do not pile up. */
+async function dropStaleTemplates(sql: postgres.Sql, template: string): Promise<void> {
+  const prefix = template.slice(0, template.lastIndexOf('_') + 1);
+  const stale = await sql<{ datname: string }[]>`
+    select datname from pg_database
+     where datistemplate and datname <> ${template} and starts_with(datname, ${prefix})
+       and length(datname) = ${template.length}`;
+  for (const { datname } of stale) {
+    await sql.unsafe(`alter database "${datname}" is_template false`);
+    await sql.unsafe(`drop database if exists "${datname}" with (force)`);
+  }
+}
+
 /** Migrates the app's template database once per migrations checksum, across parallel workers. */
 async function ensureTemplate(app: AppDefinition<any>, adminUrl: string): Promise<string> {
   const template = templateName(app);
   await withAdminConnection(adminUrl, async (sql) => {
     await sql`select pg_advisory_lock(${TEMPLATE_LOCK.toString()}::bigint)`;
     try {
+      await dropStaleTemplates(sql, template);
       const [ready] = await sql`select 1 from pg_database where datname = ${template} and datistemplate`;
       if (ready) return;
       // A template without the flag is a leftover of an interrupted run: rebuild it.
