@@ -6,16 +6,6 @@ export type UserRow = typeof users.$inferSelect;
 
 type Schema = Record<string, unknown>;
 
-/**
- * Drizzle's query error spells out the bound parameters (here the password hash) in its message, and the
- * foundation logs that message for every 5xx, e.g. an INSERT during a database outage. The driver's own error
- * underneath carries the same SQLSTATE without the parameters, so that is the one allowed to travel.
- */
-function withoutParameters(error: unknown): unknown {
-  const cause = (error as { cause?: unknown } | undefined)?.cause;
-  return cause instanceof Error ? cause : error;
-}
-
 /** Data access for users: the only place that builds SQL for them. */
 export function createUsersRepository(db: Database<Schema>) {
   // The hot read is built once; each request only binds the id.
@@ -30,12 +20,8 @@ export function createUsersRepository(db: Database<Schema>) {
       { username, passwordHash }: { username: string; passwordHash: string },
       executor: Executor<Schema> = db,
     ): Promise<UserRow> {
-      try {
-        const [row] = await executor.insert(users).values({ username, passwordHash }).returning();
-        return row!;
-      } catch (error) {
-        throw withoutParameters(error);
-      }
+      const [row] = await executor.insert(users).values({ username, passwordHash }).returning();
+      return row!;
     },
 
     async findById({ id }: { id: string }, executor?: Executor<Schema>): Promise<UserRow | undefined> {
