@@ -21,7 +21,7 @@ export interface AppContext<TSchema extends Record<string, unknown>> {
   handle: DatabaseHandle<TSchema>;
   settings: Settings;
   migrations: Migration[];
-  /** Database ping plus migration state, never throws; `timeoutMs` defaults to 1000. */
+  /** Database ping plus migration state (an unreachable database is a report); `timeoutMs` defaults to 1000. */
   readiness(timeoutMs?: number): Promise<ReadinessReport>;
 }
 

@@ -3,7 +3,13 @@ import { databaseErrorOf } from '../database/connection-errors.ts';
 import type { DatabaseHandle } from '../database/open.ts';
 import { executeRows } from '../database/rows.ts';
 import type { Migration } from '../migrations/folder.ts';
-import { MIGRATIONS_TABLE } from '../migrations/runner.ts';
+import {
+  type AppliedRow,
+  SELECT_APPLIED,
+  stateOf,
+  toAppliedRows,
+  unknownApplied,
+} from '../migrations/runner.ts';
 
 /** Response schema of a readiness report; apps extend it for their own health bodies. */
 export const readinessSchema = z.object({
@@ -32,14 +38,13 @@ export interface ReadinessReport {
   timestamp: string;
 }
 
-/** Pings the database and compares its applied migrations with the folder's; never throws. */
+/** Pings the database and compares its applied migrations with the folder's; an unreachable database is a report, not an error. */
 export async function checkReadiness(
   handle: DatabaseHandle<any>,
   migrations: Migration[],
   timeoutMs = 1000,
 ): Promise<ReadinessReport> {
   const timestamp = new Date().toISOString();
-  const head = migrations.at(-1)?.id ?? null;
   let latencyMs: number;
   try {
     latencyMs = await handle.ping(timeoutMs);
@@ -59,28 +64,25 @@ export async function checkReadiness(
       timestamp,
     };
   }
-  let applied: string[];
+  let applied: AppliedRow[];
   try {
-    const rows = await executeRows<{ id: string }>(
-      handle.db,
-      `select id from ${MIGRATIONS_TABLE} order by id`,
+    applied = toAppliedRows(
+      await executeRows<AppliedRow & Record<string, unknown>>(handle.db, SELECT_APPLIED),
     );
-    applied = rows.map((row) => row.id);
   } catch (error) {
     // No bookkeeping table yet: nothing applied.
     if (databaseErrorOf(error)?.code !== '42P01') throw error;
     applied = [];
   }
-  const known = new Set(migrations.map((m) => m.id));
-  const appliedSet = new Set(applied);
-  const pending = migrations.filter((m) => !appliedSet.has(m.id)).length;
-  const unknown = applied.filter((id) => !known.has(id));
+  const state = stateOf(migrations, applied);
+  const pending = state.pending.length;
+  const unknown = unknownApplied(state);
   const report: ReadinessReport = {
     status: 'ok',
     database: 'connected',
     engine: handle.engine,
     latencyMs,
-    migrations: { current: applied.at(-1) ?? null, head, pending },
+    migrations: { current: state.current, head: state.head, pending },
     timestamp,
   };
   if (pending > 0) {

@@ -64,12 +64,15 @@ async function tableExists(session: SqlSession): Promise<boolean> {
   return rows[0]?.exists === true;
 }
 
+export const SELECT_APPLIED = `select id, checksum, applied_at::text as applied_at, execution_ms from ${MIGRATIONS_TABLE} order by id`;
+
+/** Driver rows as AppliedRow (execution_ms may arrive as a string). */
+export const toAppliedRows = (rows: AppliedRow[]): AppliedRow[] =>
+  rows.map((row) => ({ ...row, execution_ms: Number(row.execution_ms) }));
+
 async function readApplied(session: SqlSession): Promise<AppliedRow[]> {
   if (!(await tableExists(session))) return [];
-  const rows = await session.query<AppliedRow>(
-    `select id, checksum, applied_at::text as applied_at, execution_ms from ${MIGRATIONS_TABLE} order by id`,
-  );
-  return rows.map((row) => ({ ...row, execution_ms: Number(row.execution_ms) }));
+  return toAppliedRows(await session.query<AppliedRow>(SELECT_APPLIED));
 }
 
 /** Reads the migration table and folder without changing anything. */
@@ -82,7 +85,7 @@ export async function readState(handle: DatabaseHandle<any>, dir: string): Promi
   }
 }
 
-function stateOf(migrations: Migration[], applied: AppliedRow[]): MigrationState {
+export function stateOf(migrations: Migration[], applied: AppliedRow[]): MigrationState {
   const appliedIds = new Set(applied.map((row) => row.id));
   return {
     migrations,
@@ -142,9 +145,14 @@ async function lockedSession<T>(
 }
 
 /** Every applied migration must still be in the folder. */
-function assertKnown(state: MigrationState, dir: string): void {
+/** Applied migrations the folder does not have (the database is ahead of this code). */
+export function unknownApplied(state: MigrationState): AppliedRow[] {
   const known = new Set(state.migrations.map((m) => m.id));
-  const missing = state.applied.filter((row) => !known.has(row.id));
+  return state.applied.filter((row) => !known.has(row.id));
+}
+
+function assertKnown(state: MigrationState, dir: string): void {
+  const missing = unknownApplied(state);
   if (missing.length > 0) {
     throw new MigrationError(
       `The database has migration(s) ${missing.map((r) => r.id).join(', ')} applied that are not in ${dir}. ` +
@@ -161,13 +169,18 @@ export function editedMigrations(state: MigrationState): Migration[] {
   });
 }
 
+/** A target names a migration by its id or its folder name. */
+function findMigration(state: MigrationState, target: string): Migration | undefined {
+  return state.migrations.find((m) => m.id === target || m.name === target);
+}
+
 function resolveUpTarget(state: MigrationState, target: string): Migration[] {
   if (target === 'head') return state.pending;
-  if (!state.migrations.some((m) => m.id === target || m.name === target)) {
+  const migration = findMigration(state, target);
+  if (!migration) {
     throw new MigrationError(`Unknown target "${target}": use head or a migration id (see \`history\`).`);
   }
-  const id = state.migrations.find((m) => m.id === target || m.name === target)!.id;
-  return state.pending.filter((m) => m.id <= id);
+  return state.pending.filter((m) => m.id <= migration.id);
 }
 
 function resolveDownTarget(state: MigrationState, target: string): Migration[] {
@@ -177,7 +190,7 @@ function resolveDownTarget(state: MigrationState, target: string): Migration[] {
   if (target === 'base') return appliedNewestFirst;
   const relative = /^-(\d+)$/.exec(target);
   if (relative) return appliedNewestFirst.slice(0, Number(relative[1]));
-  const migration = state.migrations.find((m) => m.id === target || m.name === target);
+  const migration = findMigration(state, target);
   if (!migration) {
     throw new MigrationError(
       `Unknown target "${target}": use -1, -N, base or a migration id (see \`history\`).`,
@@ -363,7 +376,8 @@ export async function stamp(
     if (target === 'base') keep = [];
     else if (target === 'head') keep = state.migrations;
     else {
-      const index = state.migrations.findIndex((m) => m.id === target || m.name === target);
+      const migration = findMigration(state, target);
+      const index = migration ? state.migrations.indexOf(migration) : -1;
       if (index < 0)
         throw new MigrationError(`Unknown target "${target}": use head, base or a migration id.`);
       keep = state.migrations.slice(0, index + 1);
