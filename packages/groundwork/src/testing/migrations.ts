@@ -50,13 +50,13 @@ export function describeMigrations(app: AppDefinition<any>): void {
       const database = await createTestDatabase(app, { migrate: false });
       const { handle } = database;
       try {
+        const migrations = readMigrations(app.migrationsDir);
         const empty = await catalogObjects(handle);
         const up = await upgrade(handle, app.migrationsDir);
-        expect(up.to).toBe(readMigrations(app.migrationsDir).at(-1)!.id);
+        expect(up.to).toBe(migrations.at(-1)!.id);
         expect(await checkDatabase(handle, app.migrationsDir, app.schema)).toEqual([]);
         const atHead = await catalogObjects(handle);
 
-        const migrations = readMigrations(app.migrationsDir);
         for (let step = 0; step < migrations.length; step++) {
           await downgrade(handle, app.migrationsDir, `-${step + 1}`);
           await upgrade(handle, app.migrationsDir);
