@@ -9,8 +9,8 @@ import {
   type RunningApp,
   startApp,
   upgrade,
-} from 'groundwork';
-import { createTestDatabase, setupTestApp, testBackend, testSettings } from 'groundwork/testing';
+} from 'groundwork-pg';
+import { createTestDatabase, setupTestApp, testBackend, testSettings } from 'groundwork-pg/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import app from '../src/app.ts';
 import { createUsersRepository } from '../src/users/repository.ts';

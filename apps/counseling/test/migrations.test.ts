@@ -1,5 +1,5 @@
-import { downgrade, readMigrations, readState, upgrade } from 'groundwork';
-import { createTestDatabase, describeMigrations } from 'groundwork/testing';
+import { downgrade, readMigrations, readState, upgrade } from 'groundwork-pg';
+import { createTestDatabase, describeMigrations } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 

@@ -1,6 +1,6 @@
 import { count, sql } from 'drizzle-orm';
-import { databaseErrorOf, executeRows, verifyPassword } from 'groundwork';
-import { setupTestApp } from 'groundwork/testing';
+import { databaseErrorOf, executeRows, verifyPassword } from 'groundwork-pg';
+import { setupTestApp } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { users } from '../src/schema.ts';

@@ -1,4 +1,4 @@
-import { defineApp } from 'groundwork';
+import { defineApp } from 'groundwork-pg';
 import { healthRoutes } from './health/routes.ts';
 import * as schema from './schema.ts';
 import { createUsersRepository } from './users/repository.ts';

@@ -1,5 +1,5 @@
-import { checkFolder, executeRows, readState, upgrade } from 'groundwork';
-import { catalogObjects, createTestDatabase, describeMigrations, testBackend } from 'groundwork/testing';
+import { checkFolder, executeRows, readState, upgrade } from 'groundwork-pg';
+import { catalogObjects, createTestDatabase, describeMigrations, testBackend } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { needsVector, vector } from './support.ts';

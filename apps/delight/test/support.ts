@@ -1,5 +1,5 @@
-import { executeRows, openDatabase } from 'groundwork';
-import { testBackend, testSettings } from 'groundwork/testing';
+import { executeRows, openDatabase } from 'groundwork-pg';
+import { testBackend, testSettings } from 'groundwork-pg/testing';
 import app from '../src/app.ts';
 
 export interface VectorAvailability {

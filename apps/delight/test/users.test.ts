@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
-import { buildServer, databaseErrorOf, executeRows, startApp } from 'groundwork';
-import { setupTestApp, testSettings } from 'groundwork/testing';
+import { buildServer, databaseErrorOf, executeRows, startApp } from 'groundwork-pg';
+import { setupTestApp, testSettings } from 'groundwork-pg/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { userPreferences, users } from '../src/schema.ts';

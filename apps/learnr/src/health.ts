@@ -1,4 +1,4 @@
-import { type AppContext, type AppServer, readinessSchema } from 'groundwork';
+import { type AppContext, type AppServer, readinessSchema } from 'groundwork-pg';
 
 /** The story's health endpoint: the foundation's readiness report (ping + migrations) under /api/v1. */
 export function healthRoutes(app: AppServer, context: Pick<AppContext<any>, 'readiness'>): void {

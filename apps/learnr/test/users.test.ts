@@ -12,8 +12,8 @@ import {
   type Settings,
   startApp,
   verifyPassword,
-} from 'groundwork';
-import { createTestDatabase, setupTestApp, testBackend, testSettings } from 'groundwork/testing';
+} from 'groundwork-pg';
+import { createTestDatabase, setupTestApp, testBackend, testSettings } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { users } from '../src/schema.ts';

@@ -5,7 +5,7 @@
  * and .env exactly as the app reads them. Interrupting it is safe: rerun it and it continues.
  */
 import { parseArgs } from 'node:util';
-import { databaseErrorOf, describeDatabase, loadSettings, openDatabase, redactSecrets } from 'groundwork';
+import { databaseErrorOf, describeDatabase, loadSettings, openDatabase, redactSecrets } from 'groundwork-pg';
 import app from '../src/app.ts';
 import { keyRingOf } from '../src/secrets.ts';
 import { resealGmailTokens } from '../src/users/reseal.ts';

@@ -1,4 +1,4 @@
-import { defineApp } from 'groundwork';
+import { defineApp } from 'groundwork-pg';
 import { registerHealthRoutes } from './health/routes.ts';
 import * as schema from './schema.ts';
 import { keyRingOf, verifySecrets } from './secrets.ts';

@@ -1,4 +1,4 @@
-import { errorBodySchema } from 'groundwork';
+import { errorBodySchema } from 'groundwork-pg';
 import { z } from 'zod';
 
 /** The foundation's error body (packages/groundwork/src/http/errors.ts), declared so /docs shows it. */

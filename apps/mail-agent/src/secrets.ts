@@ -8,7 +8,7 @@ import {
   SecretError,
   SecretKeyError,
   type Settings,
-} from 'groundwork';
+} from 'groundwork-pg';
 import type * as schema from './schema.ts';
 import { createUsersRepository } from './users/repository.ts';
 

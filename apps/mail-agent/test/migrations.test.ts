@@ -1,4 +1,4 @@
-import { describeMigrations } from 'groundwork/testing';
+import { describeMigrations } from 'groundwork-pg/testing';
 import app from '../src/app.ts';
 
 describeMigrations(app);

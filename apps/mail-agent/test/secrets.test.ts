@@ -17,8 +17,8 @@ import {
   seal,
   startApp,
   upgrade,
-} from 'groundwork';
-import { setupTestApp, testBackend, testSettings } from 'groundwork/testing';
+} from 'groundwork-pg';
+import { setupTestApp, testBackend, testSettings } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import type * as schema from '../src/schema.ts';

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { executeRows, generateKey } from 'groundwork';
-import { setupTestApp, testSettings } from 'groundwork/testing';
+import { executeRows, generateKey } from 'groundwork-pg';
+import { setupTestApp, testSettings } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { keyRingOf } from '../src/secrets.ts';

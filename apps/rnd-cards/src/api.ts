@@ -1,4 +1,4 @@
-import { errorBodySchema } from 'groundwork';
+import { errorBodySchema } from 'groundwork-pg';
 import { z } from 'zod';
 
 /** `{ id }` path parameters; a malformed id is a 400 naming `id`, before any query runs. */

@@ -1,4 +1,4 @@
-import { defineApp } from 'groundwork';
+import { defineApp } from 'groundwork-pg';
 import { createBatchesRepository } from './batches/repository.ts';
 import { registerBatchesRoutes } from './batches/routes.ts';
 import { registerHealthRoutes } from './health/routes.ts';

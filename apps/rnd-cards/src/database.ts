@@ -1,4 +1,4 @@
-import type { Database, Executor } from 'groundwork';
+import type { Database, Executor } from 'groundwork-pg';
 import type * as schema from './schema.ts';
 
 /** The app's Drizzle database (PGlite or postgres.js: the same type). */

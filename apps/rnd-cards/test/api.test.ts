@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { buildServer, startApp } from 'groundwork';
-import { setupTestApp, testSettings } from 'groundwork/testing';
+import { buildServer, startApp } from 'groundwork-pg';
+import { setupTestApp, testSettings } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { batches } from '../src/schema.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import { databaseErrorOf, executeRows } from 'groundwork';
-import { setupTestApp } from 'groundwork/testing';
+import { databaseErrorOf, executeRows } from 'groundwork-pg';
+import { setupTestApp } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { createBatchesRepository } from '../src/batches/repository.ts';

@@ -31,12 +31,15 @@ export interface Settings {
 export type RawEnv = Record<string, string | undefined>;
 
 export class SettingsError extends Error {
-  constructor(readonly problems: { variable: string; reason: string }[]) {
+  readonly problems: { variable: string; reason: string }[];
+
+  constructor(problems: { variable: string; reason: string }[]) {
     super(
       `Invalid settings:\n${problems.map((p) => `  ${p.variable}: ${p.reason}`).join('\n')}\n` +
         'Fix them in the environment or in .env (see .env.example).',
     );
     this.name = 'SettingsError';
+    this.problems = problems;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { AppContext, AppServer } from 'groundwork';
+import type { AppContext, AppServer } from 'groundwork-pg';
 import { z } from 'zod';
 
 /** The story's health body. `database` says whether the server answered; `error` is sanitized by the foundation. */

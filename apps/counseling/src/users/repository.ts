@@ -1,5 +1,5 @@
 import { count, desc, eq, sql } from 'drizzle-orm';
-import type { Database, Executor } from 'groundwork';
+import type { Database, Executor } from 'groundwork-pg';
 import { users } from '../schema.ts';
 
 export type UserRow = typeof users.$inferSelect;

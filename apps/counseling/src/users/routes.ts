@@ -1,4 +1,4 @@
-import { type AppServer, hashPassword, notFound } from 'groundwork';
+import { type AppServer, hashPassword, notFound } from 'groundwork-pg';
 import { ErrorResponse } from '../errors.ts';
 import type { UsersRepository } from './repository.ts';
 import {

@@ -1,4 +1,4 @@
-import { type AppContext, type AppServer, executeRows, readinessSchema } from 'groundwork';
+import { type AppContext, type AppServer, executeRows, readinessSchema } from 'groundwork-pg';
 import { z } from 'zod';
 
 const HealthReport = readinessSchema.extend({

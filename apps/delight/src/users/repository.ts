@@ -1,5 +1,5 @@
 import { eq, getTableColumns, sql } from 'drizzle-orm';
-import type { Database, Executor } from 'groundwork';
+import type { Database, Executor } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type UserPreferencesRow, type UserRow, userPreferences, users } from '../schema.ts';
 import type {

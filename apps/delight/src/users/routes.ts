@@ -1,4 +1,4 @@
-import { type AppServer, notFound } from 'groundwork';
+import { type AppServer, notFound } from 'groundwork-pg';
 import { z } from 'zod';
 import type { UsersRepository } from './repository.ts';
 import {

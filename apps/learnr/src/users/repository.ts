@@ -1,5 +1,5 @@
 import { count, desc, eq } from 'drizzle-orm';
-import type { Database, Executor } from 'groundwork';
+import type { Database, Executor } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type NewUserRow, type UserRow, users } from '../schema.ts';
 

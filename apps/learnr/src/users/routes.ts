@@ -1,4 +1,4 @@
-import { type AppServer, hashPassword, notFound } from 'groundwork';
+import { type AppServer, hashPassword, notFound } from 'groundwork-pg';
 import type { UserChanges, UsersRepository } from './repository.ts';
 import {
   toUserResponse,

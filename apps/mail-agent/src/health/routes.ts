@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type AppContext, type AppServer, executeRows } from 'groundwork';
+import { type AppContext, type AppServer, executeRows } from 'groundwork-pg';
 import { z } from 'zod';
 
 const Connected = z.object({

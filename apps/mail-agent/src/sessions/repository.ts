@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import type { Executor } from 'groundwork';
+import type { Executor } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { sessions, users } from '../schema.ts';
 

@@ -1,4 +1,4 @@
-import { type AppServer, notFound } from 'groundwork';
+import { type AppServer, notFound } from 'groundwork-pg';
 import { ErrorBody, UserIdParams } from '../http.ts';
 import type { UsersRepository } from '../users/repository.ts';
 import type { SessionsRepository } from './repository.ts';

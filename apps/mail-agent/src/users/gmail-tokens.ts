@@ -1,4 +1,4 @@
-import { HttpError, type KeyRing, open, seal } from 'groundwork';
+import { HttpError, type KeyRing, open, seal } from 'groundwork-pg';
 import type { UsersRepository } from './repository.ts';
 
 export interface GmailTokens {

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, isNotNull, or, sql } from 'drizzle-orm';
-import { type Executor, executeRows } from 'groundwork';
+import { type Executor, executeRows } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { users } from '../schema.ts';
 

@@ -1,4 +1,4 @@
-import { type Executor, type KeyRing, reseal, SecretError } from 'groundwork';
+import { type Executor, type KeyRing, reseal, SecretError } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { createUsersRepository, type SealedTokens } from './repository.ts';
 

@@ -1,4 +1,4 @@
-import { type AppServer, notFound } from 'groundwork';
+import { type AppServer, notFound } from 'groundwork-pg';
 import { z } from 'zod';
 import { ErrorBody, UserIdParams } from '../http.ts';
 import type { GmailTokenVault } from './gmail-tokens.ts';

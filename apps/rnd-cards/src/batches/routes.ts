@@ -1,4 +1,4 @@
-import { type AppServer, notFound } from 'groundwork';
+import { type AppServer, notFound } from 'groundwork-pg';
 import { API, ErrorBody, IdParams } from '../api.ts';
 import type { UsersRepository } from '../users/repository.ts';
 import type { BatchesRepository } from './repository.ts';

@@ -1,4 +1,4 @@
-import { type AppContext, type AppServer, readinessSchema } from 'groundwork';
+import { type AppContext, type AppServer, readinessSchema } from 'groundwork-pg';
 import { z } from 'zod';
 
 // The story's body ({ status: healthy, version, database: connected }) plus the foundation's readiness

@@ -1,4 +1,4 @@
-import { type AppServer, HttpError, notFound } from 'groundwork';
+import { type AppServer, HttpError, notFound } from 'groundwork-pg';
 import { API, ErrorBody, IdParams } from '../api.ts';
 import type { BatchesRepository } from '../batches/repository.ts';
 import type { ProjectsRepository } from './repository.ts';

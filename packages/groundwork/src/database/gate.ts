@@ -15,10 +15,13 @@ export class ConnectionGate {
   #active = 0;
   readonly #waiters: Array<() => void> = [];
 
-  constructor(
-    readonly size: number,
-    readonly waitTimeoutMs: number,
-  ) {}
+  readonly size: number;
+  readonly waitTimeoutMs: number;
+
+  constructor(size: number, waitTimeoutMs: number) {
+    this.size = size;
+    this.waitTimeoutMs = waitTimeoutMs;
+  }
 
   get active(): number {
     return this.#active;

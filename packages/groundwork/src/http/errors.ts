@@ -18,14 +18,16 @@ export type FieldIssue = NonNullable<ErrorBody['error']['fields']>[number];
 
 /** An error a route throws on purpose: its status, code and message reach the client as they are. */
 export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly fields?: FieldIssue[],
-  ) {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly fields?: FieldIssue[];
+
+  constructor(statusCode: number, code: string, message: string, fields?: FieldIssue[]) {
     super(message);
     this.name = 'HttpError';
+    this.statusCode = statusCode;
+    this.code = code;
+    this.fields = fields;
   }
 }
 
