@@ -16,12 +16,8 @@ import { PGlite } from '@electric-sql/pglite';
 import type { AppDefinition } from '../src/app.ts';
 import { loadSettings } from '../src/config.ts';
 import { withAdminConnection, withDatabase } from '../src/database/admin.ts';
-import {
-  type DatabaseHandle,
-  type ExtensionName,
-  openDatabase,
-  pgliteExtensions,
-} from '../src/database/open.ts';
+import { type DatabaseHandle, type ExtensionName, openDatabase } from '../src/database/open.ts';
+import { pgliteExtensions } from '../src/database/pglite.ts';
 import { readMigrations } from '../src/migrations/folder.ts';
 import { downgrade, upgrade } from '../src/migrations/runner.ts';
 

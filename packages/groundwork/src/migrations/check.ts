@@ -1,7 +1,7 @@
-import { pushSchema } from 'drizzle-kit/api';
 import type { DatabaseHandle, SqlSession } from '../database/open.ts';
 import { executeRows } from '../database/rows.ts';
 import { diffSnapshots, snapshotFromSchema, snapshotsEqual } from './diff.ts';
+import { drizzleKit } from './drizzle-kit.ts';
 import { latestSnapshot, readMigrations } from './folder.ts';
 import { editedMigrations, MIGRATIONS_TABLE, readState } from './runner.ts';
 
@@ -79,7 +79,7 @@ async function liveDrift(handle: DatabaseHandle<any>, schema: Record<string, unk
   // drizzle-kit reads `.rows`, which only PGlite's driver returns.
   const adapter = { execute: async (query: any) => ({ rows: await executeRows(handle.db, query) }) };
   const { statementsToExecute } = await quietly(() =>
-    pushSchema(schema, adapter as never, undefined, [`!${MIGRATIONS_TABLE}`]),
+    drizzleKit().pushSchema(schema, adapter as never, undefined, [`!${MIGRATIONS_TABLE}`]),
   );
   const session = await handle.session();
   try {

@@ -1,4 +1,5 @@
-import { type DrizzleSnapshotJSON, generateDrizzleJson, generateMigration } from 'drizzle-kit/api';
+import type { DrizzleSnapshotJSON } from 'drizzle-kit/api';
+import { drizzleKit } from './drizzle-kit.ts';
 
 /** drizzle-kit PostgreSQL snapshot JSON (version 7), as written to `snapshot.json`. */
 export type Snapshot = Record<string, any>;
@@ -20,16 +21,28 @@ type ColumnRename = Extract<Rename, { kind: 'column' }>;
 
 const ORIGIN_ID = '00000000-0000-0000-0000-000000000000';
 
-/** The snapshot of an empty schema; fixed ids so a fresh project's first migration is reproducible. */
+/**
+ * The snapshot of an empty schema (drizzle-kit's `generateDrizzleJson({})`, written out so reading migrations
+ * never loads drizzle-kit); fixed ids so a fresh project's first migration is reproducible.
+ */
 export const emptySnapshot = (): Snapshot => ({
-  ...generateDrizzleJson({}),
+  version: '7',
+  dialect: 'postgresql',
+  tables: {},
+  enums: {},
+  schemas: {},
+  sequences: {},
+  roles: {},
+  policies: {},
+  views: {},
+  _meta: { schemas: {}, tables: {}, columns: {} },
   id: ORIGIN_ID,
   prevId: ORIGIN_ID,
 });
 
 /** Snapshot of a schema module (the exports of schema.ts); `id` is random, `prevId` the origin id. */
 export function snapshotFromSchema(schemaModule: Record<string, unknown>): Snapshot {
-  return generateDrizzleJson(schemaModule);
+  return drizzleKit().generateDrizzleJson(schemaModule);
 }
 
 /** True when both snapshots describe the same schema (ignores id, prevId, _meta and key order). */
@@ -102,7 +115,7 @@ export async function diffSnapshots(
 }
 
 async function migrate(a: Snapshot, b: Snapshot): Promise<string[]> {
-  const statements = await generateMigration(a as DrizzleSnapshotJSON, b as DrizzleSnapshotJSON);
+  const statements = await drizzleKit().generateMigration(a as DrizzleSnapshotJSON, b as DrizzleSnapshotJSON);
   const fixed = statements.map((s) => fixDropPrimaryKey(s.trim()));
   // the primary key must go before a new one is added in the same phase
   return [...fixed.filter(isDropPrimaryKey), ...fixed.filter((s) => !isDropPrimaryKey(s))];

@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import { type Extension, PGlite } from '@electric-sql/pglite';
+import type { Logger as DrizzleLogger } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import type { Settings } from '../config.ts';
+import {
+  type Database,
+  type DatabaseHandle,
+  type ExtensionName,
+  type OpenDatabaseOptions,
+  timed,
+} from './open.ts';
+
+export async function pgliteExtensions(
+  names: readonly ExtensionName[] = [],
+): Promise<Record<string, Extension>> {
+  const loaders: Record<ExtensionName, () => Promise<[string, Extension]>> = {
+    'uuid-ossp': async () => [
+      'uuid_ossp',
+      (await import('@electric-sql/pglite/contrib/uuid_ossp')).uuid_ossp,
+    ],
+    citext: async () => ['citext', (await import('@electric-sql/pglite/contrib/citext')).citext],
+    pg_trgm: async () => ['pg_trgm', (await import('@electric-sql/pglite/contrib/pg_trgm')).pg_trgm],
+    vector: async () => ['vector', (await import('@electric-sql/pglite-pgvector')).vector as Extension],
+  };
+  return Object.fromEntries(await Promise.all(names.map((name) => loaders[name]())));
+}
+
+export async function openEmbedded<TSchema extends Record<string, unknown>>(
+  settings: Pick<Settings, 'dataDir'>,
+  options: OpenDatabaseOptions<TSchema>,
+  logger: DrizzleLogger | undefined,
+): Promise<DatabaseHandle<TSchema>> {
+  let client = options.pglite;
+  if (!client) {
+    mkdirSync(settings.dataDir, { recursive: true });
+    client = await PGlite.create(settings.dataDir, {
+      extensions: await pgliteExtensions(options.extensions),
+    });
+  }
+  const pglite = client;
+  const db = drizzlePglite(pglite, { schema: options.schema, logger }) as unknown as Database<TSchema>;
+  return {
+    db,
+    engine: 'pglite',
+    ping: (timeoutMs = 1000) => timed(() => pglite.query('select 1'), timeoutMs),
+    async session() {
+      return {
+        query: async <T>(text: string, params?: unknown[]) =>
+          params?.length ? (await pglite.query<T>(text, params)).rows : lastRows<T>(await pglite.exec(text)),
+        release: async () => {},
+      };
+    },
+    stats: () => ({ engine: 'pglite', max: 1, active: 0, waiting: 0 }),
+    // A caller-supplied instance belongs to the caller.
+    close: async () => {
+      if (!options.pglite && !pglite.closed) await pglite.close();
+    },
+  };
+}
+
+function lastRows<T>(results: { rows: unknown[] }[]): T[] {
+  return (results.at(-1)?.rows ?? []) as T[];
+}
