@@ -1,5 +1,6 @@
+import { testDefaults } from 'groundwork-pg/testing/preset';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000 },
+  test: testDefaults,
 });

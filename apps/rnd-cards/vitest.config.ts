@@ -1,10 +1,9 @@
+import { testDefaults } from 'groundwork-pg/testing/preset';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    ...testDefaults,
     coverage: {
       provider: 'v8',
       // The story's bar is the repositories: report them (and the rest of src) and hold them at 100%.

@@ -1,9 +1,4 @@
 import { defineConfig } from 'vitest/config';
+import { testDefaults } from './src/testing/preset.ts';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-  },
-});
+export default defineConfig({ test: testDefaults });

@@ -296,21 +296,17 @@ describe('key rotation', () => {
       };
     }
     try {
-      const { stdout } = await run(
-        join(appDir, '../../node_modules/.bin/tsx'),
-        ['scripts/reseal.ts', '--batch-size', '2'],
-        {
-          cwd: appDir,
-          env: { ...process.env, ...env, SECRET_KEYS: `${NEW},${OLD}`, NODE_ENV: 'test' },
-        },
-      );
+      const { stdout } = await run(process.execPath, ['scripts/reseal.ts', '--batch-size', '2'], {
+        cwd: appDir,
+        env: { ...process.env, ...env, SECRET_KEYS: `${NEW},${OLD}`, NODE_ENV: 'test' },
+      });
       expect(stdout).toMatch(/re-sealing Gmail tokens under key "new": 3 user\(s\) to go, 2 per batch/);
       expect(stdout).toMatch(/batch 1: 2 re-sealed, .*2\/3 done/);
       expect(stdout).toMatch(/batch 2: 1 re-sealed, .*3\/3 done/);
       expect(stdout).not.toContain(NEW.split(':')[1]);
       expect(await check()).toEqual(['new/new', 'new/new', 'new/new']);
 
-      const bad = run(join(appDir, '../../node_modules/.bin/tsx'), ['scripts/reseal.ts'], {
+      const bad = run(process.execPath, ['scripts/reseal.ts'], {
         cwd: appDir,
         env: { ...process.env, ...env, SECRET_KEYS: 'new:tooshort', NODE_ENV: 'test' },
       });

@@ -1,5 +1,5 @@
 /**
- * Per-test isolation cost, as docs/testing.md reports it. Run: npx tsx packages/groundwork/bench/isolation.ts
+ * Per-test isolation cost, as docs/testing.md reports it. Run: node packages/groundwork/bench/isolation.ts
  * (PGlite), and again with TEST_DATABASE_URL=postgres://... for the server.
  * Server: CREATE DATABASE ... TEMPLATE + open pool + first query + close + DROP, sequentially and as the test
  * harness pipelines it (the next database is created while a test runs). PGlite: TRUNCATE of every table.

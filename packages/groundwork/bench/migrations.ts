@@ -2,7 +2,7 @@
  * Time to `upgrade head` and `downgrade base` for an app's migrations, on PGlite and (with TEST_DATABASE_URL)
  * on the server, in a scratch database dropped afterwards.
  *
- *   npx tsx packages/groundwork/bench/migrations.ts [migrations-dir] [app.ts | schema.ts]
+ *   node packages/groundwork/bench/migrations.ts [migrations-dir] [app.ts | schema.ts]
  *
  * Defaults to the largest app, apps/rnd-cards (its src/app.ts default export gives the migrations folder,
  * schema and PGlite extensions). A schema module instead of an app takes its exports as the schema and loads
@@ -40,7 +40,7 @@ async function target(): Promise<Target> {
       moduleArg
         ? `No such module: ${modulePath}`
         : `The default app is not there yet (${modulePath}). Pass a migrations folder and an app.ts or ` +
-            'schema.ts: npx tsx packages/groundwork/bench/migrations.ts <migrations-dir> <app.ts|schema.ts>',
+            'schema.ts: node packages/groundwork/bench/migrations.ts <migrations-dir> <app.ts|schema.ts>',
     );
     process.exit(2);
   }

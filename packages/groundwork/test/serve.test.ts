@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const bin = join(import.meta.dirname, '..', 'bin', 'groundwork.js');
+const bin = join(import.meta.dirname, '..', 'src', 'cli', 'bin.ts');
 const appDir = join(import.meta.dirname, 'support', 'notes');
 const dataDir = mkdtempSync(join(tmpdir(), 'gw-serve-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { redactSecrets } from '../redact.ts';
 import type { Command } from './command.ts';
@@ -32,6 +34,7 @@ export function helpText(): string {
   return `groundwork: PostgreSQL foundation for TypeScript backends
 
 Usage:
+  groundwork --version
   groundwork ${serveCommand.usage}
       ${serveCommand.summary}
 ${db}
@@ -54,7 +57,17 @@ function pick(argv: string[]): { command: Command; rest: string[] } | undefined 
   return undefined;
 }
 
+/** This package's version: src/cli and dist/cli both sit two folders below package.json. */
+export function version(): string {
+  const manifest = join(import.meta.dirname, '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(helpText());
     return argv.length === 0 ? 2 : 0;
