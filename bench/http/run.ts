@@ -1,0 +1,226 @@
+/**
+ * `npm run bench:http`: learnr against the floor (bench/http/floor.ts) on one PostgreSQL database, driven by
+ * wrk (Debian's package: it uses far less CPU than a Node load generator on 2 cores).
+ *
+ * Seeds 10,000 users, then for each scenario (GET user, PATCH user, list, health) runs the floor, learnr at
+ * LOG_LEVEL=info and learnr at LOG_LEVEL=warn in turn, ROUNDS times (default 3), and prints medians, ratios
+ * to the floor and p99 latencies. Server: TEST_DATABASE_URL or the local PostgreSQL; DURATION seconds per
+ * run (default 5); CONNECTIONS (default 50).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import postgres from 'postgres';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'packages', 'groundwork', 'bin', 'groundwork.js');
+const LEARNR = join(ROOT, 'apps', 'learnr');
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const DURATION = Number(process.env.DURATION ?? 5);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+const USERS = 10_000;
+const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const database = 'gw_bench_http';
+const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).href;
+
+type Target = Awaited<ReturnType<typeof start>>;
+interface Result {
+  rps: number;
+  p99Ms: number;
+}
+
+const scenarios: Record<string, string> = {
+  'GET user': `request = function()
+  return wrk.format('GET', '/api/v1/users/' .. ids[math.random(#ids)])
+end`,
+  'PATCH user': `request = function()
+  local body = '{"target_score":' .. math.random(0, 100) .. '}'
+  return wrk.format('PATCH', '/api/v1/users/' .. ids[math.random(#ids)], { ['content-type'] = 'application/json' }, body)
+end`,
+  list: `request = function()
+  return wrk.format('GET', '/api/v1/users?limit=20&offset=' .. math.random(0, ${USERS - 20}))
+end`,
+  health: `request = function()
+  return wrk.format('GET', '/api/v1/health')
+end`,
+};
+
+/** A port nobody listens on now (the OS picks it), for a server whose log level hides its address. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+}
+
+/** Starts a server on a free port and resolves once `readyPath` answers 200. */
+async function start(
+  name: string,
+  command: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  readyPath: string,
+) {
+  const port = await freePort();
+  // Log lines go to a pipe that is drained, as a log collector would: their cost is part of the figure.
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd,
+    env: { ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let errors = '';
+  child.stdout!.resume();
+  child.stderr!.on('data', (chunk: Buffer) => {
+    errors += chunk.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 300; attempt++) {
+    if (child.exitCode !== null) break;
+    const response = await fetch(`${url}${readyPath}`).catch(() => undefined);
+    if (response?.status === 200) return { name, url, child };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGTERM');
+  throw new Error(`${name} did not become ready:\n${errors}`);
+}
+
+async function wrk(target: Target, script: string, seconds: number): Promise<Result> {
+  const { stdout } = await run('wrk', [
+    '-t2',
+    `-c${CONNECTIONS}`,
+    `-d${seconds}s`,
+    '--latency',
+    '-s',
+    script,
+    target.url,
+  ]);
+  if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`${target.name}: error responses\n${stdout}`);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
+  const unit = { us: 0.001, ms: 1, s: 1000 }[p99?.[2] as 'us' | 'ms' | 's'];
+  return { rps, p99Ms: Number(p99?.[1]) * unit };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+await admin.unsafe(`drop database if exists "${database}" with (force)`);
+await admin.unsafe(`create database "${database}"`);
+const scratch = mkdtempSync(join(tmpdir(), 'gw-bench-http-'));
+const targets: Target[] = [];
+try {
+  const appEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    HOST: '127.0.0.1',
+  };
+  delete appEnv.TEST_DATABASE_URL;
+  await run(process.execPath, [BIN, 'db', 'upgrade'], { cwd: LEARNR, env: appEnv });
+
+  const db = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  // One real argon2id hash for every row: the bench never logs in, and hashing 10,000 would take minutes.
+  const { hashPassword } = await import('groundwork-pg');
+  const hash = await hashPassword('bench-password-1');
+  await db`insert into users (email, hashed_password, target_score, created_at)
+           select 'user' || g || '@bench.test', ${hash}, g % 101, now() - g * interval '1 second'
+             from generate_series(1, ${USERS}) g`;
+  const ids = (await db<{ id: string }[]>`select id from users`).map((r) => r.id);
+  await db.end();
+
+  const scripts: Record<string, string> = {};
+  for (const [name, body] of Object.entries(scenarios)) {
+    const file = join(scratch, `${name.replace(/\W+/g, '_')}.lua`);
+    writeFileSync(file, `ids = { ${ids.map((id) => `'${id}'`).join(', ')} }\n${body}\n`);
+    scripts[name] = file;
+  }
+
+  targets.push(
+    await start(
+      'floor',
+      [process.execPath, join(ROOT, 'bench', 'http', 'floor.ts')],
+      appEnv,
+      ROOT,
+      '/api/v1/health',
+    ),
+    await start(
+      'learnr info',
+      [process.execPath, BIN, 'serve'],
+      { ...appEnv, LOG_LEVEL: 'info' },
+      LEARNR,
+      '/health/ready',
+    ),
+    await start(
+      'learnr warn',
+      [process.execPath, BIN, 'serve'],
+      { ...appEnv, LOG_LEVEL: 'warn' },
+      LEARNR,
+      '/health/ready',
+    ),
+  );
+
+  const results = new Map<string, Result[]>();
+  for (const scenario of Object.keys(scenarios)) {
+    for (const target of targets) await wrk(target, scripts[scenario]!, 2); // warm-up: JIT, pools, caches
+  }
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const scenario of Object.keys(scenarios)) {
+      for (const target of targets) {
+        const key = `${scenario}|${target.name}`;
+        results.set(key, [...(results.get(key) ?? []), await wrk(target, scripts[scenario]!, DURATION)]);
+      }
+    }
+    process.stderr.write(`round ${round}/${ROUNDS} done\n`);
+  }
+
+  const targetsFor: Record<string, { info: number; warn: number }> = {
+    'GET user': { info: 0.8, warn: 0.9 },
+    'PATCH user': { info: 0.8, warn: 0.8 },
+    list: { info: 1.0, warn: 1.0 },
+    health: { info: 0.8, warn: 0.8 },
+  };
+  console.log(
+    `\nNode ${process.version}, ${USERS} users, wrk ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s (medians)\n`,
+  );
+  console.log('| scenario | floor req/s | learnr info | learnr warn | p99 floor | p99 info | p99 warn |');
+  console.log('|---|---|---|---|---|---|---|');
+  let failures = 0;
+  for (const scenario of Object.keys(scenarios)) {
+    const stat = (name: string) => {
+      const runs = results.get(`${scenario}|${name}`)!;
+      return { rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99Ms)) };
+    };
+    const floor = stat('floor');
+    const cells = (['info', 'warn'] as const).map((level) => {
+      const s = stat(`learnr ${level}`);
+      const ratio = s.rps / floor.rps;
+      const p99Ratio = s.p99 / floor.p99;
+      const ok = ratio >= targetsFor[scenario]![level] && p99Ratio <= 1.5;
+      if (!ok) failures++;
+      return {
+        rps: `${Math.round(s.rps)} (${ratio.toFixed(2)}${ok ? '' : ' MISSED'})`,
+        p99: `${s.p99.toFixed(1)} ms (${p99Ratio.toFixed(2)}x)`,
+      };
+    });
+    console.log(
+      `| ${scenario} | ${Math.round(floor.rps)} | ${cells[0]!.rps} | ${cells[1]!.rps} | ${floor.p99.toFixed(1)} ms | ${cells[0]!.p99} | ${cells[1]!.p99} |`,
+    );
+  }
+  console.log(
+    `\nTargets: GET user >= 0.80 (info) / 0.90 (warn), PATCH >= 0.80, health >= 0.80, list >= 1.0, p99 <= 1.5x floor: ${
+      failures === 0 ? 'all met' : `${failures} missed`
+    }`,
+  );
+} finally {
+  for (const target of targets) target.child.kill('SIGTERM');
+  rmSync(scratch, { recursive: true, force: true });
+  await admin.unsafe(`drop database if exists "${database}" with (force)`);
+  await admin.end();
+}
