@@ -1,0 +1,89 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from '../http/errors.ts';
+import { type JwtVerifier, TokenError } from './jwt.ts';
+import type { OperatorKeys } from './operator-keys.ts';
+import { sessionTokenDigest } from './session-tokens.ts';
+
+/** Who a request acts for. */
+export type Identity =
+  | { kind: 'admin' }
+  | { kind: 'user'; via: 'jwt'; subject: string; claims: Record<string, unknown> }
+  | { kind: 'user'; via: 'session'; userId: string }
+  | { kind: 'anonymous' };
+
+/** `public`: no credential read (health, docs, login); `user`: any valid credential; `admin`: operator keys. */
+export type Access = 'public' | 'user' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity: Identity;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route; `user` when unset. */
+    auth?: Access;
+  }
+}
+
+export interface AuthOptions {
+  operatorKeys: OperatorKeys;
+  jwt?: JwtVerifier;
+  /** Password sessions: the user id of a live (unexpired, unrevoked) session with this token digest. */
+  sessions?: { userIdOf(digest: string): Promise<string | undefined> };
+  /** Development with no credentials configured: requests without one act as an operator. */
+  open: boolean;
+}
+
+const ANONYMOUS: Identity = { kind: 'anonymous' };
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+
+/** Authenticates every non-public route of `app` (its encapsulated context) and enforces its `auth` level. */
+export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
+  app.decorateRequest('identity', null);
+  app.addHook('onRequest', async (request, reply) => {
+    request.identity = ANONYMOUS;
+    const access = request.routeOptions.config.auth ?? 'user';
+    if (access === 'public') return;
+    const credential = bearerCredential(request, reply);
+    if (credential !== undefined) request.identity = await identify(credential, options, reply);
+    const identity = request.identity;
+    if (identity.kind === 'anonymous') {
+      if (options.open) return;
+      throw unauthorized(reply, 'a Bearer credential is required', false);
+    }
+    if (access === 'admin' && identity.kind !== 'admin') {
+      throw new HttpError(403, 'forbidden', 'this route needs an operator key');
+    }
+  });
+}
+
+function bearerCredential(request: FastifyRequest, reply: FastifyReply): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
+  if (!match) throw unauthorized(reply, 'the Authorization header must be "Bearer <credential>"', true);
+  return match[1]!;
+}
+
+async function identify(credential: string, options: AuthOptions, reply: FastifyReply): Promise<Identity> {
+  if (options.operatorKeys.matches(credential)) return { kind: 'admin' };
+  if (options.jwt && JWT_SHAPE.test(credential)) {
+    try {
+      const claims = await options.jwt.verify(credential);
+      return { kind: 'user', via: 'jwt', subject: claims.sub, claims };
+    } catch (error) {
+      if (error instanceof TokenError) throw unauthorized(reply, error.message, true);
+      throw error;
+    }
+  }
+  if (options.sessions) {
+    const userId = await options.sessions.userIdOf(sessionTokenDigest(credential));
+    if (userId) return { kind: 'user', via: 'session', userId };
+  }
+  throw unauthorized(reply, 'the credential is not valid', true);
+}
+
+/** 401 with the RFC 6750 challenge; `invalid_token` when a credential was given and refused. */
+function unauthorized(reply: FastifyReply, message: string, invalidToken: boolean): HttpError {
+  reply.header('www-authenticate', invalidToken ? 'Bearer error="invalid_token"' : 'Bearer');
+  return new HttpError(401, 'unauthorized', message);
+}
