@@ -38,7 +38,7 @@ const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 
 /** Authenticates every non-public route of `app` (its encapsulated context) and enforces its `auth` level. */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
-  app.decorateRequest('identity', ANONYMOUS);
+  app.decorateRequest<Identity | null>('identity', null);
   app.addHook('onRequest', async (request, reply) => {
     request.identity = ANONYMOUS;
     const access = request.routeOptions.config.auth ?? 'user';
