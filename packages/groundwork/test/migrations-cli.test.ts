@@ -314,12 +314,16 @@ describe.concurrent('groundwork db (subprocesses)', () => {
         code: 2,
         stderr: expect.stringContaining('downgrade needs a target'),
       });
-      expect(badFlag).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--bogus'") });
+      expect(badFlag).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown option --bogus') });
 
       expect(failed.code).toBe(1);
       const message = `${join(failing, 'up.sql')}: statement 2 of 2 failed: division by zero`;
       expect(failed.stderr).toContain(message);
-      expect(JSON.parse(failed.stdout)).toEqual({ ok: false, error: expect.stringContaining(message) });
+      expect(JSON.parse(failed.stdout)).toEqual({
+        ok: false,
+        command: 'db upgrade',
+        error: expect.stringContaining(message),
+      });
     },
     TIMEOUT,
   );

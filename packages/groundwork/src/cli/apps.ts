@@ -19,7 +19,12 @@ export function appDirs(root: string): string[] {
 }
 
 async function importApp(dir: string): Promise<AppDefinition<any>> {
-  const module = (await import(pathToFileURL(join(dir, ENTRY)).href)) as { default?: AppDefinition<any> };
+  let module: { default?: AppDefinition<any> };
+  try {
+    module = (await import(pathToFileURL(join(dir, ENTRY)).href)) as { default?: AppDefinition<any> };
+  } catch (error) {
+    throw new Error(`could not load ${join(dir, ENTRY)}: ${(error as Error).message}`, { cause: error });
+  }
   if (!module.default?.name || !module.default.routes) {
     throw new UsageError(`${join(dir, ENTRY)} must export default defineApp({...})`);
   }

@@ -14,7 +14,9 @@ import { secretsCommand } from './commands/secrets.ts';
 import { serveCommand } from './commands/serve.ts';
 import { stampCommand } from './commands/stamp.ts';
 import { upgradeCommand } from './commands/upgrade.ts';
-import { createOutput, UsageError } from './output.ts';
+import { hintFor, placeInUserCode } from './hints.ts';
+import { colours, createOutput, UsageError } from './output.ts';
+import { closest } from './suggest.ts';
 
 export const dbCommands: Command[] = [
   upgradeCommand,
@@ -42,19 +44,42 @@ ${db}
       ${secretsCommand.summary}
 
 In an app folder the app is implied; from the repository root pass --app <name>.
+Every command takes --help; --json prints one document {ok, command, ...}; --verbose adds stack traces.
 Exit codes: 0 ok, 1 failure or check failed, 2 usage error.
 `;
 }
 
-function pick(argv: string[]): { command: Command; rest: string[] } | undefined {
+const topCommands = [serveCommand, secretsCommand];
+
+function pick(argv: string[]): { command: Command; name: string; rest: string[] } | undefined {
   const [first, second, ...rest] = argv;
-  if (first === 'serve') return { command: serveCommand, rest: argv.slice(1) };
-  if (first === 'secrets') return { command: secretsCommand, rest: argv.slice(1) };
+  const top = topCommands.find((c) => c.name === first);
+  if (top) return { command: top, name: top.name, rest: argv.slice(1) };
   if (first === 'db') {
     const command = dbCommands.find((c) => c.name === second);
-    return command ? { command, rest } : undefined;
+    return command ? { command, name: `db ${command.name}`, rest } : undefined;
   }
   return undefined;
+}
+
+/** "unknown command" with the closest real one: `upgrade` (an Alembic habit) -> `db upgrade`. */
+function unknownCommand(argv: string[]): string {
+  const [first = '', second = ''] = argv;
+  const names = [...topCommands.map((c) => c.name), ...dbCommands.map((c) => `db ${c.name}`)];
+  const typed = first === 'db' ? `db ${second}` : first;
+  const guess = closest(typed, names) ?? (first === 'db' ? undefined : closest(`db ${first}`, names));
+  const suggestion = guess ? `\nDid you mean: groundwork ${guess}?` : '';
+  return `${colours(process.stderr).red('error:')} unknown command "${argv.slice(0, first === 'db' ? 2 : 1).join(' ')}"${suggestion}\nRun groundwork --help for every command.\n`;
+}
+
+/** Node's parseArgs messages, in the CLI's words, with the closest option the command has. */
+function optionProblem(error: { code?: string; message: string }, command: Command, name: string): string {
+  const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+    const guess = closest(unknown.replace(/^-+/, ''), Object.keys(command.options));
+    return `unknown option ${unknown} for "groundwork ${name}"${guess ? ` (did you mean --${guess}?)` : ''}; see groundwork ${name} --help`;
+  }
+  return `${error.message.replace(/\. To specify a positional argument.*$/s, '')}; see groundwork ${name} --help`;
 }
 
 /** This package's version: src/cli and dist/cli both sit two folders below package.json. */
@@ -74,33 +99,56 @@ export async function main(argv: string[]): Promise<number> {
   }
   const picked = pick(argv);
   if (!picked) {
-    process.stderr.write(`error: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${helpText()}`);
+    process.stderr.write(unknownCommand(argv));
     return 2;
   }
-  const { command, rest } = picked;
+  const { command, name, rest } = picked;
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(
-      `usage: groundwork ${command === serveCommand || command === secretsCommand ? '' : 'db '}${command.usage}\n  ${command.summary}\n`,
+      `usage: groundwork ${dbCommands.includes(command) ? 'db ' : ''}${command.usage}\n  ${command.summary}\n`,
     );
     return 0;
   }
   const json = rest.includes('--json');
+  const verbose = rest.includes('--verbose');
+  const red = colours(process.stderr).red;
+  const fail = (message: string, hint: string | undefined) => {
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ ok: false, command: name, error: message, ...(hint ? { hint } : {}) })}\n`,
+      );
+    process.stderr.write(`${red('error:')} ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
+  };
   try {
     // `-1`, `-2`: relative revisions, not options.
     const relative = rest.filter((arg) => /^-\d+$/.test(arg));
-    const { values, positionals } = parseArgs({
-      args: rest.filter((arg) => !relative.includes(arg)),
-      options: command.options,
-      allowPositionals: true,
-      strict: true,
-    });
-    return await command.run({ values, positionals: [...relative, ...positionals] }, createOutput(json));
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs({
+        args: rest.filter((arg) => !relative.includes(arg) && arg !== '--verbose'),
+        options: command.options,
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (error) {
+      throw new UsageError(optionProblem(error as { code?: string; message: string }, command, name));
+    }
+    return await command.run(
+      { values: parsed.values, positionals: [...relative, ...parsed.positionals] },
+      createOutput(json, name),
+    );
   } catch (error) {
-    const usage =
-      error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    const message = redactSecrets(error instanceof Error ? error.message : String(error));
-    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: message })}\n`);
-    process.stderr.write(`error: ${message}\n`);
-    return usage ? 2 : 1;
+    const place = error instanceof UsageError ? undefined : placeInUserCode(error);
+    const message = redactSecrets(
+      `${error instanceof Error ? error.message : String(error)}${place ? ` (at ${place})` : ''}`,
+    );
+    fail(message, hintFor(error));
+    if (verbose) {
+      for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
+        process.stderr.write(`${depth ? 'caused by: ' : ''}${redactSecrets(cause.stack ?? String(cause))}\n`);
+        cause = cause.cause;
+      }
+    }
+    return error instanceof UsageError ? 2 : 1;
   }
 }

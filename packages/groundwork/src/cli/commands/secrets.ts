@@ -1,12 +1,12 @@
 import { generateKey } from '../../security/secrets.ts';
-import type { Command } from '../command.ts';
+import { type Command, JSON_OPTION } from '../command.ts';
 import { UsageError } from '../output.ts';
 
 export const secretsCommand: Command = {
   name: 'secrets',
   summary: 'generate-key: print a new SECRET_KEYS entry (put it first to encrypt with it)',
-  usage: 'secrets generate-key [--id <keyId>]',
-  options: { id: { type: 'string' } },
+  usage: 'secrets generate-key [--id <keyId>] [--json]',
+  options: { ...JSON_OPTION, id: { type: 'string' } },
   async run({ values, positionals }, out) {
     if (positionals[0] !== 'generate-key') throw new UsageError('usage: secrets generate-key [--id <keyId>]');
     const key = generateKey(values.id as string | undefined);

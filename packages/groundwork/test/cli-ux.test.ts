@@ -1,0 +1,104 @@
+/**
+ * The CLI as a person meets it, through real processes: suggestions for mistyped commands and options, hints
+ * for the first errors people hit, one JSON envelope, the user's file and line for a broken schema, and
+ * colour only on a terminal (a pseudo-terminal from util-linux `script`) unless NO_COLOR is set.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, cli, copyApp, PACKAGE_DIR, removeTempFolders, serverUrl } from './fixtures/harness.ts';
+
+const run = promisify(execFile);
+const cwd = join(import.meta.dirname, 'fixtures', 'shelf');
+const unreachable = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' };
+
+afterAll(removeTempFolders);
+
+describe('mistakes on the command line', () => {
+  it('suggests the db command for an Alembic habit, and the closest command for a typo (exit 2)', async () => {
+    const habit = await cli(['upgrade'], { cwd, env: {} });
+    expect(habit.code).toBe(2);
+    expect(habit.stderr).toContain('unknown command "upgrade"\nDid you mean: groundwork db upgrade?');
+    const typo = await cli(['db', 'histroy'], { cwd, env: {} });
+    expect(typo.stderr).toContain('Did you mean: groundwork db history?');
+  });
+
+  it('names a misspelled option, the closest one the command has, and where help is', async () => {
+    const result = await cli(['db', 'upgrade', '--sqll'], { cwd, env: {} });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'unknown option --sqll for "groundwork db upgrade" (did you mean --sql?); see groundwork db upgrade --help',
+    );
+  });
+
+  it('prints the version', async () => {
+    const { version } = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect((await cli(['--version'], { cwd, env: {} })).stdout).toBe(`${version}\n`);
+  });
+});
+
+describe('errors with hints', () => {
+  it('names host:port when nothing listens there, and what to do', async () => {
+    const result = await cli(['db', 'current'], { cwd, env: unreachable });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'hint: nothing listens at 127.0.0.1:1: start PostgreSQL (docker compose up -d)',
+    );
+  });
+
+  it.skipIf(!serverUrl)('says how to create a database that does not exist (3D000)', async () => {
+    const missing = Object.assign(new URL(serverUrl!), { pathname: '/gw_no_such_database' }).href;
+    const result = await cli(['db', 'current'], { cwd, env: { DATABASE_URL: missing } });
+    expect(result.stderr).toContain('hint: the database does not exist: create it');
+  });
+
+  it('names the file and line of a mistake in the schema', async () => {
+    const app = copyApp();
+    const schema = join(app, 'src', 'schema.ts');
+    writeFileSync(schema, readFileSync(schema, 'utf8').replace("text('title')", "txet('title')"));
+    const result = await cli(['db', 'check', '--offline'], { cwd: app, env: {} });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/txet is not defined \(at .*\/src\/schema\.ts:\d+:\d+\)/);
+    const verbose = await cli(['db', 'check', '--offline', '--verbose'], { cwd: app, env: {} });
+    expect(verbose.stderr).toMatch(/ReferenceError: txet is not defined\n\s+at /);
+  });
+});
+
+describe('--json: one envelope for every command', () => {
+  it('wraps results in {ok, command, ...}', async () => {
+    const result = await cli(['db', 'history', '--json'], { cwd, env: unreachable });
+    expect(JSON.parse(result.stdout)).toEqual({
+      ok: false,
+      command: 'db history',
+      error: expect.stringContaining('ECONNREFUSED'),
+      hint: expect.stringContaining('nothing listens at 127.0.0.1:1'),
+    });
+    const key = JSON.parse((await cli(['secrets', 'generate-key', '--json'], { cwd, env: {} })).stdout);
+    expect(key).toEqual({ ok: true, command: 'secrets', key: expect.stringMatching(/^\w+:/) });
+  });
+});
+
+describe('colour', () => {
+  /** The mistyped command's output on a pseudo-terminal (it exits 2, so `script` rejects with it). */
+  const onTerminal = (noColor: boolean) => {
+    const env = { ...process.env };
+    delete env.NO_COLOR;
+    if (noColor) env.NO_COLOR = '1';
+    return run('script', ['-qec', `${process.execPath} ${BIN} upgrade`, '/dev/null'], { cwd, env }).catch(
+      (error: { stdout: string }) => error.stdout,
+    );
+  };
+
+  it('marks errors in red on a terminal', async () => {
+    expect(await onTerminal(false)).toContain('\x1b[31merror:\x1b[39m');
+  });
+
+  it('never colours with NO_COLOR set, or when stderr is not a terminal', async () => {
+    expect(await onTerminal(true)).not.toContain('\x1b[');
+    expect((await cli(['upgrade'], { cwd, env: {} })).stderr).not.toContain('\x1b[');
+  });
+});
