@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dbCommands, helpText } from '../src/cli/cli.ts';
+import { cliReference, dbCommands, helpText } from '../src/cli/cli.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -13,6 +13,10 @@ describe('docs match the code', () => {
       expect(guide, `docs lack "${command.name}"`).toContain(command.name);
       expect(helpText()).toContain(`groundwork db ${command.usage}`);
     }
+  });
+
+  it('keeps docs/cli.md equal to the --help of every command (npm run docs:cli regenerates it)', () => {
+    expect(read('docs/cli.md')).toBe(cliReference());
   });
 
   it('lists every settings variable in the README', () => {

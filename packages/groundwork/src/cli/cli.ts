@@ -82,6 +82,37 @@ function optionProblem(error: { code?: string; message: string }, command: Comma
   return `${error.message.replace(/\. To specify a positional argument.*$/s, '')}; see groundwork ${name} --help`;
 }
 
+const fullName = (command: Command) =>
+  `groundwork ${dbCommands.includes(command) ? 'db ' : ''}${command.name}`;
+
+/** `groundwork <command> --help`: usage, what it does, every option, examples. */
+export function commandHelp(command: Command): string {
+  const usage = `groundwork ${dbCommands.includes(command) ? 'db ' : ''}${command.usage}`;
+  const options = Object.entries(command.options).map(([name, option]) => {
+    const flag = `${option.short ? `-${option.short}, ` : ''}--${name}${option.type === 'string' ? ' <value>' : ''}`;
+    return `  ${flag.padEnd(28)} ${option.description ?? ''}`.trimEnd();
+  });
+  const examples = (command.examples ?? []).map((example) => `  ${example}`);
+  return [
+    `usage: ${usage}`,
+    '',
+    `${command.summary}`,
+    ...(options.length
+      ? ['', 'options:', ...options, `  ${'--verbose'.padEnd(28)} show stack traces of errors`]
+      : []),
+    ...(examples.length ? ['', 'examples:', ...examples] : []),
+    '',
+  ].join('\n');
+}
+
+/** docs/cli.md: the same definitions as --help, as Markdown (a test keeps the file equal to this). */
+export function cliReference(): string {
+  const sections = [serveCommand, ...dbCommands, secretsCommand].map(
+    (command) => `## ${fullName(command)}\n\n\`\`\`\n${commandHelp(command)}\`\`\`\n`,
+  );
+  return `# groundwork CLI reference\n\nGenerated from the commands' definitions by \`npm run docs:cli\`; \`groundwork <command> --help\` prints the same.\n\n\`\`\`\n${helpText()}\`\`\`\n\n${sections.join('\n')}`;
+}
+
 /** This package's version: src/cli and dist/cli both sit two folders below package.json. */
 export function version(): string {
   const manifest = join(import.meta.dirname, '..', '..', 'package.json');
@@ -104,9 +135,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { command, name, rest } = picked;
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(
-      `usage: groundwork ${dbCommands.includes(command) ? 'db ' : ''}${command.usage}\n  ${command.summary}\n`,
-    );
+    process.stdout.write(commandHelp(command));
     return 0;
   }
   const json = rest.includes('--json');

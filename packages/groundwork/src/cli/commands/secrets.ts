@@ -6,7 +6,11 @@ export const secretsCommand: Command = {
   name: 'secrets',
   summary: 'generate-key: print a new SECRET_KEYS entry (put it first to encrypt with it)',
   usage: 'secrets generate-key [--id <keyId>] [--json]',
-  options: { ...JSON_OPTION, id: { type: 'string' } },
+  options: {
+    ...JSON_OPTION,
+    id: { type: 'string', description: 'the key id to print before the key (default: a date-based id)' },
+  },
+  examples: ['groundwork secrets generate-key            # then put it first in SECRET_KEYS'],
   async run({ values, positionals }, out) {
     if (positionals[0] !== 'generate-key') throw new UsageError('usage: secrets generate-key [--id <keyId>]');
     const key = generateKey(values.id as string | undefined);
