@@ -160,6 +160,7 @@ export async function buildServer(apps: RunningApp<any>[], options: ServerOption
   server.setNotFoundHandler(notFoundHandler);
   await server.register(helmet, {
     contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+    frameguard: { action: 'deny' },
     // A cross-origin API client (another site's frontend) must be able to read responses CORS allows.
     crossOriginResourcePolicy: { policy: 'same-site' },
   });
