@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { defineApp } from 'groundwork-pg';
 import { registerHealthRoutes } from './health/routes.ts';
 import * as schema from './schema.ts';
@@ -10,7 +11,7 @@ export default defineApp({
   description:
     'User store of the counseling platform (story 002): accounts named \\domain\\username with argon2id ' +
     'password hashes, blocking, and a database health check.',
-  dir: new URL('..', import.meta.url).pathname,
+  dir: join(import.meta.dirname, '..'),
   schema,
   // The story's pool: pool_size 5 + max_overflow 10 = at most 15 connections (DB_POOL_MAX overrides it).
   defaults: { poolMax: 15 },

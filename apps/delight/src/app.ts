@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { defineApp } from 'groundwork-pg';
 import { healthRoutes } from './health/routes.ts';
 import * as schema from './schema.ts';
@@ -9,7 +10,7 @@ export default defineApp({
   title: 'Delight: users and preferences',
   description:
     'Users (by Clerk id), their one-to-one preferences and the pgvector foundation of Delight (story 003).',
-  dir: new URL('..', import.meta.url).pathname,
+  dir: join(import.meta.dirname, '..'),
   schema,
   // PGlite loads @electric-sql/pglite-pgvector; on a server the first migration creates the extension.
   extensions: ['vector'],

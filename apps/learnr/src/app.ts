@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { defineApp } from 'groundwork-pg';
 import { healthRoutes } from './health.ts';
 import * as schema from './schema.ts';
@@ -9,7 +10,7 @@ export default defineApp({
   title: 'Learnr: users and onboarding',
   description: 'Learnr user accounts with their onboarding profile embedded in the users table (story 1.2).',
   version: '0.1.0',
-  dir: new URL('..', import.meta.url).pathname,
+  dir: join(import.meta.dirname, '..'),
   schema,
   // The story's pool: pool_size 5 + max_overflow 10. postgres.js opens connections lazily up to this bound.
   defaults: { poolMax: 15 },

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { defineApp } from 'groundwork-pg';
 import { registerHealthRoutes } from './health/routes.ts';
 import * as schema from './schema.ts';
@@ -13,7 +14,7 @@ export default defineApp({
   title: 'Mail Agent: users',
   description:
     'Users of Mail Agent with sealed Gmail tokens, their Telegram link and sessions (story 000, issue 7).',
-  dir: new URL('..', import.meta.url).pathname,
+  dir: join(import.meta.dirname, '..'),
   schema,
   // The story's SQLAlchemy pool: pool_size 20 + max_overflow 10. DB_POOL_MAX overrides it.
   defaults: { poolMax: 30 },

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { defineApp } from 'groundwork-pg';
 import { createBatchesRepository } from './batches/repository.ts';
 import { registerBatchesRoutes } from './batches/routes.ts';
@@ -15,7 +16,7 @@ export default defineApp({
   title: 'R&D project cards',
   description: 'Users, batches of R&D project cards and their generation data (story 004).',
   version: VERSION,
-  dir: new URL('..', import.meta.url).pathname,
+  dir: join(import.meta.dirname, '..'),
   schema,
   // Ids default to uuid_generate_v4(): PGlite must load the extension; on a server the first migration creates it.
   extensions: ['uuid-ossp'],

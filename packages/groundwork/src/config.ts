@@ -26,6 +26,8 @@ export interface Settings {
   /** Raw `SECRET_KEYS` value; parsed into a key ring by the apps that seal secrets. */
   secretKeys: string | undefined;
   migrateOnStart: boolean;
+  /** How long a signalled server waits for in-flight requests before it destroys their connections. */
+  shutdownTimeoutMs: number;
 }
 
 export type RawEnv = Record<string, string | undefined>;
@@ -77,6 +79,7 @@ function envSchema(defaults: SettingsDefaults) {
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     SECRET_KEYS: z.string().optional(),
     MIGRATE_ON_START: flag.optional(),
+    SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   });
 }
 
@@ -165,6 +168,7 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
     secretKeys: secretKeys || undefined,
     // Embedded databases belong to this process, so they follow the code; servers migrate on request.
     migrateOnStart: env.MIGRATE_ON_START ?? env.DATABASE_URL === undefined,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }
 

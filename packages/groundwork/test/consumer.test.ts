@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess } from './fixtures/server-process.ts';
+import { startServer } from './support/subprocess.ts';
 
 const run = promisify(execFile);
 const PACKAGE_DIR = join(import.meta.dirname, '..');
@@ -184,10 +184,11 @@ describe('an installed groundwork-pg, outside this repository', () => {
     await groundwork('db', 'upgrade');
     expect((await groundwork('db', 'current')).stdout).toContain('(head)');
 
-    const server = await startServerProcess(
-      [process.execPath, join(project, 'node_modules', '.bin', 'groundwork'), 'serve'],
-      { cwd: project, env },
-    );
+    const server = await startServer({
+      command: [process.execPath, join(project, 'node_modules', '.bin', 'groundwork'), 'serve'],
+      cwd: project,
+      env: env as Record<string, string>,
+    });
     try {
       const created = await fetch(`${server.url}/notes`, {
         method: 'POST',

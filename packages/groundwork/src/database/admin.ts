@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { serverConnection } from './postgres.ts';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -23,7 +24,13 @@ export async function withAdminConnection<T>(
   url: string,
   work: (sql: postgres.Sql) => Promise<T>,
 ): Promise<T> {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const connection = serverConnection(url);
+  const sql = postgres(connection.url, {
+    ssl: connection.ssl,
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 10,
+  });
   try {
     return await work(sql);
   } finally {

@@ -1,10 +1,21 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Settings } from '../config.ts';
 import { redactSecrets } from '../redact.ts';
+import { createPrivateDirectory, restrictToOwner } from './pglite.ts';
 
 /**
  * Backup and restore for both engines.
@@ -48,6 +59,8 @@ export async function backupDatabase(
   // Written beside the target and renamed: an interrupted backup never looks like a complete one.
   const partial = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.partial`);
   try {
+    // Backups hold password hashes: the file is the owner's from its creation (pg_dump keeps the mode).
+    closeSync(openSync(partial, 'wx', 0o600));
     if (settings.databaseUrl) {
       await runClient(
         'pg_dump',
@@ -199,6 +212,7 @@ async function dumpEmbedded(dataDir: string, file: string): Promise<void> {
     writeFileSync(file, Buffer.from(await archive.arrayBuffer()));
   } finally {
     await pglite.close();
+    restrictToOwner(dataDir);
   }
 }
 
@@ -212,14 +226,16 @@ async function loadEmbedded(dataDir: string, file: string): Promise<void> {
   const suffix = `${Date.now()}-${randomBytes(3).toString('hex')}`;
   const fresh = `${dataDir}.restoring-${suffix}`;
   const previous = `${dataDir}.before-restore-${suffix}`;
-  mkdirSync(dirname(dataDir), { recursive: true });
+  mkdirSync(dirname(dataDir), { recursive: true, mode: 0o700 });
   try {
     // Loading and querying the copy proves the archive is a working database before anything is replaced.
+    createPrivateDirectory(fresh);
     const pglite = await PGlite.create(fresh, { loadDataDir: new Blob([archive]) });
     try {
       await pglite.query('select 1');
     } finally {
       await pglite.close();
+      restrictToOwner(fresh);
     }
   } catch (error) {
     rmSync(fresh, { recursive: true, force: true });

@@ -49,7 +49,7 @@ export interface OpenDatabaseOptions<TSchema extends Record<string, unknown>> {
   extensions?: readonly ExtensionName[];
   /** Use this PGlite instance instead of opening `settings.dataDir` (tests). */
   pglite?: PGlite;
-  /** Receives SQL text (never parameters) when DB_LOG_SQL is on. */
+  /** Receives SQL text (never parameters) when DB_LOG_SQL is on, and warnings about the connection. */
   log?: (message: string) => void;
   /** postgres.js `application_name`; defaults to `groundwork:<app>`. */
   applicationName?: string;
@@ -63,7 +63,8 @@ export class PingTimeoutError extends Error {
 }
 
 export async function openDatabase<TSchema extends Record<string, unknown>>(
-  settings: Pick<Settings, 'appName' | 'databaseUrl' | 'dataDir' | 'pool' | 'logSql'>,
+  settings: Pick<Settings, 'appName' | 'databaseUrl' | 'dataDir' | 'pool' | 'logSql'> &
+    Partial<Pick<Settings, 'nodeEnv'>>,
   options: OpenDatabaseOptions<TSchema>,
 ): Promise<DatabaseHandle<TSchema>> {
   const logger: DrizzleLogger | undefined =

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Extension, PGlite } from '@electric-sql/pglite';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -26,6 +27,34 @@ export async function pgliteExtensions(
   return Object.fromEntries(await Promise.all(names.map((name) => loaders[name]())));
 }
 
+export class DataDirectoryError extends Error {
+  readonly code = 'GW_DATA_DIRECTORY';
+}
+
+/**
+ * Creates an embedded data directory (and `.data/` above it when missing) 0700, or checks an existing one:
+ * like PostgreSQL with PGDATA, one that group or others can reach is refused rather than silently fixed.
+ */
+export function createPrivateDirectory(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const mode = statSync(dataDir).mode & 0o777;
+  if (mode & 0o077) {
+    throw new DataDirectoryError(
+      `The embedded data directory ${dataDir} is accessible to group or others (mode ${mode.toString(8)}); ` +
+        `it holds password hashes and secrets. Fix it with: chmod -R go-rwx '${dataDir}'`,
+    );
+  }
+}
+
+/** PGlite creates its files 0666 whatever the umask (measured), so they are made the owner's after it writes. */
+export function restrictToOwner(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    chmodSync(path, statSync(path).mode & 0o700);
+  }
+  chmodSync(dir, 0o700);
+}
+
 export async function openEmbedded<TSchema extends Record<string, unknown>>(
   settings: Pick<Settings, 'dataDir'>,
   options: OpenDatabaseOptions<TSchema>,
@@ -33,10 +62,11 @@ export async function openEmbedded<TSchema extends Record<string, unknown>>(
 ): Promise<DatabaseHandle<TSchema>> {
   let client = options.pglite;
   if (!client) {
-    mkdirSync(settings.dataDir, { recursive: true });
+    createPrivateDirectory(settings.dataDir);
     client = await PGlite.create(settings.dataDir, {
       extensions: await pgliteExtensions(options.extensions),
     });
+    restrictToOwner(settings.dataDir);
   }
   const pglite = client;
   const db = drizzlePglite(pglite, { schema: options.schema, logger }) as unknown as Database<TSchema>;
@@ -54,7 +84,9 @@ export async function openEmbedded<TSchema extends Record<string, unknown>>(
     stats: () => ({ engine: 'pglite', max: 1, active: 0, waiting: 0 }),
     // A caller-supplied instance belongs to the caller.
     close: async () => {
-      if (!options.pglite && !pglite.closed) await pglite.close();
+      if (options.pglite || pglite.closed) return;
+      await pglite.close();
+      restrictToOwner(settings.dataDir);
     },
   };
 }

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
@@ -89,7 +92,8 @@ async function mountApp(server: AppServer, running: RunningApp<any>, prefix: str
         },
         transform: jsonSchemaTransform,
       });
-      await scope.register(swaggerUi, { routePrefix: '/docs' });
+      // The UI page links its assets by absolute path, so in all-apps mode it needs the app's prefix too.
+      await scope.register(swaggerUi, { routePrefix: '/docs', indexPrefix: prefix });
       const app = scope.withTypeProvider<ZodTypeProvider>();
       app.get(
         '/health/live',
@@ -110,13 +114,43 @@ async function mountApp(server: AppServer, running: RunningApp<any>, prefix: str
   );
 }
 
+/** An incoming id is trusted only in a shape that is safe to log and echo; anything else gets a fresh UUID. */
+const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function requestIdOf(request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id'];
+  return typeof incoming === 'string' && INCOMING_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * Serves JSON and the swagger UI only: scripts and styles from this origin (the UI sets inline styles),
+ * no frames, no plugins, no forms elsewhere. No upgrade-insecure-requests: development serves plain http.
+ */
+const CONTENT_SECURITY_POLICY = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    baseUri: ["'self'"],
+    connectSrc: ["'self'"],
+    fontSrc: ["'self'", 'data:'],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    imgSrc: ["'self'", 'data:'],
+    objectSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    scriptSrcAttr: ["'none'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+  },
+};
+
 export async function buildServer(apps: RunningApp<any>[], options: ServerOptions = {}): Promise<AppServer> {
   const mount = options.mount ?? (apps.length === 1 ? 'root' : 'prefixed');
   if (mount === 'root' && apps.length !== 1) throw new Error('root mount serves exactly one app');
   const server = Fastify({
     logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
     bodyLimit: options.bodyLimit ?? 1_048_576,
-    requestIdHeader: 'x-request-id',
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();
@@ -124,8 +158,20 @@ export async function buildServer(apps: RunningApp<any>[], options: ServerOption
   server.setSerializerCompiler(serializerCompiler);
   server.setErrorHandler(errorHandler);
   server.setNotFoundHandler(notFoundHandler);
-  server.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
+  await server.register(helmet, {
+    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+    frameguard: { action: 'deny' },
+    // A cross-origin API client (another site's frontend) must be able to read responses CORS allows.
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  // Set once close() starts: a keep-alive socket whose request was in flight must not stay open after it.
+  let closing = false;
+  server.addHook('preClose', async () => {
+    closing = true;
+  });
+  server.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
     return payload;
   });
 
@@ -154,4 +200,22 @@ export async function buildServer(apps: RunningApp<any>[], options: ServerOption
     await Promise.all(apps.map((a) => a.handle.close()));
   });
   return server;
+}
+
+/**
+ * Stops accepting, lets in-flight requests finish (each response closes its connection), and at the deadline
+ * destroys the connections still open. The databases close last (the onClose hook above).
+ */
+export async function drainAndClose(server: AppServer, timeoutMs: number): Promise<'drained' | 'deadline'> {
+  let struck = false;
+  const deadline = setTimeout(() => {
+    struck = true;
+    server.server.closeAllConnections();
+  }, timeoutMs);
+  try {
+    await server.close();
+  } finally {
+    clearTimeout(deadline);
+  }
+  return struck ? 'deadline' : 'drained';
 }

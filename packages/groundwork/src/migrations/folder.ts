@@ -72,9 +72,18 @@ function readScript(file: string): MigrationScript {
   };
 }
 
-/** Every migration in `dir`, oldest first. A malformed folder is an error naming it. */
-export function readMigrations(dir: string): Migration[] {
-  if (!existsSync(dir)) return [];
+/**
+ * Every migration in `dir`, oldest first. A malformed folder is an error naming it, and so is a missing one
+ * (a wrong path must not read as "nothing to do"), unless the caller is about to create it.
+ */
+export function readMigrations(dir: string, options: { mayBeMissing?: boolean } = {}): Migration[] {
+  if (!existsSync(dir)) {
+    if (options.mayBeMissing) return [];
+    throw new MigrationFolderError(
+      `The migrations folder ${dir} does not exist: check the app's dir in defineApp, or create the first ` +
+        'migration with `groundwork db revision -m "..."`',
+    );
+  }
   const migrations: Migration[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;

@@ -43,7 +43,7 @@ export async function createRevision(
   const message = options.message.trim();
   if (!message) throw new Error('A revision needs a message: revision -m "what it does"');
   const renames: Rename[] = (options.renames ?? []).map(parseRename);
-  const migrations = readMigrations(migrationsDir);
+  const migrations = readMigrations(migrationsDir, { mayBeMissing: true });
   const previous = latestSnapshot(migrations);
   const name = `${nextId(migrations, options.now)}_${slugify(message)}`;
   const header = `-- ${message.replace(/\n/g, ' ')}\n`;

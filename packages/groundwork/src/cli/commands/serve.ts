@@ -1,5 +1,5 @@
 import { loadSettings } from '../../config.ts';
-import { buildServer } from '../../http/server.ts';
+import { buildServer, drainAndClose } from '../../http/server.ts';
 import { MigrationError } from '../../migrations/runner.ts';
 import { type RunningApp, startApp } from '../../runtime.ts';
 import { findRoot } from '../../workspace.ts';
@@ -43,17 +43,25 @@ export const serveCommand: Command = {
       mount: single ? 'root' : 'prefixed',
     });
     let closing = false;
-    const shutdown = (signal: string) => {
+    const shutdown = async (signal: string) => {
       if (closing) return;
       closing = true;
-      server.log.info({ signal }, 'shutting down: finishing in-flight requests');
-      server.close().then(
-        () => process.exit(0),
-        (error) => {
-          server.log.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
+      server.log.info(
+        { signal, timeoutMs: settings.shutdownTimeoutMs },
+        'shutting down: finishing in-flight requests',
       );
+      try {
+        const outcome = await drainAndClose(server, settings.shutdownTimeoutMs);
+        if (outcome === 'deadline') {
+          server.log.error(
+            'shutdown deadline (SHUTDOWN_TIMEOUT_MS) struck: closed the connections still open',
+          );
+        }
+        process.exit(outcome === 'drained' ? 0 : 1);
+      } catch (error) {
+        server.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      }
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));

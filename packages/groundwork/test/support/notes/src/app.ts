@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineApp } from '../../../../src/app.ts';
@@ -9,7 +11,7 @@ import * as schema from './schema.ts';
 export default defineApp({
   name: 'notes',
   title: 'Notes (foundation test app)',
-  dir: new URL('..', import.meta.url).pathname,
+  dir: join(import.meta.dirname, '..'),
   schema,
   routes: async (app, { db }) => {
     app.post(
@@ -91,6 +93,21 @@ export default defineApp({
       async (request) => {
         await executeRows(db, sql`select pg_sleep(${request.query.seconds})`);
         return { ok: true };
+      },
+    );
+    app.get(
+      '/pause',
+      {
+        schema: {
+          querystring: z.object({ seconds: z.coerce.number().max(10) }),
+          response: { 200: z.object({ authors: z.number() }) },
+        },
+      },
+      async (request) => {
+        // Waits without blocking the event loop (PGlite's pg_sleep would), then needs the database again.
+        await delay(request.query.seconds * 1000);
+        const [row] = await executeRows<{ n: number }>(db, sql`select count(*)::int as n from authors`);
+        return { authors: Number(row?.n ?? 0) };
       },
     );
     app.get('/count', { schema: { response: { 200: z.object({ authors: z.number() }) } } }, async () => {
