@@ -20,13 +20,15 @@ function textProblem(value: string): string | undefined {
 
 /**
  * A string PostgreSQL can store: no NUL (text columns refuse it with 22021) and no lone surrogate (it would
- * be stored as U+FFFD, so what is read back differs from what was sent). Chain `.trim().max(n)` as usual.
+ * be stored as U+FFFD, so what is read back differs from what was sent). Chain `.trim().max(n)` as usual;
+ * `safeText(z.email())` keeps a string format.
  */
-export function safeText() {
-  return z.string().check((context) => {
+export function safeText<T extends z.ZodString | z.ZodStringFormat = z.ZodString>(base?: T): T {
+  const schema = (base ?? z.string()) as T;
+  return schema.check((context) => {
     const problem = textProblem(context.value);
     if (problem) context.issues.push({ code: 'custom', message: problem, input: context.value });
-  });
+  }) as T;
 }
 
 export interface JsonProblem {
