@@ -34,11 +34,13 @@ export { type RunningApp, startApp } from './runtime.ts';
 export { hashPassword, needsRehash, verifyPassword } from './security/passwords.ts';
 export {
   generateKey,
+  isCurrent,
   type KeyRing,
   keyIdOf,
   open,
   parseKeyRing,
   reseal,
+  type SealedPlace,
   SecretError,
   SecretKeyError,
   seal,

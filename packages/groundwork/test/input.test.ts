@@ -55,7 +55,7 @@ describe('boundedJson', () => {
       problem(Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])))?.message,
     ).toMatch(/at most 65536 bytes/);
     expect(problem({ a: { b: 'x\u0000' } })).toMatchObject({ path: ['data', 'a', 'b'] });
-    expect(problem({ ['k\u0000']: 1 })?.message).toMatch(/key must not contain the NUL/);
+    expect(problem({ 'k\u0000': 1 })?.message).toMatch(/key must not contain the NUL/);
     expect(problem({ n: 2 ** 53 })).toMatchObject({
       path: ['data', 'n'],
       message: expect.stringMatching(/2\^53/),
