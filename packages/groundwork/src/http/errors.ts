@@ -229,6 +229,12 @@ function mapError(error: FastifyError | Error, request: FastifyRequest): Mapped 
   if (error instanceof ZodError) {
     return { status: 400, code: 'validation_error', message: 'invalid request', fields: zodFields(error) };
   }
+  // Refused by the router (server.ts frameworkErrors): Fastify's messages echo the whole URL, ours do not.
+  const framework = (error as FastifyError).code;
+  if (framework === 'FST_ERR_BAD_URL')
+    return { status: 400, code: 'bad_url', message: 'the URL is not valid (malformed percent-encoding)' };
+  if (framework === 'FST_ERR_MAX_PARAM_LENGTH')
+    return { status: 414, code: 'path_parameter_too_long', message: 'a path parameter is too long' };
   const database = fromDatabase(error, request);
   if (database) return database;
   const fastifyError = error as FastifyError;

@@ -266,4 +266,13 @@ export function setupTestApp<TSchema extends Record<string, unknown>>(
   };
 }
 
+export {
+  DEFAULT_FUZZ_SEED,
+  describeHostileInput,
+  type FuzzCounts,
+  FuzzFailure,
+  type FuzzOptions,
+  fuzzSeed,
+  fuzzServer,
+} from './fuzz/index.ts';
 export { catalogObjects, describeMigrations } from './migrations.ts';
