@@ -324,7 +324,8 @@ describe('Gmail tokens', () => {
       [raw!.gmail_oauth_token, access],
       [raw!.gmail_refresh_token, refresh],
     ] as const) {
-      expect(sealed).toMatch(/^v1\.test1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+      // v2: bound to its row and column (issue 11, section 7).
+      expect(sealed).toMatch(/^v2\.test1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
       expect(sealed).not.toContain(plain);
       expect(sealed).not.toContain(Buffer.from(plain).toString('base64url').slice(0, 12));
     }
