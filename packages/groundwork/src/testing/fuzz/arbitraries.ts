@@ -96,6 +96,27 @@ function boundaryValues(schema: JsonSchema): [string, unknown][] {
   return out;
 }
 
+const TEXT_ATTACKS = new Set(['NUL', 'lone surrogate', '10,000-char string']);
+const JSON_ATTACKS = new Set(['__proto__ key', 'constructor.prototype key', '10,000-level nesting']);
+const named = (names: Set<string>) => hostileValues.filter(([name]) => names.has(name));
+const wideObject = new Raw(
+  JSON.stringify(Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i]))),
+);
+const jsonAttacks: [string, unknown][] = [
+  ...named(JSON_ATTACKS),
+  ['50,000-key object', wideObject],
+  ['NUL inside JSON', { note: 'a\u0000b', 'k\u0000': 1 }],
+  ['integer beyond 2^53 inside JSON', { n: new Raw('9007199254740993') }],
+];
+
+/** Hostile values aimed at what a property is: text, free-form JSON, a bounded number. */
+function aimedAt(schema: JsonSchema): [string, unknown][] {
+  const type = schema.type ?? (schema.anyOf ?? schema.oneOf)?.find((s) => s.type)?.type;
+  const text = type === 'string' ? named(TEXT_ATTACKS) : [];
+  const json = type === undefined || (type === 'object' && !schema.properties) ? jsonAttacks : [];
+  return [...text, ...json, ...boundaryValues(schema)];
+}
+
 const hostileFor = (schema: JsonSchema) =>
   fc.constantFrom(...hostileValues, ...boundaryValues(schema), ['missing', OMIT] as [string, unknown]);
 
@@ -196,21 +217,19 @@ function validObject(schema: JsonSchema): fc.Arbitrary<Value> {
 }
 
 /** Replaces (or removes) one property of a generated object with a hostile value; returns the label. */
-function mutateBody(
-  body: Value,
-  schema: JsonSchema,
-  pick: number,
-  hostile: [string, unknown],
-): [Value, string] {
+/** The property a body mutation targets: one past the declared ones is an unknown key. */
+function targetKey(schema: JsonSchema, pick: number): string | undefined {
   const properties = Object.keys(schema.properties ?? {});
-  if (!properties.length || body === null || typeof body !== 'object' || Array.isArray(body))
-    return [hostile[1] === OMIT ? OMIT : hostile[1], `body: ${hostile[0]}`];
+  if (!properties.length) return undefined;
+  const index = pick % (properties.length + 1);
+  return index === properties.length ? 'unknownField' : properties[index];
+}
+
+/** Replaces (or removes) one property of a generated object with a hostile value; returns the label. */
+function mutateBody(body: Value, key: string | undefined, hostile: [string, unknown]): [Value, string] {
+  if (key === undefined || body === null || typeof body !== 'object' || Array.isArray(body))
+    return [hostile[1], `body: ${hostile[0]}`];
   const copy: Record<string, unknown> = Object.assign(Object.create(null), body);
-  // One index past the declared properties: an unknown key carries the hostile value.
-  const key =
-    pick % (properties.length + 1) === properties.length
-      ? 'unknownField'
-      : properties[pick % properties.length]!;
   if (hostile[1] === OMIT) delete copy[key];
   else copy[key] = hostile[1];
   return [copy, `body.${key}: ${hostile[0]}`];
@@ -259,13 +278,11 @@ export function requestFor(operation: Operation): fc.Arbitrary<FuzzRequest> {
         out.label = `${target}.${name}: ${hostileParam[0]}`;
       } else if (target === 'body') {
         const schema = operation.body!;
-        // A boundary of the chosen property is more telling than the body's own.
-        const property = Object.values(schema.properties ?? {})[
-          pick % Math.max(1, Object.keys(schema.properties ?? {}).length)
-        ];
-        const boundaries = property ? boundaryValues(property) : [];
-        const chosen = boundaries.length && pick % 3 === 0 ? boundaries[pick % boundaries.length]! : hostile;
-        [out.body, out.label] = mutateBody(out.body, schema, pick, chosen);
+        const key = targetKey(schema, pick);
+        // Half the time a value aimed at the property's type (NUL in text, depth in JSON, its boundaries).
+        const aimed = aimedAt(key === undefined ? schema : (schema.properties?.[key] ?? {}));
+        const chosen = aimed.length && pick % 2 === 0 ? aimed[Math.floor(pick / 2) % aimed.length]! : hostile;
+        [out.body, out.label] = mutateBody(out.body, key, chosen);
       } else if (target === 'wholeBody') {
         out.body = hostile[1];
         out.label = `whole body: ${hostile[0]}`;
