@@ -12,7 +12,9 @@ export const users = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('idx_users_username').on(t.username),
+    // Windows logins are case-insensitive: \CAMPUS\ALICE and \campus\alice are one account. The name is
+    // stored as given (for display) and unique in lower case.
+    uniqueIndex('idx_users_username_lower').on(sql`lower(${t.username})`),
     index('idx_users_is_blocked').on(t.isBlocked).where(sql`${t.isBlocked} = true`),
     // \domain\username: the database enforces it, so no write path can store another shape.
     check('users_username_format', sql`${t.username} ~ '^\\\\[^\\\\]+\\\\[^\\\\]+$'`),

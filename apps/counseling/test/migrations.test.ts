@@ -35,11 +35,14 @@ describe('counseling schema (story 002)', () => {
     const { handle } = database;
     try {
       const migrations = readMigrations(app.migrationsDir);
-      expect(migrations.map((m) => m.name)).toEqual([expect.stringMatching(/_create_users_table$/)]);
+      expect(migrations.map((m) => m.name)).toEqual([
+        expect.stringMatching(/_create_users_table$/),
+        expect.stringMatching(/_usernames_unique_regardless_of_case$/),
+      ]);
       const initial = migrations[0];
       expect(await usersTableExists(handle)).toBe(false);
 
-      await upgrade(handle, app.migrationsDir);
+      await upgrade(handle, app.migrationsDir, initial!.id);
       expect((await readState(handle, app.migrationsDir)).current).toBe(initial!.id);
 
       const columns = await query<Record<string, unknown>>(
@@ -130,7 +133,7 @@ describe('counseling schema (story 002)', () => {
       ]);
       expect(await triggers(handle)).toEqual(['users_set_updated_at']);
 
-      // downgrade -1 from head (the one initial migration) removes the users table, as in the story.
+      // downgrade -1 from the initial migration removes the users table, as in the story.
       expect((await readState(handle, app.migrationsDir)).current).toBe(initial!.id);
       await downgrade(handle, app.migrationsDir, '-1');
       expect(await usersTableExists(handle)).toBe(false);
@@ -141,6 +144,54 @@ describe('counseling schema (story 002)', () => {
       await upgrade(handle, app.migrationsDir);
       expect(await usersTableExists(handle)).toBe(true);
       expect(await triggers(handle)).toEqual(['users_set_updated_at']);
+    } finally {
+      await database.dispose();
+    }
+  });
+});
+
+describe('usernames unique regardless of case (issue 11)', () => {
+  const usernameIndexes = async (handle: Handle) =>
+    (
+      await query<{ indexdef: string }>(
+        handle,
+        `select indexdef from pg_indexes where tablename = 'users' and indexname like 'idx_users_username%'`,
+      )
+    ).map((row) => row.indexdef);
+
+  it('replaces the exact unique index with one on lower(username), and back on downgrade', async () => {
+    const database = await createTestDatabase(app, { migrate: false });
+    const { handle } = database;
+    try {
+      await upgrade(handle, app.migrationsDir);
+      expect(await usernameIndexes(handle)).toEqual([
+        'CREATE UNIQUE INDEX idx_users_username_lower ON public.users USING btree (lower((username)::text))',
+      ]);
+      await downgrade(handle, app.migrationsDir, '-1');
+      expect(await usernameIndexes(handle)).toEqual([
+        'CREATE UNIQUE INDEX idx_users_username ON public.users USING btree (username)',
+      ]);
+    } finally {
+      await database.dispose();
+    }
+  });
+
+  it('refuses to upgrade over two usernames that differ only in case, changing nothing', async () => {
+    const database = await createTestDatabase(app, { migrate: false });
+    const { handle } = database;
+    try {
+      const [initial, caseless] = readMigrations(app.migrationsDir);
+      await upgrade(handle, app.migrationsDir, initial!.id);
+      await query(
+        handle,
+        `insert into users (username, password_hash) values ('\\campus\\alice', 'x'), ('\\CAMPUS\\ALICE', 'x')`,
+      );
+      await expect(upgrade(handle, app.migrationsDir)).rejects.toThrow();
+      expect((await readState(handle, app.migrationsDir)).current).toBe(initial!.id);
+      expect(await usernameIndexes(handle)).toEqual([
+        'CREATE UNIQUE INDEX idx_users_username ON public.users USING btree (username)',
+      ]);
+      expect(caseless!.name).toMatch(/_usernames_unique_regardless_of_case$/);
     } finally {
       await database.dispose();
     }

@@ -206,6 +206,31 @@ describe('POST /api/v1/users', () => {
   });
 });
 
+describe('usernames are one account regardless of case (issue 11)', () => {
+  it('409 naming username for \\CAMPUS\\ALICE beside \\campus\\alice; the first spelling is kept', async () => {
+    expect((await post({ username: '\\campus\\alice', password: 'first password' })).statusCode).toBe(201);
+    const response = await post({ username: '\\CAMPUS\\ALICE', password: 'second password' });
+    expect(response.statusCode).toBe(409);
+    expect(response.json().error).toEqual({
+      code: 'conflict',
+      message: 'username already exists',
+      fields: [{ field: 'username', message: 'already exists' }],
+    });
+    expect((await t.db.select({ username: users.username }).from(users)).map((r) => r.username)).toEqual([
+      '\\campus\\alice',
+    ]);
+  });
+
+  it('400 naming username for a NUL or a lone surrogate, before the database', async () => {
+    for (const username of ['\\campus\\al\u0000ice', '\\campus\\al\ud800ice']) {
+      const response = await post({ username, password: 'long enough' });
+      expect(response.statusCode).toBe(400);
+      expect(fieldsOf(response)).toEqual(['username']);
+    }
+    expect(await userCount()).toBe(0);
+  });
+});
+
 describe('GET /api/v1/users/{id}', () => {
   it('200 with the public user', async () => {
     const created = (await post({ username: '\\campus\\jdoe', password: 'correct horse' })).json();

@@ -13,10 +13,11 @@ import {
 } from 'drizzle-orm/pg-core';
 
 /**
- * The foundation's sealed-secret format, `v1.<keyId>.<iv>.<ciphertext+tag>`. The database refuses anything
- * else, so no write path (a script, a psql session, a future route) can store a plaintext token.
+ * The foundation's sealed-secret formats, `v1|v2.<keyId>.<iv>.<ciphertext+tag>` (v2 is bound to its row and
+ * column). The database refuses anything else, so no write path (a script, a psql session, a future route)
+ * can store a plaintext token.
  */
-const SEALED = `'^v1\\.[A-Za-z0-9_-]{1,32}\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$'`;
+const SEALED = `'^v[12]\\.[A-Za-z0-9_-]{1,32}\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$'`;
 
 export const users = pgTable(
   'users',

@@ -10,7 +10,8 @@ import {
   type Settings,
 } from 'groundwork-pg';
 import type * as schema from './schema.ts';
-import { createUsersRepository } from './users/repository.ts';
+import { tokenPlace } from './users/gmail-tokens.ts';
+import { createUsersRepository, type UsersRepository } from './users/repository.ts';
 
 const rings = new WeakMap<Settings, KeyRing | undefined>();
 
@@ -50,7 +51,7 @@ export async function verifyStoredTokens(
   db: Executor<typeof schema>,
   ring: KeyRing | undefined,
 ): Promise<void> {
-  let samples: { keyId: string; sealed: string; users: number }[];
+  let samples: Awaited<ReturnType<UsersRepository['sealedKeySamples']>>;
   try {
     samples = await createUsersRepository(db).sealedKeySamples();
   } catch (error) {
@@ -74,7 +75,7 @@ export async function verifyStoredTokens(
       );
     }
     try {
-      open(ring, sample.sealed);
+      open(ring, sample.sealed, tokenPlace(sample.userId, sample.token));
     } catch (error) {
       if (!(error instanceof SecretError)) throw error;
       throw new SecretKeyError(

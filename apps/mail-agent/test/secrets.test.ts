@@ -12,6 +12,7 @@ import {
   generateKey,
   openDatabase,
   parseKeyRing,
+  SecretError,
   SecretKeyError,
   SettingsError,
   seal,
@@ -341,5 +342,53 @@ describe('health when PostgreSQL is unreachable', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('sealed tokens bound to their row and column (v2, issue 11)', () => {
+  const versions = async () =>
+    (
+      await executeRows<{ v: string }>(
+        t.db,
+        sql`select split_part(gmail_oauth_token, '.', 1) || '/' || split_part(gmail_refresh_token, '.', 1) as v
+              from users where gmail_oauth_token is not null order by id`,
+      )
+    ).map((r) => r.v);
+
+  it('a token copied to another user or to the other column does not open', async () => {
+    const [ann, bob] = await usersWithTokens(2);
+    expect(await versions()).toEqual(['v2/v2', 'v2/v2']);
+    const vault = createGmailTokenVault({ users: createUsersRepository(t.db), ring: parseKeyRing(OLD) });
+    await t.db.execute(sql`update users set gmail_oauth_token = (select gmail_oauth_token from users where id = ${ann!})
+                            where id = ${bob!}`);
+    await expect(vault.read({ userId: bob! })).rejects.toThrow(SecretError);
+    await expect(vault.read({ userId: bob! })).rejects.toThrow(/moved from another row or column/);
+    await t.db.execute(sql`update users set gmail_refresh_token = gmail_oauth_token where id = ${ann!}`);
+    await expect(vault.read({ userId: ann! })).rejects.toThrow(SecretError);
+  });
+
+  it('v1 tokens still open, and secrets:reseal upgrades them to v2 under the same key', async () => {
+    const [ann, bob] = await usersWithTokens(2);
+    const ring = parseKeyRing(OLD);
+    await t.db.execute(sql`update users set gmail_oauth_token = ${seal(ring, 'legacy-access')},
+                            gmail_refresh_token = ${seal(ring, 'legacy-refresh')} where id = ${bob!}`);
+    expect(await versions()).toEqual(['v2/v2', 'v1/v1']);
+    const vault = createGmailTokenVault({ users: createUsersRepository(t.db), ring });
+    expect(await vault.read({ userId: bob! })).toEqual({
+      accessToken: 'legacy-access',
+      refreshToken: 'legacy-refresh',
+    });
+    const report = await resealGmailTokens({ db: t.db, ring });
+    expect(report).toMatchObject({ keyId: 'old', resealed: 1, failed: [] });
+    expect(await versions()).toEqual(['v2/v2', 'v2/v2']);
+    expect(await vault.read({ userId: bob! })).toEqual({
+      accessToken: 'legacy-access',
+      refreshToken: 'legacy-refresh',
+    });
+    expect(await vault.read({ userId: ann! })).toEqual({
+      accessToken: 'access-0',
+      refreshToken: 'refresh-0',
+    });
+    await expect(startWith({ SECRET_KEYS: OLD })).resolves.toBeUndefined();
   });
 });

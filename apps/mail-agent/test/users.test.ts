@@ -186,6 +186,41 @@ describe('users API', () => {
     expect(nowFree.statusCode).toBe(200);
   });
 
+  it('Telegram ids have one form: a leading zero or a non-digit is 400, so 00123 cannot shadow 123', async () => {
+    const ann = await createUser('ann@example.com');
+    const bob = await createUser('bob@example.com');
+    const link = (id: number, telegram_id: string) =>
+      t.server.inject({ method: 'PATCH', url: `/api/v1/users/${id}`, payload: { telegram_id } });
+    expect((await link(ann.id, '123456789')).statusCode).toBe(200);
+    for (const alias of ['0123456789', '00123456789', '0', '+123456789', '1e9', '１２３']) {
+      const response = await link(bob.id, alias);
+      expect(response.statusCode, alias).toBe(400);
+      expect(response.json().error.fields).toEqual([{ field: 'telegram_id', message: expect.any(String) }]);
+    }
+    // Surrounding blanks are trimmed to the one form, which is then taken.
+    expect((await link(bob.id, ' 123456789 ')).statusCode).toBe(409);
+  });
+
+  it('400 naming the field for a NUL in telegram_username or a session name', async () => {
+    const ann = await createUser('ann@example.com');
+    const username = await t.server.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${ann.id}`,
+      payload: { telegram_username: 'ann\u0000' },
+    });
+    expect(username.statusCode).toBe(400);
+    expect(username.json().error.fields).toEqual([
+      { field: 'telegram_username', message: expect.any(String) },
+    ]);
+    const session = await t.server.inject({
+      method: 'POST',
+      url: `/api/v1/users/${ann.id}/sessions`,
+      payload: { name: 'a\u0000b' },
+    });
+    expect(session.statusCode).toBe(400);
+    expect(session.json().error.fields).toEqual([{ field: 'name', message: expect.any(String) }]);
+  });
+
   it('rejects an empty or invalid PATCH with 400 and 404s an unknown user', async () => {
     const user = await createUser('patch@example.com');
     const empty = await t.server.inject({ method: 'PATCH', url: `/api/v1/users/${user.id}`, payload: {} });
@@ -289,7 +324,8 @@ describe('Gmail tokens', () => {
       [raw!.gmail_oauth_token, access],
       [raw!.gmail_refresh_token, refresh],
     ] as const) {
-      expect(sealed).toMatch(/^v1\.test1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+      // v2: bound to its row and column (issue 11, section 7).
+      expect(sealed).toMatch(/^v2\.test1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
       expect(sealed).not.toContain(plain);
       expect(sealed).not.toContain(Buffer.from(plain).toString('base64url').slice(0, 12));
     }

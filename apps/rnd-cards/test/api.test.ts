@@ -4,7 +4,7 @@ import { buildServer, startApp } from 'groundwork-pg';
 import { setupTestApp, testSettings } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
-import { batches } from '../src/schema.ts';
+import { batches, projects } from '../src/schema.ts';
 import { createUsersRepository } from '../src/users/repository.ts';
 
 const t = setupTestApp(app);
@@ -247,7 +247,8 @@ describe('projects API', () => {
     expect((await call('POST', url, { rowNumber: 1, inputData: {} })).status).toBe(201);
     const taken = await call('POST', url, { rowNumber: 1, inputData: {} });
     expect(taken.status).toBe(409);
-    expect(fieldsOf(taken.body)).toEqual(['batch_id', 'row_number']);
+    // Named as the API spells them (issue 11, section 7), not as the columns batch_id, row_number.
+    expect(fieldsOf(taken.body)).toEqual(['batchId', 'rowNumber']);
     const beyond = await call('POST', url, { rowNumber: 3, inputData: {} });
     expect(beyond.status).toBe(422);
     expect(fieldsOf(beyond.body)).toEqual(['rowNumber']);
@@ -280,5 +281,80 @@ describe('projects API', () => {
     const badStatus = await call('PATCH', `/api/v1/projects/${project.id}`, { status: 'done' });
     expect(fieldsOf(badStatus.body)).toEqual(['status']);
     expect((await call('PATCH', `/api/v1/projects/${randomUUID()}`, { status: 'failed' })).status).toBe(404);
+  });
+});
+
+describe('hostile input (issue 11)', () => {
+  it('409 for a taken Cognito subject names cognitoSub, as the API spells it', async () => {
+    await createUser({ cognitoSub: 'sub-taken' });
+    const taken = await call('POST', '/api/v1/users', {
+      email: 'x@example.pl',
+      name: 'X',
+      cognitoSub: 'sub-taken',
+    });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error).toEqual({
+      code: 'conflict',
+      message: 'cognitoSub already exists',
+      fields: [{ field: 'cognitoSub', message: 'already exists' }],
+    });
+  });
+
+  it('400 naming the field for a NUL in any text field; nothing stored', async () => {
+    const nul = 'a\u0000b';
+    for (const [field, value] of [
+      ['name', nul],
+      ['company', nul],
+      ['cognitoSub', nul],
+    ] as const) {
+      const response = await call('POST', '/api/v1/users', {
+        email: `${field}@example.pl`,
+        name: 'N',
+        cognitoSub: `sub-${field}`,
+        [field]: value,
+      });
+      expect(response.status).toBe(400);
+      expect(fieldsOf(response.body)).toEqual([field]);
+    }
+    const user = await createUser();
+    const batch = await call('POST', '/api/v1/batches', { userId: user.id, name: nul, totalProjects: 1 });
+    expect(fieldsOf(batch.body)).toEqual(['name']);
+    const okBatch = await createBatch(user.id);
+    const project = await call('POST', `/api/v1/batches/${okBatch.id}/projects`, {
+      rowNumber: 1,
+      inputData: {},
+      aiModel: nul,
+    });
+    expect(fieldsOf(project.body)).toEqual(['aiModel']);
+    expect(await t.db.select().from(projects)).toEqual([]);
+  });
+
+  it('bounds inputData: depth, size, NUL and integers beyond 2^53 answer 400 naming it', async () => {
+    const user = await createUser();
+    const batch = await createBatch(user.id, { totalProjects: 5 });
+    const url = `/api/v1/batches/${batch.id}/projects`;
+    const send = (inputData: string) =>
+      t.server.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: `{"rowNumber":1,"inputData":${inputData}}`,
+      });
+    const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    const wide = JSON.stringify(Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])));
+    for (const [inputData, field] of [
+      [deep(10_000), /^inputData(\.a)+$/],
+      [deep(40), /^inputData(\.a)+$/],
+      [wide, /^inputData$/],
+      ['{"note":"a\\u0000b"}', /^inputData\.note$/],
+      ['{"n":9007199254740993}', /^inputData\.n$/],
+    ] as const) {
+      const response = await send(inputData);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.fields).toEqual([
+        { field: expect.stringMatching(field), message: expect.any(String) },
+      ]);
+    }
+    expect((await send(deep(31))).statusCode).toBe(201);
   });
 });

@@ -5,6 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Settings, SettingsDefaults } from './config.ts';
 import type { Database, DatabaseHandle, ExtensionName } from './database/open.ts';
 import type { ReadinessReport } from './http/health.ts';
+import { guardInput } from './http/input.ts';
 import type { Migration } from './migrations/folder.ts';
 
 export type AppServer = FastifyInstance<
@@ -67,5 +68,10 @@ export function defineApp<TSchema extends Record<string, unknown>>(
     defaults: {},
     requireSecretKeys: false,
     ...options,
+    // Every app's routes get the hostile-body guard and error fields named as its API spells them.
+    routes: async (app, context) => {
+      guardInput(app, options.schema);
+      await options.routes(app, context);
+    },
   };
 }

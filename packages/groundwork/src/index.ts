@@ -15,6 +15,15 @@ export {
 export { executeRows } from './database/rows.ts';
 export { type ErrorBody, errorBodySchema, HttpError, notFound } from './http/errors.ts';
 export { checkReadiness, type ReadinessReport, readinessSchema } from './http/health.ts';
+export {
+  BODY_DEPTH_MAX,
+  boundedJson,
+  boundedJsonObject,
+  JSON_LIMITS,
+  type JsonProblem,
+  jsonProblem,
+  safeText,
+} from './http/input.ts';
 export { buildServer } from './http/server.ts';
 export { checkDatabase, checkFolder } from './migrations/check.ts';
 export { readMigrations } from './migrations/folder.ts';
@@ -25,11 +34,13 @@ export { type RunningApp, startApp } from './runtime.ts';
 export { hashPassword, needsRehash, verifyPassword } from './security/passwords.ts';
 export {
   generateKey,
+  isCurrent,
   type KeyRing,
   keyIdOf,
   open,
   parseKeyRing,
   reseal,
+  type SealedPlace,
   SecretError,
   SecretKeyError,
   seal,

@@ -48,7 +48,8 @@ describe('error mapping', () => {
       payload: { authorId: missing, body: 'x' },
     });
     expect(conflict.statusCode).toBe(409);
-    expect(conflict.json().error.fields).toEqual([{ field: 'author_id', message: 'does not exist' }]);
+    // The API spells the field authorId (issue 11, section 7); the column is author_id.
+    expect(conflict.json().error.fields).toEqual([{ field: 'authorId', message: 'does not exist' }]);
     const notFound = await t.server.inject({
       method: 'POST',
       url: `/authors/${missing}/notes`,

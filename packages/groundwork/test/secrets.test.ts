@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   generateKey,
+  isCurrent,
   keyIdOf,
   open,
   parseKeyRing,
@@ -102,7 +103,7 @@ describe('sealed secrets', () => {
       'token',
       'v1.old',
       `v1.old.${iv}`,
-      `v2.old.${iv}.${payload}`,
+      `v9.old.${iv}.${payload}`, // v2 is a real version now; an unknown one is malformed
       `v1..${iv}.${payload}`,
       `v1.bad id.${iv}.${payload}`,
       `v1.old.${iv}.${payload}.extra`,
@@ -238,5 +239,43 @@ describe('key ring', () => {
       const message = thrown(() => parseKeyRing(spec)).message;
       for (const key of keys) expect(message).not.toContain(key!);
     }
+  });
+});
+
+describe('v2: bound to the place it is stored (issue 11)', () => {
+  const alice = { table: 'users', column: 'gmail_oauth_token', rowId: 1 };
+
+  it('opens where it was sealed and nowhere else: another row, column or table fails authentication', () => {
+    const sealed = seal(oldRing, 'alice-token', alice);
+    expect(sealed).toMatch(/^v2\.old\./);
+    expect(open(oldRing, sealed, alice)).toBe('alice-token');
+    for (const elsewhere of [
+      { ...alice, rowId: 2 },
+      { ...alice, rowId: '1 ' },
+      { ...alice, column: 'gmail_refresh_token' },
+      { ...alice, table: 'accounts' },
+    ]) {
+      const error = thrown(() => open(oldRing, sealed, elsewhere));
+      expect(error).toBeInstanceOf(SecretError);
+      expect(error.message).toMatch(/moved from another row or column/);
+      expect(error.message).not.toContain('alice-token');
+    }
+    expect(() => open(oldRing, sealed)).toThrow(/opens only with its table, column and row id/);
+  });
+
+  it('a v1 value still opens (wherever it is); reseal with a place upgrades it to v2', () => {
+    const legacy = seal(oldRing, 'legacy-token');
+    expect(legacy).toMatch(/^v1\.old\./);
+    expect(open(oldRing, legacy, alice)).toBe('legacy-token');
+    expect(isCurrent(oldRing, legacy, alice)).toBe(false);
+    const upgraded = reseal(oldRing, legacy, alice);
+    expect(upgraded).toMatch(/^v2\.old\./);
+    expect(open(oldRing, upgraded, alice)).toBe('legacy-token');
+    expect(isCurrent(oldRing, upgraded, alice)).toBe(true);
+    expect(reseal(oldRing, upgraded, alice)).toBe(upgraded);
+    // Rotation keeps the binding.
+    const rotated = reseal(rotatedRing, upgraded, alice);
+    expect(rotated).toMatch(/^v2\.new\./);
+    expect(() => open(rotatedRing, rotated, { ...alice, rowId: 2 })).toThrow(SecretError);
   });
 });

@@ -1,5 +1,4 @@
-import { type AppServer, hashPassword, notFound } from 'groundwork-pg';
-import { ErrorResponse } from '../errors.ts';
+import { type AppServer, errorBodySchema as ErrorResponse, hashPassword, notFound } from 'groundwork-pg';
 import type { UsersRepository } from './repository.ts';
 import {
   toPublicUser,

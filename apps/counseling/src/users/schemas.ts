@@ -1,3 +1,4 @@
+import { safeText } from 'groundwork-pg';
 import { z } from 'zod';
 
 /** `\domain\username`: the same rule as the users_username_format CHECK, so bad input is a 400 naming the field. */
@@ -7,8 +8,7 @@ export const PASSWORD_MIN = 8;
 // argon2 hashes any length, but an unbounded password is free CPU for an attacker.
 export const PASSWORD_MAX = 1024;
 
-const username = z
-  .string()
+const username = safeText()
   .max(255)
   .regex(USERNAME_PATTERN, { message: 'must have the form \\domain\\username' })
   .describe('Windows-style account name, for example \\\\campus\\\\jdoe');
@@ -18,8 +18,7 @@ export const UserId = z.object({ id: z.guid({ message: 'must be a UUID' }) });
 /** Body of POST /users. Strict: a client cannot slip is_blocked or a hash into a new account. */
 export const UserCreate = z.strictObject({
   username,
-  password: z
-    .string()
+  password: safeText()
     .min(PASSWORD_MIN, { message: `must be at least ${PASSWORD_MIN} characters` })
     .max(PASSWORD_MAX, { message: `must be at most ${PASSWORD_MAX} characters` }),
 });

@@ -1,9 +1,9 @@
+import { safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import { canonicalTimeZone } from './timezones.ts';
 
 /** Validates an IANA zone name and stores it in canonical case; the column is varchar(50). */
-export const TimeZone = z
-  .string()
+export const TimeZone = safeText()
   .trim()
   .min(1)
   .max(50)
@@ -22,7 +22,7 @@ export const TimeZone = z
 
 /** 24-hour HH:MM, zero-padded, so string order is time order. */
 const CLOCK_TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
-const ClockTime = z.string().regex(CLOCK_TIME, 'must be a 24-hour time HH:MM (00:00 to 23:59)');
+const ClockTime = safeText().regex(CLOCK_TIME, 'must be a 24-hour time HH:MM (00:00 to 23:59)');
 
 export const CustomHours = z
   .strictObject({ start: ClockTime, end: ClockTime, timezone: TimeZone })
@@ -38,8 +38,7 @@ export const CommunicationPreferences = z
   .meta({ example: { email: true, sms: false, in_app: true } });
 
 /** Clerk user ids look like `user_2abc...`. */
-const ClerkUserId = z
-  .string()
+const ClerkUserId = safeText()
   .trim()
   .max(255)
   .regex(/^user_[A-Za-z0-9]+$/, 'must be a Clerk user id like user_2abcDEF...');
@@ -48,7 +47,7 @@ const Timestamp = z.iso.datetime({ offset: true });
 
 export const UserCreate = z.strictObject({
   clerk_user_id: ClerkUserId,
-  email: z.email().max(255),
+  email: safeText(z.email()).max(255),
   timezone: TimeZone.default('UTC'),
 });
 export type UserCreate = z.infer<typeof UserCreate>;
@@ -56,7 +55,7 @@ export type UserCreate = z.infer<typeof UserCreate>;
 /** PUT replaces the whole preferences object: a field left out goes back to its default. */
 export const PreferencesReplace = z.strictObject({
   custom_hours: CustomHours.nullable().default(null),
-  theme: z.string().trim().min(1).max(50).default('modern'),
+  theme: safeText().trim().min(1).max(50).default('modern'),
   communication_preferences: CommunicationPreferences.nullable().default(null),
   onboarding_completed: z.boolean().default(false),
 });

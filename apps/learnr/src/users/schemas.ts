@@ -1,3 +1,4 @@
+import { safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import {
   DAILY_STUDY_TIME,
@@ -16,8 +17,7 @@ import {
  */
 
 /** Trimmed and lower-cased: emails are stored in one case (the unique index on lower(email) backs it). */
-export const Email = z
-  .string()
+export const Email = safeText()
   .trim()
   .toLowerCase()
   .max(EMAIL_MAX, `email must be at most ${EMAIL_MAX} characters`)
@@ -27,8 +27,7 @@ export const PASSWORD_MIN = 8;
 /** argon2 takes any length; the cap only keeps hashing cost bounded per request. */
 export const PASSWORD_MAX = 256;
 
-export const Password = z
-  .string()
+export const Password = safeText()
   .min(PASSWORD_MIN, `password must be at least ${PASSWORD_MIN} characters`)
   .max(PASSWORD_MAX, `password must be at most ${PASSWORD_MAX} characters`)
   .regex(/\p{L}/u, 'password must contain at least one letter')
@@ -56,9 +55,10 @@ export const DailyStudyTime = z
   );
 /** The column is text; the cap is the API's, to keep a profile field a profile field. */
 export const MOTIVATION_MAX = 2000;
-export const Motivation = z
-  .string()
-  .max(MOTIVATION_MAX, `motivation must be at most ${MOTIVATION_MAX} characters`);
+export const Motivation = safeText().max(
+  MOTIVATION_MAX,
+  `motivation must be at most ${MOTIVATION_MAX} characters`,
+);
 
 export const UserCreate = z.strictObject({ email: Email, password: Password });
 export type UserCreate = z.infer<typeof UserCreate>;

@@ -1,9 +1,10 @@
+import { safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import { isoTimestamp } from '../users/schemas.ts';
 import type { SessionRow } from './repository.ts';
 
 export const SessionCreate = z.strictObject({
-  name: z.string().trim().max(255).default(''),
+  name: safeText().trim().max(255).default(''),
 });
 
 export const SessionPublic = z.object({

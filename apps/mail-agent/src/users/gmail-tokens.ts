@@ -1,5 +1,17 @@
-import { HttpError, type KeyRing, open, seal } from 'groundwork-pg';
+import { getTableName } from 'drizzle-orm';
+import { HttpError, type KeyRing, open, type SealedPlace, seal } from 'groundwork-pg';
+import { users as usersTable } from '../schema.ts';
 import type { UsersRepository } from './repository.ts';
+
+export type TokenColumn = 'accessToken' | 'refreshToken';
+const COLUMNS = { accessToken: usersTable.gmailOauthToken, refreshToken: usersTable.gmailRefreshToken };
+
+/** Where a user's token lives: sealed values are bound to it, so a token copied elsewhere does not open. */
+export const tokenPlace = (userId: number, token: TokenColumn): SealedPlace => ({
+  table: getTableName(usersTable),
+  column: COLUMNS[token].name,
+  rowId: userId,
+});
 
 export interface GmailTokens {
   accessToken: string;
@@ -33,8 +45,8 @@ export function createGmailTokenVault({
       return users.setSealedTokens({
         id: userId,
         tokens: {
-          accessToken: seal(ring, tokens.accessToken),
-          refreshToken: seal(ring, tokens.refreshToken),
+          accessToken: seal(ring, tokens.accessToken, tokenPlace(userId, 'accessToken')),
+          refreshToken: seal(ring, tokens.refreshToken, tokenPlace(userId, 'refreshToken')),
         },
       });
     },
@@ -49,7 +61,10 @@ export function createGmailTokenVault({
       if (sealed === undefined) return undefined;
       if (sealed.accessToken === null || sealed.refreshToken === null) return null;
       if (ring === undefined) throw tokenStorageDisabled();
-      return { accessToken: open(ring, sealed.accessToken), refreshToken: open(ring, sealed.refreshToken) };
+      return {
+        accessToken: open(ring, sealed.accessToken, tokenPlace(userId, 'accessToken')),
+        refreshToken: open(ring, sealed.refreshToken, tokenPlace(userId, 'refreshToken')),
+      };
     },
   };
 }

@@ -19,16 +19,16 @@ export interface UserChanges {
 
 const active = (id: number) => and(eq(users.id, id), eq(users.isActive, true));
 
-/** The key id of a sealed value (`v1.<keyId>.<iv>.<payload>`), computed in SQL. */
-const keyIdOf = (column: typeof users.gmailOauthToken | typeof users.gmailRefreshToken) =>
-  sql`split_part(${column}, '.', 2)`;
-
-/** Rows with at least one token not sealed under `keyId`. */
-const sealedOutside = (keyId: string) =>
-  or(
-    and(isNotNull(users.gmailOauthToken), sql`${keyIdOf(users.gmailOauthToken)} <> ${keyId}`),
-    and(isNotNull(users.gmailRefreshToken), sql`${keyIdOf(users.gmailRefreshToken)} <> ${keyId}`),
+/** A sealed value (`v2.<keyId>.<iv>.<payload>`) not yet in the current form: v2 under `keyId`. */
+const notCurrent = (column: typeof users.gmailOauthToken | typeof users.gmailRefreshToken, keyId: string) =>
+  and(
+    isNotNull(column),
+    sql`split_part(${column}, '.', 1) || '.' || split_part(${column}, '.', 2) <> ${`v2.${keyId}`}`,
   );
+
+/** Rows with at least one token not sealed in v2 under `keyId` (an older key, or v1 not bound to its row). */
+const sealedOutside = (keyId: string) =>
+  or(notCurrent(users.gmailOauthToken, keyId), notCurrent(users.gmailRefreshToken, keyId));
 
 /** Users: every read and write of the API goes through here; inactive (soft-deleted) users are invisible. */
 export function createUsersRepository(db: Db) {
@@ -89,19 +89,46 @@ export function createUsersRepository(db: Db) {
       return row;
     },
 
-    /** One sealed value per key id in use, with how many users hold a token under it (startup check). */
-    async sealedKeySamples(tx: Db = db): Promise<{ keyId: string; sealed: string; users: number }[]> {
-      const rows = await executeRows<{ key_id: string; sealed: string; users: number | string }>(
+    /**
+     * One sealed value per key id in use, with the user and token it belongs to (v2 values open only there)
+     * and how many users hold a token under that key (startup check).
+     */
+    async sealedKeySamples(tx: Db = db): Promise<
+      {
+        keyId: string;
+        sealed: string;
+        userId: number;
+        token: 'accessToken' | 'refreshToken';
+        users: number;
+      }[]
+    > {
+      const rows = await executeRows<{
+        key_id: string;
+        sealed: string;
+        id: number;
+        token: 'accessToken' | 'refreshToken';
+        users: number | string;
+      }>(
         tx,
-        sql`select key_id, min(sealed) as sealed, count(distinct id) as users from (
-              select id, split_part(gmail_oauth_token, '.', 2) as key_id, gmail_oauth_token as sealed
+        sql`with tokens as (
+              select id, split_part(gmail_oauth_token, '.', 2) as key_id, gmail_oauth_token as sealed,
+                     'accessToken' as token
                 from users where gmail_oauth_token is not null
               union all
-              select id, split_part(gmail_refresh_token, '.', 2), gmail_refresh_token
+              select id, split_part(gmail_refresh_token, '.', 2), gmail_refresh_token, 'refreshToken'
                 from users where gmail_refresh_token is not null
-            ) tokens group by key_id order by key_id`,
+            )
+            select distinct on (key_id) key_id, sealed, id, token,
+                   (select count(distinct id) from tokens same where same.key_id = tokens.key_id) as users
+              from tokens order by key_id, id, token`,
       );
-      return rows.map((r) => ({ keyId: r.key_id, sealed: r.sealed, users: Number(r.users) }));
+      return rows.map((r) => ({
+        keyId: r.key_id,
+        sealed: r.sealed,
+        userId: Number(r.id),
+        token: r.token,
+        users: Number(r.users),
+      }));
     },
 
     async countWithTokens(tx: Db = db): Promise<number> {

@@ -1,5 +1,6 @@
 import { type Executor, type KeyRing, reseal, SecretError } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
+import { tokenPlace } from './gmail-tokens.ts';
 import { createUsersRepository, type SealedTokens } from './repository.ts';
 
 export interface ResealReport {
@@ -21,8 +22,9 @@ export interface ResealOptions {
 }
 
 /**
- * Re-seals every stored Gmail token under the ring's current key, one transaction per batch. Resumable:
- * only rows with a token under another key are selected, so a rerun after an interruption continues
+ * Re-seals every stored Gmail token under the ring's current key in the v2 format bound to its row and
+ * column (v1 values are upgraded), one transaction per batch. Resumable: only rows with a token not yet in
+ * that form are selected, so a rerun after an interruption continues
  * where the last committed batch ended. Safe to run while the app serves: each update applies only if the
  * row still holds the values that were opened.
  */
@@ -50,8 +52,14 @@ export async function resealGmailTokens({
           id: row.id,
           from,
           to: {
-            accessToken: from.accessToken === null ? null : reseal(ring, from.accessToken),
-            refreshToken: from.refreshToken === null ? null : reseal(ring, from.refreshToken),
+            accessToken:
+              from.accessToken === null
+                ? null
+                : reseal(ring, from.accessToken, tokenPlace(row.id, 'accessToken')),
+            refreshToken:
+              from.refreshToken === null
+                ? null
+                : reseal(ring, from.refreshToken, tokenPlace(row.id, 'refreshToken')),
           },
         });
       } catch (error) {

@@ -1,16 +1,16 @@
+import { safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import type { UserRow } from './repository.ts';
 
 // Gmail treats addresses case-insensitively; storing them lowercased makes the unique index mean that too.
-const email = z.string().trim().toLowerCase().max(255).pipe(z.email());
+const email = safeText().trim().toLowerCase().max(255).pipe(z.email());
 
-// Telegram user ids are integers (up to 52 bits); kept as text, as the story's schema does.
-const telegramId = z
-  .string()
+// Telegram user ids are integers (up to 52 bits); kept as text, as the story's schema does. One form per id:
+// digits only and no leading zero, so `00123` cannot link a second user to the account `123` holds.
+const telegramId = safeText()
   .trim()
-  .regex(/^[0-9]{1,20}$/, 'must be a numeric Telegram user id');
-const telegramUsername = z
-  .string()
+  .regex(/^[1-9][0-9]{0,19}$/, 'must be a Telegram user id: digits only, without leading zeros');
+const telegramUsername = safeText()
   .trim()
   .transform((v) => v.replace(/^@/, ''))
   .pipe(z.string().min(1).max(100));
@@ -51,8 +51,8 @@ export const UserList = z.object({
 });
 
 export const GmailTokensPut = z.strictObject({
-  access_token: z.string().min(1).max(8192),
-  refresh_token: z.string().min(1).max(8192),
+  access_token: safeText().min(1).max(8192),
+  refresh_token: safeText().min(1).max(8192),
 });
 
 export function toPublicUser(row: UserRow): z.infer<typeof UserPublic> {

@@ -1,10 +1,11 @@
+import { safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import { iso, Timestamp } from '../api.ts';
 import { BATCH_STATUSES, type BatchRow } from '../schema.ts';
 
 export const BatchCreate = z.object({
   userId: z.uuid(),
-  name: z.string().trim().min(1).max(255),
+  name: safeText().trim().min(1).max(255),
   totalProjects: z.int().min(1).max(20),
 });
 export type BatchCreate = z.infer<typeof BatchCreate>;

@@ -1,3 +1,4 @@
+import { boundedJsonObject, safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import { iso, JsonObject, Timestamp } from '../api.ts';
 import { PROJECT_STATUSES, type ProjectRow } from '../schema.ts';
@@ -9,8 +10,9 @@ export const ProjectCreate = z.object({
   /** The project's position in its batch: 1 .. the batch's totalProjects. */
   rowNumber: z.int().min(1).max(20),
   /** The spreadsheet row the card is generated from. */
-  inputData: JsonObject,
-  aiModel: z.string().trim().min(1).max(50).nullish(),
+  /** Bounded: 32 levels, 64 KiB, no NUL, safe integers (the foundation's boundedJson). */
+  inputData: boundedJsonObject(),
+  aiModel: safeText().trim().min(1).max(50).nullish(),
 });
 export type ProjectCreate = z.infer<typeof ProjectCreate>;
 

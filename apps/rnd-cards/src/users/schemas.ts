@@ -1,11 +1,12 @@
+import { safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import { iso, isoOrNull, JsonObject, Timestamp } from '../api.ts';
 import type { UserRow } from '../schema.ts';
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => safeText().trim().min(1).max(max);
 
 export const UserCreate = z.object({
-  email: z.email().max(255),
+  email: safeText(z.email()).max(255),
   name: text(255),
   /** The Cognito subject the user signs in with. */
   cognitoSub: text(255),

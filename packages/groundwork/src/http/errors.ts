@@ -3,6 +3,8 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ZodError, z } from 'zod';
 import { databaseErrorOf, isUnavailable } from '../database/connection-errors.ts';
 import { redactSecrets } from '../redact.ts';
+import { apiFieldName } from './field-names.ts';
+import { columnNamesFor, InputError } from './input.ts';
 
 /** The one error body every route answers with; declare it on routes so /docs shows failures. */
 export const errorBodySchema = z.object({
@@ -58,14 +60,76 @@ function keyColumns(detail: string | undefined): string[] {
   });
 }
 
+const NUL = '\u0000';
+
+/** Where in the request a predicate holds (`body.a.b`-style paths without the part name), a bounded walk. */
+function requestFieldsWhere(request: FastifyRequest, holds: (value: string) => boolean): string[] {
+  const found: string[] = [];
+  const stack: { value: unknown; path: string[] }[] = [
+    { value: request.body, path: [] },
+    { value: request.query, path: [] },
+    { value: request.params, path: [] },
+  ];
+  while (stack.length && found.length < 10) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (holds(value)) found.push(path.join('.') || 'body');
+    } else if (value && typeof value === 'object' && path.length < 64) {
+      for (const [key, item] of Object.entries(value)) {
+        if (holds(key)) found.push([...path, key].join('.'));
+        stack.push({ value: item, path: [...path, key] });
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * SQLSTATE class 22 (data exception) and 54001 (statement too complex): the value sent cannot be stored or
+ * compared, a client error. 22012 (division by zero) is excluded: it comes from a query's own arithmetic,
+ * a bug to see in the 5xx logs rather than blame on the client.
+ */
+function dataException(
+  code: string,
+  request: FastifyRequest,
+  column: string | undefined,
+): Mapped | undefined {
+  if (!(code.startsWith('22') && code !== '22012') && code !== '54001') return undefined;
+  // PostgreSQL names no column for these; a NUL (22021 in text, 22P05 in jsonb) can be found in the request.
+  const names =
+    code === '22021' || code === '22P05'
+      ? requestFieldsWhere(request, (value) => value.includes(NUL))
+      : column
+        ? [column]
+        : [];
+  const message =
+    code === '54001'
+      ? 'a value is too deeply nested or too complex to store'
+      : names.length && (code === '22021' || code === '22P05')
+        ? 'must not contain the NUL character (\\u0000)'
+        : 'a value has an invalid format or is out of range';
+  return {
+    status: 400,
+    code: 'invalid_value',
+    message: names.length ? `${names.join(', ')}: ${message}` : message,
+    fields: names.map((field) => ({ field, message })),
+  };
+}
+
 function fromDatabase(error: unknown, request: FastifyRequest): Mapped | undefined {
   const db = databaseErrorOf(error);
   if (!db) return undefined;
   const constraint = db.constraint_name ?? db.constraint;
-  const column = db.column_name ?? db.column;
+  const table = db.table_name ?? db.table;
+  const names = columnNamesFor(request);
+  const apiName = (name: string) => apiFieldName(request, names, name, table);
+  const rawColumn = db.column_name ?? db.column;
+  const column = rawColumn && apiName(rawColumn);
+  const data = dataException(db.code, request, column);
+  if (data) return data;
   switch (db.code) {
     case '23505': {
-      const fields = keyColumns(db.detail);
+      const fields = keyColumns(db.detail).map(apiName);
       return {
         status: 409,
         code: 'conflict',
@@ -74,7 +138,7 @@ function fromDatabase(error: unknown, request: FastifyRequest): Mapped | undefin
       };
     }
     case '23503': {
-      const fields = keyColumns(db.detail);
+      const fields = keyColumns(db.detail).map(apiName);
       const status = request.routeOptions.config.foreignKeyStatus ?? 409;
       const deleting = /still referenced/.test(db.detail ?? '');
       return {
@@ -99,16 +163,6 @@ function fromDatabase(error: unknown, request: FastifyRequest): Mapped | undefin
         code: 'not_null_violation',
         message: `${column ?? 'a required field'} must not be null`,
         fields: column ? [{ field: column, message: 'must not be null' }] : undefined,
-      };
-    case '22P02':
-    case '22007':
-    case '22008':
-    case '22003':
-    case '22001':
-      return {
-        status: 400,
-        code: 'invalid_value',
-        message: 'a value has an invalid format or is out of range',
       };
   }
   if (db.code === '42P01' || db.code === '42703') {
@@ -164,9 +218,23 @@ function mapError(error: FastifyError | Error, request: FastifyRequest): Mapped 
       }),
     };
   }
+  if (error instanceof InputError) {
+    return {
+      status: 400,
+      code: 'validation_error',
+      message: `invalid body: ${error.field} ${error.message}`,
+      fields: [{ field: error.field, message: error.message }],
+    };
+  }
   if (error instanceof ZodError) {
     return { status: 400, code: 'validation_error', message: 'invalid request', fields: zodFields(error) };
   }
+  // Refused by the router (server.ts frameworkErrors): Fastify's messages echo the whole URL, ours do not.
+  const framework = (error as FastifyError).code;
+  if (framework === 'FST_ERR_BAD_URL')
+    return { status: 400, code: 'bad_url', message: 'the URL is not valid (malformed percent-encoding)' };
+  if (framework === 'FST_ERR_MAX_PARAM_LENGTH')
+    return { status: 414, code: 'path_parameter_too_long', message: 'a path parameter is too long' };
   const database = fromDatabase(error, request);
   if (database) return database;
   const fastifyError = error as FastifyError;

@@ -153,6 +153,8 @@ export async function buildServer(apps: RunningApp<any>[], options: ServerOption
     genReqId: requestIdOf,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A malformed URL or an overlong path parameter is refused before routing; answer in the error shape too.
+    frameworkErrors: errorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   server.setValidatorCompiler(validatorCompiler);
   server.setSerializerCompiler(serializerCompiler);

@@ -14,7 +14,9 @@ export interface KeyRing {
   byId: Map<string, Buffer>;
 }
 
-const VERSION = 'v1';
+/** v1 binds the key id only; v2 also binds where the value lives (table, column, row id). */
+const VERSIONS = ['v1', 'v2'] as const;
+type Version = (typeof VERSIONS)[number];
 const ALGORITHM = 'aes-256-gcm';
 const KEY_BYTES = 32;
 // 96-bit IVs are the size GCM is specified for; random IVs stay safe well past any realistic token count.
@@ -76,22 +78,41 @@ export function generateKey(id = 'k' + new Date().toISOString().slice(0, 10).rep
   return `${id}:${randomBytes(KEY_BYTES).toString('base64url')}`;
 }
 
-// The version and key id are authenticated with the ciphertext, so relabelling a value with
-// another key id fails authentication instead of decrypting under a key the writer did not use.
-function additionalData(keyId: string): Buffer {
-  return Buffer.from(`${VERSION}.${keyId}`, 'utf8');
+/**
+ * Where a sealed value is stored. A v2 value opens only there: a token copied into another row or column
+ * fails authentication instead of handing one account's secret to another.
+ */
+export interface SealedPlace {
+  table: string;
+  column: string;
+  rowId: string | number;
 }
 
-export function seal(ring: KeyRing, plaintext: string): string {
+// The version and key id (and for v2 the value's place) are authenticated with the ciphertext, so
+// relabelling a value with another key id, or moving it, fails authentication. JSON keeps the parts apart
+// whatever characters the names hold.
+function additionalData(version: Version, keyId: string, place: SealedPlace | undefined): Buffer {
+  if (version === 'v1') return Buffer.from(`v1.${keyId}`, 'utf8');
+  if (!place) throw new SecretError('a v2 sealed secret opens only with its table, column and row id');
+  return Buffer.from(JSON.stringify(['v2', keyId, place.table, place.column, String(place.rowId)]), 'utf8');
+}
+
+/**
+ * Seals under the ring's current key. With `place` (every new value should have one) the v2 format binds it;
+ * without, the v1 format, which opens wherever it is copied.
+ */
+export function seal(ring: KeyRing, plaintext: string, place?: SealedPlace): string {
   const { id, key } = ring.current;
+  const version: Version = place ? 'v2' : 'v1';
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(additionalData(id));
+  cipher.setAAD(additionalData(version, id, place));
   const payload = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-  return `${VERSION}.${id}.${iv.toString('base64url')}.${payload.toString('base64url')}`;
+  return `${version}.${id}.${iv.toString('base64url')}.${payload.toString('base64url')}`;
 }
 
 interface Parsed {
+  version: Version;
   keyId: string;
   iv: Buffer;
   ciphertext: Buffer;
@@ -108,16 +129,17 @@ function decodeBase64url(text: string): Buffer | undefined {
 function parse(sealed: string): Parsed {
   // Messages describe the problem only: the sealed value itself is as sensitive as a token.
   const malformed = new SecretError(
-    `malformed sealed secret: expected '${VERSION}.<keyId>.<iv>.<ciphertext>'`,
+    `malformed sealed secret: expected 'v1.<keyId>.<iv>.<ciphertext>' or 'v2.<keyId>.<iv>.<ciphertext>'`,
   );
   const parts = sealed.split('.');
   if (parts.length !== 4) throw malformed;
   const [version, keyId, ivText, payloadText] = parts as [string, string, string, string];
-  if (version !== VERSION || !KEY_ID.test(keyId)) throw malformed;
+  if (!VERSIONS.includes(version as Version) || !KEY_ID.test(keyId)) throw malformed;
   const iv = decodeBase64url(ivText);
   const payload = decodeBase64url(payloadText);
   if (iv?.length !== IV_BYTES || payload === undefined || payload.length < TAG_BYTES) throw malformed;
   return {
+    version: version as Version,
     keyId,
     iv,
     ciphertext: payload.subarray(0, payload.length - TAG_BYTES),
@@ -125,20 +147,24 @@ function parse(sealed: string): Parsed {
   };
 }
 
-export function open(ring: KeyRing, sealed: string): string {
-  const { keyId, iv, ciphertext, tag } = parse(sealed);
+/** Opens a value; a v2 value needs the place it was sealed for (a v1 value ignores it). */
+export function open(ring: KeyRing, sealed: string, place?: SealedPlace): string {
+  const { version, keyId, iv, ciphertext, tag } = parse(sealed);
   const key = ring.byId.get(keyId);
   if (key === undefined) {
     throw new SecretError(`sealed secret uses unknown key id "${keyId}"; add that key to SECRET_KEYS`);
   }
   const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
-  decipher.setAAD(additionalData(keyId));
+  decipher.setAAD(additionalData(version, keyId, place));
   decipher.setAuthTag(tag);
   try {
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
   } catch {
     throw new SecretError(
-      `sealed secret failed authentication under key id "${keyId}" (tampered, or a different key with that id)`,
+      `sealed secret failed authentication under key id "${keyId}" ` +
+        (version === 'v2'
+          ? '(tampered, moved from another row or column, or a different key with that id)'
+          : '(tampered, or a different key with that id)'),
     );
   }
 }
@@ -147,11 +173,18 @@ export function keyIdOf(sealed: string): string {
   return parse(sealed).keyId;
 }
 
+/** True when `sealed` is already in the form `seal(ring, _, place)` writes: current key, v2 when placed. */
+export function isCurrent(ring: KeyRing, sealed: string, place?: SealedPlace): boolean {
+  const { version, keyId } = parse(sealed);
+  return keyId === ring.current.id && version === (place ? 'v2' : 'v1');
+}
+
 /**
- * Moves a value under the current key. The value is always opened first, even when it is already
- * current, so a rotation run reports corrupted values instead of carrying them forward.
+ * Moves a value under the current key and, given its place, into the v2 format that binds it. The value is
+ * always opened first, even when it is already current, so a rotation run reports corrupted values instead
+ * of carrying them forward.
  */
-export function reseal(ring: KeyRing, sealed: string): string {
-  const plaintext = open(ring, sealed);
-  return keyIdOf(sealed) === ring.current.id ? sealed : seal(ring, plaintext);
+export function reseal(ring: KeyRing, sealed: string, place?: SealedPlace): string {
+  const plaintext = open(ring, sealed, place);
+  return isCurrent(ring, sealed, place) ? sealed : seal(ring, plaintext, place);
 }

@@ -114,6 +114,10 @@ export default defineApp({
       const [row] = await executeRows<{ n: number }>(db, sql`select count(*)::int as n from authors`);
       return { authors: Number(row?.n ?? 0) };
     });
+    app.get('/count-notes', { schema: { response: { 200: z.object({ notes: z.number() }) } } }, async () => {
+      const [row] = await executeRows<{ n: number }>(db, sql`select count(*)::int as n from notes`);
+      return { notes: Number(row?.n ?? 0) };
+    });
     app.get('/divide', { schema: { querystring: z.object({ secret: z.string() }) } }, async (request) => {
       // Fails with 22012 (unmapped: 500) inside a query whose parameter is secret.
       await executeRows(db, sql`select length(${request.query.secret}) / 0`);

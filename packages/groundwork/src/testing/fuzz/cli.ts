@@ -1,0 +1,84 @@
+/**
+ * `npm run fuzz`: FUZZ_RUNS (default 10000) hostile requests spread over every app, seeded by FUZZ_SEED
+ * (default fixed, printed), on PGlite or the TEST_DATABASE_URL server. Prints the counts; exits 1 on the
+ * first violation, naming the seed and the request.
+ */
+import { resolveAllApps } from '../../cli/apps.ts';
+import { buildServer } from '../../http/server.ts';
+import { startApp } from '../../runtime.ts';
+import { generateKey } from '../../security/secrets.ts';
+import { createTestDatabase } from '../index.ts';
+import { fuzzSeed } from './index.ts';
+import { type FuzzCounts, FuzzFailure, fuzzServer } from './run.ts';
+
+const line = (text: string) => process.stdout.write(`${text}\n`);
+
+function describeCounts(counts: FuzzCounts): string {
+  const statuses = Object.entries(counts.byStatus)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([status, n]) => `${status}:${n}`)
+    .join(' ');
+  return `requests=${counts.requests}  by status ${statuses}  5xx=${counts.serverErrors}  rows changed by refused requests=${counts.refusedChangedRows}`;
+}
+
+async function main(): Promise<number> {
+  const seed = fuzzSeed();
+  const total = Number(process.env.FUZZ_RUNS ?? 10_000);
+  const apps = await resolveAllApps();
+  const runs = Math.ceil(total / apps.length);
+  line(
+    `fuzz: seed ${seed}, ${runs} requests per app, ${apps.length} apps, ${process.env.TEST_DATABASE_URL ? 'server' : 'PGlite'}`,
+  );
+  const all: FuzzCounts = { requests: 0, byStatus: {}, serverErrors: 0, refusedChangedRows: 0 };
+  const add = (counts: FuzzCounts) => {
+    all.requests += counts.requests;
+    all.serverErrors += counts.serverErrors;
+    all.refusedChangedRows += counts.refusedChangedRows;
+    for (const [status, n] of Object.entries(counts.byStatus))
+      all.byStatus[status] = (all.byStatus[status] ?? 0) + n;
+  };
+  let failed = false;
+  for (const app of apps) {
+    const key = generateKey('fuzz');
+    const database = await createTestDatabase(app, { env: { SECRET_KEYS: key } });
+    const running = await startApp(app, {
+      settings: database.settings,
+      handle: database.handle,
+      migrate: false,
+    });
+    const server = await buildServer([running], { logLevel: 'silent', mount: 'root' });
+    const started = Date.now();
+    try {
+      const counts = await fuzzServer(server, database.handle, {
+        seed,
+        runs,
+        secrets: [key.slice(key.indexOf(':') + 1)],
+      });
+      add(counts);
+      line(
+        `${app.name.padEnd(12)} ${describeCounts(counts)}  (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      );
+    } catch (error) {
+      if (!(error instanceof FuzzFailure)) throw error;
+      add(error.counts);
+      line(`${app.name.padEnd(12)} ${describeCounts(error.counts)}`);
+      line(`  FAILED: ${error.message}`);
+      failed = true;
+    } finally {
+      await server.close();
+      await database.dispose();
+    }
+  }
+  line(`${'total'.padEnd(12)} ${describeCounts(all)}`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`fuzz: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

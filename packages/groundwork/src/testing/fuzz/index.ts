@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import type { AppDefinition } from '../../app.ts';
+import { generateKey } from '../../security/secrets.ts';
+import { setupTestApp } from '../index.ts';
+import { fuzzServer } from './run.ts';
+
+export { type FuzzCounts, FuzzFailure, type FuzzOptions, fuzzServer } from './run.ts';
+
+/** The seed every run uses unless FUZZ_SEED says otherwise (a failure prints the one it used). */
+export const DEFAULT_FUZZ_SEED = 20261127;
+
+export const fuzzSeed = () => (process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : DEFAULT_FUZZ_SEED);
+
+/**
+ * The shared hostile-input contract, a seeded share of `npm run fuzz` inside `npm test`: `runs` generated
+ * requests against the app's OpenAPI operations, with no 5xx, the error shape on every 4xx, no row changed
+ * by a refused request and no secret echoed.
+ */
+export function describeHostileInput(app: AppDefinition<any>, { runs = 150 }: { runs?: number } = {}): void {
+  const key = generateKey('fuzz');
+  const t = setupTestApp(app, { env: { SECRET_KEYS: key } });
+  describe(`${app.name} hostile input`, () => {
+    it(`answers ${runs} generated hostile requests without a 5xx or a change by a refused one`, async () => {
+      const counts = await fuzzServer(t.server, t.handle, {
+        seed: fuzzSeed(),
+        runs,
+        secrets: [key.slice(key.indexOf(':') + 1)],
+      });
+      expect(counts).toMatchObject({ requests: runs, serverErrors: 0, refusedChangedRows: 0 });
+    }, 120_000);
+  });
+}

@@ -1,0 +1,76 @@
+/** The parts of an app's OpenAPI 3 document (`/docs/json`) the hostile-input generator reads. */
+
+export interface JsonSchema {
+  type?: string;
+  format?: string;
+  pattern?: string;
+  enum?: unknown[];
+  nullable?: boolean;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number | boolean;
+  exclusiveMaximum?: number | boolean;
+  multipleOf?: number;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean | JsonSchema;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  default?: unknown;
+}
+
+export interface Parameter {
+  name: string;
+  required: boolean;
+  schema: JsonSchema;
+}
+
+export interface Operation {
+  method: string;
+  /** `/api/v1/users/{id}` as the document spells it. */
+  path: string;
+  pathParams: Parameter[];
+  query: Parameter[];
+  /** The JSON body's schema; undefined when the operation takes none. */
+  body?: JsonSchema;
+}
+
+interface Document {
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { in: string; name: string; required?: boolean; schema?: JsonSchema }[];
+        requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+      }
+    >
+  >;
+}
+
+const METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
+
+export function operationsOf(document: Document): Operation[] {
+  const operations: Operation[] = [];
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (!METHODS.has(method)) continue;
+      const parameters = (where: string) =>
+        (operation.parameters ?? [])
+          .filter((p) => p.in === where)
+          .map((p) => ({ name: p.name, required: p.required ?? where === 'path', schema: p.schema ?? {} }));
+      operations.push({
+        method: method.toUpperCase(),
+        path,
+        pathParams: parameters('path'),
+        query: parameters('query'),
+        body: operation.requestBody?.content?.['application/json']?.schema,
+      });
+    }
+  }
+  return operations;
+}
