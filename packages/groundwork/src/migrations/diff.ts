@@ -116,10 +116,19 @@ export async function diffSnapshots(
 
 async function migrate(a: Snapshot, b: Snapshot): Promise<string[]> {
   const statements = await drizzleKit().generateMigration(a as DrizzleSnapshotJSON, b as DrizzleSnapshotJSON);
-  const fixed = statements.map((s) => fixDropPrimaryKey(s.trim()));
+  const fixed = statements.map((s) => withoutCascade(fixDropPrimaryKey(s.trim())));
   // the primary key must go before a new one is added in the same phase
   return [...fixed.filter(isDropPrimaryKey), ...fixed.filter((s) => !isDropPrimaryKey(s))];
 }
+
+const DROP_TABLE_CASCADE = /^(DROP TABLE .+) CASCADE;$/s;
+
+/**
+ * drizzle-kit drops a table with CASCADE, which silently takes hand-written views and other tables' FKs with
+ * it. Without it PostgreSQL refuses and names the dependent object; the managed dependents (FKs, indexes,
+ * views from schema.ts) are dropped explicitly in an earlier phase.
+ */
+const withoutCascade = (statement: string) => statement.replace(DROP_TABLE_CASCADE, '$1;');
 
 const DROP_PK = /^DO \$\$ DECLARE pk text;/;
 const isDropPrimaryKey = (statement: string) => DROP_PK.test(statement);

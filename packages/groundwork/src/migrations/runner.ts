@@ -303,9 +303,9 @@ async function runScript(
       } catch (error) {
         throw new MigrationError(
           `${script.file}: statement ${index + 1} of ${script.statements.length} failed: ` +
-            `${redactSecrets((error as Error).message)}\n  ${firstLine(statement)}\n` +
+            `${redactSecrets(describePgError(error))}\n  ${firstLine(statement)}\n` +
             (transactional
-              ? `Rolled back: the database is still at the revision before ${migration.id}.`
+              ? `Rolled back: the database is still ${direction === 'up' ? `at the revision before ${migration.id}` : `at ${migration.id}`}.`
               : `This migration runs without a transaction: statements before ${index + 1} stay applied; ` +
                 'make them idempotent (IF NOT EXISTS) and rerun.'),
         );
@@ -319,6 +319,23 @@ async function runScript(
     if (transactional) await session.query('rollback').catch(() => {});
     throw error;
   }
+}
+
+const DEPENDENT_OBJECTS = '2BP01';
+
+/** PostgreSQL's message with its DETAIL and HINT, which often say exactly what to write. */
+function describePgError(error: unknown): string {
+  const { message, detail, hint, code } = error as { message: string; detail?: string; hint?: string; code?: string };
+  const lines = [message];
+  if (detail) lines.push(`DETAIL: ${detail}`);
+  if (hint && code !== DEPENDENT_OBJECTS) lines.push(`HINT: ${hint}`);
+  if (code === DEPENDENT_OBJECTS) {
+    lines.push(
+      'Groundwork never drops with CASCADE: drop or change the dependent objects named above in this migration ' +
+        '(before this statement, with their re-creation in down.sql), or drop them in an earlier migration.',
+    );
+  }
+  return lines.join('\n');
 }
 
 function firstLine(statement: string): string {
