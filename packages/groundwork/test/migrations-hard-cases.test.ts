@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { integer, pgTable, serial, text } from 'drizzle-orm/pg-core';
+import { integer, pgTable, serial, text, varchar } from 'drizzle-orm/pg-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Settings } from '../src/config.ts';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
@@ -106,5 +106,75 @@ describe('D1: never drops what it does not manage', () => {
     await downgrade(handle, dir, '-2');
     expect(await count('posts')).toBe(0);
     expect(await count('users')).toBe(1);
+  });
+});
+
+const accounts = pgTable('accounts', { id: serial('id').primaryKey(), name: text('name').notNull() });
+const accountsWithPlan = pgTable('accounts', {
+  id: serial('id').primaryKey(),
+  name: text('name').notNull(),
+  plan: varchar('plan', { length: 20 }).notNull(),
+});
+
+describe('D2: generated downs run on populated tables', () => {
+  it('the down of a dropped NOT NULL column re-adds it nullable, with a comment, and runs with rows', async () => {
+    const dir = emptyFolder();
+    await revise(dir, { accounts: accountsWithPlan }, 'create accounts');
+    await upgrade(handle, dir);
+    await query(handle, "insert into accounts (name, plan) values ('a', 'free'), ('b', 'pro')");
+    const dropped = await revise(dir, { accounts }, 'drop plan');
+    expect(dropped.down).toContain('-- groundwork: "plan" comes back nullable');
+    expect(dropped.down).toContain('ALTER TABLE "accounts" ADD COLUMN "plan" varchar(20);');
+    await upgrade(handle, dir);
+    await downgrade(handle, dir, '-1');
+    expect(await query(handle, 'select name, plan from accounts order by id')).toEqual([
+      { name: 'a', plan: null },
+      { name: 'b', plan: null },
+    ]);
+  });
+
+  it('adding a NOT NULL column without a default warns at generation time', async () => {
+    const dir = emptyFolder();
+    await revise(dir, { accounts }, 'create accounts');
+    await upgrade(handle, dir);
+    await query(handle, "insert into accounts (name) values ('a')");
+    const added = await revise(dir, { accounts: accountsWithPlan }, 'add plan');
+    const warning =
+      'adding NOT NULL column accounts.plan without a default fails if accounts has rows: give it a default, ' +
+      'or add it nullable, backfill, then SET NOT NULL';
+    expect(added.warnings).toEqual([warning]);
+    expect(added.up).toContain(`-- WARNING: ${warning}`);
+    await expect(upgrade(handle, dir)).rejects.toThrow(/column "plan" of relation "accounts" contains null values/);
+  });
+});
+
+describe('D3: an identity added to a populated key starts after its rows', () => {
+  const plain = pgTable('tickets', { id: integer('id').primaryKey(), subject: text('subject').notNull() });
+  const identity = pgTable('tickets', {
+    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+    subject: text('subject').notNull(),
+  });
+
+  it('moves the new sequence past max(id), so the next insert succeeds', async () => {
+    const dir = emptyFolder();
+    await revise(dir, { tickets: plain }, 'create tickets');
+    await upgrade(handle, dir);
+    await query(handle, "insert into tickets (id, subject) values (1, 'a'), (2, 'b'), (7, 'c')");
+    const changed = await revise(dir, { tickets: identity }, 'tickets id identity');
+    expect(changed.changes).toContain('start the identity of tickets.id after its existing rows');
+    await upgrade(handle, dir);
+    const [row] = await query<{ id: number }>(handle, "insert into tickets (subject) values ('d') returning id");
+    expect(row!.id).toBe(8);
+    await downgrade(handle, dir, '-1');
+    expect(await count('tickets')).toBe(4);
+  });
+
+  it('leaves an empty table starting at 1', async () => {
+    const dir = emptyFolder();
+    await revise(dir, { tickets: plain }, 'create tickets');
+    await revise(dir, { tickets: identity }, 'tickets id identity');
+    await upgrade(handle, dir);
+    const [row] = await query<{ id: number }>(handle, "insert into tickets (subject) values ('d') returning id");
+    expect(row!.id).toBe(1);
   });
 });

@@ -420,7 +420,7 @@ describe('revision', () => {
     expect(await catalogObjects(handle)).toEqual(empty);
 
     const again = await createRevision(dir, shelf.schema, { message: 'nothing', autogenerate: true });
-    expect(again).toEqual({ dir: undefined, changes: [], dataLoss: [] });
+    expect(again).toEqual({ dir: undefined, changes: [], dataLoss: [], warnings: [] });
     expect(entries(dir)).toHaveLength(1);
   });
 

@@ -116,7 +116,7 @@ export async function diffSnapshots(
 
 async function migrate(a: Snapshot, b: Snapshot): Promise<string[]> {
   const statements = await drizzleKit().generateMigration(a as DrizzleSnapshotJSON, b as DrizzleSnapshotJSON);
-  const fixed = statements.map((s) => withoutCascade(fixDropPrimaryKey(s.trim())));
+  const fixed = statements.flatMap((s) => withSequenceAfterRows(withoutCascade(fixDropPrimaryKey(s.trim()))));
   // the primary key must go before a new one is added in the same phase
   return [...fixed.filter(isDropPrimaryKey), ...fixed.filter((s) => !isDropPrimaryKey(s))];
 }
@@ -129,6 +129,23 @@ const DROP_TABLE_CASCADE = /^(DROP TABLE .+) CASCADE;$/s;
  * views from schema.ts) are dropped explicitly in an earlier phase.
  */
 const withoutCascade = (statement: string) => statement.replace(DROP_TABLE_CASCADE, '$1;');
+
+const ADD_IDENTITY = /^ALTER TABLE ((?:"[^"]+"\.)?"[^"]+") ALTER COLUMN "([^"]+)" ADD GENERATED .* AS IDENTITY/s;
+
+/**
+ * An identity added to a populated column starts at 1 and the next insert collides with an existing key:
+ * move its sequence past the column's maximum (a no-op on an empty table).
+ */
+function withSequenceAfterRows(statement: string): string[] {
+  const match = ADD_IDENTITY.exec(statement);
+  if (!match) return [statement];
+  const [, table = '', column = ''] = match;
+  const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+  return [
+    statement,
+    `SELECT setval(pg_get_serial_sequence(${literal(table)}, ${literal(column)}), max("${column}")) FROM ${table} HAVING max("${column}") IS NOT NULL;`,
+  ];
+}
 
 const DROP_PK = /^DO \$\$ DECLARE pk text;/;
 const isDropPrimaryKey = (statement: string) => DROP_PK.test(statement);
@@ -486,6 +503,10 @@ const RULES: Rule[] = [
     (m) => `${lower(m[1])} policy ${m[2]} on ${display(m[3], m[4])}`,
   ],
   [/^(CREATE|DROP|ALTER) ROLE "([^"]+)"/, (m) => `${lower(m[1])} role ${m[2]}`],
+  [
+    new RegExp(`^SELECT setval\\(pg_get_serial_sequence\\('${QN}', '([^']+)'\\)`),
+    (m) => `start the identity of ${t(m)}.${m[3]} after its existing rows`,
+  ],
 ];
 
 function describe(statement: string): { change: string; loss: boolean } {

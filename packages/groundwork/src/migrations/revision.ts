@@ -29,10 +29,52 @@ export interface RevisionResult {
   dir: string | undefined;
   changes: string[];
   dataLoss: string[];
+  /** Statements that fail or surprise on a table with rows, found at generation time. */
+  warnings: string[];
+}
+
+const ADD_REQUIRED_COLUMN = /^ALTER TABLE ((?:"[^"]+"\.)?"([^"]+)") ADD COLUMN "([^"]+)" (.+) NOT NULL;$/s;
+
+/** ADD COLUMN ... NOT NULL with nothing to fill existing rows (no default, identity, serial or key). */
+function requiredColumnWithoutValue(statement: string): RegExpExecArray | undefined {
+  const match = ADD_REQUIRED_COLUMN.exec(statement);
+  if (!match || /\b(DEFAULT|GENERATED|PRIMARY KEY)\b|^(small|big)?serial\b/i.test(match[4]!)) return undefined;
+  return match;
+}
+
+/**
+ * A down that re-adds a dropped NOT NULL column cannot run on a table with rows (the values are gone):
+ * it comes back nullable, and says so.
+ */
+function populatedTableSafe(statements: string[]): string[] {
+  return statements.map((statement) => {
+    const match = requiredColumnWithoutValue(statement);
+    if (!match) return statement;
+    const [, table, , column, type] = match;
+    return (
+      `-- groundwork: "${column}" comes back nullable: its values were dropped and existing rows have none.\n` +
+      `-- Backfill it and SET NOT NULL in a new migration if the older code needs it.\n` +
+      `ALTER TABLE ${table} ADD COLUMN "${column}" ${type};`
+    );
+  });
+}
+
+function requiredColumnWarnings(statements: string[]): string[] {
+  return statements.flatMap((statement) => {
+    const match = requiredColumnWithoutValue(statement);
+    return match
+      ? [
+          `adding NOT NULL column ${match[2]}.${match[3]} without a default fails if ${match[2]} has rows: ` +
+            'give it a default, or add it nullable, backfill, then SET NOT NULL',
+        ]
+      : [];
+  });
 }
 
 const joinStatements = (statements: string[]) =>
   statements.map((s) => (s.trimEnd().endsWith(';') ? s : `${s};`)).join(`\n${STATEMENT_BREAKPOINT}\n`);
+
+const nothingToDo: RevisionResult = { dir: undefined, changes: [], dataLoss: [], warnings: [] };
 
 /** Creates a migration folder; generation never prompts and writes nothing on an error. */
 export async function createRevision(
@@ -54,22 +96,26 @@ export async function createRevision(
       down: `-- Reverse of ${name}: undo up.sql here, or replace this file's first line with\n-- "-- irreversible: <why>" if it cannot be undone.\n`,
       snapshot: { ...previous, id: crypto.randomUUID(), prevId: previous.id },
     });
-    return { dir, changes: [], dataLoss: [] };
+    return { dir, changes: [], dataLoss: [], warnings: [] };
   }
 
   const current = snapshotFromSchema(schema);
-  if (renames.length === 0 && snapshotsEqual(previous, current))
-    return { dir: undefined, changes: [], dataLoss: [] };
+  if (renames.length === 0 && snapshotsEqual(previous, current)) return nothingToDo;
   const up = await diffSnapshots(previous, current, { renames });
   const down = await diffSnapshots(current, previous, { renames: renames.map(reverseRename) });
-  if (up.statements.length === 0) return { dir: undefined, changes: [], dataLoss: [] };
-  const warning = up.dataLoss.length
-    ? `-- WARNING: data loss: ${up.dataLoss.join('; ')}\n-- If this is a rename, regenerate with --rename to keep the data.\n`
-    : '';
+  if (up.statements.length === 0) return nothingToDo;
+  const warnings = requiredColumnWarnings(up.statements);
+  const comments = [
+    ...(up.dataLoss.length
+      ? [`data loss: ${up.dataLoss.join('; ')}`, 'If this is a rename, regenerate with --rename to keep the data.']
+      : []),
+    ...warnings,
+  ].map((line) => `-- WARNING: ${line}\n`);
+  const downStatements = populatedTableSafe(down.statements);
   const dir = writeMigration(migrationsDir, name, {
-    up: `${header}${warning}${joinStatements(up.statements)}\n`,
-    down: down.statements.length ? `${joinStatements(down.statements)}\n` : '-- nothing to undo\n',
+    up: `${header}${comments.join('')}${joinStatements(up.statements)}\n`,
+    down: downStatements.length ? `${joinStatements(downStatements)}\n` : '-- nothing to undo\n',
     snapshot: { ...current, prevId: previous.id },
   });
-  return { dir, changes: up.changes, dataLoss: up.dataLoss };
+  return { dir, changes: up.changes, dataLoss: up.dataLoss, warnings };
 }

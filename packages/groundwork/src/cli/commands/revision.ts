@@ -43,6 +43,7 @@ export const revisionCommand: Command = {
     }
     for (const change of result.changes) out.line(`  ${change}`);
     for (const loss of result.dataLoss) process.stderr.write(`WARNING: data loss: ${loss}\n`);
+    for (const warning of result.warnings) process.stderr.write(`WARNING: ${warning}\n`);
     if (result.dataLoss.length) {
       process.stderr.write(
         'WARNING: if a drop+add above is a rename, regenerate with --rename to keep the data.\n',
