@@ -199,9 +199,11 @@ describe('groundwork db (main() in process: output, --json, exit codes)', () => 
       );
       expect(text.stdout).toMatch(line(`FAIL missing_down: ${join(migrations, M2.name)} has no down.sql.*`));
       expect(text.stdout).toMatch(line(`FAIL edited_migration: ${edited} was edited after it was applied.*`));
-      expect(text.stdout).toMatch(line('FAIL drift: the live database differs from schema.ts.*"title".*'));
+      expect(text.stdout).toMatch(
+        line('FAIL drift: column books.title differs: the live database has `character varying\\(50\\) not null`.*'),
+      );
 
-      // pushSchema draws a spinner on stdout: under --json a real process's stdout is exactly one JSON document
+      // under --json a real process's stdout is exactly one JSON document
       const json = await run('db', 'check', '--json');
       expect(json.code).toBe(1);
       const report = JSON.parse(json.stdout);

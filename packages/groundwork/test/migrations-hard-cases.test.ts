@@ -5,14 +5,36 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { integer, pgTable, serial, text, varchar } from 'drizzle-orm/pg-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import {
+  check,
+  index,
+  integer,
+  pgSchema,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  varchar,
+} from 'drizzle-orm/pg-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Settings } from '../src/config.ts';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
+import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
 import { createRevision } from '../src/migrations/revision.ts';
 import { downgrade, upgrade } from '../src/migrations/runner.ts';
 import { testSettings } from '../src/testing/index.ts';
-import { copyMigrations, query, removeTempFolders, scratchDatabase, serverUrl, shelf } from './fixtures/harness.ts';
+import {
+  copyMigrations,
+  query,
+  removeTempFolders,
+  scratchDatabase,
+  serverUrl,
+  shelf,
+} from './fixtures/harness.ts';
+
+// Each check builds a shadow database: PGlite's takes seconds of CPU.
+vi.setConfig({ testTimeout: 180_000 });
 
 let pglite: PGlite | undefined;
 let handle: DatabaseHandle<any>;
@@ -97,7 +119,10 @@ describe('D1: never drops what it does not manage', () => {
     expect(await count('post_titles')).toBe(2);
 
     // what the message says: drop the view first in this migration, re-create it in its down
-    writeFileSync(join(dropped.dir, 'up.sql'), `DROP VIEW post_titles;\n--> statement-breakpoint\n${dropped.up}`);
+    writeFileSync(
+      join(dropped.dir, 'up.sql'),
+      `DROP VIEW post_titles;\n--> statement-breakpoint\n${dropped.up}`,
+    );
     writeFileSync(
       join(dropped.dir, 'down.sql'),
       `${dropped.down}--> statement-breakpoint\nCREATE VIEW post_titles AS SELECT id, title FROM posts;\n`,
@@ -144,7 +169,9 @@ describe('D2: generated downs run on populated tables', () => {
       'or add it nullable, backfill, then SET NOT NULL';
     expect(added.warnings).toEqual([warning]);
     expect(added.up).toContain(`-- WARNING: ${warning}`);
-    await expect(upgrade(handle, dir)).rejects.toThrow(/column "plan" of relation "accounts" contains null values/);
+    await expect(upgrade(handle, dir)).rejects.toThrow(
+      /column "plan" of relation "accounts" contains null values/,
+    );
   });
 });
 
@@ -163,7 +190,10 @@ describe('D3: an identity added to a populated key starts after its rows', () =>
     const changed = await revise(dir, { tickets: identity }, 'tickets id identity');
     expect(changed.changes).toContain('start the identity of tickets.id after its existing rows');
     await upgrade(handle, dir);
-    const [row] = await query<{ id: number }>(handle, "insert into tickets (subject) values ('d') returning id");
+    const [row] = await query<{ id: number }>(
+      handle,
+      "insert into tickets (subject) values ('d') returning id",
+    );
     expect(row!.id).toBe(8);
     await downgrade(handle, dir, '-1');
     expect(await count('tickets')).toBe(4);
@@ -174,7 +204,118 @@ describe('D3: an identity added to a populated key starts after its rows', () =>
     await revise(dir, { tickets: plain }, 'create tickets');
     await revise(dir, { tickets: identity }, 'tickets id identity');
     await upgrade(handle, dir);
-    const [row] = await query<{ id: number }>(handle, "insert into tickets (subject) values ('d') returning id");
+    const [row] = await query<{ id: number }>(
+      handle,
+      "insert into tickets (subject) values ('d') returning id",
+    );
     expect(row!.id).toBe(1);
+  });
+});
+
+/** `check` against the database, its shadow built on the same engine. */
+const checkLive = (dir: string) => checkDatabase(handle, dir, { settings });
+
+describe('D4: check on a composite primary key', () => {
+  const memberships = pgTable(
+    'memberships',
+    { userId: integer('user_id').notNull(), groupId: integer('group_id').notNull(), role: text('role') },
+    (t) => [primaryKey({ columns: [t.userId, t.groupId] })],
+  );
+
+  it('passes, and reports a key changed by hand', async () => {
+    const dir = emptyFolder();
+    await revise(dir, { memberships }, 'create memberships');
+    await upgrade(handle, dir);
+    await query(handle, "insert into memberships values (1, 1, 'owner'), (1, 2, null)");
+    expect(await checkFolder(dir, { memberships })).toEqual([]);
+    expect(await checkLive(dir)).toEqual([]);
+    await query(handle, 'alter table memberships drop constraint memberships_user_id_group_id_pk');
+    await query(
+      handle,
+      'alter table memberships add constraint memberships_user_id_group_id_pk primary key (group_id, user_id)',
+    );
+    expect(await checkLive(dir)).toEqual([
+      {
+        kind: 'drift',
+        message:
+          'constraint memberships.memberships_user_id_group_id_pk differs: the live database has `PRIMARY KEY (group_id, user_id)`, the migrations give `PRIMARY KEY (user_id, group_id)`',
+      },
+    ]);
+  });
+});
+
+describe('D5: tables outside public', () => {
+  const auth = pgSchema('auth');
+  const sessions = auth.table('sessions', { id: serial('id').primaryKey(), token: text('token').notNull() });
+
+  it('a pgSchema table is no drift, and a hand-made change in that schema is', async () => {
+    const dir = emptyFolder();
+    await revise(dir, { auth, sessions }, 'create auth sessions');
+    await upgrade(handle, dir);
+    await query(handle, "insert into auth.sessions (token) values ('a'), ('b')");
+    expect(await checkFolder(dir, { auth, sessions })).toEqual([]);
+    expect(await checkLive(dir)).toEqual([]);
+    await query(handle, 'create index sessions_token on auth.sessions (token)');
+    expect(await checkLive(dir)).toEqual([
+      {
+        kind: 'drift',
+        message: 'index auth.sessions_token is in the live database but not in the migrations',
+      },
+    ]);
+    await downgrade(handle, dir, 'base');
+    expect(await query(handle, "select 1 from pg_namespace where nspname = 'auth'")).toEqual([]);
+  });
+});
+
+describe('D7: drift in what PostgreSQL prints', () => {
+  const items = pgTable(
+    'items',
+    {
+      id: serial('id').primaryKey(),
+      name: text('name').notNull(),
+      qty: integer('qty').notNull(),
+      total: integer('total').generatedAlwaysAs(sql`qty * 2`),
+    },
+    (t) => [
+      check('items_qty_positive', sql`${t.qty} > 0`),
+      index('items_lower_name_idx').on(sql`lower(${t.name})`),
+      index('items_active_idx').on(t.name).where(sql`${t.qty} > 5`),
+    ],
+  );
+
+  it('sees a hand-edited CHECK, expression index, partial index, view and generated column, naming each', async () => {
+    const dir = emptyFolder();
+    await revise(dir, { items }, 'create items');
+    await handWritten(
+      dir,
+      'item names view',
+      'CREATE VIEW item_names AS SELECT id, name FROM items;',
+      'DROP VIEW item_names;',
+    );
+    await upgrade(handle, dir);
+    await query(handle, "insert into items (name, qty) values ('a', 1), ('b', 10)");
+    expect(await checkLive(dir)).toEqual([]);
+
+    await query(handle, 'alter table items drop constraint items_qty_positive');
+    await query(handle, 'alter table items add constraint items_qty_positive check (qty >= 0)');
+    await query(handle, 'drop index items_lower_name_idx');
+    await query(handle, 'create index items_lower_name_idx on items (upper(name))');
+    await query(handle, 'drop index items_active_idx');
+    await query(handle, 'create index items_active_idx on items (name) where qty > 6');
+    await query(handle, 'create or replace view item_names as select id, upper(name) as name from items');
+    await query(handle, 'alter table items drop column total');
+    await query(handle, 'alter table items add column total integer generated always as (qty * 3) stored');
+
+    const drift = await checkLive(dir);
+    expect(drift.every((problem) => problem.kind === 'drift')).toBe(true);
+    expect(drift.map((problem) => problem.message.split(' differs:')[0])).toEqual([
+      'column items.total',
+      'constraint items.items_qty_positive',
+      'index items_active_idx',
+      'index items_lower_name_idx',
+      'view item_names',
+    ]);
+    expect(drift[0]!.message).toContain('(qty * 3)');
+    expect(drift[4]!.message).toContain('upper(');
   });
 });

@@ -130,7 +130,8 @@ const DROP_TABLE_CASCADE = /^(DROP TABLE .+) CASCADE;$/s;
  */
 const withoutCascade = (statement: string) => statement.replace(DROP_TABLE_CASCADE, '$1;');
 
-const ADD_IDENTITY = /^ALTER TABLE ((?:"[^"]+"\.)?"[^"]+") ALTER COLUMN "([^"]+)" ADD GENERATED .* AS IDENTITY/s;
+const ADD_IDENTITY =
+  /^ALTER TABLE ((?:"[^"]+"\.)?"[^"]+") ALTER COLUMN "([^"]+)" ADD GENERATED .* AS IDENTITY/s;
 
 /**
  * An identity added to a populated column starts at 1 and the next insert collides with an existing key:

@@ -38,7 +38,8 @@ const ADD_REQUIRED_COLUMN = /^ALTER TABLE ((?:"[^"]+"\.)?"([^"]+)") ADD COLUMN "
 /** ADD COLUMN ... NOT NULL with nothing to fill existing rows (no default, identity, serial or key). */
 function requiredColumnWithoutValue(statement: string): RegExpExecArray | undefined {
   const match = ADD_REQUIRED_COLUMN.exec(statement);
-  if (!match || /\b(DEFAULT|GENERATED|PRIMARY KEY)\b|^(small|big)?serial\b/i.test(match[4]!)) return undefined;
+  if (!match || /\b(DEFAULT|GENERATED|PRIMARY KEY)\b|^(small|big)?serial\b/i.test(match[4]!))
+    return undefined;
   return match;
 }
 
@@ -107,7 +108,10 @@ export async function createRevision(
   const warnings = requiredColumnWarnings(up.statements);
   const comments = [
     ...(up.dataLoss.length
-      ? [`data loss: ${up.dataLoss.join('; ')}`, 'If this is a rename, regenerate with --rename to keep the data.']
+      ? [
+          `data loss: ${up.dataLoss.join('; ')}`,
+          'If this is a rename, regenerate with --rename to keep the data.',
+        ]
       : []),
     ...warnings,
   ].map((line) => `-- WARNING: ${line}\n`);

@@ -325,7 +325,12 @@ const DEPENDENT_OBJECTS = '2BP01';
 
 /** PostgreSQL's message with its DETAIL and HINT, which often say exactly what to write. */
 function describePgError(error: unknown): string {
-  const { message, detail, hint, code } = error as { message: string; detail?: string; hint?: string; code?: string };
+  const { message, detail, hint, code } = error as {
+    message: string;
+    detail?: string;
+    hint?: string;
+    code?: string;
+  };
   const lines = [message];
   if (detail) lines.push(`DETAIL: ${detail}`);
   if (hint && code !== DEPENDENT_OBJECTS) lines.push(`HINT: ${hint}`);
