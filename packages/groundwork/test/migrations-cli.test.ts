@@ -200,7 +200,9 @@ describe('groundwork db (main() in process: output, --json, exit codes)', () => 
       expect(text.stdout).toMatch(line(`FAIL missing_down: ${join(migrations, M2.name)} has no down.sql.*`));
       expect(text.stdout).toMatch(line(`FAIL edited_migration: ${edited} was edited after it was applied.*`));
       expect(text.stdout).toMatch(
-        line('FAIL drift: column books.title differs: the live database has `character varying\\(50\\) not null`.*'),
+        line(
+          'FAIL drift: column books.title differs: the live database has `character varying\\(50\\) not null`.*',
+        ),
       );
 
       // under --json a real process's stdout is exactly one JSON document

@@ -2,11 +2,18 @@ import type { DatabaseHandle } from '../database/open.ts';
 import { type CatalogDifference, catalogDefinitions, compareCatalogs } from './catalog.ts';
 import { diffSnapshots, snapshotFromSchema, snapshotsEqual } from './diff.ts';
 import { latestSnapshot, readMigrations } from './folder.ts';
+import { headsProblem, readLineage } from './lineage.ts';
 import { editedMigrations, readState, upgrade } from './runner.ts';
 import { type ShadowSource, withShadowDatabase } from './shadow.ts';
 
 export interface CheckProblem {
-  kind: 'uncaptured_schema_change' | 'missing_down' | 'edited_migration' | 'pending_migrations' | 'drift';
+  kind:
+    | 'uncaptured_schema_change'
+    | 'multiple_heads'
+    | 'missing_down'
+    | 'edited_migration'
+    | 'pending_migrations'
+    | 'drift';
   message: string;
 }
 
@@ -17,8 +24,11 @@ export async function checkFolder(
 ): Promise<CheckProblem[]> {
   const problems: CheckProblem[] = [];
   const migrations = readMigrations(migrationsDir);
+  const heads = headsProblem(readLineage(migrations));
+  // with two heads the newest snapshot is one branch's: a diff against it would re-add the other's changes
+  if (heads) problems.push({ kind: 'multiple_heads', message: heads });
   const snapshot = latestSnapshot(migrations);
-  const current = snapshotFromSchema(schema);
+  const current = heads ? snapshot : snapshotFromSchema(schema);
   if (!snapshotsEqual(snapshot, current)) {
     const { changes } = await diffSnapshots(snapshot, current);
     problems.push({

@@ -45,10 +45,10 @@ export function snapshotFromSchema(schemaModule: Record<string, unknown>): Snaps
   return drizzleKit().generateDrizzleJson(schemaModule);
 }
 
-/** True when both snapshots describe the same schema (ignores id, prevId, _meta and key order). */
+/** True when both snapshots describe the same schema (ignores id, prevId(s), _meta and key order). */
 export function snapshotsEqual(a: Snapshot, b: Snapshot): boolean {
-  const { id: _a, prevId: _pa, _meta: _ma, ...restA } = a;
-  const { id: _b, prevId: _pb, _meta: _mb, ...restB } = b;
+  const { id: _a, prevId: _pa, prevIds: _psa, _meta: _ma, ...restA } = a;
+  const { id: _b, prevId: _pb, prevIds: _psb, _meta: _mb, ...restB } = b;
   return sameJson(restA, restB);
 }
 

@@ -8,17 +8,21 @@ import {
 } from './diff.ts';
 import {
   latestSnapshot,
+  type Migration,
   nextId,
   readMigrations,
   STATEMENT_BREAKPOINT,
   slugify,
   writeMigration,
 } from './folder.ts';
+import { headsProblem, type Lineage, mergeHeads, readLineage } from './lineage.ts';
 
 export interface RevisionOptions {
   message: string;
   /** Diff the schema module against the last snapshot; otherwise an empty, hand-written migration. */
   autogenerate: boolean;
+  /** Join the heads of branches merged without a merge revision (autogenerate is ignored). */
+  merge?: boolean;
   /** `table.old=new` or `old_table=new_table`. */
   renames?: string[];
   now?: Date;
@@ -87,9 +91,13 @@ export async function createRevision(
   if (!message) throw new Error('A revision needs a message: revision -m "what it does"');
   const renames: Rename[] = (options.renames ?? []).map(parseRename);
   const migrations = readMigrations(migrationsDir);
-  const previous = latestSnapshot(migrations);
+  const lineage = readLineage(migrations);
   const name = `${nextId(migrations, options.now)}_${slugify(message)}`;
   const header = `-- ${message.replace(/\n/g, ' ')}\n`;
+  if (options.merge) return writeMergeRevision(migrationsDir, name, header, lineage, migrations);
+  const heads = headsProblem(lineage);
+  if (heads) throw new Error(`Cannot write a revision on top of one branch: ${heads}`);
+  const previous = latestSnapshot(migrations);
 
   if (!options.autogenerate) {
     const dir = writeMigration(migrationsDir, name, {
@@ -122,4 +130,27 @@ export async function createRevision(
     snapshot: { ...current, prevId: previous.id },
   });
   return { dir, changes: up.changes, dataLoss: up.dataLoss, warnings };
+}
+
+/**
+ * A revision with no SQL whose snapshot is the three-way union of the heads: each branch's migrations still
+ * run on their own, and the next autogenerate diffs against both branches' changes.
+ */
+function writeMergeRevision(
+  migrationsDir: string,
+  name: string,
+  header: string,
+  lineage: Lineage,
+  migrations: Migration[],
+): RevisionResult {
+  if (lineage.heads.length < 2) throw new Error('Nothing to merge: the migrations have a single head.');
+  const parents = lineage.heads.map((m) => lineage.nodes.get(m.id)!.id);
+  const merged = mergeHeads(lineage, migrations);
+  const names = lineage.heads.map((m) => m.name).join(' and ');
+  const dir = writeMigration(migrationsDir, name, {
+    up: `${header}-- Merge revision of ${names}: their migrations run on their own; this one only joins them.\n`,
+    down: '-- Merge revision: nothing to undo.\n',
+    snapshot: { ...merged, id: crypto.randomUUID(), prevId: parents[0], prevIds: parents },
+  });
+  return { dir, changes: [`merge ${names}`], dataLoss: [], warnings: [] };
 }

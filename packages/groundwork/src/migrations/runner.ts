@@ -1,6 +1,7 @@
 import type { DatabaseHandle, SqlSession } from '../database/open.ts';
 import { redactSecrets } from '../redact.ts';
 import { type Migration, type MigrationScript, readMigrations } from './folder.ts';
+import { fromMergedBranch, headsProblem, type Lineage, readLineage } from './lineage.ts';
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
 /** One advisory lock key for every Groundwork migration command (locks are per database). */
@@ -144,7 +145,14 @@ async function lockedSession<T>(
   }
 }
 
-/** Every applied migration must still be in the folder. */
+/** Upgrading unmerged branches would apply both in id order and leave the schema of neither. */
+function singleHead(state: MigrationState): Lineage {
+  const lineage = readLineage(state.migrations);
+  const problem = headsProblem(lineage);
+  if (problem) throw new MigrationError(`Nothing was applied: ${problem}.`);
+  return lineage;
+}
+
 /** Applied migrations the folder does not have (the database is ahead of this code). */
 export function unknownApplied(state: MigrationState): AppliedRow[] {
   const known = new Set(state.migrations.map((m) => m.id));
@@ -217,9 +225,11 @@ export async function upgrade(
           'Revert the edit and put the change in a new migration (`revision`).',
       );
     }
+    const lineage = singleHead(state);
     const steps = resolveUpTarget(state, target);
     if (!options.allowOutOfOrder && state.current) {
-      const older = steps.filter((m) => m.id < state.current!);
+      const applied = state.migrations.filter((m) => !state.pending.includes(m));
+      const older = steps.filter((m) => m.id < state.current! && !fromMergedBranch(lineage, m, applied));
       if (older.length > 0) {
         throw new MigrationError(
           `Pending migration ${older[0]!.dir} is older than the applied head ${state.current}. ` +
@@ -357,6 +367,7 @@ async function planSql(
 ): Promise<RunResult> {
   const state = await readState(handle, dir);
   assertKnown(state, dir);
+  if (direction === 'up') singleHead(state);
   const steps = direction === 'up' ? resolveUpTarget(state, target) : resolveDownTarget(state, target);
   if (direction === 'down') assertReversible(steps);
   const parts: string[] = [];
