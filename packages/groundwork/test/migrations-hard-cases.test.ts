@@ -10,6 +10,7 @@ import {
   check,
   index,
   integer,
+  pgEnum,
   pgSchema,
   pgTable,
   primaryKey,
@@ -21,6 +22,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { Settings } from '../src/config.ts';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
 import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
+import { readMigrations } from '../src/migrations/folder.ts';
 import { createRevision } from '../src/migrations/revision.ts';
 import { downgrade, upgrade } from '../src/migrations/runner.ts';
 import { testSettings } from '../src/testing/index.ts';
@@ -317,5 +319,43 @@ describe('D7: drift in what PostgreSQL prints', () => {
     ]);
     expect(drift[0]!.message).toContain('(qty * 3)');
     expect(drift[4]!.message).toContain('upper(');
+  });
+});
+
+describe('D8: an enum value added and used in one revision', () => {
+  const role = pgEnum('role', ['member', 'admin']);
+  const roleWithOwner = pgEnum('role', ['member', 'admin', 'owner']);
+  const team = (type: typeof role, fallback: 'member' | 'owner') =>
+    pgTable('team', { id: serial('id').primaryKey(), role: type('role').notNull().default(fallback) });
+
+  it('is split in two migrations, the new value first, and both apply and revert with rows', async () => {
+    const dir = emptyFolder();
+    await revise(dir, { role, team: team(role, 'member') }, 'create team');
+    await upgrade(handle, dir);
+    await query(handle, "insert into team (role) values ('member'), ('admin')");
+    const result = await createRevision(
+      dir,
+      { role: roleWithOwner, team: team(roleWithOwner, 'owner') },
+      { message: 'owners by default', autogenerate: true },
+    );
+    const [first, second] = readMigrations(dir).slice(1);
+    expect(first!.name).toMatch(/^\d{14}_owners_by_default_enum_values$/);
+    expect(second!.name).toMatch(/^\d{14}_owners_by_default$/);
+    expect(result.dir).toBe(second!.dir);
+    expect(result.warnings).toEqual([
+      `enum value(s) public.role.owner are added and used in one revision, which PostgreSQL refuses in one transaction: split into ${first!.name} (the new values) and ${second!.name} (the rest)`,
+    ]);
+    expect(first!.up.statements).toHaveLength(1);
+    expect(first!.up.statements[0]).toMatch(/\nALTER TYPE "public"."role" ADD VALUE 'owner';$/);
+    expect(second!.up.text).toContain(`SET DEFAULT 'owner'`);
+
+    await upgrade(handle, dir);
+    const [row] = await query<{ role: string }>(handle, 'insert into team default values returning role');
+    expect(row!.role).toBe('owner');
+    expect(await checkFolder(dir, { role: roleWithOwner, team: team(roleWithOwner, 'owner') })).toEqual([]);
+    expect(await checkLive(dir)).toEqual([]);
+    await query(handle, "delete from team where role = 'owner'");
+    await downgrade(handle, dir, '-2');
+    expect(await count('team')).toBe(2);
   });
 });
