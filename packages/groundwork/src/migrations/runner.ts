@@ -43,6 +43,8 @@ export interface RunOptions {
   /** Print the SQL instead of running it. */
   sql?: boolean;
   allowOutOfOrder?: boolean;
+  /** Recorded as the environment the database was last migrated under; default NODE_ENV or development. */
+  environment?: string;
 }
 
 export interface MigrationState {
@@ -56,7 +58,35 @@ export interface MigrationState {
 /** Run inside the first migration's transaction, so a failed first upgrade leaves no trace at all. */
 const CREATE_TABLE = `create table if not exists ${MIGRATIONS_TABLE} (id varchar(14) primary key, checksum char(64) not null, applied_at timestamptz not null default now(), execution_ms integer not null)`;
 
+export const METADATA_TABLE = `${MIGRATIONS_TABLE}_metadata`;
+/** Like Rails' ar_internal_metadata: the environment the database was last migrated under. */
+const CREATE_METADATA = `create table if not exists ${METADATA_TABLE} (key text primary key, value text not null, updated_at timestamptz not null default now())`;
+
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** The bookkeeping tables (created on first use, so older databases gain the metadata transparently). */
+const bookkeepingTables = (environment: string) =>
+  `${CREATE_TABLE}; ${CREATE_METADATA}; insert into ${METADATA_TABLE} (key, value) values ('environment', ${quote(environment)}) ` +
+  `on conflict (key) do update set value = excluded.value, updated_at = now()`;
+
+const defaultEnvironment = () => process.env.NODE_ENV || 'development';
+
+/** The environment the database was last migrated under, or undefined when never recorded. */
+export async function recordedEnvironment(handle: DatabaseHandle<any>): Promise<string | undefined> {
+  const session = await handle.session();
+  try {
+    const [table] = await session.query<{ found: boolean }>(
+      `select to_regclass(${quote(METADATA_TABLE)}) is not null as found`,
+    );
+    if (!table?.found) return undefined;
+    const [row] = await session.query<{ value: string }>(
+      `select value from ${METADATA_TABLE} where key = 'environment'`,
+    );
+    return row?.value;
+  } finally {
+    await session.release();
+  }
+}
 
 async function tableExists(session: SqlSession): Promise<boolean> {
   const rows = await session.query<{ exists: boolean }>(
@@ -215,6 +245,7 @@ export async function upgrade(
   options: RunOptions = {},
 ): Promise<RunResult> {
   if (options.sql) return planSql(handle, dir, 'up', target);
+  const environment = options.environment ?? defaultEnvironment();
   return withLock(handle, options.log, async (session) => {
     const state = stateOf(readMigrations(dir), await readApplied(session));
     assertKnown(state, dir);
@@ -239,7 +270,7 @@ export async function upgrade(
     }
     const results: StepResult[] = [];
     for (const migration of steps) {
-      const ms = await runScript(session, migration, migration.up, 'up');
+      const ms = await runScript(session, migration, migration.up, 'up', environment);
       results.push({ id: migration.id, name: migration.name, ms });
       options.log?.(`applied  ${migration.name}  (${ms} ms)`);
     }
@@ -254,6 +285,7 @@ export async function downgrade(
   options: RunOptions = {},
 ): Promise<RunResult> {
   if (options.sql) return planSql(handle, dir, 'down', target);
+  const environment = options.environment ?? defaultEnvironment();
   return withLock(handle, options.log, async (session) => {
     const state = stateOf(readMigrations(dir), await readApplied(session));
     assertKnown(state, dir);
@@ -261,7 +293,7 @@ export async function downgrade(
     assertReversible(steps);
     const results: StepResult[] = [];
     for (const migration of steps) {
-      const ms = await runScript(session, migration, migration.down!, 'down');
+      const ms = await runScript(session, migration, migration.down!, 'down', environment);
       results.push({ id: migration.id, name: migration.name, ms });
       options.log?.(`reverted ${migration.name}  (${ms} ms)`);
     }
@@ -297,6 +329,7 @@ async function runScript(
   migration: Migration,
   script: MigrationScript,
   direction: 'up' | 'down',
+  environment: string,
 ): Promise<number> {
   const bookkeeping =
     direction === 'up'
@@ -306,7 +339,6 @@ async function runScript(
   const transactional = !script.noTransaction;
   if (transactional) await session.query('begin');
   try {
-    if (direction === 'up') await session.query(CREATE_TABLE);
     for (const [index, statement] of script.statements.entries()) {
       try {
         await session.query(statement);
@@ -322,8 +354,10 @@ async function runScript(
       }
     }
     const ms = Math.round(performance.now() - started);
-    await session.query(bookkeeping.replace('$ms$', String(ms)));
-    if (transactional) await session.query('commit');
+    // one round trip: bookkeeping tables, environment, the row, and the commit
+    await session.query(
+      `${bookkeepingTables(environment)}; ${bookkeeping.replace('$ms$', String(ms))}${transactional ? '; commit' : ''}`,
+    );
     return ms;
   } catch (error) {
     if (transactional) await session.query('rollback').catch(() => {});
@@ -417,7 +451,7 @@ export async function stamp(
     }
     await session.query('begin');
     try {
-      await session.query(CREATE_TABLE);
+      await session.query(bookkeepingTables(options.environment ?? defaultEnvironment()));
       await session.query(`delete from ${MIGRATIONS_TABLE}`);
       for (const migration of keep) {
         await session.query(
