@@ -1,6 +1,8 @@
+import { type SQLWrapper, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { AppDefinition } from '../app.ts';
-import type { DatabaseHandle } from '../database/open.ts';
+import type { DatabaseHandle, Executor } from '../database/open.ts';
+import { executeRows } from '../database/rows.ts';
 import { checkDatabase, checkFolder } from '../migrations/check.ts';
 import { readMigrations } from '../migrations/folder.ts';
 import { downgrade, MIGRATIONS_TABLE, readState, upgrade } from '../migrations/runner.ts';
@@ -73,4 +75,73 @@ export function describeMigrations(app: AppDefinition<any>): void {
       }
     });
   });
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Cond'?: string;
+  Plans?: PlanNode[];
+}
+
+const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
+
+/**
+ * Asserts that PostgreSQL answers `query` (a Drizzle query) from an index: no sequential scan, and a Sort
+ * only over an index range (an `Index Cond` below it), never over the whole table. Statistics are refreshed first, so
+ * seed the rows before. Returns the plan.
+ */
+export async function expectIndexScan(db: Executor<any>, query: SQLWrapper): Promise<PlanNode> {
+  await db.execute(sql`analyze`);
+  const [row] = await executeRows<{ 'QUERY PLAN': unknown }>(
+    db,
+    sql`explain (format json) ${query.getSQL()}`,
+  );
+  const raw = row!['QUERY PLAN'];
+  const plan = ((typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[])[0]!.Plan;
+  const text = JSON.stringify(plan, null, 1);
+  const nodes = nodesOf(plan);
+  expect(
+    nodes.filter((n) => n['Node Type'] === 'Seq Scan'),
+    text,
+  ).toEqual([]);
+  expect(
+    nodes.some((n) => /^(Index|Index Only|Bitmap Index) Scan$/.test(n['Node Type'])),
+    text,
+  ).toBe(true);
+  for (const sort of nodes.filter((n) => n['Node Type'] === 'Sort')) {
+    const range = nodesOf(sort).some((n) => n['Index Cond'] !== undefined);
+    expect(range, `Sort over a whole table:\n${text}`).toBe(true);
+  }
+
+  return plan;
+}
+
+/**
+ * Wraps `db` so every `select()` query built through it is recorded: pass it as a repository method's
+ * executor, then EXPLAIN exactly what the method ran (`expectIndexScan(db, recorded.queries[0])`).
+ */
+export function recordingExecutor<T extends Executor<any>>(db: T): { executor: T; queries: SQLWrapper[] } {
+  const queries: SQLWrapper[] = [];
+  const executor = new Proxy(db, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== 'select') return value;
+      return (...args: unknown[]) => {
+        // select() returns a builder; its from() returns the query that the rest of the chain refines
+        const builder = (value as (...a: unknown[]) => { from: (...a: unknown[]) => SQLWrapper }).apply(
+          target,
+          args,
+        );
+        const from = builder.from.bind(builder);
+        builder.from = (...fromArgs: unknown[]) => {
+          const query = from(...fromArgs);
+          queries.push(query);
+          return query;
+        };
+        return builder;
+      };
+    },
+  });
+  return { executor, queries };
 }
