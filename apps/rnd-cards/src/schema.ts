@@ -103,10 +103,16 @@ export const batches = pgTable(
     check('batches_status_check', sql`${t.status} in (${inList(BATCH_STATUSES)})`),
     check('batches_total_projects_check', sql`${t.totalProjects} between 1 and 20`),
     check('batches_completed_projects_check', sql`${t.completedProjects} >= 0`),
-    // (user_id, created_at desc) serves both the foreign key's cascades and listByUser's order and limit.
-    index('idx_batches_user_id_created_at').on(t.userId, t.createdAt.desc()),
+    // (user_id, created_at desc, id desc) serves the foreign key's cascades and listByUser's order and limit
+    // without a sort. NULLS FIRST is PostgreSQL's DESC default: drizzle's bare .desc() writes DESC NULLS
+    // LAST, an index `ORDER BY created_at DESC` cannot use.
+    index('idx_batches_user_id_created_at').on(
+      t.userId,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
     index('idx_batches_status').on(t.status),
-    index('idx_batches_created_at').on(t.createdAt.desc()),
+    index('idx_batches_created_at').on(t.createdAt.desc().nullsFirst()),
     index('idx_batches_expires_at').on(t.expiresAt),
   ],
 );

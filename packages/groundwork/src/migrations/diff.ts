@@ -45,10 +45,10 @@ export function snapshotFromSchema(schemaModule: Record<string, unknown>): Snaps
   return drizzleKit().generateDrizzleJson(schemaModule);
 }
 
-/** True when both snapshots describe the same schema (ignores id, prevId, _meta and key order). */
+/** True when both snapshots describe the same schema (ignores id, prevId(s), _meta and key order). */
 export function snapshotsEqual(a: Snapshot, b: Snapshot): boolean {
-  const { id: _a, prevId: _pa, _meta: _ma, ...restA } = a;
-  const { id: _b, prevId: _pb, _meta: _mb, ...restB } = b;
+  const { id: _a, prevId: _pa, prevIds: _psa, _meta: _ma, ...restA } = a;
+  const { id: _b, prevId: _pb, prevIds: _psb, _meta: _mb, ...restB } = b;
   return sameJson(restA, restB);
 }
 
@@ -116,9 +116,36 @@ export async function diffSnapshots(
 
 async function migrate(a: Snapshot, b: Snapshot): Promise<string[]> {
   const statements = await drizzleKit().generateMigration(a as DrizzleSnapshotJSON, b as DrizzleSnapshotJSON);
-  const fixed = statements.map((s) => fixDropPrimaryKey(s.trim()));
+  const fixed = statements.flatMap((s) => withSequenceAfterRows(withoutCascade(fixDropPrimaryKey(s.trim()))));
   // the primary key must go before a new one is added in the same phase
   return [...fixed.filter(isDropPrimaryKey), ...fixed.filter((s) => !isDropPrimaryKey(s))];
+}
+
+const DROP_TABLE_CASCADE = /^(DROP TABLE .+) CASCADE;$/s;
+
+/**
+ * drizzle-kit drops a table with CASCADE, which silently takes hand-written views and other tables' FKs with
+ * it. Without it PostgreSQL refuses and names the dependent object; the managed dependents (FKs, indexes,
+ * views from schema.ts) are dropped explicitly in an earlier phase.
+ */
+const withoutCascade = (statement: string) => statement.replace(DROP_TABLE_CASCADE, '$1;');
+
+const ADD_IDENTITY =
+  /^ALTER TABLE ((?:"[^"]+"\.)?"[^"]+") ALTER COLUMN "([^"]+)" ADD GENERATED .* AS IDENTITY/s;
+
+/**
+ * An identity added to a populated column starts at 1 and the next insert collides with an existing key:
+ * move its sequence past the column's maximum (a no-op on an empty table).
+ */
+function withSequenceAfterRows(statement: string): string[] {
+  const match = ADD_IDENTITY.exec(statement);
+  if (!match) return [statement];
+  const [, table = '', column = ''] = match;
+  const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+  return [
+    statement,
+    `SELECT setval(pg_get_serial_sequence(${literal(table)}, ${literal(column)}), max("${column}")) FROM ${table} HAVING max("${column}") IS NOT NULL;`,
+  ];
 }
 
 const DROP_PK = /^DO \$\$ DECLARE pk text;/;
@@ -477,6 +504,10 @@ const RULES: Rule[] = [
     (m) => `${lower(m[1])} policy ${m[2]} on ${display(m[3], m[4])}`,
   ],
   [/^(CREATE|DROP|ALTER) ROLE "([^"]+)"/, (m) => `${lower(m[1])} role ${m[2]}`],
+  [
+    new RegExp(`^SELECT setval\\(pg_get_serial_sequence\\('${QN}', '([^']+)'\\)`),
+    (m) => `start the identity of ${t(m)}.${m[3]} after its existing rows`,
+  ],
 ];
 
 function describe(statement: string): { change: string; loss: boolean } {

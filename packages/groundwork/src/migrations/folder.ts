@@ -130,17 +130,22 @@ export function readMigrations(dir: string, options: { mayBeMissing?: boolean } 
 /** The schema as of the newest migration that carries a snapshot (empty before the first). */
 export function latestSnapshot(migrations: Migration[]): Snapshot {
   for (const migration of [...migrations].reverse()) {
-    if (existsSync(migration.snapshotFile)) {
-      try {
-        return JSON.parse(readFileSync(migration.snapshotFile, 'utf8')) as Snapshot;
-      } catch (error) {
-        throw new MigrationFolderError(
-          `${migration.snapshotFile} is not valid JSON (${(error as Error).message}); restore it from version control`,
-        );
-      }
-    }
+    const snapshot = readSnapshot(migration);
+    if (snapshot) return snapshot;
   }
   return emptySnapshot();
+}
+
+/** A migration's snapshot.json; undefined when it has none. */
+export function readSnapshot(migration: Migration): Snapshot | undefined {
+  if (!existsSync(migration.snapshotFile)) return undefined;
+  try {
+    return JSON.parse(readFileSync(migration.snapshotFile, 'utf8')) as Snapshot;
+  } catch (error) {
+    throw new MigrationFolderError(
+      `${migration.snapshotFile} is not valid JSON (${(error as Error).message}); restore it from version control`,
+    );
+  }
 }
 
 export function slugify(message: string): string {

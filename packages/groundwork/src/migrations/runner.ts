@@ -1,6 +1,7 @@
 import type { DatabaseHandle, SqlSession } from '../database/open.ts';
 import { redactSecrets } from '../redact.ts';
 import { type Migration, type MigrationScript, readMigrations } from './folder.ts';
+import { fromMergedBranch, headsProblem, type Lineage, readLineage } from './lineage.ts';
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
 /** One advisory lock key for every Groundwork migration command (locks are per database). */
@@ -42,6 +43,8 @@ export interface RunOptions {
   /** Print the SQL instead of running it. */
   sql?: boolean;
   allowOutOfOrder?: boolean;
+  /** Recorded as the environment the database was last migrated under; default NODE_ENV or development. */
+  environment?: string;
 }
 
 export interface MigrationState {
@@ -55,7 +58,35 @@ export interface MigrationState {
 /** Run inside the first migration's transaction, so a failed first upgrade leaves no trace at all. */
 const CREATE_TABLE = `create table if not exists ${MIGRATIONS_TABLE} (id varchar(14) primary key, checksum char(64) not null, applied_at timestamptz not null default now(), execution_ms integer not null)`;
 
+export const METADATA_TABLE = `${MIGRATIONS_TABLE}_metadata`;
+/** Like Rails' ar_internal_metadata: the environment the database was last migrated under. */
+const CREATE_METADATA = `create table if not exists ${METADATA_TABLE} (key text primary key, value text not null, updated_at timestamptz not null default now())`;
+
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** The bookkeeping tables (created on first use, so older databases gain the metadata transparently). */
+const bookkeepingTables = (environment: string) =>
+  `${CREATE_TABLE}; ${CREATE_METADATA}; insert into ${METADATA_TABLE} (key, value) values ('environment', ${quote(environment)}) ` +
+  `on conflict (key) do update set value = excluded.value, updated_at = now()`;
+
+const defaultEnvironment = () => process.env.NODE_ENV || 'development';
+
+/** The environment the database was last migrated under, or undefined when never recorded. */
+export async function recordedEnvironment(handle: DatabaseHandle<any>): Promise<string | undefined> {
+  const session = await handle.session();
+  try {
+    const [table] = await session.query<{ found: boolean }>(
+      `select to_regclass(${quote(METADATA_TABLE)}) is not null as found`,
+    );
+    if (!table?.found) return undefined;
+    const [row] = await session.query<{ value: string }>(
+      `select value from ${METADATA_TABLE} where key = 'environment'`,
+    );
+    return row?.value;
+  } finally {
+    await session.release();
+  }
+}
 
 async function tableExists(session: SqlSession): Promise<boolean> {
   const rows = await session.query<{ exists: boolean }>(
@@ -144,7 +175,14 @@ async function lockedSession<T>(
   }
 }
 
-/** Every applied migration must still be in the folder. */
+/** Upgrading unmerged branches would apply both in id order and leave the schema of neither. */
+function singleHead(state: MigrationState): Lineage {
+  const lineage = readLineage(state.migrations);
+  const problem = headsProblem(lineage);
+  if (problem) throw new MigrationError(`Nothing was applied: ${problem}.`);
+  return lineage;
+}
+
 /** Applied migrations the folder does not have (the database is ahead of this code). */
 export function unknownApplied(state: MigrationState): AppliedRow[] {
   const known = new Set(state.migrations.map((m) => m.id));
@@ -207,6 +245,7 @@ export async function upgrade(
   options: RunOptions = {},
 ): Promise<RunResult> {
   if (options.sql) return planSql(handle, dir, 'up', target);
+  const environment = options.environment ?? defaultEnvironment();
   return withLock(handle, options.log, async (session) => {
     const state = stateOf(readMigrations(dir), await readApplied(session));
     assertKnown(state, dir);
@@ -217,9 +256,11 @@ export async function upgrade(
           'Revert the edit and put the change in a new migration (`revision`).',
       );
     }
+    const lineage = singleHead(state);
     const steps = resolveUpTarget(state, target);
     if (!options.allowOutOfOrder && state.current) {
-      const older = steps.filter((m) => m.id < state.current!);
+      const applied = state.migrations.filter((m) => !state.pending.includes(m));
+      const older = steps.filter((m) => m.id < state.current! && !fromMergedBranch(lineage, m, applied));
       if (older.length > 0) {
         throw new MigrationError(
           `Pending migration ${older[0]!.dir} is older than the applied head ${state.current}. ` +
@@ -229,7 +270,7 @@ export async function upgrade(
     }
     const results: StepResult[] = [];
     for (const migration of steps) {
-      const ms = await runScript(session, migration, migration.up, 'up');
+      const ms = await runScript(session, migration, migration.up, 'up', environment);
       results.push({ id: migration.id, name: migration.name, ms });
       options.log?.(`applied  ${migration.name}  (${ms} ms)`);
     }
@@ -244,6 +285,7 @@ export async function downgrade(
   options: RunOptions = {},
 ): Promise<RunResult> {
   if (options.sql) return planSql(handle, dir, 'down', target);
+  const environment = options.environment ?? defaultEnvironment();
   return withLock(handle, options.log, async (session) => {
     const state = stateOf(readMigrations(dir), await readApplied(session));
     assertKnown(state, dir);
@@ -251,7 +293,7 @@ export async function downgrade(
     assertReversible(steps);
     const results: StepResult[] = [];
     for (const migration of steps) {
-      const ms = await runScript(session, migration, migration.down!, 'down');
+      const ms = await runScript(session, migration, migration.down!, 'down', environment);
       results.push({ id: migration.id, name: migration.name, ms });
       options.log?.(`reverted ${migration.name}  (${ms} ms)`);
     }
@@ -287,6 +329,7 @@ async function runScript(
   migration: Migration,
   script: MigrationScript,
   direction: 'up' | 'down',
+  environment: string,
 ): Promise<number> {
   const bookkeeping =
     direction === 'up'
@@ -296,29 +339,52 @@ async function runScript(
   const transactional = !script.noTransaction;
   if (transactional) await session.query('begin');
   try {
-    if (direction === 'up') await session.query(CREATE_TABLE);
     for (const [index, statement] of script.statements.entries()) {
       try {
         await session.query(statement);
       } catch (error) {
         throw new MigrationError(
           `${script.file}: statement ${index + 1} of ${script.statements.length} failed: ` +
-            `${redactSecrets((error as Error).message)}\n  ${firstLine(statement)}\n` +
+            `${redactSecrets(describePgError(error))}\n  ${firstLine(statement)}\n` +
             (transactional
-              ? `Rolled back: the database is still at the revision before ${migration.id}.`
+              ? `Rolled back: the database is still ${direction === 'up' ? `at the revision before ${migration.id}` : `at ${migration.id}`}.`
               : `This migration runs without a transaction: statements before ${index + 1} stay applied; ` +
                 'make them idempotent (IF NOT EXISTS) and rerun.'),
         );
       }
     }
     const ms = Math.round(performance.now() - started);
-    await session.query(bookkeeping.replace('$ms$', String(ms)));
-    if (transactional) await session.query('commit');
+    // one round trip: bookkeeping tables, environment, the row, and the commit
+    await session.query(
+      `${bookkeepingTables(environment)}; ${bookkeeping.replace('$ms$', String(ms))}${transactional ? '; commit' : ''}`,
+    );
     return ms;
   } catch (error) {
     if (transactional) await session.query('rollback').catch(() => {});
     throw error;
   }
+}
+
+const DEPENDENT_OBJECTS = '2BP01';
+
+/** PostgreSQL's message with its DETAIL and HINT, which often say exactly what to write. */
+function describePgError(error: unknown): string {
+  const { message, detail, hint, code } = error as {
+    message: string;
+    detail?: string;
+    hint?: string;
+    code?: string;
+  };
+  const lines = [message];
+  if (detail) lines.push(`DETAIL: ${detail}`);
+  if (hint && code !== DEPENDENT_OBJECTS) lines.push(`HINT: ${hint}`);
+  if (code === DEPENDENT_OBJECTS) {
+    lines.push(
+      'Groundwork never drops with CASCADE: drop or change the dependent objects named above in this migration ' +
+        '(before this statement, with their re-creation in down.sql), or drop them in an earlier migration.',
+    );
+  }
+  return lines.join('\n');
 }
 
 function firstLine(statement: string): string {
@@ -335,6 +401,7 @@ async function planSql(
 ): Promise<RunResult> {
   const state = await readState(handle, dir);
   assertKnown(state, dir);
+  if (direction === 'up') singleHead(state);
   const steps = direction === 'up' ? resolveUpTarget(state, target) : resolveDownTarget(state, target);
   if (direction === 'down') assertReversible(steps);
   const parts: string[] = [];
@@ -384,7 +451,7 @@ export async function stamp(
     }
     await session.query('begin');
     try {
-      await session.query(CREATE_TABLE);
+      await session.query(bookkeepingTables(options.environment ?? defaultEnvironment()));
       await session.query(`delete from ${MIGRATIONS_TABLE}`);
       for (const migration of keep) {
         await session.query(

@@ -267,4 +267,4 @@ export function setupTestApp<TSchema extends Record<string, unknown>>(
   };
 }
 
-export { catalogObjects, describeMigrations } from './migrations.ts';
+export { catalogObjects, describeMigrations, expectIndexScan, recordingExecutor } from './migrations.ts';

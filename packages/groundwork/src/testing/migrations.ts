@@ -1,6 +1,8 @@
+import { type SQLWrapper, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { AppDefinition } from '../app.ts';
-import type { DatabaseHandle } from '../database/open.ts';
+import type { DatabaseHandle, Executor } from '../database/open.ts';
+import { executeRows } from '../database/rows.ts';
 import { checkDatabase, checkFolder } from '../migrations/check.ts';
 import { readMigrations } from '../migrations/folder.ts';
 import { downgrade, MIGRATIONS_TABLE, readState, upgrade } from '../migrations/runner.ts';
@@ -49,12 +51,13 @@ export function describeMigrations(app: AppDefinition<any>): void {
     it('upgrades to head without drift, downgrades to an empty database, and round-trips every step', async () => {
       const database = await createTestDatabase(app, { migrate: false });
       const { handle } = database;
+      const shadow = { settings: database.settings, extensions: app.extensions };
       try {
         const migrations = readMigrations(app.migrationsDir);
         const empty = await catalogObjects(handle);
         const up = await upgrade(handle, app.migrationsDir);
         expect(up.to).toBe(migrations.at(-1)!.id);
-        expect(await checkDatabase(handle, app.migrationsDir, app.schema)).toEqual([]);
+        expect(await checkDatabase(handle, app.migrationsDir, shadow)).toEqual([]);
         const atHead = await catalogObjects(handle);
 
         for (let step = 0; step < migrations.length; step++) {
@@ -62,7 +65,7 @@ export function describeMigrations(app: AppDefinition<any>): void {
           await upgrade(handle, app.migrationsDir);
           expect(await catalogObjects(handle)).toEqual(atHead);
         }
-        expect(await checkDatabase(handle, app.migrationsDir, app.schema)).toEqual([]);
+        expect(await checkDatabase(handle, app.migrationsDir, shadow)).toEqual([]);
 
         await downgrade(handle, app.migrationsDir, 'base');
         expect((await readState(handle, app.migrationsDir)).applied).toEqual([]);
@@ -72,4 +75,69 @@ export function describeMigrations(app: AppDefinition<any>): void {
       }
     });
   });
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Cond'?: string;
+  Plans?: PlanNode[];
+}
+
+const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
+
+/**
+ * Asserts that PostgreSQL answers `query` (a Drizzle query) from an index and never scans a table
+ * sequentially, so a Sort, if any, sorts only rows an index selected, never the whole table. Statistics are
+ * refreshed first, so seed the rows before. Returns the plan.
+ */
+export async function expectIndexScan(db: Executor<any>, query: SQLWrapper): Promise<PlanNode> {
+  await db.execute(sql`analyze`);
+  const [row] = await executeRows<{ 'QUERY PLAN': unknown }>(
+    db,
+    sql`explain (format json) ${query.getSQL()}`,
+  );
+  const raw = row!['QUERY PLAN'];
+  const plan = ((typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[])[0]!.Plan;
+  const text = JSON.stringify(plan, null, 1);
+  const nodes = nodesOf(plan);
+  expect(
+    nodes.filter((n) => n['Node Type'] === 'Seq Scan'),
+    text,
+  ).toEqual([]);
+  expect(
+    nodes.some((n) => /^(Index|Index Only|Bitmap Index) Scan$/.test(n['Node Type'])),
+    text,
+  ).toBe(true);
+
+  return plan;
+}
+
+/**
+ * Wraps `db` so every `select()` query built through it is recorded: pass it as a repository method's
+ * executor, then EXPLAIN exactly what the method ran (`expectIndexScan(db, recorded.queries[0])`).
+ */
+export function recordingExecutor<T extends Executor<any>>(db: T): { executor: T; queries: SQLWrapper[] } {
+  const queries: SQLWrapper[] = [];
+  const executor = new Proxy(db, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== 'select') return value;
+      return (...args: unknown[]) => {
+        // select() returns a builder; its from() returns the query that the rest of the chain refines
+        const builder = (value as (...a: unknown[]) => { from: (...a: unknown[]) => SQLWrapper }).apply(
+          target,
+          args,
+        );
+        const from = builder.from.bind(builder);
+        builder.from = (...fromArgs: unknown[]) => {
+          const query = from(...fromArgs);
+          queries.push(query);
+          return query;
+        };
+        return builder;
+      };
+    },
+  });
+  return { executor, queries };
 }

@@ -1,9 +1,10 @@
 import { backupDatabase, restoreDatabase } from '../../database/backup.ts';
-import { describeDatabase } from '../../database/open.ts';
+import { describeDatabase, openDatabase } from '../../database/open.ts';
 import { appSettings } from '../../runtime.ts';
 import { resolveApp } from '../apps.ts';
 import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
 import { UsageError } from '../output.ts';
+import { assertDestructiveAllowed, DESTRUCTIVE_OPTIONS, recordedEnvironmentAt } from './guard.ts';
 
 const size = (bytes: number) =>
   bytes >= 1_048_576 ? `${(bytes / 1_048_576).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
@@ -34,12 +35,16 @@ export const backupCommand: Command = {
 export const restoreCommand: Command = {
   name: 'restore',
   summary: 'replace the app database with the backup in <file> (stop the app first)',
-  usage: 'restore <file> [--app <name>] [--json]',
-  options: { ...APP_OPTION, ...JSON_OPTION },
+  usage: 'restore <file> [--force --confirm <database>] [--app <name>] [--json]',
+  options: { ...APP_OPTION, ...JSON_OPTION, ...DESTRUCTIVE_OPTIONS },
   async run({ values, positionals }, out) {
     const file = fileArgument(positionals, 'restore');
     const app = await resolveApp(values.app as string | undefined);
     const { settings } = appSettings(app);
+    const recorded = await recordedEnvironmentAt(settings, () =>
+      openDatabase(settings, { schema: {}, applicationName: `groundwork-cli:${app.name}` }),
+    );
+    assertDestructiveAllowed('restore', 'replaces every row of', settings, recorded, values);
     out.line(`${app.name}: restoring ${describeDatabase(settings)} from ${file}`);
     const result = await restoreDatabase(settings, file);
     out.result(

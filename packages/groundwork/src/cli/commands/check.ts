@@ -14,7 +14,9 @@ export const checkCommand: Command = {
     const problems = await checkFolder(app.migrationsDir, app.schema);
     if (!values.offline) {
       problems.push(
-        ...(await withAppDatabase(app, ({ handle }) => checkDatabase(handle, app.migrationsDir, app.schema))),
+        ...(await withAppDatabase(app, ({ handle, settings }) =>
+          checkDatabase(handle, app.migrationsDir, { settings, extensions: app.extensions }),
+        )),
       );
     }
     out.result(

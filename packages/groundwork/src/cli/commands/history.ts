@@ -1,3 +1,4 @@
+import { headsProblem, readLineage } from '../../migrations/lineage.ts';
 import { readState } from '../../migrations/runner.ts';
 import { resolveApp } from '../apps.ts';
 import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
@@ -12,6 +13,8 @@ export const historyCommand: Command = {
     const app = await resolveApp(values.app as string | undefined);
     return withAppDatabase(app, async ({ handle }) => {
       const state = await readState(handle, app.migrationsDir);
+      const heads = headsProblem(readLineage(state.migrations));
+      if (heads) process.stderr.write(`WARNING: ${heads}\n`);
       const applied = new Map(state.applied.map((row) => [row.id, row]));
       const rows = state.migrations.map((m) => {
         const row = applied.get(m.id);

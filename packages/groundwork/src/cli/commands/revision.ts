@@ -5,22 +5,26 @@ import { UsageError } from '../output.ts';
 
 export const revisionCommand: Command = {
   name: 'revision',
-  summary: 'create a migration: --autogenerate from schema.ts, or --empty for hand-written SQL',
+  summary:
+    'create a migration: --autogenerate from schema.ts, --empty for hand-written SQL, or --merge to join two branches',
   usage:
-    'revision -m <message> (--autogenerate|--empty) [--rename table.old=new|old_table=new_table]... [--app <name>] [--json]',
+    'revision -m <message> (--autogenerate|--empty|--merge) [--rename table.old=new|old_table=new_table]... [--app <name>] [--json]',
   options: {
     ...APP_OPTION,
     ...JSON_OPTION,
     message: { type: 'string', short: 'm' },
     autogenerate: { type: 'boolean' },
     empty: { type: 'boolean' },
+    merge: { type: 'boolean' },
     rename: { type: 'string', multiple: true },
   },
   async run({ values }, out) {
     const message = values.message as string | undefined;
     if (!message) throw new UsageError('revision needs a message: -m "what it does"');
-    if (Boolean(values.autogenerate) === Boolean(values.empty)) {
-      throw new UsageError('choose one: --autogenerate (diff schema.ts) or --empty (hand-written)');
+    if ([values.autogenerate, values.empty, values.merge].filter(Boolean).length !== 1) {
+      throw new UsageError(
+        'choose one: --autogenerate (diff schema.ts), --empty (hand-written) or --merge (join two heads)',
+      );
     }
     const renames = (values.rename as string[] | undefined) ?? [];
     if (renames.length && !values.autogenerate) throw new UsageError('--rename goes with --autogenerate');
@@ -30,6 +34,7 @@ export const revisionCommand: Command = {
       result = await createRevision(app.migrationsDir, app.schema, {
         message,
         autogenerate: Boolean(values.autogenerate),
+        merge: Boolean(values.merge),
         renames,
       });
     } catch (error) {
@@ -43,6 +48,7 @@ export const revisionCommand: Command = {
     }
     for (const change of result.changes) out.line(`  ${change}`);
     for (const loss of result.dataLoss) process.stderr.write(`WARNING: data loss: ${loss}\n`);
+    for (const warning of result.warnings) process.stderr.write(`WARNING: ${warning}\n`);
     if (result.dataLoss.length) {
       process.stderr.write(
         'WARNING: if a drop+add above is a rename, regenerate with --rename to keep the data.\n',
@@ -50,7 +56,7 @@ export const revisionCommand: Command = {
     }
     out.result(
       { ...result, created: true },
-      `Created ${result.dir}${values.empty ? ' (write up.sql and down.sql by hand)' : ' (review up.sql and down.sql)'}`,
+      `Created ${result.dir}${values.empty ? ' (write up.sql and down.sql by hand)' : values.merge ? '' : ' (review up.sql and down.sql)'}`,
     );
     return 0;
   },

@@ -16,12 +16,13 @@ export const upgradeCommand: Command = {
   },
   async run({ values, positionals }, out) {
     const app = await resolveApp(values.app as string | undefined);
-    return withAppDatabase(app, async ({ handle, where }) => {
+    return withAppDatabase(app, async ({ handle, settings, where }) => {
       if (!values.sql) out.line(`${app.name}: upgrading ${where}`);
       const result = await upgrade(handle, app.migrationsDir, positionals[0] ?? 'head', {
         log: out.line,
         sql: Boolean(values.sql),
         allowOutOfOrder: Boolean(values['allow-out-of-order']),
+        environment: settings.nodeEnv,
       });
       printRun(out, result);
       return 0;

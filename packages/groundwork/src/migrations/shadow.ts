@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Settings } from '../config.ts';
+import { databaseNameOf, withAdminConnection, withDatabase } from '../database/admin.ts';
+import { type DatabaseHandle, type ExtensionName, openDatabase } from '../database/open.ts';
+import { MigrationError } from './runner.ts';
+
+/** Where a shadow database can be made: the app's own database settings and extensions. */
+export interface ShadowSource {
+  settings: Pick<Settings, 'appName' | 'databaseUrl' | 'dataDir' | 'pool' | 'logSql'>;
+  extensions?: readonly ExtensionName[];
+}
+
+/**
+ * Runs `work` on an empty scratch database of the same engine as the app's: a temporary database on the
+ * same server (dropped afterwards), or a fresh in-memory PGlite with the app's extensions.
+ */
+export async function withShadowDatabase<T>(
+  source: ShadowSource,
+  work: (handle: DatabaseHandle<any>) => Promise<T>,
+): Promise<T> {
+  const url = source.settings.databaseUrl;
+  if (!url) return withEmbeddedShadow(source, work);
+  const name = `gw_shadow_${randomBytes(6).toString('hex')}`;
+  try {
+    await withAdminConnection(url, (sql) => sql.unsafe(`create database "${name}"`));
+  } catch (error) {
+    throw new MigrationError(
+      `check compares the live database with a temporary one built from the migrations, and could not create it ` +
+        `on the server of ${databaseNameOf(url)}: ${(error as Error).message}. Grant the role CREATEDB, or run check --offline.`,
+    );
+  }
+  try {
+    const settings = {
+      ...source.settings,
+      databaseUrl: withDatabase(url, name),
+      pool: { ...source.settings.pool, max: 1 },
+    };
+    const handle = await openDatabase(settings, { schema: {}, extensions: source.extensions });
+    try {
+      return await work(handle);
+    } finally {
+      await handle.close();
+    }
+  } finally {
+    await withAdminConnection(url, (sql) => sql.unsafe(`drop database if exists "${name}" with (force)`));
+  }
+}
+
+async function withEmbeddedShadow<T>(
+  source: ShadowSource,
+  work: (handle: DatabaseHandle<any>) => Promise<T>,
+): Promise<T> {
+  const pglite = await emptyPglite(source.extensions ?? []);
+  try {
+    const handle = await openDatabase(source.settings, { schema: {}, pglite });
+    return await work(handle);
+  } finally {
+    await pglite.close();
+  }
+}
+
+/** Extension sets that had a shadow already, and the image of an empty instance once one is asked twice. */
+const shadowsMade = new Set<string>();
+const emptyImages = new Map<string, Promise<File | Blob>>();
+
+/**
+ * A fresh in-memory PGlite. Its initdb costs seconds of CPU, so from the second shadow on in one process
+ * (tests, repeated checks) it starts from the image of an empty instance instead.
+ */
+async function emptyPglite(extensionNames: readonly ExtensionName[]): Promise<PGlite> {
+  const [{ PGlite }, { pgliteExtensions }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('../database/pglite.ts'),
+  ]);
+  const key = extensionNames.join(',');
+  const extensions = await pgliteExtensions(extensionNames);
+  const image = emptyImages.get(key);
+  if (image) return PGlite.create({ extensions, loadDataDir: await image });
+  const pglite = await PGlite.create({ extensions });
+  if (shadowsMade.has(key)) emptyImages.set(key, pglite.dumpDataDir('none'));
+  shadowsMade.add(key);
+  await emptyImages.get(key);
+  return pglite;
+}
