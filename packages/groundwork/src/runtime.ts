@@ -25,6 +25,8 @@ export interface StartAppOptions {
   settings?: Settings;
   /** An open handle to use instead of opening one (tests). */
   handle?: DatabaseHandle<any>;
+  /** Run the app's `verify` hook (default true); off when only its routes are wanted, as for its OpenAPI document. */
+  verify?: boolean;
 }
 
 /** The app's settings; in shared mode also the URL of the base database used to create the app's own. */
@@ -84,7 +86,7 @@ export async function startApp<TSchema extends Record<string, unknown>>(
       migrations,
       readiness: (timeoutMs) => checkReadiness(handle, migrations, timeoutMs),
     };
-    await definition.verify?.(context);
+    if (options.verify !== false) await definition.verify?.(context);
     return { definition, settings, handle, context };
   } catch (error) {
     if (!options.handle) await handle.close();

@@ -82,6 +82,18 @@ describe('--json: one envelope for every command', () => {
   });
 });
 
+describe('openapi', () => {
+  it("writes the app's OpenAPI document, without touching its database", async () => {
+    const app = copyApp();
+    const file = join(app, 'openapi.json');
+    const result = await cli(['openapi', '--out', file], { cwd: app, env: unreachable });
+    expect(result.code).toBe(0);
+    const document = JSON.parse(readFileSync(file, 'utf8'));
+    expect(document.openapi).toBe('3.0.3');
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
+  });
+});
+
 describe('colour', () => {
   /** The mistyped command's output on a pseudo-terminal (it exits 2, so `script` rejects with it). */
   const onTerminal = (noColor: boolean) => {

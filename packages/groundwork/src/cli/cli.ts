@@ -8,6 +8,7 @@ import { checkCommand } from './commands/check.ts';
 import { currentCommand } from './commands/current.ts';
 import { downgradeCommand } from './commands/downgrade.ts';
 import { historyCommand } from './commands/history.ts';
+import { openapiCommand } from './commands/openapi.ts';
 import { resetCommand } from './commands/reset.ts';
 import { revisionCommand } from './commands/revision.ts';
 import { secretsCommand } from './commands/secrets.ts';
@@ -40,6 +41,8 @@ Usage:
   groundwork ${serveCommand.usage}
       ${serveCommand.summary}
 ${db}
+  groundwork ${openapiCommand.usage}
+      ${openapiCommand.summary}
   groundwork ${secretsCommand.usage}
       ${secretsCommand.summary}
 
@@ -49,7 +52,7 @@ Exit codes: 0 ok, 1 failure or check failed, 2 usage error.
 `;
 }
 
-const topCommands = [serveCommand, secretsCommand];
+const topCommands = [serveCommand, openapiCommand, secretsCommand];
 
 function pick(argv: string[]): { command: Command; name: string; rest: string[] } | undefined {
   const [first, second, ...rest] = argv;
@@ -107,7 +110,7 @@ export function commandHelp(command: Command): string {
 
 /** docs/cli.md: the same definitions as --help, as Markdown (a test keeps the file equal to this). */
 export function cliReference(): string {
-  const sections = [serveCommand, ...dbCommands, secretsCommand].map(
+  const sections = [serveCommand, ...dbCommands, openapiCommand, secretsCommand].map(
     (command) => `## ${fullName(command)}\n\n\`\`\`\n${commandHelp(command)}\`\`\`\n`,
   );
   return `# groundwork CLI reference\n\nGenerated from the commands' definitions by \`npm run docs:cli\`; \`groundwork <command> --help\` prints the same.\n\n\`\`\`\n${helpText()}\`\`\`\n\n${sections.join('\n')}`;

@@ -53,7 +53,7 @@ const LIBRARY_DIR = resolve(import.meta.dirname, '..');
 export function placeInUserCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    for (const match of (current.stack ?? '').matchAll(/(file:\/\/[^\s)]+|\/[^\s():]+):(\d+):(\d+)/g)) {
+    for (const match of (current.stack ?? '').matchAll(/[\s(](file:\/\/[^\s)]+|\/[^\s():]+):(\d+):(\d+)/g)) {
       const file = match[1]!.startsWith('file:') ? fileURLToPath(match[1]!) : match[1]!;
       if (!file.includes('/node_modules/') && !file.startsWith(LIBRARY_DIR))
         return `${file}:${match[2]}:${match[3]}`;
