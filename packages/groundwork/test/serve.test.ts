@@ -7,10 +7,11 @@ import { startServer } from './support/subprocess.ts';
 const dataDir = mkdtempSync(join(tmpdir(), 'gw-serve-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+// Real processes: starting one (tsx, PGlite) takes many seconds on a loaded machine.
 /** Starts the server in the fixture app folder on an embedded database. */
 const serve = (command?: string[]) => startServer({ command, env: { DATA_DIR: dataDir } });
 
-describe('groundwork serve', () => {
+describe('groundwork serve', { timeout: 90_000 }, () => {
   it('migrates the embedded database on start, serves the app at /, and drains in-flight requests on SIGTERM, exiting 0', async () => {
     const { child, url, exited } = await serve();
     const ready = await fetch(`${url}/health/ready`);
@@ -24,7 +25,7 @@ describe('groundwork serve', () => {
   });
 });
 
-describe('npm start', () => {
+describe('npm start', { timeout: 90_000 }, () => {
   it('passes SIGTERM through the npm script to the server, which exits 0 and frees its port', async () => {
     const { child, url, exited } = await serve(['npm', 'start', '--silent']);
     expect((await fetch(`${url}/health/live`)).status).toBe(200);
