@@ -8,6 +8,7 @@
  * run (default 5); CONNECTIONS (default 50).
  */
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 5);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const USERS = 10_000;
+const OPERATOR_KEY = randomBytes(32).toString('base64url');
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const database = 'gw_bench_http';
 const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).href;
@@ -39,7 +41,7 @@ const scenarios: Record<string, string> = {
 end`,
   'PATCH user': `request = function()
   local body = '{"target_score":' .. math.random(0, 100) .. '}'
-  return wrk.format('PATCH', '/api/v1/users/' .. ids[math.random(#ids)], { ['content-type'] = 'application/json' }, body)
+  return wrk.format('PATCH', '/api/v1/users/' .. ids[math.random(#ids)], { ['content-type'] = 'application/json', ['authorization'] = wrk.headers['authorization'] }, body)
 end`,
   list: `request = function()
   return wrk.format('GET', '/api/v1/users?limit=20&offset=' .. math.random(0, ${USERS - 20}))
@@ -138,7 +140,8 @@ try {
   const scripts: Record<string, string> = {};
   for (const [name, body] of Object.entries(scenarios)) {
     const file = join(scratch, `${name.replace(/\W+/g, '_')}.lua`);
-    writeFileSync(file, `ids = { ${ids.map((id) => `'${id}'`).join(', ')} }\n${body}\n`);
+    const header = `wrk.headers['authorization'] = 'Bearer ${OPERATOR_KEY}'`;
+    writeFileSync(file, `${header}\nids = { ${ids.map((id) => `'${id}'`).join(', ')} }\n${body}\n`);
     scripts[name] = file;
   }
 

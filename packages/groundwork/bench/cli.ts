@@ -8,6 +8,7 @@
  * db current <= 0.6 s, serve's first answered request <= 1 s.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import postgres from 'postgres';
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AuthSessionsTable, SessionStore } from './auth/sessions.ts';
 import type { Settings, SettingsDefaults } from './config.ts';
 import type { Database, DatabaseHandle, ExtensionName } from './database/open.ts';
 import type { ReadinessReport } from './http/health.ts';
@@ -24,7 +25,15 @@ export interface AppContext<TSchema extends Record<string, unknown>> {
   migrations: Migration[];
   /** Database ping plus migration state (an unreachable database is a report); `timeoutMs` defaults to 1000. */
   readiness(timeoutMs?: number): Promise<ReadinessReport>;
+  /** Password apps: where login opens sessions and the auth hook finds them. */
+  sessions?: SessionStore;
 }
+
+/**
+ * The credentials an app's users present, besides operators' ADMIN_API_KEYS (see docs/auth.md): tokens from
+ * an OpenID Connect issuer (`jwt`), session tokens from the app's own login (`password`), or none.
+ */
+export type AppAuth = { kind: 'none' } | { kind: 'jwt' } | { kind: 'password'; sessions: AuthSessionsTable };
 
 export interface AppDefinition<TSchema extends Record<string, unknown> = Record<string, unknown>> {
   /** URL prefix in all-apps mode, data folder name, application_name. Lowercase, digits and dashes. */
@@ -40,6 +49,7 @@ export interface AppDefinition<TSchema extends Record<string, unknown> = Record<
   extensions: readonly ExtensionName[];
   defaults: SettingsDefaults;
   requireSecretKeys: boolean;
+  auth: AppAuth;
   /** Registers the app's routes; called once per server with the app's context. */
   routes(app: AppServer, context: AppContext<TSchema>): Promise<void> | void;
   /** Extra checks at start, after the database opened (e.g. the key ring parses); throw to refuse to start. */
@@ -48,9 +58,11 @@ export interface AppDefinition<TSchema extends Record<string, unknown> = Record<
 
 export type AppOptions<TSchema extends Record<string, unknown>> = Omit<
   AppDefinition<TSchema>,
-  'migrationsDir' | 'extensions' | 'defaults' | 'requireSecretKeys'
+  'migrationsDir' | 'extensions' | 'defaults' | 'requireSecretKeys' | 'auth'
 > &
-  Partial<Pick<AppDefinition<TSchema>, 'migrationsDir' | 'extensions' | 'defaults' | 'requireSecretKeys'>>;
+  Partial<
+    Pick<AppDefinition<TSchema>, 'migrationsDir' | 'extensions' | 'defaults' | 'requireSecretKeys' | 'auth'>
+  >;
 
 const APP_NAME = /^[a-z][a-z0-9-]{0,40}$/;
 
@@ -67,6 +79,7 @@ export function defineApp<TSchema extends Record<string, unknown>>(
     extensions: [],
     defaults: {},
     requireSecretKeys: false,
+    auth: { kind: 'none' },
     ...options,
     // Every app's routes get the hostile-body guard and error fields named as its API spells them.
     routes: async (app, context) => {

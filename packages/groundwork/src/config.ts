@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { parseOperatorKeys } from './auth/operator-keys.ts';
+import { SESSION_TTL_S } from './auth/session-tokens.ts';
 import { redactSecrets } from './redact.ts';
 
 /** Parsed, validated settings: the only shape the rest of the code reads. */
@@ -28,7 +30,20 @@ export interface Settings {
   migrateOnStart: boolean;
   /** How long a signalled server waits for in-flight requests before it destroys their connections. */
   shutdownTimeoutMs: number;
+  auth: AuthSettings;
 }
+
+/** Who may call an app: see docs/auth.md. */
+export interface AuthSettings {
+  /** Raw `ADMIN_API_KEYS` (validated here, parsed by the server). */
+  adminApiKeys: string | undefined;
+  /** OpenID Connect issuer for `jwt` apps, when configured. */
+  jwt: { issuer: string; audience: string; jwksUrl?: string } | undefined;
+  sessionTtlS: number;
+}
+
+/** The credentials an app accepts besides operator keys (AppDefinition.auth). */
+export type AppAuthKind = 'jwt' | 'password' | 'none';
 
 export type RawEnv = Record<string, string | undefined>;
 
@@ -80,6 +95,11 @@ function envSchema(defaults: SettingsDefaults) {
     SECRET_KEYS: z.string().optional(),
     MIGRATE_ON_START: flag.optional(),
     SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
+    ADMIN_API_KEYS: z.string().optional(),
+    AUTH_ISSUER: z.url({ message: 'must be the issuer URL (https://...)' }).optional(),
+    AUTH_AUDIENCE: z.string().min(1).optional(),
+    AUTH_JWKS_URL: z.url({ message: 'must be a URL' }).optional(),
+    AUTH_SESSION_TTL_S: integer(60, 31_536_000).default(SESSION_TTL_S),
   });
 }
 
@@ -144,6 +164,7 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
       });
     }
   }
+  if (result.success) problems.push(...authProblems(result.data));
   if (problems.length > 0 || !result.success) throw new SettingsError(problems);
   const env = result.data;
   return {
@@ -169,7 +190,72 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
     // Embedded databases belong to this process, so they follow the code; servers migrate on request.
     migrateOnStart: env.MIGRATE_ON_START ?? env.DATABASE_URL === undefined,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    auth: {
+      adminApiKeys: env.ADMIN_API_KEYS,
+      jwt:
+        env.AUTH_ISSUER && env.AUTH_AUDIENCE
+          ? { issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE, jwksUrl: env.AUTH_JWKS_URL }
+          : undefined,
+      sessionTtlS: env.AUTH_SESSION_TTL_S,
+    },
   };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * An app never serves everyone by accident: in production it needs credentials (its issuer, or at least
+ * operator keys), and with none configured it listens on loopback only. Checked when an app starts, not by
+ * the db commands.
+ */
+export function startProblems(settings: Settings, kind: AppAuthKind): { variable: string; reason: string }[] {
+  const problems: { variable: string; reason: string }[] = [];
+  const configured = credentialsConfigured(settings, kind);
+  if (settings.nodeEnv === 'production') {
+    if (!configured && kind !== 'password') {
+      problems.push({
+        variable: kind === 'jwt' ? 'AUTH_ISSUER, AUTH_AUDIENCE' : 'ADMIN_API_KEYS',
+        reason:
+          kind === 'jwt'
+            ? 'a production app needs its token issuer (AUTH_ISSUER and AUTH_AUDIENCE) or at least ADMIN_API_KEYS'
+            : 'a production app needs ADMIN_API_KEYS (an admin-only API)',
+      });
+    }
+  } else if (!configured && !LOOPBACK.has(settings.host)) {
+    problems.push({
+      variable: 'HOST',
+      reason: `is ${settings.host}, but no credentials are configured, so anyone could call the app: set ADMIN_API_KEYS${kind === 'jwt' ? ' or AUTH_ISSUER and AUTH_AUDIENCE' : ''}, or listen on 127.0.0.1`,
+    });
+  }
+  return problems;
+}
+
+/** True when requests without a credential act as operators: outside production, with nothing configured. */
+export function servesOpenly(settings: Settings, kind: AppAuthKind): boolean {
+  return settings.nodeEnv !== 'production' && !credentialsConfigured(settings, kind);
+}
+
+const credentialsConfigured = ({ auth }: Settings, kind: AppAuthKind) =>
+  Boolean(auth.adminApiKeys) || (kind === 'jwt' && auth.jwt !== undefined);
+
+/** ADMIN_API_KEYS parses and the issuer comes with its audience. */
+function authProblems(env: z.infer<ReturnType<typeof envSchema>>) {
+  const problems: { variable: string; reason: string }[] = [];
+  try {
+    parseOperatorKeys(env.ADMIN_API_KEYS);
+  } catch (error) {
+    problems.push({
+      variable: 'ADMIN_API_KEYS',
+      reason: (error as Error).message.replace(/^ADMIN_API_KEYS /, ''),
+    });
+  }
+  if (Boolean(env.AUTH_ISSUER) !== Boolean(env.AUTH_AUDIENCE)) {
+    problems.push({
+      variable: env.AUTH_ISSUER ? 'AUTH_AUDIENCE' : 'AUTH_ISSUER',
+      reason: 'AUTH_ISSUER and AUTH_AUDIENCE go together',
+    });
+  }
+  return problems;
 }
 
 function withoutBlanks(raw: RawEnv): RawEnv {

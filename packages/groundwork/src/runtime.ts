@@ -1,5 +1,6 @@
 import type { AppContext, AppDefinition } from './app.ts';
-import { loadSettings, type RawEnv, type Settings } from './config.ts';
+import { createSessionStore } from './auth/sessions.ts';
+import { loadSettings, type RawEnv, type Settings, SettingsError, startProblems } from './config.ts';
 import { databaseNameOf, ensureDatabase, withDatabase } from './database/admin.ts';
 import { type DatabaseHandle, openDatabase } from './database/open.ts';
 import { checkReadiness } from './http/health.ts';
@@ -60,6 +61,8 @@ export async function startApp<TSchema extends Record<string, unknown>>(
   const { settings, baseUrl } = options.settings
     ? { settings: options.settings, baseUrl: undefined }
     : appSettings(definition, options);
+  const problems = startProblems(settings, definition.auth.kind);
+  if (problems.length) throw new SettingsError(problems);
   if (baseUrl && settings.databaseUrl && !options.handle) {
     if (await ensureDatabase(baseUrl, databaseNameOf(settings.databaseUrl))) {
       options.log?.(`created database ${databaseNameOf(settings.databaseUrl)} for ${definition.name}`);
@@ -85,6 +88,10 @@ export async function startApp<TSchema extends Record<string, unknown>>(
       settings,
       migrations,
       readiness: (timeoutMs) => checkReadiness(handle, migrations, timeoutMs),
+      sessions:
+        definition.auth.kind === 'password'
+          ? createSessionStore(handle.db, definition.auth.sessions, settings.auth.sessionTtlS)
+          : undefined,
     };
     if (options.verify !== false) await definition.verify?.(context);
     return { definition, settings, handle, context };

@@ -12,7 +12,10 @@ import {
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppServer } from '../app.ts';
-import type { Settings } from '../config.ts';
+import { createJwtVerifier } from '../auth/jwt.ts';
+import { parseOperatorKeys } from '../auth/operator-keys.ts';
+import { type AuthOptions, registerAuth } from '../auth/plugin.ts';
+import { type Settings, servesOpenly } from '../config.ts';
 import { redactSecrets } from '../redact.ts';
 import type { RunningApp } from '../runtime.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
@@ -89,6 +92,15 @@ async function mountApp(server: AppServer, running: RunningApp<any>, prefix: str
             version: definition.version ?? '0.1.0',
           },
           servers: [{ url: prefix || '/' }],
+          components: {
+            securitySchemes: {
+              bearerAuth: {
+                type: 'http',
+                scheme: 'bearer',
+                description: 'an operator key (ADMIN_API_KEYS), an issuer token or a login session token',
+              },
+            },
+          },
         },
         transform: jsonSchemaTransform,
       });
@@ -108,10 +120,29 @@ async function mountApp(server: AppServer, running: RunningApp<any>, prefix: str
           return reply.status(report.status === 'ok' ? 200 : 503).send(report);
         },
       );
-      await definition.routes(app, context);
+      // The app's own routes sit in a child scope with the auth hook; docs and /health/* above stay public.
+      await app.register(async (authed) => {
+        registerAuth(authed, authOptions(running));
+        authed.addHook('onRoute', (route) => {
+          if (route.config?.auth === 'public') return;
+          route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };
+        });
+        await definition.routes(authed, context);
+      });
     },
     { prefix },
   );
+}
+
+/** Operator keys always; the app's own credentials (issuer tokens or login sessions) when it has them. */
+function authOptions({ definition, settings, context }: RunningApp<any>): AuthOptions {
+  const kind = definition.auth.kind;
+  return {
+    operatorKeys: parseOperatorKeys(settings.auth.adminApiKeys),
+    jwt: kind === 'jwt' && settings.auth.jwt ? createJwtVerifier(settings.auth.jwt) : undefined,
+    sessions: context.sessions,
+    open: servesOpenly(settings, kind),
+  };
 }
 
 /** An incoming id is trusted only in a shape that is safe to log and echo; anything else gets a fresh UUID. */
@@ -177,8 +208,14 @@ export async function buildServer(apps: RunningApp<any>[], options: ServerOption
     return payload;
   });
 
-  for (const running of apps)
+  for (const running of apps) {
     await mountApp(server, running, mount === 'root' ? '' : `/${running.definition.name}`);
+    if (servesOpenly(running.settings, running.definition.auth.kind)) {
+      server.log.warn(
+        `${running.definition.name}: no credentials configured, so requests without one act as operators (development only; set ADMIN_API_KEYS${running.definition.auth.kind === 'jwt' ? ' or AUTH_ISSUER and AUTH_AUDIENCE' : ''})`,
+      );
+    }
+  }
 
   if (mount === 'prefixed') {
     server.get('/', { schema: { hide: true } }, async (_request, reply) =>
