@@ -174,7 +174,7 @@ describe('usernames unique regardless of case (issue 11)', () => {
     } finally {
       await database.dispose();
     }
-  });
+  }, 120_000);
 
   it('refuses to upgrade over two usernames that differ only in case, changing nothing', async () => {
     const database = await createTestDatabase(app, { migrate: false });
@@ -195,5 +195,5 @@ describe('usernames unique regardless of case (issue 11)', () => {
     } finally {
       await database.dispose();
     }
-  });
+  }, 120_000);
 });

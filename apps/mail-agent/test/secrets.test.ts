@@ -57,14 +57,16 @@ async function usersWithTokens(count: number): Promise<number[]> {
   return ids;
 }
 
-const keyIds = async () =>
+/** Part `n` of each user's sealed tokens (1: format version, 2: key id), as `access/refresh`. */
+const tokenParts = async (n: number) =>
   (
     await executeRows<{ k: string }>(
       t.db,
-      sql`select split_part(gmail_oauth_token, '.', 2) || '/' || split_part(gmail_refresh_token, '.', 2) as k
+      sql`select split_part(gmail_oauth_token, '.', ${n}::int) || '/' || split_part(gmail_refresh_token, '.', ${n}::int) as k
             from users where gmail_oauth_token is not null order by id`,
     )
   ).map((r) => r.k);
+const keyIds = () => tokenParts(2);
 
 /**
  * A second app instance on the test's database with other settings. The server backend gets its own pool,
@@ -346,14 +348,7 @@ describe('health when PostgreSQL is unreachable', () => {
 });
 
 describe('sealed tokens bound to their row and column (v2, issue 11)', () => {
-  const versions = async () =>
-    (
-      await executeRows<{ v: string }>(
-        t.db,
-        sql`select split_part(gmail_oauth_token, '.', 1) || '/' || split_part(gmail_refresh_token, '.', 1) as v
-              from users where gmail_oauth_token is not null order by id`,
-      )
-    ).map((r) => r.v);
+  const versions = () => tokenParts(1);
 
   it('a token copied to another user or to the other column does not open', async () => {
     const [ann, bob] = await usersWithTokens(2);

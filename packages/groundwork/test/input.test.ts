@@ -139,3 +139,20 @@ describe('the body guard every app gets', () => {
     expect(await countNotes()).toBe(0);
   });
 });
+
+describe('URLs the router refuses', () => {
+  it('answer in the error shape without echoing the URL: bad percent-encoding (400), overlong parameter (414)', async () => {
+    const bad = await t.server.inject({ url: '/authors/a%ed%a0%80' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toEqual({
+      error: { code: 'bad_url', message: 'the URL is not valid (malformed percent-encoding)' },
+      requestId: expect.any(String),
+    });
+    const long = await t.server.inject({ url: `/authors/${'1'.repeat(10_000)}` });
+    expect(long.statusCode).toBe(414);
+    expect(long.json()).toEqual({
+      error: { code: 'path_parameter_too_long', message: 'a path parameter is too long' },
+      requestId: expect.any(String),
+    });
+  });
+});

@@ -96,16 +96,12 @@ function dataException(
 ): Mapped | undefined {
   if (!(code.startsWith('22') && code !== '22012') && code !== '54001') return undefined;
   // PostgreSQL names no column for these; a NUL (22021 in text, 22P05 in jsonb) can be found in the request.
-  const names =
-    code === '22021' || code === '22P05'
-      ? requestFieldsWhere(request, (value) => value.includes(NUL))
-      : column
-        ? [column]
-        : [];
+  const nul = code === '22021' || code === '22P05';
+  const names = nul ? requestFieldsWhere(request, (value) => value.includes(NUL)) : column ? [column] : [];
   const message =
     code === '54001'
       ? 'a value is too deeply nested or too complex to store'
-      : names.length && (code === '22021' || code === '22P05')
+      : nul && names.length
         ? 'must not contain the NUL character (\\u0000)'
         : 'a value has an invalid format or is out of range';
   return {
