@@ -207,7 +207,7 @@ function withAddedEnumValues(previous: Snapshot, current: Snapshot): Snapshot {
   const mid = structuredClone(previous);
   for (const [key, target] of Object.entries<any>(current.enums ?? {})) {
     const before = mid.enums?.[key];
-    if (before && before.values.every((value: string) => target.values.includes(value))) {
+    if (before?.values.every((value: string) => target.values.includes(value))) {
       mid.enums[key] = structuredClone(target);
     }
   }
