@@ -97,7 +97,7 @@ async function measureCli(
   backend: string,
   appDir: string,
   env: Record<string, string>,
-  reset: () => Promise<unknown> | undefined,
+  reset: () => unknown,
 ) {
   const samples: Record<string, number[]> = { upgrade: [], check: [], current: [], history: [] };
   for (let round = 0; round < ROUNDS; round++) {
