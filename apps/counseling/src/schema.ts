@@ -16,9 +16,6 @@ export const users = pgTable(
     // stored as given (for display) and unique in lower case.
     uniqueIndex('idx_users_username_lower').on(sql`lower(${t.username})`),
     index('idx_users_is_blocked').on(t.isBlocked).where(sql`${t.isBlocked} = true`),
-    // list's order (newest first, id breaks ties); NULLS FIRST is PostgreSQL's DESC default, which
-    // `ORDER BY created_at DESC` needs to read the index in order.
-    index('idx_users_created_at').on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     // \domain\username: the database enforces it, so no write path can store another shape.
     check('users_username_format', sql`${t.username} ~ '^\\\\[^\\\\]+\\\\[^\\\\]+$'`),
   ],

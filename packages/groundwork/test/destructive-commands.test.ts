@@ -8,12 +8,12 @@ import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   appliedIds,
-  type CliResult,
   copyApp,
   databaseEnv,
   dataDir,
   M1,
   M2,
+  ok,
   openShelf,
   query,
   removeTempFolders,
@@ -27,11 +27,6 @@ afterAll(async () => {
   await Promise.all(dropped.splice(0).map((drop) => drop()));
   removeTempFolders();
 });
-
-const ok = (result: CliResult) => {
-  if (result.code !== 0) throw new Error(`exit ${result.code}\n${result.stdout}\n${result.stderr}`);
-  return result;
-};
 
 /** A copy of the shelf app on its own database; `run` is the CLI under the given NODE_ENV. */
 async function fixture() {

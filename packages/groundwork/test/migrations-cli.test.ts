@@ -11,13 +11,13 @@ import { upgrade } from '../src/migrations/runner.ts';
 import {
   addMigration,
   appliedIds,
-  type CliResult,
   cli,
   copyApp,
   databaseEnv,
   dataDir,
   M1,
   M2,
+  ok,
   openShelf,
   query,
   removeTempFolders,
@@ -60,10 +60,6 @@ async function setup(prefix?: string) {
 
 const H = (n: number, slug: string) => `2099010100000${n}_${slug}`;
 const idOf = (name: string) => name.slice(0, 14);
-const ok = (result: CliResult) => {
-  if (result.code !== 0) throw new Error(`exit ${result.code}\n${result.stdout}\n${result.stderr}`);
-  return result;
-};
 const line = (text: string) => new RegExp(`^${text}$`, 'm');
 const TIMEOUT = 180_000;
 

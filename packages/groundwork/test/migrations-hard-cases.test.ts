@@ -3,10 +3,11 @@
  * or on the server named by TEST_DATABASE_URL (a scratch database for the file).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   check,
   index,
   integer,
@@ -358,5 +359,81 @@ describe('D8: an enum value added and used in one revision', () => {
     await query(handle, "delete from team where role = 'owner'");
     await downgrade(handle, dir, '-2');
     expect(await count('team')).toBe(2);
+  });
+});
+
+describe('smaller: messages and warnings', () => {
+  it('a failed downgrade says the database is still at the migration it could not revert', async () => {
+    const dir = emptyFolder();
+    await revise(dir, { accounts }, 'create accounts');
+    const broken = await handWritten(dir, 'seed', "insert into accounts (name) values ('a')", 'select 1/0;');
+    await upgrade(handle, dir);
+    const id = basename(broken).slice(0, 14);
+    await expect(downgrade(handle, dir, '-1')).rejects.toThrow(
+      new RegExp(`division by zero[\\s\\S]*Rolled back: the database is still at ${id}\\.`),
+    );
+    expect(await count('accounts')).toBe(1);
+  });
+
+  it("shows PostgreSQL's HINT: text -> integer without USING says what to write", async () => {
+    const dir = emptyFolder();
+    const stock = (qty: ReturnType<typeof text> | ReturnType<typeof integer>) =>
+      pgTable('stock', { id: serial('id').primaryKey(), qty });
+    await revise(dir, { stock: stock(text('qty')) }, 'create stock');
+    await upgrade(handle, dir);
+    await query(handle, "insert into stock (qty) values ('12'), ('34')");
+    await revise(dir, { stock: stock(integer('qty')) }, 'qty as integer');
+    await expect(upgrade(handle, dir)).rejects.toThrow(
+      /cannot be cast automatically to type integer\nHINT: You might need to specify "USING qty::integer"\./,
+    );
+  });
+
+  it('safe widenings are no data loss and give no rename advice; a narrowing is flagged', async () => {
+    const dir = emptyFolder();
+    const sized = (
+      name: ReturnType<typeof varchar>,
+      note: ReturnType<typeof varchar> | ReturnType<typeof text>,
+      n: ReturnType<typeof integer> | ReturnType<typeof bigint>,
+    ) => pgTable('sized', { id: serial('id').primaryKey(), name, note, n });
+    await revise(
+      dir,
+      { sized: sized(varchar('name', { length: 50 }), varchar('note'), integer('n')) },
+      'create sized',
+    );
+    await upgrade(handle, dir);
+    await query(handle, "insert into sized (name, note, n) values ('a', 'b', 1)");
+    const wider = await revise(
+      dir,
+      { sized: sized(varchar('name', { length: 100 }), text('note'), bigint('n', { mode: 'number' })) },
+      'widen',
+    );
+    expect(wider.changes).toHaveLength(3);
+    expect(wider.dataLoss).toEqual([]);
+    expect(wider.up).not.toMatch(/WARNING|rename/);
+    await upgrade(handle, dir);
+    const narrower = await revise(
+      dir,
+      { sized: sized(varchar('name', { length: 10 }), text('note'), bigint('n', { mode: 'number' })) },
+      'narrow',
+    );
+    expect(narrower.dataLoss).toEqual(['alter column sized.name type varchar(10)']);
+    expect(narrower.up).not.toContain('rename');
+  });
+
+  it('check flags an unedited revision --empty template, which would apply as a silent no-op', async () => {
+    const dir = emptyFolder();
+    await revise(dir, { accounts }, 'create accounts');
+    const template = await createRevision(dir, {}, { message: 'backfill', autogenerate: false });
+    expect(await checkFolder(dir, { accounts })).toEqual([
+      {
+        kind: 'empty_migration',
+        message: `${join(template.dir!, 'up.sql')} is the unedited --empty template (it would apply as a silent no-op): write its statements, or delete ${template.dir}`,
+      },
+    ]);
+    writeFileSync(
+      join(template.dir!, 'up.sql'),
+      "-- backfill\nupdate accounts set name = 'x' where name = '';\n",
+    );
+    expect(await checkFolder(dir, { accounts })).toEqual([]);
   });
 });

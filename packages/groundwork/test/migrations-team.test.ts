@@ -11,11 +11,11 @@ import { createRevision } from '../src/migrations/revision.ts';
 import { upgrade } from '../src/migrations/runner.ts';
 import {
   appliedIds,
-  type CliResult,
   copyApp,
   databaseEnv,
   dataDir,
   M2,
+  ok,
   openShelf,
   query,
   removeTempFolders,
@@ -56,11 +56,6 @@ export const books = pgTable(
   (t) => [index('books_author_idx').on(t.author)],
 );
 `;
-
-const ok = (result: CliResult) => {
-  if (result.code !== 0) throw new Error(`exit ${result.code}\n${result.stdout}\n${result.stderr}`);
-  return result;
-};
 
 describe('two heads (D6)', () => {
   it('upgrade, check, history and revision name both heads; revision --merge joins them and upgrade applies the other branch', async () => {

@@ -1,7 +1,7 @@
 import type { DatabaseHandle } from '../database/open.ts';
 import { type CatalogDifference, catalogDefinitions, compareCatalogs } from './catalog.ts';
 import { diffSnapshots, snapshotFromSchema, snapshotsEqual } from './diff.ts';
-import { latestSnapshot, readMigrations } from './folder.ts';
+import { EMPTY_TEMPLATE, latestSnapshot, readMigrations } from './folder.ts';
 import { headsProblem, readLineage } from './lineage.ts';
 import { editedMigrations, readState, upgrade } from './runner.ts';
 import { type ShadowSource, withShadowDatabase } from './shadow.ts';
@@ -10,6 +10,7 @@ export interface CheckProblem {
   kind:
     | 'uncaptured_schema_change'
     | 'multiple_heads'
+    | 'empty_migration'
     | 'missing_down'
     | 'edited_migration'
     | 'pending_migrations'
@@ -39,6 +40,12 @@ export async function checkFolder(
     });
   }
   for (const migration of migrations) {
+    if (migration.up.statements.length === 0 && migration.up.text.includes(`-- ${EMPTY_TEMPLATE}:`)) {
+      problems.push({
+        kind: 'empty_migration',
+        message: `${migration.up.file} is the unedited --empty template (it would apply as a silent no-op): write its statements, or delete ${migration.dir}`,
+      });
+    }
     if (!migration.down) {
       problems.push({
         kind: 'missing_down',

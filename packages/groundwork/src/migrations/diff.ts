@@ -106,7 +106,12 @@ export async function diffSnapshots(
     ...(await migrate(removedDropped, allCreated)),
     ...(await migrate(allCreated, to)),
   ];
-  const described = statements.map(describe);
+  const described = statements.map((statement) => {
+    const description = describe(statement);
+    return description.loss && widens(statement, renamed.snapshot)
+      ? { ...description, loss: false }
+      : description;
+  });
   return {
     statements,
     changes: described.map((d) => d.change),
@@ -509,6 +514,37 @@ const RULES: Rule[] = [
     (m) => `start the identity of ${t(m)}.${m[3]} after its existing rows`,
   ],
 ];
+
+const SET_TYPE = new RegExp(`${ALTER_TABLE}ALTER COLUMN "([^"]+)" SET DATA TYPE (.+?)(?: USING .*)?;?$`, 's');
+const LENGTH = /^(varchar|char|character varying|character)\((\d+)\)$/;
+const NUMERIC = /^(numeric|decimal)\((\d+)(?:,\s*(\d+))?\)$/;
+const INTEGERS = ['smallint', 'integer', 'bigint'];
+
+/** A type change every value survives: a longer varchar, varchar to text, a wider integer or numeric. */
+function widens(statement: string, from: Snapshot): boolean {
+  const m = SET_TYPE.exec(statement);
+  if (!m) return false;
+  const old = `${from.tables[tableKey(m[1], m[2]!)]?.columns[m[3]!]?.type ?? ''}`.toLowerCase();
+  const next = `${m[4]}`.replaceAll('"', '').toLowerCase();
+  const [oldLength, nextLength] = [LENGTH.exec(old), LENGTH.exec(next)];
+  if (oldLength && (next === 'text' || next === 'varchar' || next === 'character varying')) return true;
+  if (oldLength && nextLength)
+    return nextLength[1]!.startsWith('var') && Number(nextLength[2]) >= Number(oldLength[2]);
+  if ((old === 'varchar' || old === 'character varying') && next === 'text') return true;
+  if (INTEGERS.includes(old) && INTEGERS.includes(next))
+    return INTEGERS.indexOf(next) >= INTEGERS.indexOf(old);
+  if (INTEGERS.includes(old) && next === 'numeric') return true;
+  if (old === 'real' && next === 'double precision') return true;
+  const [oldNumeric, nextNumeric] = [NUMERIC.exec(old), NUMERIC.exec(next)];
+  if (oldNumeric && (next === 'numeric' || next === 'decimal')) return true;
+  if (oldNumeric && nextNumeric) {
+    const [op, os, np, ns] = [oldNumeric[2], oldNumeric[3] ?? '0', nextNumeric[2], nextNumeric[3] ?? '0'].map(
+      Number,
+    );
+    return ns! >= os! && np! - ns! >= op! - os!;
+  }
+  return false;
+}
 
 function describe(statement: string): { change: string; loss: boolean } {
   for (const [pattern, text, loss] of RULES) {

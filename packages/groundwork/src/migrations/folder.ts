@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { emptySnapshot, type Snapshot } from './diff.ts';
 
 export const STATEMENT_BREAKPOINT = '--> statement-breakpoint';
+/** The placeholder line of `revision --empty`: still there with no statement means nobody wrote the migration. */
+export const EMPTY_TEMPLATE = 'Hand-written migration';
 const NO_TRANSACTION = /^--\s*groundwork:no-transaction\s*$/i;
 const IRREVERSIBLE = /^--\s*irreversible:\s*(.*)$/i;
 const FOLDER_NAME = /^(\d{14})_([a-z0-9_]+)$/;

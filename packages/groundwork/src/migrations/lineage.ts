@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { Snapshot } from './diff.ts';
 import { type Migration, MigrationFolderError, readSnapshot } from './folder.ts';
 
@@ -16,11 +17,32 @@ export interface Lineage {
 export const parentsOf = (snapshot: Snapshot): string[] =>
   Array.isArray(snapshot.prevIds) ? snapshot.prevIds : [snapshot.prevId];
 
+const TOP_LEVEL_ID = /^ {2}"(id|prevId)": "([^"]*)"/gm;
+const TOP_LEVEL_PREV_IDS = /^ {2}"prevIds": \[([^\]]*)\]/m;
+
+/**
+ * A snapshot's id and parents. Snapshots are written indented by two spaces, so the top-level keys are
+ * found without parsing the whole schema (a 100-migration history is megabytes of JSON); anything else is
+ * parsed.
+ */
+function identityOf(migration: Migration): { id: string; parents: string[] } | undefined {
+  if (!existsSync(migration.snapshotFile)) return undefined;
+  const text = readFileSync(migration.snapshotFile, 'utf8');
+  const keys = Object.fromEntries([...text.matchAll(TOP_LEVEL_ID)].map((m) => [m[1], m[2]]));
+  const prevIds = TOP_LEVEL_PREV_IDS.exec(text);
+  if (keys.id && (keys.prevId || prevIds)) {
+    const parents = prevIds ? (JSON.parse(`[${prevIds[1]}]`) as string[]) : [keys.prevId!];
+    return { id: keys.id, parents };
+  }
+  const snapshot = readSnapshot(migration)!;
+  return { id: snapshot.id, parents: parentsOf(snapshot) };
+}
+
 export function readLineage(migrations: Migration[]): Lineage {
   const nodes = new Map<string, { id: string; parents: string[] }>();
   for (const migration of migrations) {
-    const snapshot = readSnapshot(migration);
-    if (snapshot) nodes.set(migration.id, { id: snapshot.id, parents: parentsOf(snapshot) });
+    const identity = identityOf(migration);
+    if (identity) nodes.set(migration.id, identity);
   }
   const followed = new Set([...nodes.values()].flatMap((node) => node.parents));
   const heads = migrations.filter((m) => {

@@ -1,4 +1,4 @@
-import { createRevision } from '../../migrations/revision.ts';
+import { createRevision, mayBeRename } from '../../migrations/revision.ts';
 import { resolveApp } from '../apps.ts';
 import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
 import { UsageError } from '../output.ts';
@@ -49,7 +49,7 @@ export const revisionCommand: Command = {
     for (const change of result.changes) out.line(`  ${change}`);
     for (const loss of result.dataLoss) process.stderr.write(`WARNING: data loss: ${loss}\n`);
     for (const warning of result.warnings) process.stderr.write(`WARNING: ${warning}\n`);
-    if (result.dataLoss.length) {
+    if (mayBeRename(result.changes)) {
       process.stderr.write(
         'WARNING: if a drop+add above is a rename, regenerate with --rename to keep the data.\n',
       );

@@ -1,1 +1,0 @@
-DROP INDEX "idx_users_created_at";
