@@ -20,12 +20,14 @@ const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.
 const database = 'gw_bench_cli';
 const url = new URL(serverUrl);
 url.pathname = `/${database}`;
+// Production refuses to start without credentials: an operator key the bench never sends (health is public).
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   NODE_ENV: 'production',
   LOG_LEVEL: 'info',
   DATABASE_URL: url.href,
   PORT: '0',
+  ADMIN_API_KEYS: randomBytes(32).toString('base64url'),
 };
 delete env.TEST_DATABASE_URL;
 

@@ -1,8 +1,9 @@
 import type { AppContext, AppDefinition } from './app.ts';
 import { createSessionStore } from './auth/sessions.ts';
 import { loadSettings, type RawEnv, type Settings, SettingsError, startProblems } from './config.ts';
-import { databaseNameOf, ensureDatabase, withDatabase } from './database/admin.ts';
+import { ensureDatabase } from './database/admin.ts';
 import { type DatabaseHandle, openDatabase } from './database/open.ts';
+import { databaseNameOf, withDatabase } from './database/urls.ts';
 import { checkReadiness } from './http/health.ts';
 import { readMigrations } from './migrations/folder.ts';
 import { upgrade } from './migrations/runner.ts';

@@ -6,13 +6,14 @@ import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backupCommand, restoreCommand } from '../src/cli/commands/backup.ts';
 import { UsageError } from '../src/cli/output.ts';
-import { dropDatabase, ensureDatabase, withDatabase } from '../src/database/admin.ts';
+import { dropDatabase, ensureDatabase } from '../src/database/admin.ts';
 import {
   BackupError,
   backupDatabase,
   connectionEnvironment,
   restoreDatabase,
 } from '../src/database/backup.ts';
+import { withDatabase } from '../src/database/urls.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'gw-backup-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../src/config.ts';
-import { dropDatabase, ensureDatabase, withDatabase } from '../src/database/admin.ts';
+import { dropDatabase, ensureDatabase } from '../src/database/admin.ts';
 import { backupDatabase, restoreDatabase } from '../src/database/backup.ts';
 import { openDatabase } from '../src/database/open.ts';
 import { DataDirectoryError } from '../src/database/pglite.ts';
+import { withDatabase } from '../src/database/urls.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'gw-at-rest-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -1,7 +1,6 @@
 import type { AppDefinition } from '../app.ts';
 import type { Settings } from '../config.ts';
-import { type DatabaseHandle, describeDatabase, openDatabase } from '../database/open.ts';
-import { appSettings } from '../runtime.ts';
+import type { DatabaseHandle } from '../database/open.ts';
 
 export interface DatabaseCommandContext {
   app: AppDefinition<any>;
@@ -15,6 +14,10 @@ export async function withAppDatabase<T>(
   app: AppDefinition<any>,
   work: (context: DatabaseCommandContext) => Promise<T>,
 ): Promise<T> {
+  const [{ appSettings }, { describeDatabase, openDatabase }] = await Promise.all([
+    import('../runtime.ts'),
+    import('../database/open.ts'),
+  ]);
   const { settings } = appSettings(app);
   const handle = await openDatabase(
     { ...settings, pool: { ...settings.pool, max: 2 } },

@@ -3,16 +3,6 @@ import { serverConnection } from './postgres.ts';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
-export function databaseNameOf(url: string): string {
-  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
-}
-
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${encodeURIComponent(database)}`;
-  return parsed.toString();
-}
-
 function assertIdentifier(name: string): void {
   if (!IDENTIFIER.test(name)) {
     throw new Error(`Database name "${name}" must be lowercase letters, digits and _ (at most 63).`);

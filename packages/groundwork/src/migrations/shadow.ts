@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Settings } from '../config.ts';
-import { databaseNameOf, withAdminConnection, withDatabase } from '../database/admin.ts';
+import { withAdminConnection } from '../database/admin.ts';
 import { type DatabaseHandle, type ExtensionName, openDatabase } from '../database/open.ts';
+import { databaseNameOf, withDatabase } from '../database/urls.ts';
 import { MigrationError } from './runner.ts';
 
 /** Where a shadow database can be made: the app's own database settings and extensions. */

@@ -1,10 +1,15 @@
-import { backupDatabase, restoreDatabase } from '../../database/backup.ts';
-import { describeDatabase, openDatabase } from '../../database/open.ts';
-import { appSettings } from '../../runtime.ts';
 import { resolveApp } from '../apps.ts';
 import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
 import { UsageError } from '../output.ts';
 import { assertDestructiveAllowed, DESTRUCTIVE_OPTIONS, recordedEnvironmentAt } from './guard.ts';
+
+/** Loaded when a backup or restore runs: pg_dump handling and settings, not needed for --help. */
+const implementation = () =>
+  Promise.all([
+    import('../../database/backup.ts'),
+    import('../../database/open.ts'),
+    import('../../runtime.ts'),
+  ]);
 
 const size = (bytes: number) =>
   bytes >= 1_048_576 ? `${(bytes / 1_048_576).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
@@ -24,6 +29,7 @@ export const backupCommand: Command = {
   async run({ values, positionals }, out) {
     const file = fileArgument(positionals, 'backup');
     const app = await resolveApp(values.app as string | undefined);
+    const [{ backupDatabase }, { describeDatabase }, { appSettings }] = await implementation();
     const { settings } = appSettings(app);
     out.line(`${app.name}: backing up ${describeDatabase(settings)}`);
     const result = await backupDatabase(settings, file);
@@ -40,6 +46,7 @@ export const restoreCommand: Command = {
   async run({ values, positionals }, out) {
     const file = fileArgument(positionals, 'restore');
     const app = await resolveApp(values.app as string | undefined);
+    const [{ restoreDatabase }, { describeDatabase, openDatabase }, { appSettings }] = await implementation();
     const { settings } = appSettings(app);
     const recorded = await recordedEnvironmentAt(settings, () =>
       openDatabase(settings, { schema: {}, applicationName: `groundwork-cli:${app.name}` }),

@@ -1,4 +1,3 @@
-import { checkDatabase, checkFolder } from '../../migrations/check.ts';
 import { resolveApp } from '../apps.ts';
 import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
 import { withAppDatabase } from '../database-command.ts';
@@ -11,6 +10,7 @@ export const checkCommand: Command = {
   options: { ...APP_OPTION, ...JSON_OPTION, offline: { type: 'boolean' } },
   async run({ values }, out) {
     const app = await resolveApp(values.app as string | undefined);
+    const { checkDatabase, checkFolder } = await import('../../migrations/check.ts');
     const problems = await checkFolder(app.migrationsDir, app.schema);
     if (!values.offline) {
       problems.push(

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Settings } from '../../config.ts';
-import { databaseNameOf } from '../../database/admin.ts';
 import type { DatabaseHandle } from '../../database/open.ts';
+import { databaseNameOf } from '../../database/urls.ts';
 import { recordedEnvironment } from '../../migrations/runner.ts';
 import type { OptionSpec, ParsedArgs } from '../command.ts';
 import { UsageError } from '../output.ts';

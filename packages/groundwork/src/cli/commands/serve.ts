@@ -1,7 +1,5 @@
-import { loadSettings } from '../../config.ts';
-import { buildServer, drainAndClose } from '../../http/server.ts';
 import { MigrationError } from '../../migrations/runner.ts';
-import { type RunningApp, startApp } from '../../runtime.ts';
+import type { RunningApp } from '../../runtime.ts';
 import { findRoot } from '../../workspace.ts';
 import { enclosingAppDir, resolveAllApps, resolveApp } from '../apps.ts';
 import type { Command } from '../command.ts';
@@ -11,8 +9,23 @@ export const serveCommand: Command = {
   summary:
     'serve one app at / (named, or the app folder you are in); from the repository root, every app under /<app>/ with an index at /',
   usage: 'serve [app] [--migrate]',
-  options: { migrate: { type: 'boolean' } },
+  options: {
+    migrate: {
+      type: 'boolean',
+      description: 'upgrade to head before serving (MIGRATE_ON_START=true does the same)',
+    },
+  },
+  examples: [
+    'groundwork serve                  # in an app folder: that app at /; at the repository root: every app',
+    'groundwork serve learnr --migrate',
+    'node node_modules/groundwork-pg/bin/groundwork.js serve   # production: signals reach the server',
+  ],
   async run({ values, positionals }, out) {
+    const [{ loadSettings }, { buildServer, drainAndClose }, { startApp }] = await Promise.all([
+      import('../../config.ts'),
+      import('../../http/server.ts'),
+      import('../../runtime.ts'),
+    ]);
     const single = positionals[0] || enclosingAppDir() ? await resolveApp(positionals[0]) : undefined;
     const definitions = single ? [single] : await resolveAllApps();
     const settings = loadSettings({
