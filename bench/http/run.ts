@@ -118,11 +118,14 @@ await admin.unsafe(`create database "${database}"`);
 const scratch = mkdtempSync(join(tmpdir(), 'gw-bench-http-'));
 const targets: Target[] = [];
 try {
+  // learnr in production needs a credential: an operator key, which wrk sends on every request (the floor
+  // ignores it), so the app's authentication is part of the cost measured.
   const appEnv: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
     HOST: '127.0.0.1',
+    ADMIN_API_KEYS: OPERATOR_KEY,
   };
   delete appEnv.TEST_DATABASE_URL;
   await run(process.execPath, [BIN, 'db', 'upgrade'], { cwd: LEARNR, env: appEnv });
