@@ -1,6 +1,6 @@
 import type { DatabaseHandle } from '../database/open.ts';
 import { type CatalogDifference, catalogDefinitions, compareCatalogs } from './catalog.ts';
-import { diffSnapshots, snapshotFromSchema, snapshotsEqual } from './diff.ts';
+import { diffSnapshots, type Snapshot, snapshotFromSchema, snapshotsEqual } from './diff.ts';
 import { EMPTY_TEMPLATE, latestSnapshot, readMigrations } from './folder.ts';
 import { headsProblem, readLineage } from './lineage.ts';
 import { editedMigrations, readState, upgrade } from './runner.ts';
@@ -28,17 +28,7 @@ export async function checkFolder(
   const heads = headsProblem(readLineage(migrations));
   // with two heads the newest snapshot is one branch's: a diff against it would re-add the other's changes
   if (heads) problems.push({ kind: 'multiple_heads', message: heads });
-  const snapshot = latestSnapshot(migrations);
-  const current = heads ? snapshot : snapshotFromSchema(schema);
-  if (!snapshotsEqual(snapshot, current)) {
-    const { changes } = await diffSnapshots(snapshot, current);
-    problems.push({
-      kind: 'uncaptured_schema_change',
-      message:
-        `schema.ts has changes not captured in a migration: ${changes.join('; ') || 'snapshot differs'}. ` +
-        'Run: revision -m "<message>" --autogenerate',
-    });
-  }
+  else problems.push(...(await uncapturedChanges(latestSnapshot(migrations), schema)));
   for (const migration of migrations) {
     if (migration.up.statements.length === 0 && migration.up.text.includes(`-- ${EMPTY_TEMPLATE}:`)) {
       problems.push({
@@ -54,6 +44,23 @@ export async function checkFolder(
     }
   }
   return problems;
+}
+
+async function uncapturedChanges(
+  snapshot: Snapshot,
+  schema: Record<string, unknown>,
+): Promise<CheckProblem[]> {
+  const current = snapshotFromSchema(schema);
+  if (snapshotsEqual(snapshot, current)) return [];
+  const { changes } = await diffSnapshots(snapshot, current);
+  return [
+    {
+      kind: 'uncaptured_schema_change',
+      message:
+        `schema.ts has changes not captured in a migration: ${changes.join('; ') || 'snapshot differs'}. ` +
+        'Run: revision -m "<message>" --autogenerate',
+    },
+  ];
 }
 
 /**

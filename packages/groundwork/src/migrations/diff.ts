@@ -189,7 +189,16 @@ function withoutChangedDependents(snapshot: Snapshot, to: Snapshot): Snapshot {
   const mid = structuredClone(snapshot);
   for (const [key, table] of Object.entries<any>(mid.tables)) {
     const target = to.tables[key];
-    if (!target) continue; // its own dependents go with the table
+    if (!target) {
+      // its own dependents go with the table, except FKs to another removed table: without CASCADE that
+      // table could not be dropped first
+      table.foreignKeys = pick(table.foreignKeys ?? {}, (name) => {
+        const fk = table.foreignKeys[name];
+        const pointsAtRemoved = !(tableKey(fk.schemaTo, fk.tableTo) in to.tables);
+        return !pointsAtRemoved || tableKey(fk.schemaTo, fk.tableTo) === key;
+      });
+      continue;
+    }
     for (const kind of DEPENDENTS) table[kind] = keepIdentical(table[kind], target[kind]);
   }
   mid.policies = keepIdentical(mid.policies, to.policies);
