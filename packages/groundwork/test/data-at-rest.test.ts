@@ -33,7 +33,8 @@ async function writeRows(settings: ReturnType<typeof embeddedSettings>): Promise
   await handle.close();
 }
 
-describe('embedded data at rest', () => {
+// Each test creates PGlite data directories: seconds of CPU each, many more on a loaded machine.
+describe('embedded data at rest', { timeout: 120_000 }, () => {
   it('creates .data/ and the data directory 0700 and leaves no file reachable by group or others', async () => {
     const root = mkdtempSync(join(work, 'root-'));
     const settings = embeddedSettings(root);
