@@ -12,10 +12,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import type { Settings } from '../config.ts';
 import { redactSecrets } from '../redact.ts';
-import { createPrivateDirectory, restrictToOwner } from './pglite.ts';
+import { createPrivateDirectory, restrictToOwner } from './private-directory.ts';
 
 /**
  * Backup and restore for both engines.
@@ -206,6 +205,7 @@ async function dumpEmbedded(dataDir: string, file: string): Promise<void> {
     throw new BackupError(`no embedded database at ${dataDir} (start the app once, or set DATA_DIR)`);
   }
   assertNotInUse(dataDir);
+  const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create(dataDir);
   try {
     const archive = await pglite.dumpDataDir('gzip');
@@ -230,6 +230,7 @@ async function loadEmbedded(dataDir: string, file: string): Promise<void> {
   try {
     // Loading and querying the copy proves the archive is a working database before anything is replaced.
     createPrivateDirectory(fresh);
+    const { PGlite } = await import('@electric-sql/pglite');
     const pglite = await PGlite.create(fresh, { loadDataDir: new Blob([archive]) });
     try {
       await pglite.query('select 1');

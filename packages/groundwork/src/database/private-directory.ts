@@ -1,0 +1,30 @@
+import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export class DataDirectoryError extends Error {
+  readonly code = 'GW_DATA_DIRECTORY';
+}
+
+/**
+ * Creates an embedded data directory (and `.data/` above it when missing) 0700, or checks an existing one:
+ * like PostgreSQL with PGDATA, one that group or others can reach is refused rather than silently fixed.
+ */
+export function createPrivateDirectory(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const mode = statSync(dataDir).mode & 0o777;
+  if (mode & 0o077) {
+    throw new DataDirectoryError(
+      `The embedded data directory ${dataDir} is accessible to group or others (mode ${mode.toString(8)}); ` +
+        `it holds password hashes and secrets. Fix it with: chmod -R go-rwx '${dataDir}'`,
+    );
+  }
+}
+
+/** PGlite creates its files 0666 whatever the umask (measured), so they are made the owner's after it writes. */
+export function restrictToOwner(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    chmodSync(path, statSync(path).mode & 0o700);
+  }
+  chmodSync(dir, 0o700);
+}
