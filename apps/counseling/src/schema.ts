@@ -16,6 +16,8 @@ export const users = pgTable(
     // stored as given (for display) and unique in lower case.
     uniqueIndex('idx_users_username_lower').on(sql`lower(${t.username})`),
     index('idx_users_is_blocked').on(t.isBlocked).where(sql`${t.isBlocked} = true`),
+    // The list's order (newest first, id breaking ties), in PostgreSQL's DESC order, so a page is an index scan.
+    index('idx_users_created_at_id').on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     // \domain\username: the database enforces it, so no write path can store another shape.
     check('users_username_format', sql`${t.username} ~ '^\\\\[^\\\\]+\\\\[^\\\\]+$'`),
   ],

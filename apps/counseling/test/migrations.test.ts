@@ -38,6 +38,7 @@ describe('counseling schema (story 002)', () => {
       expect(migrations.map((m) => m.name)).toEqual([
         expect.stringMatching(/_create_users_table$/),
         expect.stringMatching(/_usernames_unique_regardless_of_case$/),
+        expect.stringMatching(/_users_listed_newest_first_by_index$/),
       ]);
       const initial = migrations[0];
       expect(await usersTableExists(handle)).toBe(false);
@@ -163,7 +164,8 @@ describe('usernames unique regardless of case (issue 11)', () => {
     const database = await createTestDatabase(app, { migrate: false });
     const { handle } = database;
     try {
-      await upgrade(handle, app.migrationsDir);
+      const [, caseless] = readMigrations(app.migrationsDir);
+      await upgrade(handle, app.migrationsDir, caseless!.id);
       expect(await usernameIndexes(handle)).toEqual([
         'CREATE UNIQUE INDEX idx_users_username_lower ON public.users USING btree (lower((username)::text))',
       ]);

@@ -34,27 +34,25 @@ export function createUsersRepository(db: Database<Schema>) {
     },
 
     /**
-     * A page of users, newest first, and how many match the filter in total. One statement: the window count
-     * comes from the same snapshot as the page, and a failed request leaves no second query running.
+     * A page of users, newest first, and how many match the filter in total. Two statements: a window count
+     * over the page query would read every row, where the page alone is an index scan of its first rows.
      */
     async list(
       { blocked, limit, offset }: { blocked?: boolean; limit: number; offset: number },
       executor: Executor<Schema> = db,
     ): Promise<{ rows: UserRow[]; total: number }> {
       const filter = blocked === undefined ? undefined : eq(users.isBlocked, blocked);
-      const page = await executor
-        .select({ user: users, total: sql<number>`count(*) over ()`.mapWith(Number) })
-        .from(users)
-        .where(filter)
-        .orderBy(desc(users.createdAt), desc(users.id))
-        .limit(limit)
-        .offset(offset);
-      if (page.length > 0 || offset === 0) {
-        return { rows: page.map((r) => r.user), total: page[0]?.total ?? 0 };
-      }
-      // Past the last page the window has no row to ride on, so count separately.
-      const [counted] = await executor.select({ total: count() }).from(users).where(filter);
-      return { rows: [], total: counted?.total ?? 0 };
+      const [rows, [counted]] = await Promise.all([
+        executor
+          .select()
+          .from(users)
+          .where(filter)
+          .orderBy(desc(users.createdAt), desc(users.id))
+          .limit(limit)
+          .offset(offset),
+        executor.select({ total: count() }).from(users).where(filter),
+      ]);
+      return { rows, total: counted?.total ?? 0 };
     },
 
     /** updated_at is left to the database trigger. */
