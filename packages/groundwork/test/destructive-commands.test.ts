@@ -11,28 +11,25 @@ import {
   copyApp,
   databaseEnv,
   dataDir,
+  dropLater,
+  dropScratchDatabases,
   M1,
   M2,
   ok,
   openShelf,
   query,
-  removeTempFolders,
   runMain,
   scratchDatabase,
   serverUrl,
 } from './fixtures/harness.ts';
 
-const dropped: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  await Promise.all(dropped.splice(0).map((drop) => drop()));
-  removeTempFolders();
-});
+afterAll(dropScratchDatabases);
 
 /** A copy of the shelf app on its own database; `run` is the CLI under the given NODE_ENV. */
 async function fixture() {
   const app = copyApp();
   const where = serverUrl ? await scratchDatabase('gwt_guard') : { dataDir: await dataDir() };
-  if ('drop' in where) dropped.push(where.drop);
+  if ('drop' in where) dropLater(where.drop);
   const name = 'name' in where ? where.name : basename(where.dataDir);
   const env = databaseEnv(where);
   const run = (nodeEnv: string, ...args: string[]) =>

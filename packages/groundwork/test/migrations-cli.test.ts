@@ -15,30 +15,26 @@ import {
   copyApp,
   databaseEnv,
   dataDir,
+  dropLater,
+  dropScratchDatabases,
   M1,
   M2,
   ok,
   openShelf,
   query,
-  removeTempFolders,
   runMain,
   scratchDatabase,
   serverUrl,
   tableExists,
 } from './fixtures/harness.ts';
 
-const dropped: (() => Promise<unknown>)[] = [];
-
-afterAll(async () => {
-  await Promise.all(dropped.splice(0).map((drop) => drop()));
-  removeTempFolders();
-});
+afterAll(dropScratchDatabases);
 
 /** A fresh database for one test: a scratch server database, or an empty embedded data folder. */
 async function freshDatabase(prefix = 'gwt_cli'): Promise<{ url?: string; dataDir?: string }> {
   if (!serverUrl) return { dataDir: await dataDir() };
   const scratch = await scratchDatabase(prefix);
-  dropped.push(scratch.drop);
+  dropLater(scratch.drop);
   return { url: scratch.url };
 }
 

@@ -14,21 +14,18 @@ import {
   copyApp,
   databaseEnv,
   dataDir,
+  dropLater,
+  dropScratchDatabases,
   M2,
   ok,
   openShelf,
   query,
-  removeTempFolders,
   runMain,
   scratchDatabase,
   serverUrl,
 } from './fixtures/harness.ts';
 
-const dropped: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  await Promise.all(dropped.splice(0).map((drop) => drop()));
-  removeTempFolders();
-});
+afterAll(dropScratchDatabases);
 
 const books = (extra: Record<string, any>) =>
   pgTable(
@@ -62,7 +59,7 @@ describe('two heads (D6)', () => {
     const app = copyApp();
     const migrations = join(app, 'migrations');
     const where = serverUrl ? await scratchDatabase('gwt_team') : { dataDir: await dataDir() };
-    if ('drop' in where) dropped.push(where.drop);
+    if ('drop' in where) dropLater(where.drop);
     const env = databaseEnv(where);
     const run = (...args: string[]) => runMain(args, { cwd: app, env });
     // after the git merge, schema.ts has both developers' columns

@@ -85,12 +85,12 @@ function optionProblem(error: { code?: string; message: string }, command: Comma
   return `${error.message.replace(/\. To specify a positional argument.*$/s, '')}; see groundwork ${name} --help`;
 }
 
-const fullName = (command: Command) =>
-  `groundwork ${dbCommands.includes(command) ? 'db ' : ''}${command.name}`;
+/** `groundwork db ` or `groundwork `: where the command sits on the command line. */
+const invocation = (command: Command) => `groundwork ${dbCommands.includes(command) ? 'db ' : ''}`;
 
 /** `groundwork <command> --help`: usage, what it does, every option, examples. */
 export function commandHelp(command: Command): string {
-  const usage = `groundwork ${dbCommands.includes(command) ? 'db ' : ''}${command.usage}`;
+  const usage = `${invocation(command)}${command.usage}`;
   const options = Object.entries(command.options).map(([name, option]) => {
     const flag = `${option.short ? `-${option.short}, ` : ''}--${name}${option.type === 'string' ? ' <value>' : ''}`;
     return `  ${flag.padEnd(28)} ${option.description ?? ''}`.trimEnd();
@@ -111,7 +111,7 @@ export function commandHelp(command: Command): string {
 /** docs/cli.md: the same definitions as --help, as Markdown (a test keeps the file equal to this). */
 export function cliReference(): string {
   const sections = [serveCommand, ...dbCommands, openapiCommand, secretsCommand].map(
-    (command) => `## ${fullName(command)}\n\n\`\`\`\n${commandHelp(command)}\`\`\`\n`,
+    (command) => `## ${invocation(command)}${command.name}\n\n\`\`\`\n${commandHelp(command)}\`\`\`\n`,
   );
   return `# groundwork CLI reference\n\nGenerated from the commands' definitions by \`npm run docs:cli\`; \`groundwork <command> --help\` prints the same.\n\n\`\`\`\n${helpText()}\`\`\`\n\n${sections.join('\n')}`;
 }
