@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AuthSessionsTable, SessionStore } from './auth/sessions.ts';
+import type { TokenUsers } from './auth/token-users.ts';
 import type { Settings, SettingsDefaults } from './config.ts';
 import type { Database, DatabaseHandle, ExtensionName } from './database/open.ts';
 import type { ReadinessReport } from './http/health.ts';
@@ -33,7 +34,10 @@ export interface AppContext<TSchema extends Record<string, unknown>> {
  * The credentials an app's users present, besides operators' ADMIN_API_KEYS (see docs/auth.md): tokens from
  * an OpenID Connect issuer (`jwt`), session tokens from the app's own login (`password`), or none.
  */
-export type AppAuth = { kind: 'none' } | { kind: 'jwt' } | { kind: 'password'; sessions: AuthSessionsTable };
+export type AppAuth =
+  | { kind: 'none' }
+  | { kind: 'jwt'; users?: TokenUsers }
+  | { kind: 'password'; sessions: AuthSessionsTable };
 
 export interface AppDefinition<TSchema extends Record<string, unknown> = Record<string, unknown>> {
   /** URL prefix in all-apps mode, data folder name, application_name. Lowercase, digits and dashes. */

@@ -1,4 +1,9 @@
-export { type AppContext, type AppDefinition, type AppServer, defineApp } from './app.ts';
+export { type AppAuth, type AppContext, type AppDefinition, type AppServer, defineApp } from './app.ts';
+export { ensureOwnClaim, ensureOwnUser, type RowScope, rowScopeOf } from './auth/access.ts';
+export { type PasswordAccount, passwordLoginRoutes } from './auth/password-login.ts';
+export type { Access, Identity } from './auth/plugin.ts';
+export { type AuthSessionsTable, authSessionsTable } from './auth/sessions.ts';
+export type { TokenUsers } from './auth/token-users.ts';
 export { loadSettings, type RawEnv, type Settings, SettingsError } from './config.ts';
 export { backupDatabase, restoreDatabase } from './database/backup.ts';
 export { databaseErrorOf, isUnavailable } from './database/connection-errors.ts';
@@ -15,6 +20,7 @@ export {
 export { executeRows } from './database/rows.ts';
 export { type ErrorBody, errorBodySchema, HttpError, notFound } from './http/errors.ts';
 export { checkReadiness, type ReadinessReport, readinessSchema } from './http/health.ts';
+export { HEALTH_RETRY_AFTER_S, type HealthRouteOptions, healthRoute } from './http/health-route.ts';
 export {
   BODY_DEPTH_MAX,
   boundedJson,
@@ -24,6 +30,14 @@ export {
   jsonProblem,
   safeText,
 } from './http/input.ts';
+export {
+  keysetPage,
+  keysetPageQuery,
+  offsetPage,
+  offsetPageQuery,
+  type PageLimits,
+  toKeysetPage,
+} from './http/pagination.ts';
 export { buildServer } from './http/server.ts';
 export { checkDatabase, checkFolder } from './migrations/check.ts';
 export { readMigrations } from './migrations/folder.ts';

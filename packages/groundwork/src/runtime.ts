@@ -1,6 +1,18 @@
 import type { AppContext, AppDefinition } from './app.ts';
-import { createSessionStore } from './auth/sessions.ts';
-import { loadSettings, type RawEnv, type Settings, SettingsError, startProblems } from './config.ts';
+import { type DevIssuer, devIssuerVerifier } from './auth/dev-issuer.ts';
+import { createJwtVerifier } from './auth/jwt.ts';
+import { parseOperatorKeys } from './auth/operator-keys.ts';
+import type { AuthOptions } from './auth/plugin.ts';
+import { createSessionStore, type SessionStore } from './auth/sessions.ts';
+import { tokenUserLookup } from './auth/token-users.ts';
+import {
+  loadSettings,
+  type RawEnv,
+  type Settings,
+  SettingsError,
+  servesOpenly,
+  startProblems,
+} from './config.ts';
 import { ensureDatabase } from './database/admin.ts';
 import { type DatabaseHandle, openDatabase } from './database/open.ts';
 import { databaseNameOf, withDatabase } from './database/urls.ts';
@@ -14,6 +26,8 @@ export interface RunningApp<TSchema extends Record<string, unknown> = Record<str
   settings: Settings;
   handle: DatabaseHandle<TSchema>;
   context: AppContext<TSchema>;
+  /** What the auth hook accepts on this app's routes. */
+  auth: AuthOptions;
 }
 
 export interface StartAppOptions {
@@ -29,6 +43,8 @@ export interface StartAppOptions {
   handle?: DatabaseHandle<any>;
   /** Run the app's `verify` hook (default true); off when only its routes are wanted, as for its OpenAPI document. */
   verify?: boolean;
+  /** A `jwt` app's development issuer (tests pass one kept in memory); by default read from the data directory. */
+  devIssuer?: DevIssuer;
 }
 
 /** The app's settings; in shared mode also the URL of the base database used to create the app's own. */
@@ -95,9 +111,36 @@ export async function startApp<TSchema extends Record<string, unknown>>(
           : undefined,
     };
     if (options.verify !== false) await definition.verify?.(context);
-    return { definition, settings, handle, context };
+    const auth = authOptions(definition, settings, handle, context.sessions, options.devIssuer);
+    return { definition, settings, handle, context, auth };
   } catch (error) {
     if (!options.handle) await handle.close();
     throw error;
   }
+}
+
+/**
+ * Operator keys always; then the app's own credentials: its issuer's tokens (outside production without
+ * AUTH_ISSUER, the development issuer's, see `groundwork auth token`) or its login sessions.
+ */
+function authOptions(
+  definition: AppDefinition<any>,
+  settings: Settings,
+  handle: DatabaseHandle<any>,
+  sessions: SessionStore | undefined,
+  devIssuer: DevIssuer | undefined,
+): AuthOptions {
+  const { auth } = definition;
+  const options: AuthOptions = {
+    operatorKeys: parseOperatorKeys(settings.auth.adminApiKeys),
+    sessions,
+    open: servesOpenly(settings, auth.kind),
+  };
+  if (auth.kind !== 'jwt') return options;
+  if (settings.auth.jwt) options.jwt = createJwtVerifier(settings.auth.jwt);
+  else if (settings.nodeEnv !== 'production') {
+    options.jwt = devIssuer?.verifier() ?? devIssuerVerifier(definition.name, settings.dataDir);
+  }
+  if (auth.users) options.userIdOfClaims = tokenUserLookup(handle.db, auth.users);
+  return options;
 }

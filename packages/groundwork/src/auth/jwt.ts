@@ -1,5 +1,8 @@
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 
+/** The key set a verifier checks signatures with: the issuer's JWKS, or the development issuer's own key. */
+export type KeySource = () => Promise<JWTVerifyGetKey>;
+
 export interface JwtSettings {
   /** `AUTH_ISSUER`: the `iss` every token must carry; its discovery document names the JWKS. */
   issuer: string;
@@ -39,7 +42,7 @@ export function createJwtVerifier(
   { refetchCooldownMs = JWKS_REFETCH_COOLDOWN_MS }: { refetchCooldownMs?: number } = {},
 ): JwtVerifier {
   let keys: Promise<JWTVerifyGetKey> | undefined;
-  const keySet = () => {
+  const keySet: KeySource = () => {
     keys ??= resolveJwksUrl(settings).then((url) =>
       createRemoteJWKSet(url, { cooldownDuration: refetchCooldownMs }),
     );
@@ -49,10 +52,18 @@ export function createJwtVerifier(
     });
     return keys;
   };
+  return verifierWith(settings, keySet);
+}
+
+/** Verifies against `keys` with the issuer, audience, algorithm and clock rules above. */
+export function verifierWith(
+  settings: Pick<JwtSettings, 'issuer' | 'audience'>,
+  keys: KeySource,
+): JwtVerifier {
   return {
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, await keySet(), {
+        const { payload } = await jwtVerify(token, await keys(), {
           issuer: settings.issuer,
           audience: settings.audience,
           algorithms: JWT_ALGORITHMS,

@@ -7,7 +7,8 @@ import { sessionTokenDigest } from './session-tokens.ts';
 /** Who a request acts for. */
 export type Identity =
   | { kind: 'admin' }
-  | { kind: 'user'; via: 'jwt'; subject: string; claims: Record<string, unknown> }
+  /** `userId`: the app's user row the token names (absent until that user registers). */
+  | { kind: 'user'; via: 'jwt'; subject: string; claims: Record<string, unknown>; userId: string | undefined }
   | { kind: 'user'; via: 'session'; userId: string }
   | { kind: 'anonymous' };
 
@@ -27,6 +28,8 @@ declare module 'fastify' {
 export interface AuthOptions {
   operatorKeys: OperatorKeys;
   jwt?: JwtVerifier;
+  /** A `jwt` app's user row for a verified token's claims. */
+  userIdOfClaims?: (claims: Record<string, unknown>) => Promise<string | undefined>;
   /** Password sessions: the user id of a live (unexpired, unrevoked) session with this token digest. */
   sessions?: { userIdOf(digest: string): Promise<string | undefined> };
   /** Development with no credentials configured: requests without one act as an operator. */
@@ -34,6 +37,7 @@ export interface AuthOptions {
 }
 
 const ANONYMOUS: Identity = { kind: 'anonymous' };
+const OPERATOR: Identity = { kind: 'admin' };
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 
 /** Authenticates every non-public route of `app` (its encapsulated context) and enforces its `auth` level. */
@@ -47,7 +51,10 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     if (credential !== undefined) request.identity = await identify(credential, options, reply);
     const identity = request.identity;
     if (identity.kind === 'anonymous') {
-      if (options.open) return;
+      if (options.open) {
+        request.identity = OPERATOR;
+        return;
+      }
       throw unauthorized(reply, 'a Bearer credential is required', false);
     }
     if (access === 'admin' && identity.kind !== 'admin') {
@@ -65,11 +72,12 @@ function bearerCredential(request: FastifyRequest, reply: FastifyReply): string 
 }
 
 async function identify(credential: string, options: AuthOptions, reply: FastifyReply): Promise<Identity> {
-  if (options.operatorKeys.matches(credential)) return { kind: 'admin' };
+  if (options.operatorKeys.matches(credential)) return OPERATOR;
   if (options.jwt && JWT_SHAPE.test(credential)) {
     try {
       const claims = await options.jwt.verify(credential);
-      return { kind: 'user', via: 'jwt', subject: claims.sub, claims };
+      const userId = await options.userIdOfClaims?.(claims);
+      return { kind: 'user', via: 'jwt', subject: claims.sub, claims, userId };
     } catch (error) {
       if (error instanceof TokenError) throw unauthorized(reply, error.message, true);
       throw error;

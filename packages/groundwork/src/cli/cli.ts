@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { redactSecrets } from '../redact.ts';
 import type { Command } from './command.ts';
+import { authCommand } from './commands/auth.ts';
 import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { checkCommand } from './commands/check.ts';
 import { currentCommand } from './commands/current.ts';
@@ -45,6 +46,8 @@ ${db}
       ${openapiCommand.summary}
   groundwork ${secretsCommand.usage}
       ${secretsCommand.summary}
+  groundwork ${authCommand.usage}
+      ${authCommand.summary}
 
 In an app folder the app is implied; from the repository root pass --app <name>.
 Every command takes --help; --json prints one document {ok, command, ...}; --verbose adds stack traces.
@@ -52,7 +55,7 @@ Exit codes: 0 ok, 1 failure or check failed, 2 usage error.
 `;
 }
 
-const topCommands = [serveCommand, openapiCommand, secretsCommand];
+const topCommands = [serveCommand, openapiCommand, secretsCommand, authCommand];
 
 function pick(argv: string[]): { command: Command; name: string; rest: string[] } | undefined {
   const [first, second, ...rest] = argv;
@@ -110,7 +113,7 @@ export function commandHelp(command: Command): string {
 
 /** docs/cli.md: the same definitions as --help, as Markdown (a test keeps the file equal to this). */
 export function cliReference(): string {
-  const sections = [serveCommand, ...dbCommands, openapiCommand, secretsCommand].map(
+  const sections = [serveCommand, ...dbCommands, ...topCommands.slice(1)].map(
     (command) => `## ${invocation(command)}${command.name}\n\n\`\`\`\n${commandHelp(command)}\`\`\`\n`,
   );
   return `# groundwork CLI reference\n\nGenerated from the commands' definitions by \`npm run docs:cli\`; \`groundwork <command> --help\` prints the same.\n\n\`\`\`\n${helpText()}\`\`\`\n\n${sections.join('\n')}`;

@@ -12,14 +12,13 @@ import {
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppServer } from '../app.ts';
-import { createJwtVerifier } from '../auth/jwt.ts';
-import { parseOperatorKeys } from '../auth/operator-keys.ts';
-import { type AuthOptions, registerAuth } from '../auth/plugin.ts';
+import { registerAuth } from '../auth/plugin.ts';
 import { type Settings, servesOpenly } from '../config.ts';
 import { redactSecrets } from '../redact.ts';
 import type { RunningApp } from '../runtime.ts';
-import { errorHandler, notFoundHandler } from './errors.ts';
+import { ERROR_RESPONSES, errorHandler, notFoundHandler } from './errors.ts';
 import { readinessSchema } from './health.ts';
+import { healthRoute } from './health-route.ts';
 import { renderIndex } from './index-page.ts';
 
 export interface ServerOptions {
@@ -112,37 +111,28 @@ async function mountApp(server: AppServer, running: RunningApp<any>, prefix: str
         { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } } },
         async () => ({ status: 'ok' as const }),
       );
-      app.get(
-        '/health/ready',
-        { schema: { tags: ['health'], response: { 200: readinessSchema, 503: readinessSchema } } },
-        async (_request, reply) => {
-          const report = await context.readiness();
-          return reply.status(report.status === 'ok' ? 200 : 503).send(report);
-        },
-      );
+      healthRoute(app, {
+        url: '/health/ready',
+        summary: 'Database reachable and migrations current (503 when not)',
+        schema: readinessSchema,
+        readiness: () => context.readiness(),
+        body: (report) => report,
+      });
       // The app's own routes sit in a child scope with the auth hook; docs and /health/* above stay public.
       await app.register(async (authed) => {
-        registerAuth(authed, authOptions(running));
+        registerAuth(authed, running.auth);
         authed.addHook('onRoute', (route) => {
-          if (route.config?.auth === 'public') return;
-          route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };
+          route.schema = {
+            ...route.schema,
+            response: { ...ERROR_RESPONSES, ...(route.schema?.response as object | undefined) },
+            ...(route.config?.auth === 'public' ? {} : { security: [{ bearerAuth: [] }] }),
+          };
         });
         await definition.routes(authed, context);
       });
     },
     { prefix },
   );
-}
-
-/** Operator keys always; the app's own credentials (issuer tokens or login sessions) when it has them. */
-function authOptions({ definition, settings, context }: RunningApp<any>): AuthOptions {
-  const kind = definition.auth.kind;
-  return {
-    operatorKeys: parseOperatorKeys(settings.auth.adminApiKeys),
-    jwt: kind === 'jwt' && settings.auth.jwt ? createJwtVerifier(settings.auth.jwt) : undefined,
-    sessions: context.sessions,
-    open: servesOpenly(settings, kind),
-  };
 }
 
 /** An incoming id is trusted only in a shape that is safe to log and echo; anything else gets a fresh UUID. */

@@ -6,7 +6,7 @@ import { executeRows } from '../database/rows.ts';
 import { checkDatabase, checkFolder } from '../migrations/check.ts';
 import { readMigrations } from '../migrations/folder.ts';
 import { downgrade, MIGRATIONS_TABLE, readState, upgrade } from '../migrations/runner.ts';
-import { createTestDatabase } from './index.ts';
+import { createTestDatabase } from './databases.ts';
 
 /** Everything of the app's in the catalog: tables, views, sequences, indexes, types, functions, triggers. */
 export async function catalogObjects(handle: DatabaseHandle<any>): Promise<string[]> {

@@ -1,0 +1,39 @@
+import { eq } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import type { Database } from '../database/open.ts';
+
+/**
+ * How a `jwt` app finds the user row a token names: the row whose `match` column equals the token's `claim`.
+ * `sub` is the issuer's user id (Clerk, Cognito); `email` is a Google account's address, taken only when the
+ * token says `email_verified: true`.
+ */
+export interface TokenUsers {
+  id: PgColumn;
+  match: PgColumn;
+  claim?: 'sub' | 'email';
+}
+
+/** The claim value a token identifies its user by, or undefined when it carries none usable. */
+export function claimValueOf(
+  claims: Record<string, unknown>,
+  claim: TokenUsers['claim'] = 'sub',
+): string | undefined {
+  if (claim === 'sub') return typeof claims.sub === 'string' ? claims.sub : undefined;
+  return claims.email_verified === true && typeof claims.email === 'string'
+    ? claims.email.toLowerCase()
+    : undefined;
+}
+
+/** One indexed lookup per request: the user id for verified claims, undefined before the user registers. */
+export function tokenUserLookup(db: Database<any>, users: TokenUsers) {
+  return async (claims: Record<string, unknown>): Promise<string | undefined> => {
+    const value = claimValueOf(claims, users.claim);
+    if (value === undefined) return undefined;
+    const [row] = await db
+      .select({ id: users.id })
+      .from(users.id.table)
+      .where(eq(users.match, value))
+      .limit(1);
+    return row?.id as string | undefined;
+  };
+}

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import type { AppDefinition, AppServer } from '../app.ts';
+import { createDevIssuer, type DevIssuer } from '../auth/dev-issuer.ts';
+import type { DatabaseHandle } from '../database/open.ts';
+import { buildServer } from '../http/server.ts';
+import { type RunningApp, startApp } from '../runtime.ts';
+import {
+  createPgliteTestDatabase,
+  serverDatabasePipeline,
+  type TestDatabase,
+  type TestOptions,
+  testBackend,
+  truncateAll,
+} from './databases.ts';
+
+export interface TestApp<TSchema extends Record<string, unknown>> {
+  /** Inject requests here (`server.inject`): the app is mounted at `/`. */
+  readonly server: AppServer;
+  readonly app: RunningApp<TSchema>;
+  readonly db: RunningApp<TSchema>['handle']['db'];
+  readonly handle: DatabaseHandle<TSchema>;
+  /**
+   * With `credentials: true`: an operator key's headers. Without it the app serves openly (every request
+   * acts as an operator), as in development.
+   */
+  readonly adminHeaders: { authorization: string };
+  /**
+   * With `credentials: true`: headers acting as one user. A password app opens a login session for the user
+   * id `who`; a `jwt` app gets a token from an in-memory issuer whose claim (`sub`, or a verified `email`)
+   * is `who`, the value its users are matched by.
+   */
+  userHeaders(who: string): Promise<{ authorization: string }>;
+}
+
+export interface TestAppOptions extends TestOptions {
+  /** Enforce authentication as in production: an operator key and, for `jwt` apps, a test issuer. */
+  credentials?: boolean;
+}
+
+/**
+ * Registers vitest hooks giving each test an isolated, migrated database and the app wired to it.
+ * Server: a database per test from a migrated template, dropped after the test even when it fails.
+ * PGlite: one migrated instance per file, emptied after each test.
+ */
+export function setupTestApp<TSchema extends Record<string, unknown>>(
+  definition: AppDefinition<TSchema>,
+  options: TestAppOptions = {},
+): TestApp<TSchema> {
+  let current: { server: AppServer; app: RunningApp<TSchema>; database: TestDatabase<TSchema> } | undefined;
+  const adminKey = randomBytes(32).toString('base64url');
+  let issuer: Promise<DevIssuer> | undefined;
+  const devIssuer = () => (issuer ??= createDevIssuer(definition.name));
+  const start = async (database: TestDatabase<TSchema>) => {
+    const { settings } = database;
+    const app = await startApp(definition, {
+      settings: options.credentials
+        ? { ...settings, auth: { ...settings.auth, adminApiKeys: adminKey } }
+        : settings,
+      handle: database.handle,
+      migrate: false,
+      devIssuer: definition.auth.kind === 'jwt' ? await devIssuer() : undefined,
+    });
+    const server = await buildServer([app], { logLevel: 'silent', mount: 'root' });
+    await server.ready();
+    return { server, app, database };
+  };
+  if (testBackend === 'postgres') {
+    const databases = serverDatabasePipeline(definition, options);
+    beforeEach(async () => {
+      current = await start(await databases.take());
+    });
+    afterEach(async () => {
+      const finished = current;
+      current = undefined;
+      await finished?.server.close();
+      await finished?.database.dispose();
+    });
+    afterAll(() => databases.close());
+  } else {
+    let shared: Awaited<ReturnType<typeof start>> | undefined;
+    beforeAll(async () => {
+      shared = await start(await createPgliteTestDatabase(definition, options));
+    });
+    beforeEach(() => {
+      current = shared;
+    });
+    afterEach(async () => {
+      if (shared) await truncateAll(shared.database.handle);
+    });
+    afterAll(async () => {
+      await shared?.server.close();
+      await shared?.database.dispose();
+    });
+  }
+  const active = () => {
+    if (!current) throw new Error('setupTestApp: use the app inside a test (it is created in beforeEach)');
+    return current;
+  };
+  return {
+    get server() {
+      return active().server;
+    },
+    get app() {
+      return active().app;
+    },
+    get db() {
+      return active().app.handle.db;
+    },
+    get handle() {
+      return active().app.handle;
+    },
+    adminHeaders: { authorization: `Bearer ${adminKey}` },
+    async userHeaders(who) {
+      const { auth } = definition;
+      if (auth.kind === 'password') {
+        const { token } = await active().app.context.sessions!.open(who);
+        return { authorization: `Bearer ${token}` };
+      }
+      if (auth.kind !== 'jwt')
+        throw new Error(`${definition.name} has no user credentials (auth kind "none")`);
+      const byEmail = auth.users?.claim === 'email';
+      const token = await (await devIssuer()).sign(byEmail ? `test|${who}` : who, {
+        claims: byEmail ? { email: who, email_verified: true } : {},
+      });
+      return { authorization: `Bearer ${token}` };
+    },
+  };
+}
