@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AuthSessionsTable, SessionStore } from './auth/sessions.ts';
 import type { TokenUsers } from './auth/token-users.ts';
 import type { Settings, SettingsDefaults } from './config.ts';
@@ -17,6 +17,13 @@ export type AppServer = FastifyInstance<
   FastifyBaseLogger,
   ZodTypeProvider
 >;
+
+/**
+ * A route module: a Fastify plugin the app registers under its prefix
+ * (`app.register(usersRoutes, { prefix: '/api/v1/users', users })`), with zod-typed routes inside.
+ */
+export type RoutesPlugin<TOptions extends Record<string, unknown> = Record<never, never>> =
+  FastifyPluginAsyncZod<TOptions>;
 
 /** What a running app's routes get: its database, settings and a readiness probe. */
 export interface AppContext<TSchema extends Record<string, unknown>> {

@@ -1,4 +1,11 @@
-export { type AppAuth, type AppContext, type AppDefinition, type AppServer, defineApp } from './app.ts';
+export {
+  type AppAuth,
+  type AppContext,
+  type AppDefinition,
+  type AppServer,
+  defineApp,
+  type RoutesPlugin,
+} from './app.ts';
 export { ensureOwnClaim, ensureOwnUser, type RowScope, rowScopeOf } from './auth/access.ts';
 export { type PasswordAccount, passwordLoginRoutes } from './auth/password-login.ts';
 export type { Access, Identity } from './auth/plugin.ts';
