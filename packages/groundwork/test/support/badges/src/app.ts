@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { defineApp, type RoutesPlugin } from '../../../../src/app.ts';
+import { ensureOwnClaim, ensureOwnUser } from '../../../../src/auth/access.ts';
+import type { Database } from '../../../../src/database/open.ts';
+import { notFound } from '../../../../src/http/errors.ts';
+import { healthRoute } from '../../../../src/http/health-route.ts';
+import { offsetPage, offsetPageQuery } from '../../../../src/http/pagination.ts';
+import * as schema from './schema.ts';
+
+const User = z.object({ id: z.uuid(), subject: z.string(), name: z.string() });
+
+const usersRoutes: RoutesPlugin<{ db: Database<typeof schema> }> = async (app, { db }) => {
+  app.post(
+    '/',
+    {
+      schema: {
+        body: z.strictObject({ subject: z.string().min(1), name: z.string().min(1) }),
+        response: { 201: User },
+      },
+    },
+    async (request, reply) => {
+      ensureOwnClaim(request, { field: 'subject', value: request.body.subject });
+      const [row] = await db.insert(schema.users).values(request.body).returning();
+      return reply.status(201).send(row!);
+    },
+  );
+  app.get(
+    '/',
+    {
+      config: { auth: 'admin' },
+      schema: { querystring: offsetPageQuery(), response: { 200: offsetPage(User) } },
+    },
+    async (request) => {
+      const rows = await db
+        .select()
+        .from(schema.users)
+        .limit(request.query.limit)
+        .offset(request.query.offset);
+      return { data: rows, count: rows.length };
+    },
+  );
+  app.get(
+    '/:id',
+    { schema: { params: z.object({ id: z.uuid() }), response: { 200: User } } },
+    async (request) => {
+      ensureOwnUser(request, request.params.id);
+      const [row] = await db.select().from(schema.users).where(eq(schema.users.id, request.params.id));
+      if (!row) throw notFound('User');
+      return row;
+    },
+  );
+};
+
+/** A small `jwt` app: users matched to tokens by subject, exercising the ownership helpers end to end. */
+export default defineApp({
+  name: 'badges',
+  title: 'Badges (foundation test app)',
+  dir: join(import.meta.dirname, '..'),
+  schema,
+  auth: { kind: 'jwt', users: { id: schema.users.id, match: schema.users.subject } },
+  routes: async (app, context) => {
+    healthRoute(app, {
+      url: '/status',
+      schema: z.object({ up: z.boolean() }),
+      readiness: context.readiness,
+      body: (report) => ({ up: report.status === 'ok' }),
+    });
+    app.get('/me', async (request) => ({
+      userId: request.identity.kind === 'user' ? (request.identity.userId ?? null) : null,
+    }));
+    await app.register(usersRoutes, { prefix: '/users', db: context.db });
+  },
+});
