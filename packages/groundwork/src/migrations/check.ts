@@ -1,4 +1,5 @@
 import type { DatabaseHandle } from '../database/open.ts';
+import { withSession } from '../database/sessions.ts';
 import { type CatalogDifference, catalogDefinitions, compareCatalogs } from './catalog.ts';
 import { diffSnapshots, type Snapshot, snapshotFromSchema, snapshotsEqual } from './diff.ts';
 import { EMPTY_TEMPLATE, latestSnapshot, readMigrations } from './folder.ts';
@@ -100,12 +101,9 @@ export async function checkDatabase(
 }
 
 async function definitionsOf(handle: DatabaseHandle<any>): Promise<Map<string, string>> {
-  const session = await handle.session();
-  try {
+  return withSession(handle, async (session) => {
     return await catalogDefinitions(session);
-  } finally {
-    await session.release();
-  }
+  });
 }
 
 function driftMessage({ object, live, expected }: CatalogDifference): string {

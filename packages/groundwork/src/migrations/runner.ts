@@ -1,6 +1,7 @@
 import type { DatabaseHandle, SqlSession } from '../database/open.ts';
+import { inTransaction, withSession } from '../database/sessions.ts';
 import { redactSecrets } from '../redact.ts';
-import { type Migration, type MigrationScript, readMigrations } from './folder.ts';
+import { type Migration, readMigrations } from './folder.ts';
 import { fromMergedBranch, headsProblem, type Lineage, readLineage } from './lineage.ts';
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
@@ -27,14 +28,23 @@ export interface StepResult {
   ms: number;
 }
 
+export type Direction = 'up' | 'down';
+
 export interface RunResult {
-  direction: 'up' | 'down';
+  direction: Direction;
   steps: StepResult[];
   /** Revision before and after: an id or null for base. */
   from: string | null;
   to: string | null;
   /** With `sql: true`: what would run, nothing executed. */
   sql?: string;
+}
+
+/** What `stamp` recorded: the migrations now marked applied, none of them run (so no direction, no times). */
+export interface StampResult {
+  steps: { id: string; name: string }[];
+  from: string | null;
+  to: string | null;
 }
 
 export interface RunOptions {
@@ -62,36 +72,43 @@ export const METADATA_TABLE = `${MIGRATIONS_TABLE}_metadata`;
 /** Like Rails' ar_internal_metadata: the environment the database was last migrated under. */
 const CREATE_METADATA = `create table if not exists ${METADATA_TABLE} (key text primary key, value text not null, updated_at timestamptz not null default now())`;
 
-const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+/** The bookkeeping tables, created on first use (inside the first migration's transaction). */
+const BOOKKEEPING_TABLES = `${CREATE_TABLE}; ${CREATE_METADATA}`;
+const RECORD_ENVIRONMENT = `insert into ${METADATA_TABLE} (key, value) values ('environment', $1) on conflict (key) do update set value = excluded.value, updated_at = now()`;
+const INSERT_APPLIED = `insert into ${MIGRATIONS_TABLE} (id, checksum, execution_ms) values ($1, $2, $3)`;
+const DELETE_APPLIED = `delete from ${MIGRATIONS_TABLE} where id = $1`;
 
-/** The bookkeeping tables (created on first use, so older databases gain the metadata transparently). */
-const bookkeepingTables = (environment: string) =>
-  `${CREATE_TABLE}; ${CREATE_METADATA}; insert into ${METADATA_TABLE} (key, value) values ('environment', ${quote(environment)}) ` +
-  `on conflict (key) do update set value = excluded.value, updated_at = now()`;
+/** Creates the bookkeeping tables when missing and records the environment migrating now. */
+async function prepareBookkeeping(session: SqlSession, environment: string): Promise<void> {
+  await session.query(BOOKKEEPING_TABLES);
+  await session.query(RECORD_ENVIRONMENT, [environment]);
+}
+
+async function recordApplied(session: SqlSession, migration: Migration, ms: number): Promise<void> {
+  await session.query(INSERT_APPLIED, [migration.id, migration.checksum, ms]);
+}
+
+async function recordReverted(session: SqlSession, migration: Migration): Promise<void> {
+  await session.query(DELETE_APPLIED, [migration.id]);
+}
 
 const defaultEnvironment = () => process.env.NODE_ENV || 'development';
 
 /** The environment the database was last migrated under, or undefined when never recorded. */
-export async function recordedEnvironment(handle: DatabaseHandle<any>): Promise<string | undefined> {
-  const session = await handle.session();
-  try {
-    const [table] = await session.query<{ found: boolean }>(
-      `select to_regclass(${quote(METADATA_TABLE)}) is not null as found`,
-    );
-    if (!table?.found) return undefined;
+export function recordedEnvironment(handle: DatabaseHandle<any>): Promise<string | undefined> {
+  return withSession(handle, async (session) => {
+    if (!(await tableExists(session, METADATA_TABLE))) return undefined;
     const [row] = await session.query<{ value: string }>(
       `select value from ${METADATA_TABLE} where key = 'environment'`,
     );
     return row?.value;
-  } finally {
-    await session.release();
-  }
+  });
 }
 
-async function tableExists(session: SqlSession): Promise<boolean> {
-  const rows = await session.query<{ exists: boolean }>(
-    `select to_regclass(${quote(MIGRATIONS_TABLE)}) is not null as "exists"`,
-  );
+async function tableExists(session: SqlSession, table: string): Promise<boolean> {
+  const rows = await session.query<{ exists: boolean }>('select to_regclass($1) is not null as "exists"', [
+    table,
+  ]);
   return rows[0]?.exists === true;
 }
 
@@ -102,18 +119,13 @@ export const toAppliedRows = (rows: AppliedRow[]): AppliedRow[] =>
   rows.map((row) => ({ ...row, execution_ms: Number(row.execution_ms) }));
 
 async function readApplied(session: SqlSession): Promise<AppliedRow[]> {
-  if (!(await tableExists(session))) return [];
+  if (!(await tableExists(session, MIGRATIONS_TABLE))) return [];
   return toAppliedRows(await session.query<AppliedRow>(SELECT_APPLIED));
 }
 
 /** Reads the migration table and folder without changing anything. */
-export async function readState(handle: DatabaseHandle<any>, dir: string): Promise<MigrationState> {
-  const session = await handle.session();
-  try {
-    return stateOf(readMigrations(dir), await readApplied(session));
-  } finally {
-    await session.release();
-  }
+export function readState(handle: DatabaseHandle<any>, dir: string): Promise<MigrationState> {
+  return withSession(handle, async (session) => stateOf(readMigrations(dir), await readApplied(session)));
 }
 
 export function stateOf(migrations: Migration[], applied: AppliedRow[]): MigrationState {
@@ -147,32 +159,32 @@ function withLock<T>(
   return run;
 }
 
-async function lockedSession<T>(
+function lockedSession<T>(
   handle: DatabaseHandle<any>,
   log: ((line: string) => void) | undefined,
   work: (session: SqlSession) => Promise<T>,
 ): Promise<T> {
-  const session = await handle.session();
-  try {
-    // The app's DB_STATEMENT_TIMEOUT_MS must not cut a long migration, nor a deploy waiting for the lock.
-    await session.query('set statement_timeout = 0');
-    const [row] = await session.query<{ locked: boolean }>(
-      `select pg_try_advisory_lock(${LOCK_KEY}) as locked`,
-    );
-    if (!row?.locked) {
-      log?.('Waiting for another migration run to finish (advisory lock held)...');
-      await session.query(`select pg_advisory_lock(${LOCK_KEY})`);
-    }
+  return withSession(handle, async (session) => {
     try {
-      return await work(session);
+      // The app's DB_STATEMENT_TIMEOUT_MS must not cut a long migration, nor a deploy waiting for the lock.
+      await session.query('set statement_timeout = 0');
+      const [row] = await session.query<{ locked: boolean }>(
+        `select pg_try_advisory_lock(${LOCK_KEY}) as locked`,
+      );
+      if (!row?.locked) {
+        log?.('Waiting for another migration run to finish (advisory lock held)...');
+        await session.query(`select pg_advisory_lock(${LOCK_KEY})`);
+      }
+      try {
+        return await work(session);
+      } finally {
+        await session.query(`select pg_advisory_unlock(${LOCK_KEY})`).catch(() => {});
+      }
     } finally {
-      await session.query(`select pg_advisory_unlock(${LOCK_KEY})`).catch(() => {});
+      // The connection goes back to the pool: it keeps the app's timeout there.
+      await session.query('reset statement_timeout').catch(() => {});
     }
-  } finally {
-    // The connection goes back to the pool: it keeps the app's timeout there.
-    await session.query('reset statement_timeout').catch(() => {});
-    await session.release();
-  }
+  });
 }
 
 /** Upgrading unmerged branches would apply both in id order and leave the schema of neither. */
@@ -238,68 +250,88 @@ function resolveDownTarget(state: MigrationState, target: string): Migration[] {
   return appliedNewestFirst.filter((m) => m.id > migration.id);
 }
 
-export async function upgrade(
+export function upgrade(
   handle: DatabaseHandle<any>,
   dir: string,
   target = 'head',
   options: RunOptions = {},
 ): Promise<RunResult> {
-  if (options.sql) return planSql(handle, dir, 'up', target);
-  const environment = options.environment ?? defaultEnvironment();
-  return withLock(handle, options.log, async (session) => {
-    const state = stateOf(readMigrations(dir), await readApplied(session));
-    assertKnown(state, dir);
-    const edited = editedMigrations(state);
-    if (edited.length > 0) {
-      throw new MigrationError(
-        `Applied migration(s) changed since they ran: ${edited.map((m) => m.up.file).join(', ')}. ` +
-          'Revert the edit and put the change in a new migration (`revision`).',
-      );
-    }
-    const lineage = singleHead(state);
-    const steps = resolveUpTarget(state, target);
-    if (!options.allowOutOfOrder && state.current) {
-      const applied = state.migrations.filter((m) => !state.pending.includes(m));
-      const older = steps.filter((m) => m.id < state.current! && !fromMergedBranch(lineage, m, applied));
-      if (older.length > 0) {
-        throw new MigrationError(
-          `Pending migration ${older[0]!.dir} is older than the applied head ${state.current}. ` +
-            'Give it a newer timestamp, or pass --allow-out-of-order if applying it late is safe.',
-        );
-      }
-    }
-    const results: StepResult[] = [];
-    for (const migration of steps) {
-      const ms = await runScript(session, migration, migration.up, 'up', environment);
-      results.push({ id: migration.id, name: migration.name, ms });
-      options.log?.(`applied  ${migration.name}  (${ms} ms)`);
-    }
-    return { direction: 'up', steps: results, from: state.current, to: steps.at(-1)?.id ?? state.current };
-  });
+  return run(handle, dir, 'up', target, options);
 }
 
-export async function downgrade(
+export function downgrade(
   handle: DatabaseHandle<any>,
   dir: string,
   target: string,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  if (options.sql) return planSql(handle, dir, 'down', target);
+  return run(handle, dir, 'down', target, options);
+}
+
+/** Upgrade and downgrade: read the state under the lock, check the plan whole, then run it step by step. */
+async function run(
+  handle: DatabaseHandle<any>,
+  dir: string,
+  direction: Direction,
+  target: string,
+  options: RunOptions,
+): Promise<RunResult> {
+  if (options.sql) return planSql(handle, dir, direction, target);
   const environment = options.environment ?? defaultEnvironment();
+  const [doing, done] = direction === 'up' ? ['applying', 'applied '] : ['reverting', 'reverted'];
   return withLock(handle, options.log, async (session) => {
     const state = stateOf(readMigrations(dir), await readApplied(session));
-    assertKnown(state, dir);
-    const steps = resolveDownTarget(state, target);
-    assertReversible(steps);
+    const steps = planSteps(state, dir, direction, target, options);
     const results: StepResult[] = [];
     for (const migration of steps) {
-      const ms = await runScript(session, migration, migration.down!, 'down', environment);
+      options.log?.(`${doing} ${migration.name} ...`);
+      const ms = await runScript(session, migration, direction, environment);
       results.push({ id: migration.id, name: migration.name, ms });
-      options.log?.(`reverted ${migration.name}  (${ms} ms)`);
+      options.log?.(`${done} ${migration.name}  (${ms} ms)`);
     }
-    const remaining = state.applied.filter((row) => !steps.some((m) => m.id === row.id));
-    return { direction: 'down', steps: results, from: state.current, to: remaining.at(-1)?.id ?? null };
+    return { direction, steps: results, from: state.current, to: revisionAfter(state, direction, steps) };
   });
+}
+
+/** The migrations to run, in order, once every rule that would stop the run half-way has been checked. */
+function planSteps(
+  state: MigrationState,
+  dir: string,
+  direction: Direction,
+  target: string,
+  options: Pick<RunOptions, 'allowOutOfOrder'>,
+): Migration[] {
+  assertKnown(state, dir);
+  if (direction === 'down') {
+    const steps = resolveDownTarget(state, target);
+    assertReversible(steps);
+    return steps;
+  }
+  const edited = editedMigrations(state);
+  if (edited.length > 0) {
+    throw new MigrationError(
+      `Applied migration(s) changed since they ran: ${edited.map((m) => m.up.file).join(', ')}. ` +
+        'Revert the edit and put the change in a new migration (`revision`).',
+    );
+  }
+  const lineage = singleHead(state);
+  const steps = resolveUpTarget(state, target);
+  if (!options.allowOutOfOrder && state.current) {
+    const applied = state.migrations.filter((m) => !state.pending.includes(m));
+    const older = steps.filter((m) => m.id < state.current! && !fromMergedBranch(lineage, m, applied));
+    if (older.length > 0) {
+      throw new MigrationError(
+        `Pending migration ${older[0]!.dir} is older than the applied head ${state.current}. ` +
+          'Give it a newer timestamp, or pass --allow-out-of-order if applying it late is safe.',
+      );
+    }
+  }
+  return steps;
+}
+
+function revisionAfter(state: MigrationState, direction: Direction, steps: Migration[]): string | null {
+  if (direction === 'up') return steps.at(-1)?.id ?? state.current;
+  return state.applied.filter((row) => !steps.some((m) => m.id === row.id)).at(-1)?.id ?? null;
 }
 
 /** Checks the whole path before touching anything, so a downgrade never stops half-way on a known wall. */
@@ -327,18 +359,13 @@ function assertReversible(steps: Migration[]): void {
 async function runScript(
   session: SqlSession,
   migration: Migration,
-  script: MigrationScript,
-  direction: 'up' | 'down',
+  direction: Direction,
   environment: string,
 ): Promise<number> {
-  const bookkeeping =
-    direction === 'up'
-      ? `insert into ${MIGRATIONS_TABLE} (id, checksum, execution_ms) values (${quote(migration.id)}, ${quote(migration.checksum)}, $ms$)`
-      : `delete from ${MIGRATIONS_TABLE} where id = ${quote(migration.id)}`;
-  const started = performance.now();
+  const script = direction === 'up' ? migration.up : migration.down!;
   const transactional = !script.noTransaction;
-  if (transactional) await session.query('begin');
-  try {
+  const execute = async () => {
+    const started = performance.now();
     for (const [index, statement] of script.statements.entries()) {
       try {
         await session.query(statement);
@@ -354,15 +381,12 @@ async function runScript(
       }
     }
     const ms = Math.round(performance.now() - started);
-    // one round trip: bookkeeping tables, environment, the row, and the commit
-    await session.query(
-      `${bookkeepingTables(environment)}; ${bookkeeping.replace('$ms$', String(ms))}${transactional ? '; commit' : ''}`,
-    );
+    await prepareBookkeeping(session, environment);
+    if (direction === 'up') await recordApplied(session, migration, ms);
+    else await recordReverted(session, migration);
     return ms;
-  } catch (error) {
-    if (transactional) await session.query('rollback').catch(() => {});
-    throw error;
-  }
+  };
+  return transactional ? inTransaction(session, execute) : execute();
 }
 
 const DEPENDENT_OBJECTS = '2BP01';
@@ -396,14 +420,11 @@ function firstLine(statement: string): string {
 async function planSql(
   handle: DatabaseHandle<any>,
   dir: string,
-  direction: 'up' | 'down',
+  direction: Direction,
   target: string,
 ): Promise<RunResult> {
   const state = await readState(handle, dir);
-  assertKnown(state, dir);
-  if (direction === 'up') singleHead(state);
-  const steps = direction === 'up' ? resolveUpTarget(state, target) : resolveDownTarget(state, target);
-  if (direction === 'down') assertReversible(steps);
+  const steps = planSteps(state, dir, direction, target, { allowOutOfOrder: true });
   const parts: string[] = [];
   if (direction === 'up' && !state.applied.length) {
     parts.push(`${CREATE_TABLE};`);
@@ -411,10 +432,11 @@ async function planSql(
   for (const migration of steps) {
     const script = direction === 'up' ? migration.up : migration.down!;
     const body = script.statements.map((s) => (s.trimEnd().endsWith(';') ? s : `${s};`)).join('\n\n');
+    // Printed for a person to run, so the values are written out as literals.
     const record =
       direction === 'up'
-        ? `insert into ${MIGRATIONS_TABLE} (id, checksum, execution_ms) values (${quote(migration.id)}, ${quote(migration.checksum)}, 0);`
-        : `delete from ${MIGRATIONS_TABLE} where id = ${quote(migration.id)};`;
+        ? `insert into ${MIGRATIONS_TABLE} (id, checksum, execution_ms) values ('${migration.id}', '${migration.checksum}', 0);`
+        : `delete from ${MIGRATIONS_TABLE} where id = '${migration.id}';`;
     const wrapped = script.noTransaction ? [body, record] : ['begin;', body, record, 'commit;'];
     parts.push(`-- ${direction} ${migration.name}\n${wrapped.join('\n')}`);
   }
@@ -422,21 +444,18 @@ async function planSql(
     direction,
     steps: steps.map((m) => ({ id: m.id, name: m.name, ms: 0 })),
     from: state.current,
-    to:
-      direction === 'up'
-        ? (steps.at(-1)?.id ?? state.current)
-        : (state.applied.filter((row) => !steps.some((m) => m.id === row.id)).at(-1)?.id ?? null),
+    to: revisionAfter(state, direction, steps),
     sql: `${parts.join('\n\n')}\n`,
   };
 }
 
 /** Records the database as being at `target` without running any SQL (adopting an existing database). */
-export async function stamp(
+export function stamp(
   handle: DatabaseHandle<any>,
   dir: string,
   target: string,
   options: RunOptions = {},
-): Promise<RunResult> {
+): Promise<StampResult> {
   return withLock(handle, options.log, async (session) => {
     const state = stateOf(readMigrations(dir), await readApplied(session));
     let keep: Migration[];
@@ -449,24 +468,14 @@ export async function stamp(
         throw new MigrationError(`Unknown target "${target}": use head, base or a migration id.`);
       keep = state.migrations.slice(0, index + 1);
     }
-    await session.query('begin');
-    try {
-      await session.query(bookkeepingTables(options.environment ?? defaultEnvironment()));
+    await inTransaction(session, async () => {
+      await prepareBookkeeping(session, options.environment ?? defaultEnvironment());
       await session.query(`delete from ${MIGRATIONS_TABLE}`);
-      for (const migration of keep) {
-        await session.query(
-          `insert into ${MIGRATIONS_TABLE} (id, checksum, execution_ms) values (${quote(migration.id)}, ${quote(migration.checksum)}, 0)`,
-        );
-      }
-      await session.query('commit');
-    } catch (error) {
-      await session.query('rollback').catch(() => {});
-      throw error;
-    }
+      for (const migration of keep) await recordApplied(session, migration, 0);
+    });
     options.log?.(`stamped at ${keep.at(-1)?.name ?? 'base'}`);
     return {
-      direction: 'up',
-      steps: keep.map((m) => ({ id: m.id, name: m.name, ms: 0 })),
+      steps: keep.map((m) => ({ id: m.id, name: m.name })),
       from: state.current,
       to: keep.at(-1)?.id ?? null,
     };

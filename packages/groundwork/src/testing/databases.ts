@@ -6,6 +6,7 @@ import { loadSettings, type RawEnv, type Settings } from '../config.ts';
 import { dropDatabase, ensureDatabase, withAdminConnection } from '../database/admin.ts';
 import { type DatabaseHandle, openDatabase } from '../database/open.ts';
 import { pgliteExtensions } from '../database/pglite.ts';
+import { withSession } from '../database/sessions.ts';
 import { withDatabase } from '../database/urls.ts';
 import { readMigrations } from '../migrations/folder.ts';
 import { MIGRATIONS_TABLE, upgrade } from '../migrations/runner.ts';
@@ -175,8 +176,7 @@ export function createTestDatabase<TSchema extends Record<string, unknown>>(
 
 /** Empties every table but the migrations bookkeeping, restarting identities: PGlite's per-test reset. */
 export async function truncateAll(handle: DatabaseHandle<any>): Promise<void> {
-  const session = await handle.session();
-  try {
+  return withSession(handle, async (session) => {
     const tables = await session.query<{ name: string }>(
       `select format('%I.%I', schemaname, tablename) as name from pg_tables
         where schemaname not in ('pg_catalog', 'information_schema') and tablename <> $1`,
@@ -184,7 +184,5 @@ export async function truncateAll(handle: DatabaseHandle<any>): Promise<void> {
     );
     if (tables.length)
       await session.query(`truncate ${tables.map((t) => t.name).join(', ')} restart identity cascade`);
-  } finally {
-    await session.release();
-  }
+  });
 }

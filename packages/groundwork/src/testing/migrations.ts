@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppDefinition } from '../app.ts';
 import type { DatabaseHandle, Executor } from '../database/open.ts';
 import { executeRows } from '../database/rows.ts';
+import { withSession } from '../database/sessions.ts';
 import { checkDatabase, checkFolder } from '../migrations/check.ts';
 import { readMigrations } from '../migrations/folder.ts';
 import { downgrade, MIGRATIONS_TABLE, readState, upgrade } from '../migrations/runner.ts';
@@ -10,8 +11,7 @@ import { createTestDatabase } from './databases.ts';
 
 /** Everything of the app's in the catalog: tables, views, sequences, indexes, types, functions, triggers. */
 export async function catalogObjects(handle: DatabaseHandle<any>): Promise<string[]> {
-  const session = await handle.session();
-  try {
+  return withSession(handle, async (session) => {
     const rows = await session.query<{ object: string }>(
       `select 'relation ' || c.relkind::text || ' ' || c.relname as object from pg_class c
          join pg_namespace n on n.oid = c.relnamespace
@@ -32,9 +32,7 @@ export async function catalogObjects(handle: DatabaseHandle<any>): Promise<strin
        order by 1`,
     );
     return rows.map((row) => row.object);
-  } finally {
-    await session.release();
-  }
+  });
 }
 
 /**

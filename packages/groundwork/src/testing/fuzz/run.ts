@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { AppServer } from '../../app.ts';
 import type { DatabaseHandle } from '../../database/open.ts';
+import { withSession } from '../../database/sessions.ts';
 import { errorBodySchema } from '../../http/errors.ts';
 import { MIGRATIONS_TABLE } from '../../migrations/runner.ts';
 import { type FuzzRequest, OMIT, PoolPick, Raw, requestFor, type Value } from './arbitraries.ts';
@@ -38,8 +39,7 @@ const NEVER_IN_RESPONSE = [/\$argon2/, /\bv[12]\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9
 
 /** One digest of every table's rows (migration bookkeeping aside): equal before and after = nothing changed. */
 async function tableDigest(handle: DatabaseHandle<any>): Promise<string> {
-  const session = await handle.session();
-  try {
+  return withSession(handle, async (session) => {
     const tables = await session.query<{ name: string }>(
       `select format('%I.%I', schemaname, tablename) as name from pg_tables
         where schemaname not in ('pg_catalog', 'information_schema') and tablename <> $1 order by 1`,
@@ -51,9 +51,7 @@ async function tableDigest(handle: DatabaseHandle<any>): Promise<string> {
     );
     const [row] = await session.query<{ digest: string }>(`select ${parts.join(` || ',' || `)} as digest`);
     return row?.digest ?? '';
-  } finally {
-    await session.release();
-  }
+  });
 }
 
 /** encodeURIComponent throws on a lone surrogate; send the bytes a careless client would (CESU-8). */
