@@ -30,7 +30,7 @@ export interface RunningApp<TSchema extends Record<string, unknown> = Record<str
   auth: AuthOptions;
 }
 
-export interface StartAppOptions {
+export interface StartAppOptions<TSchema extends Record<string, unknown> = Record<string, unknown>> {
   env?: RawEnv;
   /** All-apps mode: a server URL names a base database and each app gets `<db>_<app>` (created if missing). */
   sharedServer?: boolean;
@@ -40,7 +40,7 @@ export interface StartAppOptions {
   /** Settings already made (tests); skips reading the environment. */
   settings?: Settings;
   /** An open handle to use instead of opening one (tests). */
-  handle?: DatabaseHandle<any>;
+  handle?: DatabaseHandle<TSchema>;
   /** Run the app's `verify` hook (default true); off when only its routes are wanted, as for its OpenAPI document. */
   verify?: boolean;
   /** A `jwt` app's development issuer (tests pass one kept in memory); by default read from the data directory. */
@@ -49,7 +49,7 @@ export interface StartAppOptions {
 
 /** The app's settings; in shared mode also the URL of the base database used to create the app's own. */
 export function appSettings(
-  definition: AppDefinition<any>,
+  definition: AppDefinition,
   options: Pick<StartAppOptions, 'env' | 'sharedServer'> = {},
 ): { settings: Settings; baseUrl?: string } {
   const settings = loadSettings({
@@ -73,7 +73,7 @@ export function appSettings(
 /** Opens an app's database (creating its per-app database in shared mode) and migrates when asked. */
 export async function startApp<TSchema extends Record<string, unknown>>(
   definition: AppDefinition<TSchema>,
-  options: StartAppOptions = {},
+  options: StartAppOptions<TSchema> = {},
 ): Promise<RunningApp<TSchema>> {
   const { settings, baseUrl } = options.settings
     ? { settings: options.settings, baseUrl: undefined }
@@ -124,9 +124,9 @@ export async function startApp<TSchema extends Record<string, unknown>>(
  * AUTH_ISSUER, the development issuer's, see `groundwork auth token`) or its login sessions.
  */
 function authOptions(
-  definition: AppDefinition<any>,
+  definition: AppDefinition,
   settings: Settings,
-  handle: DatabaseHandle<any>,
+  handle: DatabaseHandle,
   sessions: SessionStore | undefined,
   devIssuer: DevIssuer | undefined,
 ): AuthOptions {

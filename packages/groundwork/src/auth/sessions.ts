@@ -28,7 +28,7 @@ export function authSessionsTable(userId: PgColumn) {
 export type AuthSessionsTable = ReturnType<typeof authSessionsTable>;
 
 /** Opens, finds and revokes sessions in an app's auth_sessions table. */
-export function createSessionStore(db: Database<any>, table: AuthSessionsTable, ttlSeconds: number) {
+export function createSessionStore(db: Database, table: AuthSessionsTable, ttlSeconds: number) {
   return {
     /** A new session for `userId`: the token for the client, its expiry. */
     async open(userId: string): Promise<{ token: string; expiresAt: Date }> {

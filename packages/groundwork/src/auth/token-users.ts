@@ -25,7 +25,7 @@ export function claimValueOf(
 }
 
 /** One indexed lookup per request: the user id for verified claims, undefined before the user registers. */
-export function tokenUserLookup(db: Database<any>, users: TokenUsers) {
+export function tokenUserLookup(db: Database, users: TokenUsers) {
   return async (claims: Record<string, unknown>): Promise<string | undefined> => {
     const value = claimValueOf(claims, users.claim);
     if (value === undefined) return undefined;

@@ -11,6 +11,22 @@ import { type Database, type DatabaseHandle, type OpenDatabaseOptions, timed } f
 
 const READ_ONLY = /^\s*(select|with|show|values|table)\b/i;
 
+/**
+ * Exactly what drizzle-orm's postgres-js driver calls on the client it is given (0.45): `options` (it installs
+ * parsers and serializers), `unsafe(query, params, {prepare})` awaited or read with `.values()`, and `begin`.
+ * Ours gates and retries each call; test/postgres-adapter.test.ts hands Drizzle a client that refuses anything
+ * else, so a Drizzle upgrade that calls more fails there rather than in production.
+ */
+export interface DrizzleClient {
+  options: postgres.Sql['options'];
+  unsafe(
+    query: string,
+    params?: unknown[],
+    options?: object,
+  ): PromiseLike<postgres.Row[]> & { values(): PromiseLike<unknown[][]> };
+  begin(callback: (tx: postgres.TransactionSql) => unknown): Promise<unknown>;
+}
+
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
 /** libpq parameters that configure the client; postgres.js would send them to the server as settings. */
@@ -149,20 +165,26 @@ export async function openServer<TSchema extends Record<string, unknown>>(
 
   const gatedQuery = (query: string, params?: unknown[], queryOptions?: object) => {
     const readOnly = READ_ONLY.test(query);
-    const run = <T>(pick: (pending: postgres.PendingQuery<any>) => PromiseLike<T>) =>
-      gate.run(() => withReconnect(() => pick(sql.unsafe(query, params as any[], queryOptions)), readOnly));
-    // Drizzle awaits the query itself or calls `.values()` on it.
+    const run = <T>(pick: (pending: postgres.PendingQuery<postgres.Row[]>) => PromiseLike<T>) =>
+      gate.run(() =>
+        withReconnect(
+          () => pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
+          readOnly,
+        ),
+      );
     return {
       // biome-ignore lint/suspicious/noThenProperty: Drizzle awaits this object like postgres.js's PendingQuery.
-      then: (resolve: any, reject: any) => run((pending) => pending).then(resolve, reject),
+      then: <R1, R2>(
+        resolve?: (rows: postgres.Row[]) => R1 | PromiseLike<R1>,
+        reject?: (error: unknown) => R2 | PromiseLike<R2>,
+      ) => run((pending) => pending).then(resolve, reject),
       values: () => run((pending) => pending.values()),
     };
   };
-  const client = {
+  const client: DrizzleClient = {
     options: sql.options,
     unsafe: gatedQuery,
-    begin: (callback: (tx: postgres.TransactionSql) => unknown) =>
-      gate.run(() => withReconnect(() => sql.begin(callback as any) as Promise<unknown>, false)),
+    begin: (callback) => gate.run(() => withReconnect(() => sql.begin(callback), false)),
   };
   const db = drizzlePostgres(client as unknown as postgres.Sql, {
     schema: options.schema,

@@ -2,7 +2,7 @@ import type { DatabaseHandle, SqlSession } from './open.ts';
 
 /** Runs `work` on one dedicated connection, given back to the pool afterwards even when `work` throws. */
 export async function withSession<T>(
-  handle: DatabaseHandle<any>,
+  handle: DatabaseHandle,
   work: (session: SqlSession) => Promise<T>,
 ): Promise<T> {
   const session = await handle.session();

@@ -40,7 +40,7 @@ export interface ReadinessReport {
 
 /** Pings the database and compares its applied migrations with the folder's; an unreachable database is a report, not an error. */
 export async function checkReadiness(
-  handle: DatabaseHandle<any>,
+  handle: DatabaseHandle,
   migrations: Migration[],
   timeoutMs = 1000,
 ): Promise<ReadinessReport> {

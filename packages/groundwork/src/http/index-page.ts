@@ -7,7 +7,7 @@ const escapeHtml = (text: string) =>
   );
 
 /** The landing page of all-apps mode: each app with links to its docs and health. */
-export function renderIndex(apps: AppDefinition<any>[]): string {
+export function renderIndex(apps: AppDefinition[]): string {
   const rows = apps
     .map(
       (app) => `<li><h2>${escapeHtml(app.title)} <code>/${app.name}/</code></h2>

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { AppServer } from '../app.ts';
 import { type ColumnNames, columnNamesOf } from './field-names.ts';
 
 /** Bounds of a free-form JSON field (boundedJson). */
@@ -133,10 +134,7 @@ function refuseHostileBody(request: FastifyRequest): void {
 const COLUMN_NAMES = Symbol.for('groundwork.columnNames');
 
 /** Installed by defineApp around an app's routes: the body guard and the column -> API name map. */
-export function guardInput(
-  app: FastifyInstance<any, any, any, any, any>,
-  schema: Record<string, unknown>,
-): void {
+export function guardInput(app: AppServer, schema: Record<string, unknown>): void {
   app.decorate(COLUMN_NAMES, columnNamesOf(schema));
   app.addHook('preValidation', async (request) => refuseHostileBody(request));
 }

@@ -78,7 +78,7 @@ const aggregateSchema = z.object({
 });
 
 /** Registers one app (its docs, its health, its routes) in an encapsulated context. */
-async function mountApp(server: AppServer, running: RunningApp<any>, prefix: string): Promise<void> {
+async function mountApp(server: AppServer, running: RunningApp, prefix: string): Promise<void> {
   const { definition, context } = running;
   await server.register(
     async (scope) => {
@@ -164,7 +164,7 @@ const CONTENT_SECURITY_POLICY = {
   },
 };
 
-export async function buildServer(apps: RunningApp<any>[], options: ServerOptions = {}): Promise<AppServer> {
+export async function buildServer(apps: RunningApp[], options: ServerOptions = {}): Promise<AppServer> {
   const mount = options.mount ?? (apps.length === 1 ? 'root' : 'prefixed');
   if (mount === 'root' && apps.length !== 1) throw new Error('root mount serves exactly one app');
   const server = Fastify({

@@ -70,7 +70,7 @@ async function uncapturedChanges(
  * migrations is `checkFolder`'s part.
  */
 export async function checkDatabase(
-  handle: DatabaseHandle<any>,
+  handle: DatabaseHandle,
   migrationsDir: string,
   shadow: ShadowSource,
 ): Promise<CheckProblem[]> {
@@ -100,7 +100,7 @@ export async function checkDatabase(
   return problems;
 }
 
-async function definitionsOf(handle: DatabaseHandle<any>): Promise<Map<string, string>> {
+async function definitionsOf(handle: DatabaseHandle): Promise<Map<string, string>> {
   return withSession(handle, async (session) => {
     return await catalogDefinitions(session);
   });

@@ -1,8 +1,85 @@
 import type { DrizzleSnapshotJSON } from 'drizzle-kit/api';
 import { drizzleKit } from './drizzle-kit.ts';
 
-/** drizzle-kit PostgreSQL snapshot JSON (version 7), as written to `snapshot.json`. */
-export type Snapshot = Record<string, any>;
+/**
+ * drizzle-kit's PostgreSQL snapshot JSON (version 7), as written to `snapshot.json`: typed in the parts this
+ * module reads and rewrites (tables, columns, indexes, keys, checks, policies, enums); the rest passes through.
+ */
+export interface Snapshot extends SnapshotSchema {
+  id: string;
+  prevId?: string;
+  /** A merge revision's parents. */
+  prevIds?: string[];
+}
+
+/** A snapshot's schema without its identity (id, prevId, prevIds), as merged from branch heads. */
+export interface SnapshotSchema {
+  tables: Record<string, SnapshotTable>;
+  enums: Record<string, { name: string; schema: string; values: string[] }>;
+  schemas: Record<string, unknown>;
+  sequences: Record<string, unknown>;
+  roles: Record<string, unknown>;
+  policies: Record<string, unknown>;
+  views: Record<string, unknown>;
+  [other: string]: unknown;
+}
+
+export interface SnapshotTable {
+  name: string;
+  schema: string;
+  columns: Record<string, SnapshotColumn>;
+  indexes: Record<string, SnapshotIndex>;
+  foreignKeys: Record<string, SnapshotForeignKey>;
+  compositePrimaryKeys: Record<string, SnapshotKey>;
+  uniqueConstraints: Record<string, SnapshotKey>;
+  checkConstraints: Record<string, SnapshotCheck>;
+  policies: Record<string, SnapshotPolicy>;
+  [other: string]: unknown;
+}
+
+interface SnapshotColumn {
+  name: string;
+  type: string;
+  /** The identity's sequence, named after table and column. */
+  identity?: { name: string; schema?: string; [other: string]: unknown };
+  [other: string]: unknown;
+}
+
+interface SnapshotIndex {
+  name: string;
+  columns: { expression: string; isExpression: boolean; [other: string]: unknown }[];
+  where?: string;
+  [other: string]: unknown;
+}
+
+interface SnapshotForeignKey {
+  name: string;
+  tableFrom: string;
+  tableTo: string;
+  schemaTo?: string;
+  columnsFrom: string[];
+  columnsTo: string[];
+  [other: string]: unknown;
+}
+
+/** A unique constraint or a composite primary key. */
+interface SnapshotKey {
+  name: string;
+  columns: string[];
+  [other: string]: unknown;
+}
+
+interface SnapshotCheck {
+  name: string;
+  value: string;
+}
+
+interface SnapshotPolicy {
+  name: string;
+  using?: string;
+  withCheck?: string;
+  [other: string]: unknown;
+}
 
 export type Rename =
   | { kind: 'table'; from: string; to: string }
@@ -42,7 +119,7 @@ export const emptySnapshot = (): Snapshot => ({
 
 /** Snapshot of a schema module (the exports of schema.ts); `id` is random, `prevId` the origin id. */
 export function snapshotFromSchema(schemaModule: Record<string, unknown>): Snapshot {
-  return drizzleKit().generateDrizzleJson(schemaModule);
+  return drizzleKit().generateDrizzleJson(schemaModule) as unknown as Snapshot;
 }
 
 /** True when both snapshots describe the same schema (ignores id, prevId(s), _meta and key order). */
@@ -187,19 +264,19 @@ const DEFERRED = ['enums', 'sequences', 'roles', 'schemas'] as const;
  */
 function withoutChangedDependents(snapshot: Snapshot, to: Snapshot): Snapshot {
   const mid = structuredClone(snapshot);
-  for (const [key, table] of Object.entries<any>(mid.tables)) {
+  for (const [key, table] of Object.entries(mid.tables)) {
     const target = to.tables[key];
     if (!target) {
       // its own dependents go with the table, except FKs to another removed table: without CASCADE that
       // table could not be dropped first
       table.foreignKeys = pick(table.foreignKeys ?? {}, (name) => {
-        const fk = table.foreignKeys[name];
+        const fk = table.foreignKeys[name]!;
         const pointsAtRemoved = !(tableKey(fk.schemaTo, fk.tableTo) in to.tables);
         return !pointsAtRemoved || tableKey(fk.schemaTo, fk.tableTo) === key;
       });
       continue;
     }
-    for (const kind of DEPENDENTS) table[kind] = keepIdentical(table[kind], target[kind]);
+    for (const kind of DEPENDENTS) keepIdenticalIn(table, target, kind);
   }
   mid.policies = keepIdentical(mid.policies, to.policies);
   mid.views = keepIdentical(mid.views, to.views);
@@ -209,8 +286,8 @@ function withoutChangedDependents(snapshot: Snapshot, to: Snapshot): Snapshot {
 function withoutRemovedTablesAndColumns(snapshot: Snapshot, to: Snapshot): Snapshot {
   const mid = structuredClone(snapshot);
   mid.tables = pick(mid.tables, (key) => key in to.tables);
-  for (const [key, table] of Object.entries<any>(mid.tables)) {
-    table.columns = pick(table.columns, (name) => name in to.tables[key].columns);
+  for (const [key, table] of Object.entries(mid.tables)) {
+    table.columns = pick(table.columns, (name) => name in to.tables[key]!.columns);
   }
   return mid;
 }
@@ -218,16 +295,28 @@ function withoutRemovedTablesAndColumns(snapshot: Snapshot, to: Snapshot): Snaps
 /** `to` plus the enums, sequences, roles and schemas that only `snapshot` has: they are dropped last. */
 function withDeferredDrops(to: Snapshot, snapshot: Snapshot): Snapshot {
   const mid = structuredClone(to);
-  for (const kind of DEFERRED) mid[kind] = { ...structuredClone(snapshot[kind] ?? {}), ...mid[kind] };
+  for (const kind of DEFERRED) keepDeferred(mid, snapshot, kind);
   return mid;
 }
 
-function keepIdentical(items: Record<string, unknown> = {}, target: Record<string, unknown> = {}) {
+function keepDeferred<K extends (typeof DEFERRED)[number]>(mid: Snapshot, snapshot: Snapshot, kind: K): void {
+  mid[kind] = { ...structuredClone(snapshot[kind] ?? {}), ...mid[kind] };
+}
+
+function keepIdenticalIn<K extends (typeof DEPENDENTS)[number]>(
+  table: SnapshotTable,
+  target: SnapshotTable,
+  kind: K,
+): void {
+  table[kind] = keepIdentical(table[kind], target[kind]);
+}
+
+function keepIdentical<R extends Record<string, unknown>>(items: R = {} as R, target: R = {} as R): R {
   return pick(items, (key) => key in target && sameJson(items[key], target[key]));
 }
 
-function pick<T>(items: Record<string, T>, keep: (key: string) => boolean): Record<string, T> {
-  return Object.fromEntries(Object.entries(items).filter(([key]) => keep(key)));
+function pick<R extends Record<string, unknown>>(items: R, keep: (key: string) => boolean): R {
+  return Object.fromEntries(Object.entries(items).filter(([key]) => keep(key))) as R;
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
@@ -235,13 +324,9 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
+  return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, v[k]]),
-        )
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v,
   );
 }
@@ -252,7 +337,7 @@ const schemaOf = (schema: string | undefined) => schema || 'public';
 const tableKey = (schema: string | undefined, name: string) => `${schemaOf(schema)}.${name}`;
 const quoted = (schema: string | undefined, name: string) =>
   schema && schema !== 'public' ? `"${schema}"."${name}"` : `"${name}"`;
-const pointsAt = (fk: any, schema: string | undefined, name: string) =>
+const pointsAt = (fk: SnapshotForeignKey, schema: string | undefined, name: string) =>
   fk.tableTo === name && schemaOf(fk.schemaTo) === schemaOf(schema);
 
 /**
@@ -273,7 +358,7 @@ function applyRenames(from: Snapshot, to: Snapshot, renames: Rename[]) {
 }
 
 function findTable(snapshot: Snapshot, name: string, action: string): string | undefined {
-  const keys = Object.keys(snapshot.tables).filter((key) => snapshot.tables[key].name === name);
+  const keys = Object.keys(snapshot.tables).filter((key) => snapshot.tables[key]!.name === name);
   if (keys.length > 1) {
     throw new Error(`Cannot ${action}: table "${name}" exists in several schemas (${keys.join(', ')})`);
   }
@@ -293,7 +378,7 @@ function renameColumn(
   const key =
     findTable(snapshot, r.table, action) ?? (alias ? findTable(snapshot, alias, action) : undefined);
   if (!key) throw new Error(`Cannot ${action}: table "${r.table}" does not exist in the previous snapshot`);
-  const table = snapshot.tables[key];
+  const table = snapshot.tables[key]!;
   if (!table.columns[r.from]) {
     throw new Error(`Cannot ${action}: column "${r.from}" does not exist in the previous snapshot`);
   }
@@ -305,27 +390,26 @@ function renameColumn(
 
   statements.push(`ALTER TABLE ${quoted(table.schema, table.name)} RENAME COLUMN "${r.from}" TO "${r.to}";`);
   table.columns = renameKey(table.columns, r.from, r.to);
-  table.columns[r.to].name = r.to;
+  table.columns[r.to]!.name = r.to;
   const column = (name: string) => (name === r.from ? r.to : name);
   // SQL text (checks, expression indexes, policies) names columns as quoted identifiers
-  const sqlText = (text: string | undefined) => text?.replaceAll(`"${r.from}"`, `"${r.to}"`);
-  for (const index of Object.values<any>(table.indexes)) {
+  const sqlText = (text: string) => text.replaceAll(`"${r.from}"`, `"${r.to}"`);
+  for (const index of Object.values(table.indexes)) {
     for (const c of index.columns)
       c.expression = c.isExpression ? sqlText(c.expression) : column(c.expression);
     if (index.where) index.where = sqlText(index.where);
   }
   for (const kind of ['uniqueConstraints', 'compositePrimaryKeys'] as const) {
-    for (const constraint of Object.values<any>(table[kind]))
-      constraint.columns = constraint.columns.map(column);
+    for (const constraint of Object.values(table[kind])) constraint.columns = constraint.columns.map(column);
   }
-  for (const fk of Object.values<any>(table.foreignKeys)) fk.columnsFrom = fk.columnsFrom.map(column);
-  for (const check of Object.values<any>(table.checkConstraints)) check.value = sqlText(check.value);
-  for (const policy of Object.values<any>(table.policies)) {
+  for (const fk of Object.values(table.foreignKeys)) fk.columnsFrom = fk.columnsFrom.map(column);
+  for (const check of Object.values(table.checkConstraints)) check.value = sqlText(check.value);
+  for (const policy of Object.values(table.policies)) {
     if (policy.using) policy.using = sqlText(policy.using);
     if (policy.withCheck) policy.withCheck = sqlText(policy.withCheck);
   }
-  for (const [otherKey, other] of Object.entries<any>(snapshot.tables)) {
-    for (const fk of Object.values<any>(other.foreignKeys)) {
+  for (const [otherKey, other] of Object.entries(snapshot.tables)) {
+    for (const fk of Object.values(other.foreignKeys)) {
       if (!pointsAt(fk, table.schema, table.name)) continue;
       fk.columnsTo = fk.columnsTo.map(column);
       touched.add(otherKey);
@@ -344,7 +428,7 @@ function renameTable(
   const action = `rename table ${r.from} to ${r.to}`;
   const key = findTable(snapshot, r.from, action);
   if (!key) throw new Error(`Cannot ${action}: table "${r.from}" does not exist in the previous snapshot`);
-  const table = snapshot.tables[key];
+  const table = snapshot.tables[key]!;
   const newKey = tableKey(table.schema, r.to);
   if (snapshot.tables[newKey]) throw new Error(`Cannot ${action}: table "${r.to}" already exists`);
   if (!to.tables[newKey]) {
@@ -352,22 +436,22 @@ function renameTable(
   }
 
   statements.push(`ALTER TABLE ${quoted(table.schema, r.from)} RENAME TO "${r.to}";`);
-  for (const [otherKey, other] of Object.entries<any>(snapshot.tables)) {
-    for (const fk of Object.values<any>(other.foreignKeys)) {
+  for (const [otherKey, other] of Object.entries(snapshot.tables)) {
+    for (const fk of Object.values(other.foreignKeys)) {
       if (!pointsAt(fk, table.schema, r.from)) continue;
       fk.tableTo = r.to;
       touched.add(otherKey);
     }
   }
   table.name = r.to;
-  for (const fk of Object.values<any>(table.foreignKeys)) fk.tableFrom = r.to;
+  for (const fk of Object.values(table.foreignKeys)) fk.tableFrom = r.to;
   // checks and index predicates qualify columns with the table name
-  const sqlText = (text: string | undefined) => text?.replaceAll(`"${r.from}".`, `"${r.to}".`);
-  for (const index of Object.values<any>(table.indexes)) {
+  const sqlText = (text: string) => text.replaceAll(`"${r.from}".`, `"${r.to}".`);
+  for (const index of Object.values(table.indexes)) {
     for (const c of index.columns) if (c.isExpression) c.expression = sqlText(c.expression);
     if (index.where) index.where = sqlText(index.where);
   }
-  for (const check of Object.values<any>(table.checkConstraints)) check.value = sqlText(check.value);
+  for (const check of Object.values(table.checkConstraints)) check.value = sqlText(check.value);
   snapshot.tables = renameKey(snapshot.tables, key, newKey);
   touched.delete(key);
   touched.add(newKey);
@@ -390,7 +474,7 @@ function followDerivedNames(snapshot: Snapshot, to: Snapshot, touched: Set<strin
     const table = snapshot.tables[key];
     const target = to.tables[key];
     if (!table || !target) continue;
-    for (const [name, column] of Object.entries<any>(table.columns)) {
+    for (const [name, column] of Object.entries(table.columns)) {
       const seq = column.identity;
       const targetSeq = target.columns[name]?.identity;
       if (
@@ -405,8 +489,9 @@ function followDerivedNames(snapshot: Snapshot, to: Snapshot, touched: Set<strin
       seq.name = targetSeq.name;
     }
     for (const kind of NAMED) {
-      const items = table[kind] ?? {};
-      const targets = target[kind] ?? {};
+      // Every named kind is keyed by its `name`; that is all this loop reads or changes.
+      const items: Record<string, { name: string }> = table[kind] ?? {};
+      const targets: Record<string, { name: string }> = target[kind] ?? {};
       for (const name of Object.keys(items)) {
         if (name in targets) continue;
         const match = Object.keys(targets).find(

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Snapshot } from './diff.ts';
+import type { Snapshot, SnapshotSchema } from './diff.ts';
 import { type Migration, MigrationFolderError, readSnapshot } from './folder.ts';
 
 /**
@@ -15,7 +15,7 @@ export interface Lineage {
 }
 
 export const parentsOf = (snapshot: Snapshot): string[] =>
-  Array.isArray(snapshot.prevIds) ? snapshot.prevIds : [snapshot.prevId];
+  Array.isArray(snapshot.prevIds) ? snapshot.prevIds : snapshot.prevId ? [snapshot.prevId] : [];
 
 const TOP_LEVEL_ID = /^ {2}"(id|prevId)": "([^"]*)"/gm;
 const TOP_LEVEL_PREV_IDS = /^ {2}"prevIds": \[([^\]]*)\]/m;
@@ -95,7 +95,7 @@ export function fromMergedBranch(lineage: Lineage, migration: Migration, applied
  * The union of the heads' snapshots: a three-way merge against their nearest common ancestor, so an item
  * one branch removed stays removed. An item both branches changed differently is a conflict, named.
  */
-export function mergeHeads(lineage: Lineage, migrations: Migration[]): Snapshot {
+export function mergeHeads(lineage: Lineage, migrations: Migration[]): SnapshotSchema {
   const snapshots = new Map<string, Snapshot>();
   for (const migration of migrations) {
     const snapshot = readSnapshot(migration);
@@ -104,13 +104,17 @@ export function mergeHeads(lineage: Lineage, migrations: Migration[]): Snapshot 
   const heads = lineage.heads.map((m) => lineage.nodes.get(m.id)!.id);
   const ancestries = heads.map((id) => ancestry(lineage, id));
   const baseId = ancestries[0]!.find((id) => ancestries.every((a) => a.includes(id)));
-  const base = (baseId && snapshots.get(baseId)) || {};
+  // No common ancestor: an empty base, so every item counts as added on both sides.
+  const base: Snapshot | undefined = baseId ? snapshots.get(baseId) : undefined;
   const [first, ...rest] = heads.map((id) => schemaPart(snapshots.get(id)!));
-  return rest.reduce((merged, head) => mergeValue(schemaPart(base), merged, head, []) as Snapshot, first!);
+  return rest.reduce(
+    (merged, head) => mergeValue(base ? schemaPart(base) : {}, merged, head, []) as SnapshotSchema,
+    first!,
+  );
 }
 
 /** A snapshot without its identity (id, prevId, prevIds), which differs on every branch. */
-function schemaPart(snapshot: Snapshot): Snapshot {
+function schemaPart(snapshot: Snapshot): SnapshotSchema {
   const { id: _id, prevId: _prevId, prevIds: _prevIds, ...schema } = snapshot;
   return schema;
 }

@@ -205,9 +205,9 @@ function newEnumValuesUsed(statements: string[]): string[] {
 /** `previous` with the enums of `current` that only gained values. */
 function withAddedEnumValues(previous: Snapshot, current: Snapshot): Snapshot {
   const mid = structuredClone(previous);
-  for (const [key, target] of Object.entries<any>(current.enums ?? {})) {
+  for (const [key, target] of Object.entries(current.enums ?? {})) {
     const before = mid.enums?.[key];
-    if (before?.values.every((value: string) => target.values.includes(value))) {
+    if (before?.values.every((value) => target.values.includes(value))) {
       mid.enums[key] = structuredClone(target);
     }
   }

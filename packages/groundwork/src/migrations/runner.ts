@@ -95,7 +95,7 @@ async function recordReverted(session: SqlSession, migration: Migration): Promis
 const defaultEnvironment = () => process.env.NODE_ENV || 'development';
 
 /** The environment the database was last migrated under, or undefined when never recorded. */
-export function recordedEnvironment(handle: DatabaseHandle<any>): Promise<string | undefined> {
+export function recordedEnvironment(handle: DatabaseHandle): Promise<string | undefined> {
   return withSession(handle, async (session) => {
     if (!(await tableExists(session, METADATA_TABLE))) return undefined;
     const [row] = await session.query<{ value: string }>(
@@ -124,7 +124,7 @@ async function readApplied(session: SqlSession): Promise<AppliedRow[]> {
 }
 
 /** Reads the migration table and folder without changing anything. */
-export function readState(handle: DatabaseHandle<any>, dir: string): Promise<MigrationState> {
+export function readState(handle: DatabaseHandle, dir: string): Promise<MigrationState> {
   return withSession(handle, async (session) => stateOf(readMigrations(dir), await readApplied(session)));
 }
 
@@ -143,11 +143,11 @@ export function stateOf(migrations: Migration[], applied: AppliedRow[]): Migrati
  * Calls on one handle run one after another: on PGlite every session is the same connection, and an
  * advisory lock does not exclude the session that holds it.
  */
-const queues = new WeakMap<DatabaseHandle<any>, Promise<unknown>>();
+const queues = new WeakMap<DatabaseHandle, Promise<unknown>>();
 
 /** Runs `work` holding the migrations lock on one dedicated session, with no statement timeout. */
 function withLock<T>(
-  handle: DatabaseHandle<any>,
+  handle: DatabaseHandle,
   log: ((line: string) => void) | undefined,
   work: (session: SqlSession) => Promise<T>,
 ): Promise<T> {
@@ -160,7 +160,7 @@ function withLock<T>(
 }
 
 function lockedSession<T>(
-  handle: DatabaseHandle<any>,
+  handle: DatabaseHandle,
   log: ((line: string) => void) | undefined,
   work: (session: SqlSession) => Promise<T>,
 ): Promise<T> {
@@ -251,7 +251,7 @@ function resolveDownTarget(state: MigrationState, target: string): Migration[] {
 }
 
 export function upgrade(
-  handle: DatabaseHandle<any>,
+  handle: DatabaseHandle,
   dir: string,
   target = 'head',
   options: RunOptions = {},
@@ -260,7 +260,7 @@ export function upgrade(
 }
 
 export function downgrade(
-  handle: DatabaseHandle<any>,
+  handle: DatabaseHandle,
   dir: string,
   target: string,
   options: RunOptions = {},
@@ -270,7 +270,7 @@ export function downgrade(
 
 /** Upgrade and downgrade: read the state under the lock, check the plan whole, then run it step by step. */
 async function run(
-  handle: DatabaseHandle<any>,
+  handle: DatabaseHandle,
   dir: string,
   direction: Direction,
   target: string,
@@ -418,7 +418,7 @@ function firstLine(statement: string): string {
 
 /** Offline mode: the SQL a DBA could run by hand, with the bookkeeping, read-only on the database. */
 async function planSql(
-  handle: DatabaseHandle<any>,
+  handle: DatabaseHandle,
   dir: string,
   direction: Direction,
   target: string,
@@ -451,7 +451,7 @@ async function planSql(
 
 /** Records the database as being at `target` without running any SQL (adopting an existing database). */
 export function stamp(
-  handle: DatabaseHandle<any>,
+  handle: DatabaseHandle,
   dir: string,
   target: string,
   options: RunOptions = {},

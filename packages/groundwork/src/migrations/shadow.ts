@@ -18,7 +18,7 @@ export interface ShadowSource {
  */
 export async function withShadowDatabase<T>(
   source: ShadowSource,
-  work: (handle: DatabaseHandle<any>) => Promise<T>,
+  work: (handle: DatabaseHandle) => Promise<T>,
 ): Promise<T> {
   const url = source.settings.databaseUrl;
   if (!url) return withEmbeddedShadow(source, work);
@@ -50,7 +50,7 @@ export async function withShadowDatabase<T>(
 
 async function withEmbeddedShadow<T>(
   source: ShadowSource,
-  work: (handle: DatabaseHandle<any>) => Promise<T>,
+  work: (handle: DatabaseHandle) => Promise<T>,
 ): Promise<T> {
   const pglite = await emptyPglite(source.extensions ?? []);
   try {

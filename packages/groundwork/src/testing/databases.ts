@@ -31,7 +31,7 @@ export interface TestOptions {
 }
 
 /** Settings for a test: defaults plus `env`; no .env file is read, so a development database is never used. */
-export function testSettings(app: AppDefinition<any>, env: RawEnv = {}, databaseUrl?: string): Settings {
+export function testSettings(app: AppDefinition, env: RawEnv = {}, databaseUrl?: string): Settings {
   return loadSettings({
     appName: app.name,
     readDotenv: false,
@@ -47,7 +47,7 @@ const logEnv = (options: TestOptions): RawEnv =>
 const TEMPLATE_LOCK = 7_101_971_523_114_011n;
 
 /** Template name keyed by the app and everything that shapes its migrated schema. */
-function templateName(app: AppDefinition<any>): string {
+function templateName(app: AppDefinition): string {
   const hash = createHash('sha256');
   for (const m of readMigrations(app.migrationsDir)) hash.update(`${m.name}:${m.checksum}\n`);
   hash.update(app.extensions.join(','));
@@ -68,7 +68,7 @@ async function dropStaleTemplates(sql: postgres.Sql, template: string): Promise<
 }
 
 /** Migrates the app's template database once per migrations checksum, across parallel workers. */
-async function ensureTemplate(app: AppDefinition<any>, adminUrl: string): Promise<string> {
+async function ensureTemplate(app: AppDefinition, adminUrl: string): Promise<string> {
   const template = templateName(app);
   await withAdminConnection(adminUrl, async (sql) => {
     await sql`select pg_advisory_lock(${TEMPLATE_LOCK.toString()}::bigint)`;
@@ -175,7 +175,7 @@ export function createTestDatabase<TSchema extends Record<string, unknown>>(
 }
 
 /** Empties every table but the migrations bookkeeping, restarting identities: PGlite's per-test reset. */
-export async function truncateAll(handle: DatabaseHandle<any>): Promise<void> {
+export async function truncateAll(handle: DatabaseHandle): Promise<void> {
   return withSession(handle, async (session) => {
     const tables = await session.query<{ name: string }>(
       `select format('%I.%I', schemaname, tablename) as name from pg_tables

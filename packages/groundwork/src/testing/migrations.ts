@@ -10,7 +10,7 @@ import { downgrade, MIGRATIONS_TABLE, readState, upgrade } from '../migrations/r
 import { createTestDatabase } from './databases.ts';
 
 /** Everything of the app's in the catalog: tables, views, sequences, indexes, types, functions, triggers. */
-export async function catalogObjects(handle: DatabaseHandle<any>): Promise<string[]> {
+export async function catalogObjects(handle: DatabaseHandle): Promise<string[]> {
   return withSession(handle, async (session) => {
     const rows = await session.query<{ object: string }>(
       `select 'relation ' || c.relkind::text || ' ' || c.relname as object from pg_class c
@@ -39,7 +39,7 @@ export async function catalogObjects(handle: DatabaseHandle<any>): Promise<strin
  * The shared migration contract every app runs on both backends: head is reachable and drift-free, base
  * leaves nothing of the app behind, and each step down and up again round-trips without drift.
  */
-export function describeMigrations(app: AppDefinition<any>): void {
+export function describeMigrations(app: AppDefinition): void {
   describe(`${app.name} migrations`, () => {
     it('has every migration reversible and schema.ts captured', async () => {
       expect(readMigrations(app.migrationsDir).length).toBeGreaterThan(0);
@@ -89,7 +89,7 @@ const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).fla
  * sequentially, so a Sort, if any, sorts only rows an index selected, never the whole table. Statistics are
  * refreshed first, so seed the rows before. Returns the plan.
  */
-export async function expectIndexScan(db: Executor<any>, query: SQLWrapper): Promise<PlanNode> {
+export async function expectIndexScan(db: Executor, query: SQLWrapper): Promise<PlanNode> {
   await db.execute(sql`analyze`);
   const [row] = await executeRows<{ 'QUERY PLAN': unknown }>(
     db,
@@ -115,7 +115,7 @@ export async function expectIndexScan(db: Executor<any>, query: SQLWrapper): Pro
  * Wraps `db` so every `select()` query built through it is recorded: pass it as a repository method's
  * executor, then EXPLAIN exactly what the method ran (`expectIndexScan(db, recorded.queries[0])`).
  */
-export function recordingExecutor<T extends Executor<any>>(db: T): { executor: T; queries: SQLWrapper[] } {
+export function recordingExecutor<T extends Executor>(db: T): { executor: T; queries: SQLWrapper[] } {
   const queries: SQLWrapper[] = [];
   const executor = new Proxy(db, {
     get(target, property, receiver) {

@@ -17,7 +17,7 @@ export const fuzzSeed = () => (process.env.FUZZ_SEED ? Number(process.env.FUZZ_S
  * by a refused request and no secret echoed.
  */
 export function describeHostileInput(
-  app: AppDefinition<any>,
+  app: AppDefinition,
   {
     runs = 150,
     skip,

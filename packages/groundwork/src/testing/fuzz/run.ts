@@ -38,7 +38,7 @@ const SECRET_FIELD = /pass|token|secret/i;
 const NEVER_IN_RESPONSE = [/\$argon2/, /\bv[12]\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{20,}/];
 
 /** One digest of every table's rows (migration bookkeeping aside): equal before and after = nothing changed. */
-async function tableDigest(handle: DatabaseHandle<any>): Promise<string> {
+async function tableDigest(handle: DatabaseHandle): Promise<string> {
   return withSession(handle, async (session) => {
     const tables = await session.query<{ name: string }>(
       `select format('%I.%I', schemaname, tablename) as name from pg_tables
@@ -120,7 +120,7 @@ function harvestIds(body: unknown, pool: unknown[]): void {
  */
 export async function fuzzServer(
   server: AppServer,
-  handle: DatabaseHandle<any>,
+  handle: DatabaseHandle,
   { seed, runs, secrets = [] }: FuzzOptions,
 ): Promise<FuzzCounts> {
   const document = (await server.inject({ url: '/docs/json' })).json();
