@@ -34,6 +34,7 @@ export function tokenUserLookup(db: Database, users: TokenUsers) {
       .from(users.id.table)
       .where(eq(users.match, value))
       .limit(1);
-    return row?.id as string | undefined;
+    // Ids compare as text wherever they come from (uuid or integer keys).
+    return row === undefined ? undefined : String(row.id);
   };
 }
