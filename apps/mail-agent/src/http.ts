@@ -1,8 +1,4 @@
-import { errorBodySchema } from 'groundwork-pg';
 import { z } from 'zod';
-
-/** The foundation's error body (packages/groundwork/src/http/errors.ts), declared so /docs shows it. */
-export const ErrorBody = errorBodySchema;
 
 /** Users have integer identity ids; anything else in the path is a 400 naming `id`. */
 export const UserIdParams = z.object({
