@@ -20,6 +20,8 @@ export default defineApp({
   defaults: { poolMax: 30 },
   // Outside development and tests, a missing or placeholder SECRET_KEYS stops the app at start.
   requireSecretKeys: true,
+  // Google ID tokens: a user is the row whose email is the token's verified `email` (stored lowercased).
+  auth: { kind: 'jwt', users: { id: schema.users.id, match: schema.users.email, claim: 'email' } },
   // A malformed SECRET_KEYS, or keys that cannot open the stored tokens, refuse to start (not garbage later).
   verify: async (context) => {
     await verifySecrets(context.settings, context.db);

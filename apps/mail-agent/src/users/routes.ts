@@ -1,6 +1,6 @@
-import { notFound, type RoutesPlugin, toKeysetPage } from 'groundwork-pg';
+import { ensureOwnClaim, notFound, type RoutesPlugin, toKeysetPage } from 'groundwork-pg';
 import { z } from 'zod';
-import { UserIdParams } from '../http.ts';
+import { ensureOwnUserId, UserIdParams } from '../http.ts';
 import type { GmailTokenVault } from './gmail-tokens.ts';
 import type { UsersRepository } from './repository.ts';
 import {
@@ -25,6 +25,8 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/',
     { ...collection, schema: { tags, body: UserCreate, response: { 201: UserPublic } } },
     async (request, reply) => {
+      // Registration: a Google account registers only its own (verified) address; operators any.
+      ensureOwnClaim(request, { field: 'email', value: request.body.email, claim: 'email' });
       const row = await users.create({ email: request.body.email });
       return reply.status(201).send(toPublicUser(row));
     },
@@ -32,7 +34,11 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 
   app.get(
     '/',
-    { ...collection, schema: { tags, querystring: UserListQuery, response: { 200: UserList } } },
+    {
+      ...collection,
+      config: { auth: 'admin' },
+      schema: { tags, querystring: UserListQuery, response: { 200: UserList } },
+    },
     async (request) => {
       const { limit, after } = request.query;
       const rows = await users.listActive({ limit: limit + 1, after });
@@ -44,6 +50,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id',
     { schema: { tags, params: UserIdParams, response: { 200: UserPublic } } },
     async (request) => {
+      ensureOwnUserId(request, request.params.id);
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
       return toPublicUser(row);
@@ -54,6 +61,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id',
     { schema: { tags, params: UserIdParams, body: UserUpdate, response: { 200: UserPublic } } },
     async (request) => {
+      ensureOwnUserId(request, request.params.id);
       const { telegram_id, telegram_username, onboarding_completed } = request.body;
       const row = await users.update({
         id: request.params.id,
@@ -72,6 +80,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id',
     { schema: { tags, params: UserIdParams, response: { 204: z.null() } } },
     async (request, reply) => {
+      ensureOwnUserId(request, request.params.id);
       if (!(await users.deactivate({ id: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);
     },
@@ -81,6 +90,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id/gmail-tokens',
     { schema: { tags, params: UserIdParams, body: GmailTokensPut, response: { 204: z.null() } } },
     async (request, reply) => {
+      ensureOwnUserId(request, request.params.id);
       const { access_token, refresh_token } = request.body;
       const stored = await vault.store({
         userId: request.params.id,
@@ -95,6 +105,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id/gmail-tokens',
     { schema: { tags, params: UserIdParams, response: { 204: z.null() } } },
     async (request, reply) => {
+      ensureOwnUserId(request, request.params.id);
       if (!(await vault.clear({ userId: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);
     },
