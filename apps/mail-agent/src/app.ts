@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { defineApp } from 'groundwork-pg';
-import { registerHealthRoutes } from './health/routes.ts';
+import { healthRoutes } from './health/routes.ts';
 import * as schema from './schema.ts';
 import { keyRingOf, verifySecrets } from './secrets.ts';
 import { createSessionsRepository } from './sessions/repository.ts';
-import { registerSessionRoutes } from './sessions/routes.ts';
+import { sessionsRoutes } from './sessions/routes.ts';
 import { createGmailTokenVault } from './users/gmail-tokens.ts';
 import { createUsersRepository } from './users/repository.ts';
-import { registerUserRoutes } from './users/routes.ts';
+import { usersRoutes } from './users/routes.ts';
 
 export default defineApp({
   name: 'mail-agent',
@@ -20,6 +20,8 @@ export default defineApp({
   defaults: { poolMax: 30 },
   // Outside development and tests, a missing or placeholder SECRET_KEYS stops the app at start.
   requireSecretKeys: true,
+  // Google ID tokens: a user is the row whose email is the token's verified `email` (stored lowercased).
+  auth: { kind: 'jwt', users: { id: schema.users.id, match: schema.users.email, claim: 'email' } },
   // A malformed SECRET_KEYS, or keys that cannot open the stored tokens, refuse to start (not garbage later).
   verify: async (context) => {
     await verifySecrets(context.settings, context.db);
@@ -28,8 +30,8 @@ export default defineApp({
     const users = createUsersRepository(context.db);
     const sessions = createSessionsRepository(context.db);
     const vault = createGmailTokenVault({ users, ring: keyRingOf(context.settings) });
-    registerUserRoutes(app, { users, vault });
-    registerSessionRoutes(app, { sessions, users });
-    registerHealthRoutes(app, context);
+    await app.register(usersRoutes, { prefix: '/api/v1/users', users, vault });
+    await app.register(sessionsRoutes, { prefix: '/api/v1/users', sessions, users });
+    await app.register(healthRoutes, { prefix: '/api/v1/health', context });
   },
 });

@@ -11,12 +11,12 @@ export function createSessionsRepository(db: Db) {
     /** Inserts only for an active user, in one statement: undefined when the user is missing or deactivated. */
     async create(
       { userId, name }: { userId: number; name: string },
-      tx: Db = db,
+      executor: Db = db,
     ): Promise<SessionRow | undefined> {
-      const [row] = await tx
+      const [row] = await executor
         .insert(sessions)
         .select(
-          tx
+          executor
             .select({
               id: sql`gen_random_uuid()`.as('id'),
               userId: users.id,
@@ -32,9 +32,9 @@ export function createSessionsRepository(db: Db) {
 
     async listForUser(
       { userId, limit }: { userId: number; limit: number },
-      tx: Db = db,
+      executor: Db = db,
     ): Promise<SessionRow[]> {
-      return tx
+      return executor
         .select()
         .from(sessions)
         .where(eq(sessions.userId, userId))

@@ -1,26 +1,21 @@
-import { type AppServer, notFound } from 'groundwork-pg';
-import { ErrorBody, UserIdParams } from '../http.ts';
+import { notFound, type RoutesPlugin } from 'groundwork-pg';
+import { ensureOwnUserId, UserIdParams } from '../http.ts';
 import type { UsersRepository } from '../users/repository.ts';
 import type { SessionsRepository } from './repository.ts';
 import { SessionCreate, SessionList, SessionListQuery, SessionPublic, toPublicSession } from './schemas.ts';
 
 const tags = ['sessions'];
 
-export function registerSessionRoutes(
-  app: AppServer,
-  { sessions, users }: { sessions: SessionsRepository; users: UsersRepository },
-): void {
+/** A user's chat sessions, under `/users/:id/sessions`. */
+export const sessionsRoutes: RoutesPlugin<{ sessions: SessionsRepository; users: UsersRepository }> = async (
+  app,
+  { sessions, users },
+) => {
   app.post(
-    '/api/v1/users/:id/sessions',
-    {
-      schema: {
-        tags,
-        params: UserIdParams,
-        body: SessionCreate,
-        response: { 201: SessionPublic, 400: ErrorBody, 404: ErrorBody },
-      },
-    },
+    '/:id/sessions',
+    { schema: { tags, params: UserIdParams, body: SessionCreate, response: { 201: SessionPublic } } },
     async (request, reply) => {
+      ensureOwnUserId(request, request.params.id);
       const row = await sessions.create({ userId: request.params.id, name: request.body.name });
       if (!row) throw notFound('User');
       return reply.status(201).send(toPublicSession(row));
@@ -28,20 +23,14 @@ export function registerSessionRoutes(
   );
 
   app.get(
-    '/api/v1/users/:id/sessions',
-    {
-      schema: {
-        tags,
-        params: UserIdParams,
-        querystring: SessionListQuery,
-        response: { 200: SessionList, 400: ErrorBody, 404: ErrorBody },
-      },
-    },
+    '/:id/sessions',
+    { schema: { tags, params: UserIdParams, querystring: SessionListQuery, response: { 200: SessionList } } },
     async (request) => {
+      ensureOwnUserId(request, request.params.id);
       // A deactivated user's sessions are kept with its row but, like the user, no longer shown.
-      if (!(await users.findActive({ id: request.params.id }))) throw notFound('User');
+      if (!(await users.findById({ id: request.params.id }))) throw notFound('User');
       const rows = await sessions.listForUser({ userId: request.params.id, limit: request.query.limit });
       return { items: rows.map(toPublicSession) };
     },
   );
-}
+};

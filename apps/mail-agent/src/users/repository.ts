@@ -33,19 +33,22 @@ const sealedOutside = (keyId: string) =>
 /** Users: every read and write of the API goes through here; inactive (soft-deleted) users are invisible. */
 export function createUsersRepository(db: Db) {
   return {
-    async create({ email }: { email: string }, tx: Db = db): Promise<UserRow> {
-      const [row] = await tx.insert(users).values({ email }).returning();
+    async create({ email }: { email: string }, executor: Db = db): Promise<UserRow> {
+      const [row] = await executor.insert(users).values({ email }).returning();
       return row!;
     },
 
-    async findActive({ id }: { id: number }, tx: Db = db): Promise<UserRow | undefined> {
-      const [row] = await tx.select().from(users).where(active(id));
+    async findById({ id }: { id: number }, executor: Db = db): Promise<UserRow | undefined> {
+      const [row] = await executor.select().from(users).where(active(id));
       return row;
     },
 
     /** Keyset pagination on id: stable under concurrent inserts, no OFFSET scans. */
-    async listActive({ limit, after }: { limit: number; after?: number }, tx: Db = db): Promise<UserRow[]> {
-      return tx
+    async listActive(
+      { limit, after }: { limit: number; after?: number },
+      executor: Db = db,
+    ): Promise<UserRow[]> {
+      return executor
         .select()
         .from(users)
         .where(and(eq(users.isActive, true), after === undefined ? undefined : gt(users.id, after)))
@@ -53,8 +56,8 @@ export function createUsersRepository(db: Db) {
         .limit(limit);
     },
 
-    async update({ id, changes }: { id: number; changes: UserChanges }, tx: Db = db) {
-      const [row] = await tx.update(users).set(changes).where(active(id)).returning();
+    async update({ id, changes }: { id: number; changes: UserChanges }, executor: Db = db) {
+      const [row] = await executor.update(users).set(changes).where(active(id)).returning();
       return row;
     },
 
@@ -62,8 +65,8 @@ export function createUsersRepository(db: Db) {
      * Soft delete: the row stays, the API stops seeing it. The Gmail tokens are cleared with it, because a
      * deactivated account must not keep a live grant to someone's mailbox.
      */
-    async deactivate({ id }: { id: number }, tx: Db = db): Promise<boolean> {
-      const rows = await tx
+    async deactivate({ id }: { id: number }, executor: Db = db): Promise<boolean> {
+      const rows = await executor
         .update(users)
         .set({ isActive: false, gmailOauthToken: null, gmailRefreshToken: null })
         .where(active(id))
@@ -72,8 +75,8 @@ export function createUsersRepository(db: Db) {
     },
 
     /** Takes values already sealed: this module never sees a plaintext token. */
-    async setSealedTokens({ id, tokens }: { id: number; tokens: SealedTokens }, tx: Db = db) {
-      const rows = await tx
+    async setSealedTokens({ id, tokens }: { id: number; tokens: SealedTokens }, executor: Db = db) {
+      const rows = await executor
         .update(users)
         .set({ gmailOauthToken: tokens.accessToken, gmailRefreshToken: tokens.refreshToken })
         .where(active(id))
@@ -81,8 +84,8 @@ export function createUsersRepository(db: Db) {
       return rows.length > 0;
     },
 
-    async sealedTokens({ id }: { id: number }, tx: Db = db): Promise<SealedTokens | undefined> {
-      const [row] = await tx
+    async sealedTokens({ id }: { id: number }, executor: Db = db): Promise<SealedTokens | undefined> {
+      const [row] = await executor
         .select({ accessToken: users.gmailOauthToken, refreshToken: users.gmailRefreshToken })
         .from(users)
         .where(active(id));
@@ -93,7 +96,7 @@ export function createUsersRepository(db: Db) {
      * One sealed value per key id in use, with the user and token it belongs to (v2 values open only there)
      * and how many users hold a token under that key (startup check).
      */
-    async sealedKeySamples(tx: Db = db): Promise<
+    async sealedKeySamples(executor: Db = db): Promise<
       {
         keyId: string;
         sealed: string;
@@ -109,7 +112,7 @@ export function createUsersRepository(db: Db) {
         token: 'accessToken' | 'refreshToken';
         users: number | string;
       }>(
-        tx,
+        executor,
         sql`with tokens as (
               select id, split_part(gmail_oauth_token, '.', 2) as key_id, gmail_oauth_token as sealed,
                      'accessToken' as token
@@ -131,16 +134,16 @@ export function createUsersRepository(db: Db) {
       }));
     },
 
-    async countWithTokens(tx: Db = db): Promise<number> {
-      const [row] = await tx
+    async countWithTokens(executor: Db = db): Promise<number> {
+      const [row] = await executor
         .select({ count: sql<number>`count(*)::int` })
         .from(users)
         .where(or(isNotNull(users.gmailOauthToken), isNotNull(users.gmailRefreshToken)));
       return row?.count ?? 0;
     },
 
-    async countSealedOutside({ keyId }: { keyId: string }, tx: Db = db): Promise<number> {
-      const [row] = await tx
+    async countSealedOutside({ keyId }: { keyId: string }, executor: Db = db): Promise<number> {
+      const [row] = await executor
         .select({ count: sql<number>`count(*)::int` })
         .from(users)
         .where(sealedOutside(keyId));
@@ -150,9 +153,9 @@ export function createUsersRepository(db: Db) {
     /** The next batch to re-seal, after `after` in id order (resumable: done rows no longer match). */
     async listSealedOutside(
       { keyId, after, limit }: { keyId: string; after: number; limit: number },
-      tx: Db = db,
+      executor: Db = db,
     ) {
-      return tx
+      return executor
         .select({ id: users.id, accessToken: users.gmailOauthToken, refreshToken: users.gmailRefreshToken })
         .from(users)
         .where(and(gt(users.id, after), sealedOutside(keyId)))
@@ -166,9 +169,9 @@ export function createUsersRepository(db: Db) {
      */
     async replaceSealedTokens(
       { id, from, to }: { id: number; from: SealedTokens; to: SealedTokens },
-      tx: Db = db,
+      executor: Db = db,
     ): Promise<boolean> {
-      const rows = await tx
+      const rows = await executor
         .update(users)
         .set({ gmailOauthToken: to.accessToken, gmailRefreshToken: to.refreshToken })
         .where(

@@ -1,6 +1,6 @@
-import { type AppServer, notFound } from 'groundwork-pg';
+import { ensureOwnClaim, notFound, type RoutesPlugin, toKeysetPage } from 'groundwork-pg';
 import { z } from 'zod';
-import { ErrorBody, UserIdParams } from '../http.ts';
+import { ensureOwnUserId, UserIdParams } from '../http.ts';
 import type { GmailTokenVault } from './gmail-tokens.ts';
 import type { UsersRepository } from './repository.ts';
 import {
@@ -14,58 +14,54 @@ import {
 } from './schemas.ts';
 
 const tags = ['users'];
+// `/users` only, as before the prefix: Fastify would also register `/users/` for a '/' route.
+const collection = { prefixTrailingSlash: 'no-slash' } as const;
 
-export function registerUserRoutes(
-  app: AppServer,
-  { users, vault }: { users: UsersRepository; vault: GmailTokenVault },
-): void {
+export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTokenVault }> = async (
+  app,
+  { users, vault },
+) => {
   app.post(
-    '/api/v1/users',
-    {
-      schema: { tags, body: UserCreate, response: { 201: UserPublic, 400: ErrorBody, 409: ErrorBody } },
-    },
+    '/',
+    { ...collection, schema: { tags, body: UserCreate, response: { 201: UserPublic } } },
     async (request, reply) => {
+      // Registration: a Google account registers only its own (verified) address; operators any.
+      ensureOwnClaim(request, { field: 'email', value: request.body.email, claim: 'email' });
       const row = await users.create({ email: request.body.email });
       return reply.status(201).send(toPublicUser(row));
     },
   );
 
   app.get(
-    '/api/v1/users',
-    { schema: { tags, querystring: UserListQuery, response: { 200: UserList, 400: ErrorBody } } },
+    '/',
+    {
+      ...collection,
+      config: { auth: 'admin' },
+      schema: { tags, querystring: UserListQuery, response: { 200: UserList } },
+    },
     async (request) => {
       const { limit, after } = request.query;
-      // One row past the page tells whether another page exists, so the last page says null.
       const rows = await users.listActive({ limit: limit + 1, after });
-      const page = rows.slice(0, limit);
-      return {
-        items: page.map(toPublicUser),
-        next_after: rows.length > limit ? page.at(-1)!.id : null,
-      };
+      return toKeysetPage(rows, limit, (row) => row.id, toPublicUser);
     },
   );
 
   app.get(
-    '/api/v1/users/:id',
-    { schema: { tags, params: UserIdParams, response: { 200: UserPublic, 400: ErrorBody, 404: ErrorBody } } },
+    '/:id',
+    { schema: { tags, params: UserIdParams, response: { 200: UserPublic } } },
     async (request) => {
-      const row = await users.findActive({ id: request.params.id });
+      ensureOwnUserId(request, request.params.id);
+      const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
       return toPublicUser(row);
     },
   );
 
   app.patch(
-    '/api/v1/users/:id',
-    {
-      schema: {
-        tags,
-        params: UserIdParams,
-        body: UserUpdate,
-        response: { 200: UserPublic, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
-      },
-    },
+    '/:id',
+    { schema: { tags, params: UserIdParams, body: UserUpdate, response: { 200: UserPublic } } },
     async (request) => {
+      ensureOwnUserId(request, request.params.id);
       const { telegram_id, telegram_username, onboarding_completed } = request.body;
       const row = await users.update({
         id: request.params.id,
@@ -81,25 +77,20 @@ export function registerUserRoutes(
   );
 
   app.delete(
-    '/api/v1/users/:id',
-    { schema: { tags, params: UserIdParams, response: { 204: z.null(), 400: ErrorBody, 404: ErrorBody } } },
+    '/:id',
+    { schema: { tags, params: UserIdParams, response: { 204: z.null() } } },
     async (request, reply) => {
+      ensureOwnUserId(request, request.params.id);
       if (!(await users.deactivate({ id: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);
     },
   );
 
   app.put(
-    '/api/v1/users/:id/gmail-tokens',
-    {
-      schema: {
-        tags,
-        params: UserIdParams,
-        body: GmailTokensPut,
-        response: { 204: z.null(), 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
-      },
-    },
+    '/:id/gmail-tokens',
+    { schema: { tags, params: UserIdParams, body: GmailTokensPut, response: { 204: z.null() } } },
     async (request, reply) => {
+      ensureOwnUserId(request, request.params.id);
       const { access_token, refresh_token } = request.body;
       const stored = await vault.store({
         userId: request.params.id,
@@ -111,11 +102,12 @@ export function registerUserRoutes(
   );
 
   app.delete(
-    '/api/v1/users/:id/gmail-tokens',
-    { schema: { tags, params: UserIdParams, response: { 204: z.null(), 400: ErrorBody, 404: ErrorBody } } },
+    '/:id/gmail-tokens',
+    { schema: { tags, params: UserIdParams, response: { 204: z.null() } } },
     async (request, reply) => {
+      ensureOwnUserId(request, request.params.id);
       if (!(await vault.clear({ userId: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);
     },
   );
-}
+};

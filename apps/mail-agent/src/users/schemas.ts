@@ -1,4 +1,4 @@
-import { safeText } from 'groundwork-pg';
+import { keysetPage, keysetPageQuery, safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import type { UserRow } from './repository.ts';
 
@@ -39,16 +39,13 @@ export const UserPublic = z.object({
   updated_at: z.string(),
 });
 
-export const UserListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  after: z.coerce.number().int().min(0).optional(),
+export const UserListQuery = keysetPageQuery(z.coerce.number().int().min(0), {
+  defaultLimit: 50,
+  maxLimit: 100,
 });
 
-export const UserList = z.object({
-  items: z.array(UserPublic),
-  /** Pass as `after` for the next page; null on the last page. */
-  next_after: z.number().int().nullable(),
-});
+/** `next_after`: pass as `after` for the next page; null on the last page. */
+export const UserList = keysetPage(UserPublic, z.number().int());
 
 export const GmailTokensPut = z.strictObject({
   access_token: safeText().min(1).max(8192),
