@@ -1,5 +1,5 @@
-import { notFound, type RoutesPlugin } from 'groundwork-pg';
-import { ensureOwnUserId, UserIdParams } from '../http.ts';
+import { ensureOwnUser, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { UserIdParams } from '../http.ts';
 import type { UsersRepository } from '../users/repository.ts';
 import type { SessionsRepository } from './repository.ts';
 import { SessionCreate, SessionList, SessionListQuery, SessionPublic, toPublicSession } from './schemas.ts';
@@ -15,7 +15,7 @@ export const sessionsRoutes: RoutesPlugin<{ sessions: SessionsRepository; users:
     '/:id/sessions',
     { schema: { tags, params: UserIdParams, body: SessionCreate, response: { 201: SessionPublic } } },
     async (request, reply) => {
-      ensureOwnUserId(request, request.params.id);
+      ensureOwnUser(request, request.params.id);
       const row = await sessions.create({ userId: request.params.id, name: request.body.name });
       if (!row) throw notFound('User');
       return reply.status(201).send(toPublicSession(row));
@@ -26,7 +26,7 @@ export const sessionsRoutes: RoutesPlugin<{ sessions: SessionsRepository; users:
     '/:id/sessions',
     { schema: { tags, params: UserIdParams, querystring: SessionListQuery, response: { 200: SessionList } } },
     async (request) => {
-      ensureOwnUserId(request, request.params.id);
+      ensureOwnUser(request, request.params.id);
       // A deactivated user's sessions are kept with its row but, like the user, no longer shown.
       if (!(await users.findById({ id: request.params.id }))) throw notFound('User');
       const rows = await sessions.listForUser({ userId: request.params.id, limit: request.query.limit });

@@ -1,6 +1,6 @@
-import { ensureOwnClaim, notFound, type RoutesPlugin, toKeysetPage } from 'groundwork-pg';
+import { ensureOwnClaim, ensureOwnUser, notFound, type RoutesPlugin, toKeysetPage } from 'groundwork-pg';
 import { z } from 'zod';
-import { ensureOwnUserId, UserIdParams } from '../http.ts';
+import { UserIdParams } from '../http.ts';
 import type { GmailTokenVault } from './gmail-tokens.ts';
 import type { UsersRepository } from './repository.ts';
 import {
@@ -50,7 +50,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id',
     { schema: { tags, params: UserIdParams, response: { 200: UserPublic } } },
     async (request) => {
-      ensureOwnUserId(request, request.params.id);
+      ensureOwnUser(request, request.params.id);
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
       return toPublicUser(row);
@@ -61,7 +61,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id',
     { schema: { tags, params: UserIdParams, body: UserUpdate, response: { 200: UserPublic } } },
     async (request) => {
-      ensureOwnUserId(request, request.params.id);
+      ensureOwnUser(request, request.params.id);
       const { telegram_id, telegram_username, onboarding_completed } = request.body;
       const row = await users.update({
         id: request.params.id,
@@ -80,7 +80,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id',
     { schema: { tags, params: UserIdParams, response: { 204: z.null() } } },
     async (request, reply) => {
-      ensureOwnUserId(request, request.params.id);
+      ensureOwnUser(request, request.params.id);
       if (!(await users.deactivate({ id: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);
     },
@@ -90,7 +90,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id/gmail-tokens',
     { schema: { tags, params: UserIdParams, body: GmailTokensPut, response: { 204: z.null() } } },
     async (request, reply) => {
-      ensureOwnUserId(request, request.params.id);
+      ensureOwnUser(request, request.params.id);
       const { access_token, refresh_token } = request.body;
       const stored = await vault.store({
         userId: request.params.id,
@@ -105,7 +105,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id/gmail-tokens',
     { schema: { tags, params: UserIdParams, response: { 204: z.null() } } },
     async (request, reply) => {
-      ensureOwnUserId(request, request.params.id);
+      ensureOwnUser(request, request.params.id);
       if (!(await vault.clear({ userId: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);
     },

@@ -16,10 +16,10 @@ export function rowScopeOf(request: FastifyRequest): RowScope {
   throw new HttpError(401, 'unauthorized', 'a Bearer credential is required');
 }
 
-/** Another user's row answers 404, as if it did not exist; operators pass. */
-export function ensureOwnUser(request: FastifyRequest, userId: string, entity = 'User'): void {
+/** Another user's row answers 404, as if it did not exist; operators pass. Ids compare as text (uuid or integer keys). */
+export function ensureOwnUser(request: FastifyRequest, userId: string | number, entity = 'User'): void {
   const scope = rowScopeOf(request);
-  if (!scope.all && scope.userId !== userId) throw notFound(entity);
+  if (!scope.all && scope.userId !== String(userId)) throw notFound(entity);
 }
 
 /**
