@@ -55,21 +55,58 @@ export function isSocketLost(error: unknown): boolean {
   return SOCKET_LOST.has(databaseErrorOf(error)?.code ?? '');
 }
 
-export function isUnreachable(error: unknown): boolean {
-  return UNREACHABLE.has(databaseErrorOf(error)?.code ?? '');
+/** Groundwork's own codes, on errors raised before the driver is reached. */
+export const POOL_TIMEOUT = 'GW_POOL_TIMEOUT';
+export const PING_TIMEOUT = 'GW_PING_TIMEOUT';
+
+/** What a request is told when the database cannot serve it: always a 503 with a time to retry after. */
+export interface Unavailability {
+  status: 503;
+  code: 'database_unavailable' | 'schema_not_ready';
+  message: string;
+  retryAfter: number;
+}
+
+const unavailable = (message: string, retryAfter: number): Unavailability => ({
+  status: 503,
+  code: 'database_unavailable',
+  message,
+  retryAfter,
+});
+const UNREACHABLE_ANSWER = unavailable('the database is not reachable', 5);
+
+/**
+ * The one table from an error code to its answer. Busy and slow are retried soon; an unreachable server
+ * later; a schema behind the code (a missing table or column: pending migrations) after a deploy's time.
+ */
+const UNAVAILABLE_BY_CODE = new Map<string, Unavailability>([
+  ['57014', unavailable('the database took too long to answer', 1)], // statement timeout or cancel
+  [POOL_TIMEOUT, unavailable('all database connections are busy', 1)],
+  [PING_TIMEOUT, unavailable('the database did not answer in time', 5)],
+  ['53300', UNREACHABLE_ANSWER], // too many connections
+  ...[...SERVER_ENDED_BACKEND, ...SOCKET_LOST, ...UNREACHABLE, ...REFUSED].map(
+    (code) => [code, UNREACHABLE_ANSWER] as const,
+  ),
+  ...['42P01', '42703'].map(
+    (code) =>
+      [
+        code,
+        {
+          status: 503,
+          code: 'schema_not_ready',
+          message: 'the database schema is older than this code; run the pending migrations',
+          retryAfter: 30,
+        },
+      ] as const,
+  ),
+]);
+
+/** The 503 an error means, or undefined when it is not about the database's availability. */
+export function unavailabilityOf(error: unknown): Unavailability | undefined {
+  return UNAVAILABLE_BY_CODE.get(databaseErrorOf(error)?.code ?? '');
 }
 
 /** Anything that says "the database is not available right now, try again later". */
 export function isUnavailable(error: unknown): boolean {
-  const code = databaseErrorOf(error)?.code ?? '';
-  return (
-    SERVER_ENDED_BACKEND.has(code) ||
-    SOCKET_LOST.has(code) ||
-    UNREACHABLE.has(code) ||
-    REFUSED.has(code) ||
-    code === '57014' || // statement timeout / cancel
-    code === 'GW_POOL_TIMEOUT' ||
-    code === 'GW_PING_TIMEOUT' ||
-    code === '53300' // too many connections
-  );
+  return unavailabilityOf(error)?.code === 'database_unavailable';
 }

@@ -1,10 +1,12 @@
+import { POOL_TIMEOUT } from './connection-errors.ts';
+
 /**
  * Bounds how long a caller waits for one of the pool's connections. postgres.js queues without limit when
  * every connection is busy; under overload that turns into requests hanging until the client gives up.
  * The gate hands out as many permits as the pool has connections and fails a waiter after `waitTimeoutMs`.
  */
 export class PoolTimeoutError extends Error {
-  readonly code = 'GW_POOL_TIMEOUT';
+  readonly code = POOL_TIMEOUT;
   constructor(waitTimeoutMs: number) {
     super(`timed out after ${waitTimeoutMs} ms waiting for a database connection (pool exhausted)`);
     this.name = 'PoolTimeoutError';

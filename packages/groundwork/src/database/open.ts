@@ -3,6 +3,7 @@ import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { Settings } from '../config.ts';
 import { redactSecrets } from '../redact.ts';
+import { PING_TIMEOUT } from './connection-errors.ts';
 
 /** The Drizzle type repositories are written against: the same for PGlite and postgres.js. */
 export type Database<TSchema extends Record<string, unknown> = Record<string, unknown>> = PgDatabase<
@@ -56,7 +57,7 @@ export interface OpenDatabaseOptions<TSchema extends Record<string, unknown>> {
 }
 
 export class PingTimeoutError extends Error {
-  readonly code = 'GW_PING_TIMEOUT';
+  readonly code = PING_TIMEOUT;
   constructor(timeoutMs: number) {
     super(`database did not answer within ${timeoutMs} ms`);
   }

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ZodError, z } from 'zod';
-import { databaseErrorOf, isUnavailable } from '../database/connection-errors.ts';
+import { databaseErrorOf, unavailabilityOf } from '../database/connection-errors.ts';
 import { redactSecrets } from '../redact.ts';
 import { apiFieldName } from './field-names.ts';
 import { columnNamesFor, InputError } from './input.ts';
@@ -166,29 +166,7 @@ function fromDatabase(error: unknown, request: FastifyRequest): Mapped | undefin
         fields: column ? [{ field: column, message: 'must not be null' }] : undefined,
       };
   }
-  if (db.code === '42P01' || db.code === '42703') {
-    // A missing table or column: the database is behind the code (pending migrations), not a client error.
-    return {
-      status: 503,
-      code: 'schema_not_ready',
-      message: 'the database schema is older than this code; run the pending migrations',
-      retryAfter: 30,
-    };
-  }
-  if (isUnavailable(error)) {
-    return {
-      status: 503,
-      code: 'database_unavailable',
-      message:
-        db.code === '57014'
-          ? 'the database took too long to answer'
-          : db.code === 'GW_POOL_TIMEOUT'
-            ? 'all database connections are busy'
-            : 'the database is not reachable',
-      retryAfter: db.code === 'GW_POOL_TIMEOUT' || db.code === '57014' ? 1 : 5,
-    };
-  }
-  return undefined;
+  return unavailabilityOf(error);
 }
 
 function zodFields(error: ZodError, prefix?: string): FieldIssue[] {

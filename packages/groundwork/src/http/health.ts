@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { databaseErrorOf } from '../database/connection-errors.ts';
+import { databaseErrorOf, PING_TIMEOUT } from '../database/connection-errors.ts';
 import type { DatabaseHandle } from '../database/open.ts';
 import { executeRows } from '../database/rows.ts';
 import type { Migration } from '../migrations/folder.ts';
@@ -50,7 +50,7 @@ export async function checkReadiness(
     latencyMs = await handle.ping(timeoutMs);
   } catch (error) {
     const code = databaseErrorOf(error)?.code;
-    const timeout = code === 'GW_PING_TIMEOUT';
+    const timeout = code === PING_TIMEOUT;
     return {
       status: 'unavailable',
       database: 'disconnected',
