@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppServer } from '../app.ts';
 import { type ColumnNames, columnNamesOf } from './field-names.ts';
