@@ -75,7 +75,7 @@ export type AppOptions<TSchema extends Record<string, unknown>> = Omit<
     Pick<AppDefinition<TSchema>, 'migrationsDir' | 'extensions' | 'defaults' | 'requireSecretKeys' | 'auth'>
   >;
 
-const APP_NAME = /^[a-z][a-z0-9-]{0,40}$/;
+export const APP_NAME = /^[a-z][a-z0-9-]{0,40}$/;
 
 export function defineApp<TSchema extends Record<string, unknown>>(
   options: AppOptions<TSchema>,
