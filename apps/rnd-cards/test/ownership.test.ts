@@ -7,8 +7,8 @@ import { registeredRoutes } from './support.ts';
 
 /**
  * Who may call each route (issue 14), with authentication enforced as in production: Cognito tokens from the
- * test issuer (`sub` = cognito_sub) and an operator key. Ada and Bob each have a batch with one project; every
- * case acts on Bob's rows, so Ada is the stranger and Bob the owner.
+ * test issuer (`sub` = cognito_sub) and an operator key. Ada and Bob each have a batch with one project;
+ * every case acts on Bob's rows, so Ada is the stranger and Bob the owner.
  */
 const t = setupTestApp(app, { credentials: true });
 

@@ -13,13 +13,13 @@ import {
 
 export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app, { users }) => {
   app.post(
-    // '' is the prefix itself; '/' would also register '/api/v1/users/' (Fastify's prefixTrailingSlash).
+    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
     '',
     {
       schema: {
         tags: ['users'],
         summary:
-          'Register the caller from their Clerk id, which must be the token’s subject (409 when already registered)',
+          'Register the caller; clerk_user_id must be the token’s subject (409 when already registered)',
         body: UserCreate,
         response: { 201: UserPublic },
       },

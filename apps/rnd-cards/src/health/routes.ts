@@ -1,4 +1,4 @@
-import { type AppContext, healthRoute, type RoutesPlugin, readinessSchema } from 'groundwork-pg';
+import { healthRoute, type ReadinessReport, type RoutesPlugin, readinessSchema } from 'groundwork-pg';
 import { z } from 'zod';
 
 // The story's body ({ status: healthy, version, database: connected }) plus the foundation's readiness
@@ -9,11 +9,11 @@ const Health = readinessSchema.extend({
 });
 
 export const healthRoutes: RoutesPlugin<{
-  readiness: AppContext<Record<string, unknown>>['readiness'];
+  readiness: () => Promise<ReadinessReport>;
   version: string;
 }> = async (app, { readiness, version }) => {
   healthRoute(app, {
-    // '' is the prefix itself; '/' would also register '/health/' (Fastify's prefixTrailingSlash).
+    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
     url: '',
     summary: 'Database connectivity and migration state',
     schema: Health,

@@ -10,7 +10,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
   { users, batches },
 ) => {
   app.post(
-    // '' is the prefix itself; '/' would also register '/api/v1/users/' (Fastify's prefixTrailingSlash).
+    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
     '',
     {
       schema: {
