@@ -14,8 +14,10 @@ export default defineApp({
   schema,
   // PGlite loads @electric-sql/pglite-pgvector; on a server the first migration creates the extension.
   extensions: ['vector'],
+  // Clerk session tokens: `sub` is the Clerk user id, which names the user row.
+  auth: { kind: 'jwt', users: { id: schema.users.id, match: schema.users.clerkUserId, claim: 'sub' } },
   routes: async (app, context) => {
-    await healthRoutes(app, context);
-    await usersRoutes(app, { users: createUsersRepository(context.db) });
+    await app.register(healthRoutes, { prefix: '/api/v1/health', context });
+    await app.register(usersRoutes, { prefix: '/api/v1/users', users: createUsersRepository(context.db) });
   },
 });

@@ -1,4 +1,3 @@
-import { errorBodySchema } from 'groundwork-pg';
 import { z } from 'zod';
 
 /** `{ id }` path parameters; a malformed id is a 400 naming `id`, before any query runs. */
@@ -11,8 +10,3 @@ export const isoOrNull = (date: Date | null) => (date ? date.toISOString() : nul
 
 /** A JSON object (not an array or a scalar). */
 export const JsonObject = z.record(z.string(), z.unknown());
-
-export const API = '/api/v1';
-
-/** The foundation's error body, declared on routes so /docs shows it. */
-export const ErrorBody = errorBodySchema;

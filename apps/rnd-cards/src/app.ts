@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { defineApp } from 'groundwork-pg';
 import { createBatchesRepository } from './batches/repository.ts';
-import { registerBatchesRoutes } from './batches/routes.ts';
-import { registerHealthRoutes } from './health/routes.ts';
+import { batchesRoutes } from './batches/routes.ts';
+import { healthRoutes } from './health/routes.ts';
 import { createProjectsRepository } from './projects/repository.ts';
-import { registerProjectsRoutes } from './projects/routes.ts';
+import { projectsRoutes } from './projects/routes.ts';
 import * as schema from './schema.ts';
 import { createUsersRepository } from './users/repository.ts';
-import { registerUsersRoutes } from './users/routes.ts';
+import { usersRoutes } from './users/routes.ts';
 
 const VERSION = '1.0.0';
 
@@ -22,15 +22,15 @@ export default defineApp({
   extensions: ['uuid-ossp'],
   // The story's pool: pool_size 20 + max_overflow 10 (DB_POOL_MAX overrides it).
   defaults: { poolMax: 30 },
+  // Cognito tokens: `sub` is the user's Cognito subject, which names the user row.
+  auth: { kind: 'jwt', users: { id: schema.users.id, match: schema.users.cognitoSub, claim: 'sub' } },
   routes: async (app, context) => {
-    const repositories = {
-      users: createUsersRepository(context.db),
-      batches: createBatchesRepository(context.db),
-      projects: createProjectsRepository(context.db),
-    };
-    registerHealthRoutes(app, context, VERSION);
-    registerUsersRoutes(app, repositories);
-    registerBatchesRoutes(app, repositories);
-    registerProjectsRoutes(app, repositories);
+    const users = createUsersRepository(context.db);
+    const batches = createBatchesRepository(context.db);
+    const projects = createProjectsRepository(context.db);
+    await app.register(healthRoutes, { prefix: '/health', readiness: context.readiness, version: VERSION });
+    await app.register(usersRoutes, { prefix: '/api/v1/users', users, batches });
+    await app.register(batchesRoutes, { prefix: '/api/v1/batches', batches, projects });
+    await app.register(projectsRoutes, { prefix: '/api/v1/projects', projects });
   },
 });

@@ -87,10 +87,10 @@ describe('users repository', () => {
   it('finds a user by id and by email (any case), and returns undefined for unknown ones', async () => {
     const user = await aUser({ email: 'jan@example.pl' });
     const { users: repo } = repos();
-    expect((await repo.getById({ id: user.id }))?.email).toBe('jan@example.pl');
-    expect((await repo.getByEmail({ email: 'JAN@example.pl' }))?.id).toBe(user.id);
-    expect(await repo.getById({ id: randomUUID() })).toBeUndefined();
-    expect(await repo.getByEmail({ email: 'nobody@example.pl' })).toBeUndefined();
+    expect((await repo.findById({ id: user.id }))?.email).toBe('jan@example.pl');
+    expect((await repo.findByEmail({ email: 'JAN@example.pl' }))?.id).toBe(user.id);
+    expect(await repo.findById({ id: randomUUID() })).toBeUndefined();
+    expect(await repo.findByEmail({ email: 'nobody@example.pl' })).toBeUndefined();
   });
 
   it('refuses a second user with the same email (in any case) or Cognito subject', async () => {
@@ -125,12 +125,12 @@ describe('users repository', () => {
     await expect(
       t.db.transaction(async (tx) => {
         const user = await repo.create({ email: 'tx@example.pl', name: 'Tx', cognitoSub: 'sub-tx' }, tx);
-        expect((await repo.getById({ id: user.id }, tx))?.id).toBe(user.id);
+        expect((await repo.findById({ id: user.id }, tx))?.id).toBe(user.id);
         await batchRepo.create({ userId: user.id, name: 'in tx', totalProjects: 1 }, tx);
         throw rolledBack;
       }),
     ).rejects.toBe(rolledBack);
-    expect(await repo.getByEmail({ email: 'tx@example.pl' })).toBeUndefined();
+    expect(await repo.findByEmail({ email: 'tx@example.pl' })).toBeUndefined();
     expect(await executeRows(t.db, sql`select 1 from batches`)).toEqual([]);
   });
 });
@@ -171,11 +171,11 @@ describe('batches repository', () => {
   it('finds a batch by id, inside a transaction too, and undefined for an unknown id', async () => {
     const batch = await aBatch();
     const { batches: repo } = repos();
-    expect((await repo.getById({ id: batch.id }))?.name).toBe('Q3 cards');
+    expect((await repo.findById({ id: batch.id }))?.name).toBe('Q3 cards');
     await t.db.transaction(async (tx) => {
-      expect((await repo.getById({ id: batch.id }, tx))?.id).toBe(batch.id);
+      expect((await repo.findById({ id: batch.id }, tx))?.id).toBe(batch.id);
     });
-    expect(await repo.getById({ id: randomUUID() })).toBeUndefined();
+    expect(await repo.findById({ id: randomUUID() })).toBeUndefined();
   });
 
   it("pages through a user's batches newest first, leaving out archived ones and other users'", async () => {
@@ -215,7 +215,7 @@ describe('batches repository', () => {
       constraint: 'batches_status_check',
     });
     expect(await repo.updateStatus({ id: randomUUID(), status: 'queued' })).toBeUndefined();
-    expect((await repo.getById({ id: batch.id }))?.status).toBe('queued');
+    expect((await repo.findById({ id: batch.id }))?.status).toBe('queued');
   });
 });
 
@@ -235,8 +235,8 @@ describe('projects repository', () => {
       aiModel: null,
       inputData: { title: 'Nowy sensor', budget: 120000, tags: ['iot'] },
     });
-    expect((await repos().projects.getById({ id: project.id }))?.id).toBe(project.id);
-    expect(await repos().projects.getById({ id: randomUUID() })).toBeUndefined();
+    expect((await repos().projects.findById({ id: project.id }))?.id).toBe(project.id);
+    expect(await repos().projects.findById({ id: randomUUID() })).toBeUndefined();
   });
 
   it('refuses a row number twice in one batch and a project for an unknown batch', async () => {
@@ -288,13 +288,13 @@ describe('projects repository', () => {
     const project = await repo.add({ batchId: batch.id, rowNumber: 1, inputData: {} });
     expect(await repo.remove({ id: project.id })).toBe(true);
     expect(await repo.remove({ id: project.id })).toBe(false);
-    expect(await repo.getById({ id: project.id })).toBeUndefined();
+    expect(await repo.findById({ id: project.id })).toBeUndefined();
   });
 });
 
 describe('batch aggregates trigger', () => {
   const aggregates = async (id: string) => {
-    const batch = await repos().batches.getById({ id });
+    const batch = await repos().batches.findById({ id });
     return { average: batch!.averageQualityScore, completed: batch!.completedProjects };
   };
 
@@ -432,6 +432,6 @@ describe('database-kept invariants', () => {
     // A user takes everything below it, and nothing of anyone else's.
     await t.db.delete(users).where(eq(users.id, batch.userId));
     expect(await counts()).toEqual({ users: 1, batches: 1, projects: 1, contents: 0, metadata: 0 });
-    expect(await repo.getById({ id: keptProject.id })).toBeDefined();
+    expect(await repo.findById({ id: keptProject.id })).toBeDefined();
   });
 });

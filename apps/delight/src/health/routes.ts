@@ -1,12 +1,14 @@
-import { type AppContext, type AppServer, executeRows, readinessSchema } from 'groundwork-pg';
+import { type AppContext, executeRows, healthRoute, type RoutesPlugin, readinessSchema } from 'groundwork-pg';
 import { z } from 'zod';
+import type * as schema from '../schema.ts';
 
 const HealthReport = readinessSchema.extend({
   vector: z.object({ installed: z.boolean(), version: z.string().nullable() }).nullable(),
 });
+type HealthReport = z.infer<typeof HealthReport>;
 
 /** The installed pgvector version, or null when the extension is not installed in this database. */
-async function vectorVersion(context: AppContext<any>): Promise<string | null> {
+async function vectorVersion(context: AppContext<typeof schema>): Promise<string | null> {
   const rows = await executeRows<{ version: string }>(
     context.db,
     `select extversion as version from pg_extension where extname = 'vector'`,
@@ -14,44 +16,42 @@ async function vectorVersion(context: AppContext<any>): Promise<string | null> {
   return rows[0]?.version ?? null;
 }
 
-export async function healthRoutes(app: AppServer, context: AppContext<any>): Promise<void> {
-  app.get(
-    '/api/v1/health',
-    {
-      schema: {
-        tags: ['health'],
-        summary: 'Database connectivity, migration state and the pgvector version (503 when not ready)',
-        response: { 200: HealthReport, 503: HealthReport },
-      },
-    },
-    async (_request, reply) => {
-      const readiness = await context.readiness();
-      if (readiness.database !== 'connected') {
-        return reply.status(503).send({ ...readiness, vector: null });
-      }
+export const healthRoutes: RoutesPlugin<{ context: AppContext<typeof schema> }> = async (
+  app,
+  { context },
+) => {
+  healthRoute(app, {
+    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
+    url: '',
+    summary: 'Database connectivity, migration state and the pgvector version (503 when not ready)',
+    schema: HealthReport,
+    readiness: () => context.readiness(),
+    body: async (report): Promise<HealthReport> => {
+      if (report.database !== 'connected') return { ...report, vector: null };
       let version: string | null;
       try {
         version = await vectorVersion(context);
       } catch {
         // The database answered the ping a moment ago; report what we know rather than a 500.
-        return reply.status(503).send({
-          ...readiness,
-          status: 'unavailable' as const,
+        return {
+          ...report,
+          status: 'unavailable',
           vector: null,
           error: 'could not read the vector extension version',
-        });
+        };
       }
       const vector = { installed: version !== null, version };
-      if (readiness.status === 'ok' && !vector.installed) {
-        return reply.status(503).send({
-          ...readiness,
-          status: 'unavailable' as const,
+      if (report.status === 'ok' && !vector.installed) {
+        return {
+          ...report,
+          status: 'unavailable',
           vector,
           reason: 'vector_missing',
           error: 'the vector extension (pgvector) is not installed in this database; run upgrade',
-        });
+        };
       }
-      return reply.status(readiness.status === 'ok' ? 200 : 503).send({ ...readiness, vector });
+      return { ...report, vector };
     },
-  );
-}
+    ready: (_report, body) => body.status === 'ok',
+  });
+};

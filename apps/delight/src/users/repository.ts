@@ -50,8 +50,8 @@ export function createUsersRepository(db: Database<Schema>) {
     .prepare('delight_user_by_clerk_id');
 
   return {
-    async create({ user }: { user: UserCreate }, tx: Executor<Schema> = db): Promise<UserPublic> {
-      const [row] = await tx
+    async create({ user }: { user: UserCreate }, executor: Executor<Schema> = db): Promise<UserPublic> {
+      const [row] = await executor
         .insert(users)
         .values({ clerkUserId: user.clerk_user_id, email: user.email, timezone: user.timezone })
         .returning();
@@ -72,7 +72,7 @@ export function createUsersRepository(db: Database<Schema>) {
      */
     async replacePreferences(
       { userId, preferences }: { userId: string; preferences: PreferencesReplace },
-      tx: Executor<Schema> = db,
+      executor: Executor<Schema> = db,
     ): Promise<{ preferences: PreferencesPublic; created: boolean }> {
       const values = {
         customHours: preferences.custom_hours,
@@ -80,7 +80,7 @@ export function createUsersRepository(db: Database<Schema>) {
         communicationPreferences: preferences.communication_preferences,
         onboardingCompleted: preferences.onboarding_completed,
       };
-      const [returned] = await tx
+      const [returned] = await executor
         .insert(userPreferences)
         .values({ userId, ...values })
         .onConflictDoUpdate({ target: userPreferences.userId, set: values })
@@ -90,8 +90,8 @@ export function createUsersRepository(db: Database<Schema>) {
     },
 
     /** The database's ON DELETE CASCADE removes the preferences with the user. */
-    async delete({ id }: { id: string }, tx: Executor<Schema> = db): Promise<boolean> {
-      const rows = await tx.delete(users).where(eq(users.id, id)).returning({ id: users.id });
+    async delete({ id }: { id: string }, executor: Executor<Schema> = db): Promise<boolean> {
+      const rows = await executor.delete(users).where(eq(users.id, id)).returning({ id: users.id });
       return rows.length > 0;
     },
   };

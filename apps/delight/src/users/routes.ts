@@ -1,4 +1,4 @@
-import { type AppServer, notFound } from 'groundwork-pg';
+import { ensureOwnClaim, ensureOwnUser, notFound, type RoutesPlugin } from 'groundwork-pg';
 import { z } from 'zod';
 import type { UsersRepository } from './repository.ts';
 import {
@@ -11,26 +11,31 @@ import {
   UserWithPreferences,
 } from './schemas.ts';
 
-export async function usersRoutes(app: AppServer, { users }: { users: UsersRepository }): Promise<void> {
+export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app, { users }) => {
   app.post(
-    '/api/v1/users',
+    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
+    '',
     {
       schema: {
         tags: ['users'],
-        summary: 'Create a user from their Clerk id (409 when the Clerk id is already registered)',
+        summary:
+          'Register the caller; clerk_user_id must be the token’s subject (409 when already registered)',
         body: UserCreate,
         response: { 201: UserPublic },
       },
     },
-    async (request, reply) => reply.status(201).send(await users.create({ user: request.body })),
+    async (request, reply) => {
+      ensureOwnClaim(request, { field: 'clerk_user_id', value: request.body.clerk_user_id });
+      return reply.status(201).send(await users.create({ user: request.body }));
+    },
   );
 
   app.get(
-    '/api/v1/users/by-clerk-id/:clerkUserId',
+    '/by-clerk-id/:clerkUserId',
     {
       schema: {
         tags: ['users'],
-        summary: 'A user with their preferences (null until set), in one query',
+        summary: 'The caller with their preferences (null until set), in one query; another user is a 404',
         params: ClerkIdParams,
         response: { 200: UserWithPreferences },
       },
@@ -38,24 +43,26 @@ export async function usersRoutes(app: AppServer, { users }: { users: UsersRepos
     async (request) => {
       const user = await users.findByClerkId({ clerkUserId: request.params.clerkUserId });
       if (!user) throw notFound('User');
+      ensureOwnUser(request, user.id);
       return user;
     },
   );
 
   app.put(
-    '/api/v1/users/:id/preferences',
+    '/:id/preferences',
     {
       // The user is named in the URL: a foreign-key miss means "no such user", a 404.
       config: { foreignKeyStatus: 404 },
       schema: {
         tags: ['users'],
-        summary: 'Create (201) or replace (200) the user’s preferences; omitted fields reset to defaults',
+        summary: 'Create (201) or replace (200) the caller’s preferences; omitted fields reset to defaults',
         params: UserIdParams,
         body: PreferencesReplace,
         response: { 200: PreferencesPublic, 201: PreferencesPublic },
       },
     },
     async (request, reply) => {
+      ensureOwnUser(request, request.params.id);
       const { preferences, created } = await users.replacePreferences({
         userId: request.params.id,
         preferences: request.body,
@@ -65,18 +72,19 @@ export async function usersRoutes(app: AppServer, { users }: { users: UsersRepos
   );
 
   app.delete(
-    '/api/v1/users/:id',
+    '/:id',
     {
       schema: {
         tags: ['users'],
-        summary: 'Delete a user; the database cascades the delete to their preferences',
+        summary: 'Delete the caller (operators: any user); the database cascades to their preferences',
         params: UserIdParams,
         response: { 204: z.null() },
       },
     },
     async (request, reply) => {
+      ensureOwnUser(request, request.params.id);
       if (!(await users.delete({ id: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);
     },
   );
-}
+};

@@ -1,6 +1,9 @@
 import { and, count, desc, eq, ne, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../database.ts';
+import type { Database, Executor } from 'groundwork-pg';
+import type * as schema from '../schema.ts';
 import { type BatchRow, type BatchStatus, batches } from '../schema.ts';
+
+type Schema = typeof schema;
 
 export interface CreateBatchInput {
   userId: string;
@@ -17,7 +20,7 @@ export interface ListBatchesInput {
 // Archived batches are kept (until expires_at) but no longer listed.
 const listedBy = (userId: string) => and(eq(batches.userId, userId), ne(batches.status, 'archived'));
 
-export function createBatchesRepository(db: Db) {
+export function createBatchesRepository(db: Database<Schema>) {
   const byId = db
     .select()
     .from(batches)
@@ -26,21 +29,27 @@ export function createBatchesRepository(db: Db) {
 
   return {
     /** Status starts at 'uploading'; expires_at defaults to created_at + 90 days. */
-    async create({ userId, name, totalProjects }: CreateBatchInput, tx: Tx = db): Promise<BatchRow> {
-      const [row] = await tx.insert(batches).values({ userId, name, totalProjects }).returning();
+    async create(
+      { userId, name, totalProjects }: CreateBatchInput,
+      executor: Executor<Schema> = db,
+    ): Promise<BatchRow> {
+      const [row] = await executor.insert(batches).values({ userId, name, totalProjects }).returning();
       return row!;
     },
 
-    async getById({ id }: { id: string }, tx?: Tx): Promise<BatchRow | undefined> {
-      const rows = tx
-        ? await tx.select().from(batches).where(eq(batches.id, id))
+    async findById({ id }: { id: string }, executor?: Executor<Schema>): Promise<BatchRow | undefined> {
+      const rows = executor
+        ? await executor.select().from(batches).where(eq(batches.id, id))
         : await byId.execute({ id });
       return rows[0];
     },
 
     /** The user's batches except archived ones, newest first (id breaks ties so pages never overlap). */
-    async listByUser({ userId, limit = 10, offset = 0 }: ListBatchesInput, tx: Tx = db): Promise<BatchRow[]> {
-      return tx
+    async listByUser(
+      { userId, limit = 10, offset = 0 }: ListBatchesInput,
+      executor: Executor<Schema> = db,
+    ): Promise<BatchRow[]> {
+      return executor
         .select()
         .from(batches)
         .where(listedBy(userId))
@@ -50,16 +59,16 @@ export function createBatchesRepository(db: Db) {
     },
 
     /** How many batches listByUser pages through. */
-    async countByUser({ userId }: { userId: string }, tx: Tx = db): Promise<number> {
-      const [row] = await tx.select({ total: count() }).from(batches).where(listedBy(userId));
+    async countByUser({ userId }: { userId: string }, executor: Executor<Schema> = db): Promise<number> {
+      const [row] = await executor.select({ total: count() }).from(batches).where(listedBy(userId));
       return row!.total;
     },
 
     async updateStatus(
       { id, status }: { id: string; status: BatchStatus },
-      tx: Tx = db,
+      executor: Executor<Schema> = db,
     ): Promise<BatchRow | undefined> {
-      const [row] = await tx.update(batches).set({ status }).where(eq(batches.id, id)).returning();
+      const [row] = await executor.update(batches).set({ status }).where(eq(batches.id, id)).returning();
       return row;
     },
   };

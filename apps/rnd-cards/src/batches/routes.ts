@@ -1,89 +1,99 @@
-import { type AppServer, notFound } from 'groundwork-pg';
-import { API, ErrorBody, IdParams } from '../api.ts';
-import type { UsersRepository } from '../users/repository.ts';
+import { ensureOwnUser, HttpError, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { IdParams } from '../api.ts';
+import type { ProjectsRepository } from '../projects/repository.ts';
+import { ProjectCreate, ProjectPublic, toProjectPublic } from '../projects/schemas.ts';
 import type { BatchesRepository } from './repository.ts';
-import {
-  BatchCreate,
-  BatchList,
-  BatchListQuery,
-  BatchPublic,
-  BatchStatusUpdate,
-  toBatchPublic,
-} from './schemas.ts';
+import { BatchCreate, BatchPublic, BatchStatusUpdate, toBatchPublic } from './schemas.ts';
 
-export function registerBatchesRoutes(
-  app: AppServer,
-  { users, batches }: { users: UsersRepository; batches: BatchesRepository },
-): void {
+export const batchesRoutes: RoutesPlugin<{
+  batches: BatchesRepository;
+  projects: ProjectsRepository;
+}> = async (app, { batches, projects }) => {
+  /** The batch, when it is the caller's (or the caller is an operator); else the 404 of a missing one. */
+  async function ownBatch(request: Parameters<typeof ensureOwnUser>[0], id: string) {
+    const batch = await batches.findById({ id });
+    if (!batch) throw notFound('Batch');
+    ensureOwnUser(request, batch.userId, 'Batch');
+    return batch;
+  }
+
   app.post(
-    `${API}/batches`,
+    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
+    '',
     {
       // The user is named in the body; an unknown one is still "not found", not a conflict.
       config: { foreignKeyStatus: 404 },
       schema: {
         tags: ['batches'],
-        summary: 'Create a batch of 1 to 20 projects for a user',
+        summary: 'Create a batch of 1 to 20 projects for the caller',
         body: BatchCreate,
-        response: { 201: BatchPublic, 400: ErrorBody, 404: ErrorBody },
+        response: { 201: BatchPublic },
       },
     },
-    async (request, reply) => reply.status(201).send(toBatchPublic(await batches.create(request.body))),
+    async (request, reply) => {
+      ensureOwnUser(request, request.body.userId);
+      return reply.status(201).send(toBatchPublic(await batches.create(request.body)));
+    },
   );
 
   app.get(
-    `${API}/batches/:id`,
+    '/:id',
     {
       schema: {
         tags: ['batches'],
         summary: 'Read a batch with its aggregates (completed projects, average quality score)',
         params: IdParams,
-        response: { 200: BatchPublic, 400: ErrorBody, 404: ErrorBody },
+        response: { 200: BatchPublic },
       },
     },
-    async (request) => {
-      const batch = await batches.getById(request.params);
-      if (!batch) throw notFound('Batch');
-      return toBatchPublic(batch);
-    },
+    async (request) => toBatchPublic(await ownBatch(request, request.params.id)),
   );
 
   app.patch(
-    `${API}/batches/:id/status`,
+    '/:id/status',
     {
       schema: {
         tags: ['batches'],
         summary: "Change a batch's status",
         params: IdParams,
         body: BatchStatusUpdate,
-        response: { 200: BatchPublic, 400: ErrorBody, 404: ErrorBody },
+        response: { 200: BatchPublic },
       },
     },
     async (request) => {
+      // A batch never changes owner, so checking it before the write is enough.
+      await ownBatch(request, request.params.id);
       const batch = await batches.updateStatus({ id: request.params.id, status: request.body.status });
       if (!batch) throw notFound('Batch');
       return toBatchPublic(batch);
     },
   );
 
-  app.get(
-    `${API}/users/:id/batches`,
+  app.post(
+    '/:id/projects',
     {
+      // A batch deleted between the check and the insert is still a 404.
+      config: { foreignKeyStatus: 404 },
       schema: {
-        tags: ['batches'],
-        summary: "A page of the user's batches, newest first, archived ones excluded",
+        tags: ['projects'],
+        summary: 'Add a project to a batch at a row number',
         params: IdParams,
-        querystring: BatchListQuery,
-        response: { 200: BatchList, 400: ErrorBody, 404: ErrorBody },
+        body: ProjectCreate,
+        response: { 201: ProjectPublic },
       },
     },
-    async (request) => {
-      const userId = request.params.id;
-      if (!(await users.getById({ id: userId }))) throw notFound('User');
-      const [rows, count] = await Promise.all([
-        batches.listByUser({ userId, ...request.query }),
-        batches.countByUser({ userId }),
-      ]);
-      return { data: rows.map(toBatchPublic), count };
+    async (request, reply) => {
+      const batch = await ownBatch(request, request.params.id);
+      // Row numbers are positions 1..totalProjects, so with (batch_id, row_number) unique a batch
+      // never holds more projects than it declared.
+      if (request.body.rowNumber > batch.totalProjects) {
+        const message = `must be at most the batch's totalProjects (${batch.totalProjects})`;
+        throw new HttpError(422, 'row_number_out_of_range', `rowNumber ${message}`, [
+          { field: 'rowNumber', message },
+        ]);
+      }
+      const project = await projects.add({ batchId: batch.id, ...request.body });
+      return reply.status(201).send(toProjectPublic(project));
     },
   );
-}
+};

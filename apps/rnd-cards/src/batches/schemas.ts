@@ -1,4 +1,4 @@
-import { safeText } from 'groundwork-pg';
+import { offsetPage, offsetPageQuery, safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import { iso, Timestamp } from '../api.ts';
 import { BATCH_STATUSES, type BatchRow } from '../schema.ts';
@@ -27,13 +27,10 @@ export const BatchPublic = z.object({
 });
 export type BatchPublic = z.infer<typeof BatchPublic>;
 
-export const BatchListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(10),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+export const BatchListQuery = offsetPageQuery({ defaultLimit: 10, maxLimit: 100 });
 
 /** One page of a user's batches; `count` is how many there are in all (archived ones excluded). */
-export const BatchList = z.object({ data: z.array(BatchPublic), count: z.int() });
+export const BatchList = offsetPage(BatchPublic);
 
 export const toBatchPublic = (row: BatchRow): BatchPublic => ({
   id: row.id,

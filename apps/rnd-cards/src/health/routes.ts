@@ -1,4 +1,4 @@
-import { type AppContext, type AppServer, readinessSchema } from 'groundwork-pg';
+import { healthRoute, type ReadinessReport, type RoutesPlugin, readinessSchema } from 'groundwork-pg';
 import { z } from 'zod';
 
 // The story's body ({ status: healthy, version, database: connected }) plus the foundation's readiness
@@ -8,27 +8,20 @@ const Health = readinessSchema.extend({
   version: z.string(),
 });
 
-export function registerHealthRoutes(
-  app: AppServer,
-  context: Pick<AppContext<any>, 'readiness'>,
-  version: string,
-): void {
-  app.get(
-    '/health',
-    {
-      schema: {
-        tags: ['health'],
-        summary: 'Database connectivity and migration state',
-        response: { 200: Health, 503: Health },
-      },
-    },
-    async (_request, reply) => {
-      const { status, ...report } = await context.readiness();
-      if (status === 'ok') return { status: 'healthy' as const, version, ...report };
-      return reply
-        .status(503)
-        .header('retry-after', '5')
-        .send({ status: 'unhealthy' as const, version, ...report });
-    },
-  );
-}
+export const healthRoutes: RoutesPlugin<{
+  readiness: () => Promise<ReadinessReport>;
+  version: string;
+}> = async (app, { readiness, version }) => {
+  healthRoute(app, {
+    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
+    url: '',
+    summary: 'Database connectivity and migration state',
+    schema: Health,
+    readiness,
+    body: ({ status, ...report }) => ({
+      status: status === 'ok' ? ('healthy' as const) : ('unhealthy' as const),
+      version,
+      ...report,
+    }),
+  });
+};

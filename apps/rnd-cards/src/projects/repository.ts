@@ -1,6 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../database.ts';
-import { type ProjectRow, type ProjectStatus, projects } from '../schema.ts';
+import type { Database, Executor } from 'groundwork-pg';
+import type * as schema from '../schema.ts';
+import { batches, type ProjectRow, type ProjectStatus, projects } from '../schema.ts';
+
+type Schema = typeof schema;
 
 export interface AddProjectInput {
   batchId: string;
@@ -18,16 +21,19 @@ export interface UpdateProjectInput {
 
 // Every write here fires the update_batch_quality_score trigger, which keeps the batch's
 // average_quality_score and completed_projects true in the same statement.
-export function createProjectsRepository(db: Db) {
+export function createProjectsRepository(db: Database<Schema>) {
   const byId = db
     .select()
     .from(projects)
     .where(eq(projects.id, sql.placeholder('id')))
     .prepare('rnd_cards_project_by_id');
 
-  async function getById({ id }: { id: string }, tx?: Tx): Promise<ProjectRow | undefined> {
-    const rows = tx
-      ? await tx.select().from(projects).where(eq(projects.id, id))
+  async function findById(
+    { id }: { id: string },
+    executor?: Executor<Schema>,
+  ): Promise<ProjectRow | undefined> {
+    const rows = executor
+      ? await executor.select().from(projects).where(eq(projects.id, id))
       : await byId.execute({ id });
     return rows[0];
   }
@@ -35,30 +41,46 @@ export function createProjectsRepository(db: Db) {
   return {
     async add(
       { batchId, rowNumber, inputData, aiModel = null }: AddProjectInput,
-      tx: Tx = db,
+      executor: Executor<Schema> = db,
     ): Promise<ProjectRow> {
-      const [row] = await tx.insert(projects).values({ batchId, rowNumber, inputData, aiModel }).returning();
+      const [row] = await executor
+        .insert(projects)
+        .values({ batchId, rowNumber, inputData, aiModel })
+        .returning();
       return row!;
     },
 
-    getById,
+    findById,
+
+    /** The user a project belongs to, through its batch; undefined when no such project. */
+    async findOwnerId({ id }: { id: string }): Promise<string | undefined> {
+      const [row] = await db
+        .select({ userId: batches.userId })
+        .from(projects)
+        .innerJoin(batches, eq(batches.id, projects.batchId))
+        .where(eq(projects.id, id));
+      return row?.userId;
+    },
 
     /** Changes only the fields given; undefined when no such project. */
     async update(
       { id, status, qualityScore }: UpdateProjectInput,
-      tx: Tx = db,
+      executor: Executor<Schema> = db,
     ): Promise<ProjectRow | undefined> {
       const changes: Partial<Pick<ProjectRow, 'status' | 'qualityScore'>> = {};
       if (status !== undefined) changes.status = status;
       if (qualityScore !== undefined) changes.qualityScore = qualityScore;
-      if (Object.keys(changes).length === 0) return getById({ id }, tx);
-      const [row] = await tx.update(projects).set(changes).where(eq(projects.id, id)).returning();
+      if (Object.keys(changes).length === 0) return findById({ id }, executor);
+      const [row] = await executor.update(projects).set(changes).where(eq(projects.id, id)).returning();
       return row;
     },
 
     /** True when a project was deleted (its content and generation metadata go with it). */
-    async remove({ id }: { id: string }, tx: Tx = db): Promise<boolean> {
-      const deleted = await tx.delete(projects).where(eq(projects.id, id)).returning({ id: projects.id });
+    async remove({ id }: { id: string }, executor: Executor<Schema> = db): Promise<boolean> {
+      const deleted = await executor
+        .delete(projects)
+        .where(eq(projects.id, id))
+        .returning({ id: projects.id });
       return deleted.length > 0;
     },
   };

@@ -1,6 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../database.ts';
+import type { Database, Executor } from 'groundwork-pg';
+import type * as schema from '../schema.ts';
 import { type UserRow, users } from '../schema.ts';
+
+type Schema = typeof schema;
 
 export interface CreateUserInput {
   email: string;
@@ -9,10 +12,10 @@ export interface CreateUserInput {
   company?: string | null;
 }
 
-/** Emails are stored lower-cased, so the unique constraint and getByEmail ignore case. */
+/** Emails are stored lower-cased, so the unique constraint and findByEmail ignore case. */
 const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-export function createUsersRepository(db: Db) {
+export function createUsersRepository(db: Database<Schema>) {
   // The by-id read is what requests repeat; prepared once per database handle.
   const byId = db
     .select()
@@ -23,22 +26,27 @@ export function createUsersRepository(db: Db) {
   return {
     async create(
       { email, name, cognitoSub, company = null }: CreateUserInput,
-      tx: Tx = db,
+      executor: Executor<Schema> = db,
     ): Promise<UserRow> {
-      const [row] = await tx
+      const [row] = await executor
         .insert(users)
         .values({ email: normalizeEmail(email), name, cognitoSub, company })
         .returning();
       return row!;
     },
 
-    async getById({ id }: { id: string }, tx?: Tx): Promise<UserRow | undefined> {
-      const rows = tx ? await tx.select().from(users).where(eq(users.id, id)) : await byId.execute({ id });
+    async findById({ id }: { id: string }, executor?: Executor<Schema>): Promise<UserRow | undefined> {
+      const rows = executor
+        ? await executor.select().from(users).where(eq(users.id, id))
+        : await byId.execute({ id });
       return rows[0];
     },
 
-    async getByEmail({ email }: { email: string }, tx: Tx = db): Promise<UserRow | undefined> {
-      const [row] = await tx
+    async findByEmail(
+      { email }: { email: string },
+      executor: Executor<Schema> = db,
+    ): Promise<UserRow | undefined> {
+      const [row] = await executor
         .select()
         .from(users)
         .where(eq(users.email, normalizeEmail(email)));
@@ -46,8 +54,11 @@ export function createUsersRepository(db: Db) {
     },
 
     /** Records a sign-in (now, by the database's clock, unless `at` is given); undefined when no such user. */
-    async updateLastLogin({ id, at }: { id: string; at?: Date }, tx: Tx = db): Promise<UserRow | undefined> {
-      const [row] = await tx
+    async updateLastLogin(
+      { id, at }: { id: string; at?: Date },
+      executor: Executor<Schema> = db,
+    ): Promise<UserRow | undefined> {
+      const [row] = await executor
         .update(users)
         .set({ lastLoginAt: at ?? sql`now()` })
         .where(eq(users.id, id))

@@ -1,36 +1,69 @@
-import { type AppServer, notFound } from 'groundwork-pg';
-import { API, ErrorBody, IdParams } from '../api.ts';
+import { ensureOwnClaim, ensureOwnUser, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { IdParams } from '../api.ts';
+import type { BatchesRepository } from '../batches/repository.ts';
+import { BatchList, BatchListQuery, toBatchPublic } from '../batches/schemas.ts';
 import type { UsersRepository } from './repository.ts';
 import { toUserPublic, UserCreate, UserPublic } from './schemas.ts';
 
-export function registerUsersRoutes(app: AppServer, { users }: { users: UsersRepository }): void {
+export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: BatchesRepository }> = async (
+  app,
+  { users, batches },
+) => {
   app.post(
-    `${API}/users`,
+    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
+    '',
     {
       schema: {
         tags: ['users'],
-        summary: 'Create a user',
+        summary: 'Register the caller; cognitoSub must be the token’s subject',
         body: UserCreate,
-        response: { 201: UserPublic, 400: ErrorBody, 409: ErrorBody },
+        response: { 201: UserPublic },
       },
     },
-    async (request, reply) => reply.status(201).send(toUserPublic(await users.create(request.body))),
+    async (request, reply) => {
+      ensureOwnClaim(request, { field: 'cognitoSub', value: request.body.cognitoSub });
+      return reply.status(201).send(toUserPublic(await users.create(request.body)));
+    },
   );
 
   app.get(
-    `${API}/users/:id`,
+    '/:id',
     {
       schema: {
         tags: ['users'],
-        summary: 'Read a user',
+        summary: 'Read the caller (another user is a 404)',
         params: IdParams,
-        response: { 200: UserPublic, 400: ErrorBody, 404: ErrorBody },
+        response: { 200: UserPublic },
       },
     },
     async (request) => {
-      const user = await users.getById(request.params);
+      ensureOwnUser(request, request.params.id);
+      const user = await users.findById(request.params);
       if (!user) throw notFound('User');
       return toUserPublic(user);
     },
   );
-}
+
+  app.get(
+    '/:id/batches',
+    {
+      schema: {
+        tags: ['batches'],
+        summary: "A page of the caller's batches, newest first, archived ones excluded",
+        params: IdParams,
+        querystring: BatchListQuery,
+        response: { 200: BatchList },
+      },
+    },
+    async (request) => {
+      const userId = request.params.id;
+      ensureOwnUser(request, userId);
+      if (!(await users.findById({ id: userId }))) throw notFound('User');
+      const [rows, count] = await Promise.all([
+        batches.listByUser({ userId, ...request.query }),
+        batches.countByUser({ userId }),
+      ]);
+      return { data: rows.map(toBatchPublic), count };
+    },
+  );
+};
