@@ -26,7 +26,7 @@ export type RoutesPlugin<TOptions extends Record<string, unknown> = Record<never
   FastifyPluginAsyncZod<TOptions>;
 
 /** What a running app's routes get: its database, settings and a readiness probe. */
-export interface AppContext<TSchema extends Record<string, unknown>> {
+export interface AppContext<TSchema extends Record<string, unknown> = Record<string, unknown>> {
   db: Database<TSchema>;
   handle: DatabaseHandle<TSchema>;
   settings: Settings;

@@ -5,7 +5,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, NewAppError } from '../src/scaffold/new-app.ts';
@@ -49,7 +48,7 @@ describe('groundwork new', () => {
     expect(upgraded.status, upgraded.stderr).toBe(0);
     expect(upgraded.stdout).toMatch(/applied 1 migration\(s\)/);
 
-    const vitest = createRequire(join(REPO, 'package.json')).resolve('vitest/vitest.mjs');
+    const vitest = join(REPO, 'node_modules', 'vitest', 'vitest.mjs');
     const tests = spawnSync(process.execPath, [vitest, 'run'], { cwd: dir, env, encoding: 'utf8' });
     expect(tests.status, `${tests.stdout}\n${tests.stderr}`).toBe(0);
     expect(tests.stdout).toMatch(/Tests\s+4 passed/);

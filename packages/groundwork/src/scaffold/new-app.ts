@@ -30,6 +30,9 @@ function versions() {
     drizzle: peer('drizzle-orm'),
     zod: peer('zod'),
     vitest: peer('vitest'),
+    // What groundwork-pg itself is checked with (erasableSyntaxOnly needs TypeScript 5.8).
+    typescript: '^5.9.3',
+    typesNode: '^22.20.5',
   };
 }
 

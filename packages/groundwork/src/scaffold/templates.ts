@@ -5,7 +5,14 @@
 export interface TemplateValues {
   name: string;
   /** groundwork-pg's version and the peer ranges it was built against. */
-  versions: { groundwork: string; drizzle: string; zod: string; vitest: string };
+  versions: {
+    groundwork: string;
+    drizzle: string;
+    zod: string;
+    vitest: string;
+    typescript: string;
+    typesNode: string;
+  };
 }
 
 export function appFiles({ name, versions }: TemplateValues): Record<string, string> {
@@ -15,13 +22,43 @@ export function appFiles({ name, versions }: TemplateValues): Record<string, str
         name,
         private: true,
         type: 'module',
-        scripts: { start: `exec groundwork serve ${name}`, db: 'groundwork db', test: 'vitest run' },
+        scripts: {
+          start: `exec groundwork serve ${name}`,
+          db: 'groundwork db',
+          test: 'vitest run',
+          typecheck: 'tsc --noEmit',
+        },
         dependencies: {
           'drizzle-orm': versions.drizzle,
           'groundwork-pg': versions.groundwork,
           zod: versions.zod,
         },
-        devDependencies: { vitest: versions.vitest },
+        devDependencies: {
+          '@types/node': versions.typesNode,
+          typescript: versions.typescript,
+          vitest: versions.vitest,
+        },
+      },
+      null,
+      2,
+    )}\n`,
+    // Node runs the TypeScript as it is (type stripping), so the compiler only checks: no emit, erasable syntax.
+    'tsconfig.json': `${JSON.stringify(
+      {
+        compilerOptions: {
+          target: 'ES2023',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          skipLibCheck: true,
+          allowImportingTsExtensions: true,
+          noEmit: true,
+          verbatimModuleSyntax: true,
+          erasableSyntaxOnly: true,
+          types: ['node'],
+        },
+        include: ['src', 'test'],
       },
       null,
       2,
@@ -114,7 +151,7 @@ export const users = pgTable('users', {
 export type UserRow = typeof users.$inferSelect;
 export type NewUserRow = typeof users.$inferInsert;
 `,
-    'src/health/routes.ts': `import { type AppContext, healthRoute, readinessSchema, type RoutesPlugin } from 'groundwork-pg';
+    'src/health/routes.ts': `import { type AppContext, healthRoute, type RoutesPlugin, readinessSchema } from 'groundwork-pg';
 
 /** Database reachable and migrations current: 200, else 503 with the reason. */
 export const healthRoutes: RoutesPlugin<Pick<AppContext, 'readiness'>> = async (app, { readiness }) => {
@@ -125,10 +162,18 @@ export const healthRoutes: RoutesPlugin<Pick<AppContext, 'readiness'>> = async (
 import { z } from 'zod';
 import { DISPLAY_NAME_MAX, EMAIL_MAX, type UserRow } from '../schema.ts';
 
-export const Email = safeText().trim().toLowerCase().max(EMAIL_MAX).pipe(z.email('email must be a valid email address'));
+export const Email = safeText()
+  .trim()
+  .toLowerCase()
+  .max(EMAIL_MAX)
+  .pipe(z.email('email must be a valid email address'));
 export const DisplayName = safeText().trim().min(1).max(DISPLAY_NAME_MAX);
 
-export const UserCreate = z.strictObject({ subject: safeText().min(1).max(255), email: Email, display_name: DisplayName });
+export const UserCreate = z.strictObject({
+  subject: safeText().min(1).max(255),
+  email: Email,
+  display_name: DisplayName,
+});
 export const UserUpdate = z.strictObject({ display_name: DisplayName });
 export const UserParams = z.strictObject({ id: z.uuid('id must be a UUID') });
 export const UserResponse = z.strictObject({
@@ -179,7 +224,12 @@ export function createUsersRepository(db: Database<Schema>) {
     /** Newest first; the id breaks ties so pages never overlap. */
     async list({ limit, offset }: { limit: number; offset: number }, executor: Executor<Schema> = db) {
       const [rows, [total]] = await Promise.all([
-        executor.select().from(users).orderBy(desc(users.createdAt), desc(users.id)).limit(limit).offset(offset),
+        executor
+          .select()
+          .from(users)
+          .orderBy(desc(users.createdAt), desc(users.id))
+          .limit(limit)
+          .offset(offset),
         executor.select({ value: count() }).from(users),
       ]);
       return { rows, count: total?.value ?? 0 };
@@ -191,14 +241,29 @@ export type UsersRepository = ReturnType<typeof createUsersRepository>;
 `,
     'src/users/routes.ts': `import { ensureOwnClaim, ensureOwnUser, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { UsersRepository } from './repository.ts';
-import { toUserResponse, UserCreate, UserList, UserListQuery, UserParams, UserResponse, UserUpdate } from './schemas.ts';
+import {
+  toUserResponse,
+  UserCreate,
+  UserList,
+  UserListQuery,
+  UserParams,
+  UserResponse,
+  UserUpdate,
+} from './schemas.ts';
 
 const tags = ['users'];
 
 export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app, { users }) => {
   app.post(
     '',
-    { schema: { tags, summary: 'Register the token holder', body: UserCreate, response: { 201: UserResponse } } },
+    {
+      schema: {
+        tags,
+        summary: 'Register the token holder',
+        body: UserCreate,
+        response: { 201: UserResponse },
+      },
+    },
     async (request, reply) => {
       const { subject, email, display_name } = request.body;
       ensureOwnClaim(request, { field: 'subject', value: subject });
@@ -211,7 +276,12 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     '',
     {
       config: { auth: 'admin' },
-      schema: { tags, summary: 'Every user, newest first', querystring: UserListQuery, response: { 200: UserList } },
+      schema: {
+        tags,
+        summary: 'Every user, newest first',
+        querystring: UserListQuery,
+        response: { 200: UserList },
+      },
     },
     async (request) => {
       const { rows, count } = await users.list(request.query);
@@ -233,7 +303,13 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.patch(
     '/:id',
     {
-      schema: { tags, summary: 'Change the display name', params: UserParams, body: UserUpdate, response: { 200: UserResponse } },
+      schema: {
+        tags,
+        summary: 'Change the display name',
+        params: UserParams,
+        body: UserUpdate,
+        response: { 200: UserResponse },
+      },
     },
     async (request) => {
       ensureOwnUser(request, request.params.id);
@@ -281,9 +357,16 @@ describe('users', () => {
     const ada = (await register('ada')).json();
     await register('bob');
     const url = \`/api/v1/users/\${ada.id}\`;
-    expect((await t.server.inject({ method: 'GET', url, headers: await t.userHeaders('ada') })).json()).toEqual(ada);
+    expect(
+      (await t.server.inject({ method: 'GET', url, headers: await t.userHeaders('ada') })).json(),
+    ).toEqual(ada);
     const bob = await t.userHeaders('bob');
-    const patched = await t.server.inject({ method: 'PATCH', url, headers: bob, payload: { display_name: 'x' } });
+    const patched = await t.server.inject({
+      method: 'PATCH',
+      url,
+      headers: bob,
+      payload: { display_name: 'x' },
+    });
     expect(patched.statusCode).toBe(404);
     expect((await t.server.inject({ method: 'DELETE', url, headers: bob })).statusCode).toBe(404);
     const after = await t.server.inject({ method: 'GET', url, headers: t.adminHeaders });
@@ -292,7 +375,11 @@ describe('users', () => {
 
   it('keeps the list for operators and every route from anonymous callers', async () => {
     await register('ada');
-    const asUser = await t.server.inject({ method: 'GET', url: '/api/v1/users', headers: await t.userHeaders('ada') });
+    const asUser = await t.server.inject({
+      method: 'GET',
+      url: '/api/v1/users',
+      headers: await t.userHeaders('ada'),
+    });
     expect(asUser.statusCode).toBe(403);
     const list = await t.server.inject({ method: 'GET', url: '/api/v1/users', headers: t.adminHeaders });
     expect(list.json()).toMatchObject({ count: 1, data: [{ subject: 'ada' }] });
