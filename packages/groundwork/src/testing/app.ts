@@ -31,6 +31,11 @@ export interface TestApp<TSchema extends Record<string, unknown>> {
    * is `who`, the value its users are matched by.
    */
   userHeaders(who: string): Promise<{ authorization: string }>;
+  /**
+   * `METHOD /url` of every route the app registered (not the foundation's docs and probes; no HEAD copies):
+   * a test that lists routes by hand compares against it, so a new route without a case fails.
+   */
+  readonly routes: readonly string[];
 }
 
 export interface TestAppOptions extends TestOptions {
@@ -51,9 +56,20 @@ export function setupTestApp<TSchema extends Record<string, unknown>>(
   const adminKey = randomBytes(32).toString('base64url');
   let issuer: Promise<DevIssuer> | undefined;
   const devIssuer = () => (issuer ??= createDevIssuer(definition.name));
+  const routes: string[] = [];
+  const collecting: AppDefinition<TSchema> = {
+    ...definition,
+    routes: async (server, context) => {
+      routes.length = 0;
+      server.addHook('onRoute', (route) => {
+        for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
+      });
+      await definition.routes(server, context);
+    },
+  };
   const start = async (database: TestDatabase<TSchema>) => {
     const { settings } = database;
-    const app = await startApp(definition, {
+    const app = await startApp(collecting, {
       settings: options.credentials
         ? { ...settings, auth: { ...settings.auth, adminApiKeys: adminKey } }
         : settings,
@@ -110,6 +126,7 @@ export function setupTestApp<TSchema extends Record<string, unknown>>(
     get handle() {
       return active().app.handle;
     },
+    routes,
     adminHeaders: { authorization: `Bearer ${adminKey}` },
     async userHeaders(who) {
       const { auth } = definition;
