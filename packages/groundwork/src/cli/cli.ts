@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { redactSecrets } from '../redact.ts';
-import type { Command } from './command.ts';
+import { type Command, type OptionSpec, type ParsedArgs, parseCommandLine } from './command.ts';
 import { authCommand } from './commands/auth.ts';
 import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { checkCommand } from './commands/check.ts';
@@ -157,14 +156,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // `-1`, `-2`: relative revisions, not options.
     const relative = rest.filter((arg) => /^-\d+$/.test(arg));
-    let parsed: ReturnType<typeof parseArgs>;
+    let parsed: ParsedArgs<OptionSpec>;
     try {
-      parsed = parseArgs({
-        args: rest.filter((arg) => !relative.includes(arg) && arg !== '--verbose'),
-        options: command.options,
-        allowPositionals: true,
-        strict: true,
-      });
+      parsed = parseCommandLine(
+        command,
+        rest.filter((arg) => !relative.includes(arg) && arg !== '--verbose'),
+      );
     } catch (error) {
       throw new UsageError(optionProblem(error as { code?: string; message: string }, command, name));
     }

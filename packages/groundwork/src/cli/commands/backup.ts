@@ -1,5 +1,4 @@
-import { resolveApp } from '../apps.ts';
-import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
+import { appCommand } from '../database-command.ts';
 import { UsageError } from '../output.ts';
 import { assertDestructiveAllowed, DESTRUCTIVE_OPTIONS, recordedEnvironmentAt } from './guard.ts';
 
@@ -20,15 +19,14 @@ function fileArgument(positionals: string[], verb: 'backup' | 'restore'): string
   return file;
 }
 
-export const backupCommand: Command = {
+export const backupCommand = appCommand({
   name: 'backup',
   summary:
     'write a backup of the app database to <file> (pg_dump custom format, or the PGlite data directory)',
   usage: 'backup <file> [--app <name>] [--json]',
-  options: { ...APP_OPTION, ...JSON_OPTION },
-  async run({ values, positionals }, out) {
-    const file = fileArgument(positionals, 'backup');
-    const app = await resolveApp(values.app as string | undefined);
+  options: {},
+  parse: ({ positionals }) => fileArgument(positionals, 'backup'),
+  async run({ app, input: file }, out) {
     const [{ backupDatabase }, { describeDatabase }, { appSettings }] = await implementation();
     const { settings } = appSettings(app);
     out.line(`${app.name}: backing up ${describeDatabase(settings)}`);
@@ -36,16 +34,15 @@ export const backupCommand: Command = {
     out.result(result, `wrote ${result.file} (${size(result.bytes)}, ${result.durationMs} ms)`);
     return 0;
   },
-};
+});
 
-export const restoreCommand: Command = {
+export const restoreCommand = appCommand({
   name: 'restore',
   summary: 'replace the app database with the backup in <file> (stop the app first)',
   usage: 'restore <file> [--force --confirm <database>] [--app <name>] [--json]',
-  options: { ...APP_OPTION, ...JSON_OPTION, ...DESTRUCTIVE_OPTIONS },
-  async run({ values, positionals }, out) {
-    const file = fileArgument(positionals, 'restore');
-    const app = await resolveApp(values.app as string | undefined);
+  options: DESTRUCTIVE_OPTIONS,
+  parse: ({ positionals }) => fileArgument(positionals, 'restore'),
+  async run({ app, values, input: file }, out) {
     const [{ restoreDatabase }, { describeDatabase, openDatabase }, { appSettings }] = await implementation();
     const { settings } = appSettings(app);
     const recorded = await recordedEnvironmentAt(settings, () =>
@@ -60,4 +57,4 @@ export const restoreCommand: Command = {
     );
     return 0;
   },
-};
+});

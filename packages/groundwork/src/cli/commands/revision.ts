@@ -1,34 +1,32 @@
 import { createRevision, mayBeRename } from '../../migrations/revision.ts';
-import { resolveApp } from '../apps.ts';
-import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
+import { appCommand } from '../database-command.ts';
 import { UsageError } from '../output.ts';
 
-export const revisionCommand: Command = {
+export const revisionCommand = appCommand({
   name: 'revision',
   summary:
     'create a migration: --autogenerate from schema.ts, --empty for hand-written SQL, or --merge to join two branches',
   usage:
     'revision -m <message> (--autogenerate|--empty|--merge) [--rename table.old=new|old_table=new_table]... [--app <name>] [--json]',
   options: {
-    ...APP_OPTION,
-    ...JSON_OPTION,
     message: { type: 'string', short: 'm' },
     autogenerate: { type: 'boolean' },
     empty: { type: 'boolean' },
     merge: { type: 'boolean' },
     rename: { type: 'string', multiple: true },
   },
-  async run({ values }, out) {
-    const message = values.message as string | undefined;
+  parse({ values }) {
+    const { message, rename: renames = [] } = values;
     if (!message) throw new UsageError('revision needs a message: -m "what it does"');
     if ([values.autogenerate, values.empty, values.merge].filter(Boolean).length !== 1) {
       throw new UsageError(
         'choose one: --autogenerate (diff schema.ts), --empty (hand-written) or --merge (join two heads)',
       );
     }
-    const renames = (values.rename as string[] | undefined) ?? [];
     if (renames.length && !values.autogenerate) throw new UsageError('--rename goes with --autogenerate');
-    const app = await resolveApp(values.app as string | undefined);
+    return { message, renames };
+  },
+  async run({ app, values, input: { message, renames } }, out) {
     let result: Awaited<ReturnType<typeof createRevision>>;
     try {
       result = await createRevision(app.migrationsDir, app.schema, {
@@ -60,4 +58,4 @@ export const revisionCommand: Command = {
     );
     return 0;
   },
-};
+});
