@@ -1,3 +1,4 @@
+import { parseRename } from '../../migrations/diff.ts';
 import { createRevision, mayBeRename } from '../../migrations/revision.ts';
 import { appCommand } from '../database-command.ts';
 import { UsageError } from '../output.ts';
@@ -17,29 +18,30 @@ export const revisionCommand = appCommand({
   },
   parse({ values }) {
     const { message, rename: renames = [] } = values;
-    if (!message) throw new UsageError('revision needs a message: -m "what it does"');
+    if (!message?.trim()) throw new UsageError('revision needs a message: -m "what it does"');
     if ([values.autogenerate, values.empty, values.merge].filter(Boolean).length !== 1) {
       throw new UsageError(
         'choose one: --autogenerate (diff schema.ts), --empty (hand-written) or --merge (join two heads)',
       );
     }
     if (renames.length && !values.autogenerate) throw new UsageError('--rename goes with --autogenerate');
+    // A spec that does not parse is a usage error; one that names what the schema lacks fails later (exit 1).
+    for (const spec of renames) {
+      try {
+        parseRename(spec);
+      } catch (error) {
+        throw new UsageError(error instanceof Error ? error.message : String(error));
+      }
+    }
     return { message, renames };
   },
   async run({ app, values, input: { message, renames } }, out) {
-    let result: Awaited<ReturnType<typeof createRevision>>;
-    try {
-      result = await createRevision(app.migrationsDir, app.schema, {
-        message,
-        autogenerate: Boolean(values.autogenerate),
-        merge: Boolean(values.merge),
-        renames,
-      });
-    } catch (error) {
-      if ((error as Error).message.startsWith('Invalid rename'))
-        throw new UsageError((error as Error).message);
-      throw error;
-    }
+    const result = await createRevision(app.migrationsDir, app.schema, {
+      message,
+      autogenerate: Boolean(values.autogenerate),
+      merge: Boolean(values.merge),
+      renames,
+    });
     if (!result.dir) {
       out.result({ ...result, created: false }, 'No changes in schema: nothing written.');
       return 0;
