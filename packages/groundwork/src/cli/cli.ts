@@ -113,9 +113,9 @@ function parseFor(entry: Entry, args: string[]): ParsedArgs<OptionSpec> {
 function commandHelp({ group, command }: Entry): string {
   const options = Object.entries(command.options).map(([name, option]) => {
     const flag = `${option.short ? `-${option.short}, ` : ''}--${name}${option.type === 'string' ? ' <value>' : ''}`;
-    return `  ${flag.padEnd(28)} ${option.description ?? ''}`.trimEnd();
+    return `  ${flag.padEnd(28)} ${option.description}`;
   });
-  const examples = (command.examples ?? []).map((example) => `  ${example}`);
+  const examples = command.examples.map((example) => `  ${example}`);
   return [
     `usage: ${usageOf({ group, command })}`,
     '',

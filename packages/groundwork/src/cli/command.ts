@@ -2,7 +2,7 @@ import { type ParseArgsOptionDescriptor, parseArgs } from 'node:util';
 import type { Output } from './output.ts';
 
 /** A parseArgs option plus the line `--help` and docs/cli.md print for it. */
-export type OptionDefinition = ParseArgsOptionDescriptor & { description?: string };
+export type OptionDefinition = ParseArgsOptionDescriptor & { description: string };
 export type OptionSpec = Record<string, OptionDefinition>;
 
 type ParseConfig<O extends OptionSpec> = { args: string[]; options: O; strict: true; allowPositionals: true };
@@ -20,7 +20,7 @@ export interface Command<O extends OptionSpec = OptionSpec> {
   usage: string;
   options: O;
   /** Shown by `--help` and docs/cli.md after the options: full command lines with a comment. */
-  examples?: string[];
+  examples: string[];
   /** Resolves to the exit code: 0 ok, 1 failure or check failed. */
   run(args: ParsedArgs<O>, out: Output): Promise<number>;
 }

@@ -25,6 +25,10 @@ export const backupCommand = appCommand({
     'write a backup of the app database to <file> (pg_dump custom format, or the PGlite data directory)',
   usage: 'backup <file> [--app <name>] [--json]',
   options: {},
+  examples: [
+    'groundwork db backup backups/learnr-2026-11-22.dump --app learnr',
+    'groundwork db backup before-upgrade.dump   # in an app folder',
+  ],
   parse: ({ positionals }) => fileArgument(positionals, 'backup'),
   async run({ app, input: file }, out) {
     const [{ backupDatabase }, { describeDatabase }, { appSettings }] = await implementation();
@@ -41,6 +45,10 @@ export const restoreCommand = appCommand({
   summary: 'replace the app database with the backup in <file> (stop the app first)',
   usage: 'restore <file> [--force --confirm <database>] [--app <name>] [--json]',
   options: DESTRUCTIVE_OPTIONS,
+  examples: [
+    'groundwork db restore backups/learnr-2026-11-22.dump --app learnr   # stop the app first',
+    'groundwork db upgrade --app learnr         # then bring an older backup to head',
+  ],
   parse: ({ positionals }) => fileArgument(positionals, 'restore'),
   async run({ app, values, input: file }, out) {
     const [{ restoreDatabase }, { describeDatabase, openDatabase }, { appSettings }] = await implementation();

@@ -5,7 +5,16 @@ export const checkCommand = appCommand({
   summary:
     'exit 1 on schema.ts changes without a migration, edited or irreversible-without-reason migrations, pending migrations, or live drift',
   usage: 'check [--offline] [--app <name>] [--json]',
-  options: { offline: { type: 'boolean' } },
+  options: {
+    offline: {
+      type: 'boolean',
+      description: 'schema.ts against the migrations only: no database, no pending or drift checks',
+    },
+  },
+  examples: [
+    'groundwork db check                        # in CI: exit 1, one line a problem',
+    'groundwork db check --offline              # before a commit, without a database',
+  ],
   async run({ app, values }, out) {
     const { checkDatabase, checkFolder } = await import('../../migrations/check.ts');
     const problems = await checkFolder(app.migrationsDir, app.schema);

@@ -6,6 +6,10 @@ export const currentCommand = databaseCommand({
   summary: 'the applied revision, marked (head) when nothing is pending',
   usage: 'current [--app <name>] [--json]',
   options: {},
+  examples: [
+    'groundwork db current                      # 20261122101500_add_phone_to_users (head)',
+    'groundwork db current --app learnr --json',
+  ],
   async run({ app, handle }, out) {
     const state = await readState(handle, app.migrationsDir);
     const atHead = state.pending.length === 0;

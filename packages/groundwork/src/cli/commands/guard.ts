@@ -9,8 +9,14 @@ import { UsageError } from '../output.ts';
 
 /** Options of every command that can destroy data: reset, downgrade, stamp, restore. */
 export const DESTRUCTIVE_OPTIONS = {
-  force: { type: 'boolean' },
-  confirm: { type: 'string' },
+  force: {
+    type: 'boolean',
+    description: 'allow it on a production database (NODE_ENV=production, or last migrated under it)',
+  },
+  confirm: {
+    type: 'string',
+    description: "with --force: the database's name (the server database's, or the data folder's)",
+  },
 } satisfies OptionSpec;
 
 /** The name `--confirm` must repeat: the server database's name, or the embedded data folder's. */

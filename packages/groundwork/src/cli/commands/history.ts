@@ -7,6 +7,10 @@ export const historyCommand = databaseCommand({
   summary: 'every migration: id, message, applied or pending, when, how long',
   usage: 'history [--app <name>] [--json]',
   options: {},
+  examples: [
+    'groundwork db history                      # one line a migration, oldest first',
+    'groundwork db history --app learnr --json',
+  ],
   async run({ app, handle }, out) {
     const state = await readState(handle, app.migrationsDir);
     const heads = headsProblem(readLineage(state.migrations));

@@ -8,6 +8,10 @@ export const resetCommand = databaseCommand({
   summary: 'downgrade base then upgrade head (in production only with --force --confirm <database>)',
   usage: 'reset [--force --confirm <database>] [--app <name>] [--json]',
   options: DESTRUCTIVE_OPTIONS,
+  examples: [
+    'groundwork db reset                        # development: every migration down, then up again',
+    'groundwork db reset --force --confirm learnr  # production: only with the database name typed out',
+  ],
   async run({ app, handle, settings, where, values }, out) {
     assertDestructiveAllowed(
       'reset',

@@ -10,12 +10,35 @@ export const revisionCommand = appCommand({
   usage:
     'revision -m <message> (--autogenerate|--empty|--merge) [--rename table.old=new|old_table=new_table]... [--app <name>] [--json]',
   options: {
-    message: { type: 'string', short: 'm' },
-    autogenerate: { type: 'boolean' },
-    empty: { type: 'boolean' },
-    merge: { type: 'boolean' },
-    rename: { type: 'string', multiple: true },
+    message: {
+      type: 'string',
+      short: 'm',
+      description: "what the migration does: up.sql's first line and the end of its folder name",
+    },
+    autogenerate: {
+      type: 'boolean',
+      description: 'write up.sql and down.sql from what changed in schema.ts since the last migration',
+    },
+    empty: {
+      type: 'boolean',
+      description: 'empty up.sql and down.sql to write by hand (extensions, triggers, data changes)',
+    },
+    merge: {
+      type: 'boolean',
+      description: 'join two heads (branches that each added a migration); runs no SQL',
+    },
+    rename: {
+      type: 'string',
+      multiple: true,
+      description: 'old_table=new_table or table.old_column=new_column: a RENAME, not drop + add; repeatable',
+    },
   },
+  examples: [
+    'groundwork db revision -m "add phone to users" --autogenerate',
+    'groundwork db revision -m "rename name" --autogenerate --rename users.name=full_name',
+    'groundwork db revision -m "enable pg_trgm" --empty       # then write up.sql and down.sql',
+    'groundwork db revision -m "merge branches" --merge       # after git brought in a second head',
+  ],
   parse({ values }) {
     const { message, rename: renames = [] } = values;
     if (!message?.trim()) throw new UsageError('revision needs a message: -m "what it does"');

@@ -8,6 +8,10 @@ export const stampCommand = databaseCommand({
   summary: 'record the database as being at a revision without running SQL',
   usage: 'stamp <head|base|id> [--force --confirm <database>] [--app <name>] [--json]',
   options: DESTRUCTIVE_OPTIONS,
+  examples: [
+    'groundwork db stamp head                   # a database built by other means already matches head',
+    'groundwork db stamp 20261122073000         # record that revision as the applied one',
+  ],
   parse({ positionals: [target] }) {
     if (!target) throw new UsageError('stamp needs a target: head, base or a migration id');
     return target;
