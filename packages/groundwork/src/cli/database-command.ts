@@ -38,39 +38,31 @@ interface Definition<O extends OptionSpec, I, C> extends Omit<Command<O>, 'run'>
   parse?(args: ParsedArgs<AppOptions<O>>): I;
   run(context: C, out: Output): Promise<number>;
 }
-type Parses<O extends OptionSpec, I> = { parse(args: ParsedArgs<AppOptions<O>>): I };
+/** `input` is undefined only without `parse`: any other input needs the parse that makes it. */
+type ParseFor<O extends OptionSpec, I> = undefined extends I
+  ? unknown
+  : { parse(args: ParsedArgs<AppOptions<O>>): I };
 
 /** A command on one app: the one named by --app, or the app folder it runs in. */
-export function appCommand<O extends OptionSpec, I>(
-  definition: Definition<O, I, AppContext<O, I>> & Parses<O, I>,
-): Command<AppOptions<O>>;
-export function appCommand<O extends OptionSpec>(
-  definition: Definition<O, undefined, AppContext<O, undefined>>,
-): Command<AppOptions<O>>;
-export function appCommand<O extends OptionSpec, I>(
-  definition: Definition<O, I | undefined, AppContext<O, I | undefined>>,
+export function appCommand<O extends OptionSpec, I = undefined>(
+  definition: Definition<O, I, AppContext<O, I>> & ParseFor<O, I>,
 ): Command<AppOptions<O>> {
   return onApp(definition);
 }
 
 /** A command on one app's database, opened for the command and always closed. */
-export function databaseCommand<O extends OptionSpec, I>(
-  definition: Definition<O, I, DatabaseContext<O, I>> & Parses<O, I>,
-): Command<AppOptions<O>>;
-export function databaseCommand<O extends OptionSpec>(
-  definition: Definition<O, undefined, DatabaseContext<O, undefined>>,
-): Command<AppOptions<O>>;
-export function databaseCommand<O extends OptionSpec, I>(
-  definition: Definition<O, I | undefined, DatabaseContext<O, I | undefined>>,
+export function databaseCommand<O extends OptionSpec, I = undefined>(
+  definition: Definition<O, I, DatabaseContext<O, I>> & ParseFor<O, I>,
 ): Command<AppOptions<O>> {
   const { run } = definition;
-  return onApp({
+  const onItsApp: Definition<O, I, AppContext<O, I>> = {
     ...definition,
     run: (context, out) => withAppDatabase(context.app, (database) => run({ ...context, ...database }, out)),
-  });
+  };
+  return onApp(onItsApp);
 }
 
-/** What both share (the overloads above only tie `parse` to `input`). */
+/** What both share; `input` is undefined here when there is no `parse` (ParseFor). */
 function onApp<O extends OptionSpec, I>(
   definition: Definition<O, I | undefined, AppContext<O, I | undefined>>,
 ): Command<AppOptions<O>> {
