@@ -39,7 +39,7 @@ interface Entry {
 }
 
 /** Every command in the order --help and docs/cli.md list them; dispatch and suggestions read only this. */
-const COMMANDS: Entry[] = [
+export const COMMANDS: Entry[] = [
   { command: serveCommand },
   ...dbCommands.map((command) => ({ group: 'db', command })),
   { command: openapiCommand },
