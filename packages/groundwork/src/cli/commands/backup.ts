@@ -1,14 +1,17 @@
+import type { AppDefinition } from '../../app.ts';
 import { appCommand } from '../database-command.ts';
 import { UsageError } from '../output.ts';
 import { assertDestructiveAllowed, DESTRUCTIVE_OPTIONS, recordedEnvironmentAt } from './guard.ts';
 
-/** Loaded when a backup or restore runs: pg_dump handling and settings, not needed for --help. */
-const implementation = () =>
-  Promise.all([
+/** The app's settings and what backup and restore run, loaded only then: --help needs neither. */
+async function prepare(app: AppDefinition<any>) {
+  const [backup, open, { appSettings }] = await Promise.all([
     import('../../database/backup.ts'),
     import('../../database/open.ts'),
     import('../../runtime.ts'),
   ]);
+  return { ...backup, ...open, settings: appSettings(app).settings };
+}
 
 const size = (bytes: number) =>
   bytes >= 1_048_576 ? `${(bytes / 1_048_576).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
@@ -31,8 +34,7 @@ export const backupCommand = appCommand({
   ],
   parse: ({ positionals }) => fileArgument(positionals, 'backup'),
   async run({ app, input: file }, out) {
-    const [{ backupDatabase }, { describeDatabase }, { appSettings }] = await implementation();
-    const { settings } = appSettings(app);
+    const { backupDatabase, describeDatabase, settings } = await prepare(app);
     out.line(`${app.name}: backing up ${describeDatabase(settings)}`);
     const result = await backupDatabase(settings, file);
     out.result(result, `wrote ${result.file} (${size(result.bytes)}, ${result.durationMs} ms)`);
@@ -51,8 +53,7 @@ export const restoreCommand = appCommand({
   ],
   parse: ({ positionals }) => fileArgument(positionals, 'restore'),
   async run({ app, values, input: file }, out) {
-    const [{ restoreDatabase }, { describeDatabase, openDatabase }, { appSettings }] = await implementation();
-    const { settings } = appSettings(app);
+    const { restoreDatabase, describeDatabase, openDatabase, settings } = await prepare(app);
     const recorded = await recordedEnvironmentAt(settings, () =>
       openDatabase(settings, { schema: {}, applicationName: `groundwork-cli:${app.name}` }),
     );
