@@ -4,10 +4,11 @@
  * colour only on a terminal (a pseudo-terminal from util-linux `script`) unless NO_COLOR is set.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/cli/cli.ts';
 import { BIN, cli, copyApp, PACKAGE_DIR, removeTempFolders, serverUrl } from './fixtures/harness.ts';
 
 const run = promisify(execFile);
@@ -33,11 +34,60 @@ describe('mistakes on the command line', () => {
     );
   });
 
+  it('calls a malformed or misplaced --rename a usage error (exit 2), and writes nothing', async () => {
+    const app = copyApp();
+    const before = readdirSync(join(app, 'migrations'));
+    const malformed = await cli(['db', 'revision', '-m', 'x', '--autogenerate', '--rename', 'books.author'], {
+      cwd: app,
+      env: {},
+    });
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('error: Invalid rename "books.author"');
+    const misplaced = await cli(['db', 'revision', '-m', 'x', '--empty', '--rename', 'a=b'], {
+      cwd: app,
+      env: {},
+    });
+    expect(misplaced).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--rename goes with --autogenerate'),
+    });
+    expect(readdirSync(join(app, 'migrations'))).toEqual(before);
+  });
+
   it('prints the version', async () => {
     const { version } = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as {
       version: string;
     };
     expect((await cli(['--version'], { cwd, env: {} })).stdout).toBe(`${version}\n`);
+  });
+});
+
+describe('help', () => {
+  it('explains every option of every command and shows examples', () => {
+    for (const { command } of COMMANDS) {
+      expect(command.examples.length, command.name).toBeGreaterThan(0);
+      for (const [name, option] of Object.entries(command.options)) {
+        expect(option.description.trim(), `${command.name} --${name}`).not.toBe('');
+      }
+    }
+  });
+
+  it('db upgrade --help says what --sql and --allow-out-of-order do, with examples', async () => {
+    const help = await cli(['db', 'upgrade', '--help'], { cwd, env: {} });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^ {2}--sql {2,}print the SQL/m);
+    expect(help.stdout).toMatch(/^ {2}--allow-out-of-order {2,}\S/m);
+    expect(help.stdout).toContain('examples:\n  groundwork db upgrade');
+  });
+
+  it('lists the commands for the db group alone (exit 2) or with --help (exit 0)', async () => {
+    const [bare, asked] = await Promise.all([
+      cli(['db'], { cwd, env: {} }),
+      cli(['db', '--help'], { cwd, env: {} }),
+    ]);
+    expect(bare.code).toBe(2);
+    expect(asked.code).toBe(0);
+    for (const result of [bare, asked]) expect(result.stdout).toContain('groundwork db upgrade [head|<id>]');
   });
 });
 

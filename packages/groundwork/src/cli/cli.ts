@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { redactSecrets } from '../redact.ts';
-import type { Command } from './command.ts';
+import { type Command, type OptionSpec, type ParsedArgs, parseCommandLine } from './command.ts';
 import { authCommand } from './commands/auth.ts';
 import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { checkCommand } from './commands/check.ts';
@@ -33,21 +32,35 @@ export const dbCommands: Command[] = [
   restoreCommand,
 ];
 
+/** A command and the group word typed before its name, if any (`db` upgrade). */
+interface Entry {
+  group?: string;
+  command: Command;
+}
+
+/** Every command in the order --help and docs/cli.md list them; dispatch and suggestions read only this. */
+export const COMMANDS: Entry[] = [
+  { command: serveCommand },
+  ...dbCommands.map((command) => ({ group: 'db', command })),
+  { command: openapiCommand },
+  { command: secretsCommand },
+  { command: authCommand },
+];
+const GROUPS = new Set(COMMANDS.flatMap((entry) => entry.group ?? []));
+
+/** What is typed after `groundwork` to run it: `serve`, `db upgrade`. */
+const wordsOf = (entry: Entry) => (entry.group ? [entry.group, entry.command.name] : [entry.command.name]);
+const nameOf = (entry: Entry) => wordsOf(entry).join(' ');
+/** `groundwork db upgrade [head|<id>] ...`: the usage line as typed. */
+const usageOf = (entry: Entry) => `groundwork ${entry.group ? `${entry.group} ` : ''}${entry.command.usage}`;
+
 export function helpText(): string {
-  const db = dbCommands.map((c) => `  groundwork db ${c.usage}\n      ${c.summary}`).join('\n');
+  const commands = COMMANDS.map((entry) => `  ${usageOf(entry)}\n      ${entry.command.summary}`);
   return `groundwork: PostgreSQL foundation for TypeScript backends
 
 Usage:
   groundwork --version
-  groundwork ${serveCommand.usage}
-      ${serveCommand.summary}
-${db}
-  groundwork ${openapiCommand.usage}
-      ${openapiCommand.summary}
-  groundwork ${secretsCommand.usage}
-      ${secretsCommand.summary}
-  groundwork ${authCommand.usage}
-      ${authCommand.summary}
+${commands.join('\n')}
 
 In an app folder the app is implied; from the repository root pass --app <name>.
 Every command takes --help; --json prints one document {ok, command, ...}; --verbose adds stack traces.
@@ -55,52 +68,56 @@ Exit codes: 0 ok, 1 failure or check failed, 2 usage error.
 `;
 }
 
-const topCommands = [serveCommand, openapiCommand, secretsCommand, authCommand];
-
-function pick(argv: string[]): { command: Command; name: string; rest: string[] } | undefined {
-  const [first, second, ...rest] = argv;
-  const top = topCommands.find((c) => c.name === first);
-  if (top) return { command: top, name: top.name, rest: argv.slice(1) };
-  if (first === 'db') {
-    const command = dbCommands.find((c) => c.name === second);
-    return command ? { command, name: `db ${command.name}`, rest } : undefined;
-  }
-  return undefined;
+function pick(argv: string[]): { entry: Entry; rest: string[] } | undefined {
+  const entry = COMMANDS.find((candidate) => wordsOf(candidate).every((word, i) => argv[i] === word));
+  return entry && { entry, rest: argv.slice(wordsOf(entry).length) };
 }
 
 /** "unknown command" with the closest real one: `upgrade` (an Alembic habit) -> `db upgrade`. */
 function unknownCommand(argv: string[]): string {
-  const [first = '', second = ''] = argv;
-  const names = [...topCommands.map((c) => c.name), ...dbCommands.map((c) => `db ${c.name}`)];
-  const typed = first === 'db' ? `db ${second}` : first;
-  const guess = closest(typed, names) ?? (first === 'db' ? undefined : closest(`db ${first}`, names));
+  const [first = ''] = argv;
+  const typed = argv.slice(0, GROUPS.has(first) ? 2 : 1).join(' ');
+  const names = COMMANDS.map(nameOf);
+  const inGroup = () => [...GROUPS].map((group) => closest(`${group} ${first}`, names)).find(Boolean);
+  const guess = closest(typed, names) ?? (GROUPS.has(first) ? undefined : inGroup());
   const suggestion = guess ? `\nDid you mean: groundwork ${guess}?` : '';
-  return `${colours(process.stderr).red('error:')} unknown command "${argv.slice(0, first === 'db' ? 2 : 1).join(' ')}"${suggestion}\nRun groundwork --help for every command.\n`;
+  return `${colours(process.stderr).red('error:')} unknown command "${typed}"${suggestion}\nRun groundwork --help for every command.\n`;
 }
 
 /** Node's parseArgs messages, in the CLI's words, with the closest option the command has. */
-function optionProblem(error: { code?: string; message: string }, command: Command, name: string): string {
+function optionProblem(error: { code?: string; message: string }, entry: Entry): string {
+  const name = nameOf(entry);
   const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(error.message)?.[1];
   if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
-    const guess = closest(unknown.replace(/^-+/, ''), Object.keys(command.options));
+    const guess = closest(unknown.replace(/^-+/, ''), Object.keys(entry.command.options));
     return `unknown option ${unknown} for "groundwork ${name}"${guess ? ` (did you mean --${guess}?)` : ''}; see groundwork ${name} --help`;
   }
   return `${error.message.replace(/\. To specify a positional argument.*$/s, '')}; see groundwork ${name} --help`;
 }
 
-/** `groundwork db ` or `groundwork `: where the command sits on the command line. */
-const invocation = (command: Command) => `groundwork ${dbCommands.includes(command) ? 'db ' : ''}`;
+/** The command's values and positionals; `-1`, `-2` are relative revisions, not options. */
+function parseFor(entry: Entry, args: string[]): ParsedArgs<OptionSpec> {
+  const relative = args.filter((arg) => /^-\d+$/.test(arg));
+  try {
+    const { values, positionals } = parseCommandLine(
+      entry.command,
+      args.filter((arg) => !relative.includes(arg) && arg !== '--verbose'),
+    );
+    return { values, positionals: [...relative, ...positionals] };
+  } catch (error) {
+    throw new UsageError(optionProblem(error as { code?: string; message: string }, entry));
+  }
+}
 
 /** `groundwork <command> --help`: usage, what it does, every option, examples. */
-export function commandHelp(command: Command): string {
-  const usage = `${invocation(command)}${command.usage}`;
+function commandHelp({ group, command }: Entry): string {
   const options = Object.entries(command.options).map(([name, option]) => {
     const flag = `${option.short ? `-${option.short}, ` : ''}--${name}${option.type === 'string' ? ' <value>' : ''}`;
-    return `  ${flag.padEnd(28)} ${option.description ?? ''}`.trimEnd();
+    return `  ${flag.padEnd(28)} ${option.description}`;
   });
-  const examples = (command.examples ?? []).map((example) => `  ${example}`);
+  const examples = command.examples.map((example) => `  ${example}`);
   return [
-    `usage: ${usage}`,
+    `usage: ${usageOf({ group, command })}`,
     '',
     `${command.summary}`,
     ...(options.length
@@ -113,8 +130,8 @@ export function commandHelp(command: Command): string {
 
 /** docs/cli.md: the same definitions as --help, as Markdown (a test keeps the file equal to this). */
 export function cliReference(): string {
-  const sections = [serveCommand, ...dbCommands, ...topCommands.slice(1)].map(
-    (command) => `## ${invocation(command)}${command.name}\n\n\`\`\`\n${commandHelp(command)}\`\`\`\n`,
+  const sections = COMMANDS.map(
+    (entry) => `## groundwork ${nameOf(entry)}\n\n\`\`\`\n${commandHelp(entry)}\`\`\`\n`,
   );
   return `# groundwork CLI reference\n\nGenerated from the commands' definitions by \`npm run docs:cli\`; \`groundwork <command> --help\` prints the same.\n\n\`\`\`\n${helpText()}\`\`\`\n\n${sections.join('\n')}`;
 }
@@ -125,23 +142,30 @@ export function version(): string {
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
+
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--version' || argv[0] === '-v') {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+  // `groundwork` and `groundwork db` alone are usage errors that show the commands; --help is not
+  const [first = '', second] = argv;
+  const bare = argv.length === 0 || (GROUPS.has(first) && second === undefined);
+  if (bare || isHelp(first) || first === 'help' || (GROUPS.has(first) && isHelp(second))) {
     process.stdout.write(helpText());
-    return argv.length === 0 ? 2 : 0;
+    return bare ? 2 : 0;
   }
   const picked = pick(argv);
   if (!picked) {
     process.stderr.write(unknownCommand(argv));
     return 2;
   }
-  const { command, name, rest } = picked;
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(commandHelp(command));
+  const { entry, rest } = picked;
+  const { command } = entry;
+  const name = nameOf(entry);
+  if (rest.some(isHelp)) {
+    process.stdout.write(commandHelp(entry));
     return 0;
   }
   const json = rest.includes('--json');
@@ -155,23 +179,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${red('error:')} ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
   };
   try {
-    // `-1`, `-2`: relative revisions, not options.
-    const relative = rest.filter((arg) => /^-\d+$/.test(arg));
-    let parsed: ReturnType<typeof parseArgs>;
-    try {
-      parsed = parseArgs({
-        args: rest.filter((arg) => !relative.includes(arg) && arg !== '--verbose'),
-        options: command.options,
-        allowPositionals: true,
-        strict: true,
-      });
-    } catch (error) {
-      throw new UsageError(optionProblem(error as { code?: string; message: string }, command, name));
-    }
-    return await command.run(
-      { values: parsed.values, positionals: [...relative, ...parsed.positionals] },
-      createOutput(json, name),
-    );
+    return await command.run(parseFor(entry, rest), createOutput(json, name));
   } catch (error) {
     const place = error instanceof UsageError ? undefined : placeInUserCode(error);
     const message = redactSecrets(

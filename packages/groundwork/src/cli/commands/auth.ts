@@ -1,13 +1,14 @@
 import { resolveApp } from '../apps.ts';
-import { type Command, JSON_OPTION } from '../command.ts';
+import { defineCommand, JSON_OPTION } from '../command.ts';
 import { UsageError } from '../output.ts';
 
 const DEFAULT_TTL_S = 3600;
+const USAGE = 'auth token [app] --sub <subject> [--email <address>] [--ttl <seconds>] [--json]';
 
-export const authCommand: Command = {
+export const authCommand = defineCommand({
   name: 'auth',
   summary: "token: print a token from the app's development issuer, to call a jwt app as one of its users",
-  usage: 'auth token [app] --sub <subject> [--email <address>] [--ttl <seconds>] [--json]',
+  usage: USAGE,
   options: {
     ...JSON_OPTION,
     sub: { type: 'string', description: "the token's subject: the user's clerk_user_id, cognito_sub, ..." },
@@ -22,9 +23,9 @@ export const authCommand: Command = {
     'groundwork auth token mail-agent --sub 1234 --email ada@example.com',
   ],
   async run({ values, positionals }, out) {
-    if (positionals[0] !== 'token') throw new UsageError(`usage: groundwork ${authCommand.usage}`);
-    const sub = values.sub;
-    if (typeof sub !== 'string' || sub === '') throw new UsageError('--sub <subject> is required');
+    if (positionals[0] !== 'token') throw new UsageError(`usage: groundwork ${USAGE}`);
+    const { sub, email } = values;
+    if (!sub) throw new UsageError('--sub <subject> is required');
     const ttl = values.ttl === undefined ? DEFAULT_TTL_S : Number(values.ttl);
     if (!Number.isInteger(ttl) || ttl < 1) throw new UsageError('--ttl must be a whole number of seconds');
     const app = await resolveApp(positionals[1]);
@@ -46,7 +47,6 @@ export const authCommand: Command = {
       );
     }
     const issuer = await loadDevIssuer(app.name, settings.dataDir);
-    const email = typeof values.email === 'string' ? values.email : undefined;
     const token = await issuer.sign(sub, {
       ttlSeconds: ttl,
       claims: email ? { email, email_verified: true } : {},
@@ -55,4 +55,4 @@ export const authCommand: Command = {
     out.result({ token, issuer: issuer.issuer, audience: issuer.audience, expires_at: expiresAt }, token);
     return 0;
   },
-};
+});

@@ -1,15 +1,17 @@
-import { resolveApp } from '../apps.ts';
-import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
+import type { AppDefinition } from '../../app.ts';
+import { appCommand } from '../database-command.ts';
 import { UsageError } from '../output.ts';
 import { assertDestructiveAllowed, DESTRUCTIVE_OPTIONS, recordedEnvironmentAt } from './guard.ts';
 
-/** Loaded when a backup or restore runs: pg_dump handling and settings, not needed for --help. */
-const implementation = () =>
-  Promise.all([
+/** The app's settings and what backup and restore run, loaded only then: --help needs neither. */
+async function prepare(app: AppDefinition<any>) {
+  const [backup, open, { appSettings }] = await Promise.all([
     import('../../database/backup.ts'),
     import('../../database/open.ts'),
     import('../../runtime.ts'),
   ]);
+  return { ...backup, ...open, settings: appSettings(app).settings };
+}
 
 const size = (bytes: number) =>
   bytes >= 1_048_576 ? `${(bytes / 1_048_576).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
@@ -20,34 +22,38 @@ function fileArgument(positionals: string[], verb: 'backup' | 'restore'): string
   return file;
 }
 
-export const backupCommand: Command = {
+export const backupCommand = appCommand({
   name: 'backup',
   summary:
     'write a backup of the app database to <file> (pg_dump custom format, or the PGlite data directory)',
   usage: 'backup <file> [--app <name>] [--json]',
-  options: { ...APP_OPTION, ...JSON_OPTION },
-  async run({ values, positionals }, out) {
-    const file = fileArgument(positionals, 'backup');
-    const app = await resolveApp(values.app as string | undefined);
-    const [{ backupDatabase }, { describeDatabase }, { appSettings }] = await implementation();
-    const { settings } = appSettings(app);
+  options: {},
+  examples: [
+    'groundwork db backup backups/learnr-2026-11-22.dump --app learnr',
+    'groundwork db backup before-upgrade.dump   # in an app folder',
+  ],
+  parse: ({ positionals }) => fileArgument(positionals, 'backup'),
+  async run({ app, input: file }, out) {
+    const { backupDatabase, describeDatabase, settings } = await prepare(app);
     out.line(`${app.name}: backing up ${describeDatabase(settings)}`);
     const result = await backupDatabase(settings, file);
     out.result(result, `wrote ${result.file} (${size(result.bytes)}, ${result.durationMs} ms)`);
     return 0;
   },
-};
+});
 
-export const restoreCommand: Command = {
+export const restoreCommand = appCommand({
   name: 'restore',
   summary: 'replace the app database with the backup in <file> (stop the app first)',
   usage: 'restore <file> [--force --confirm <database>] [--app <name>] [--json]',
-  options: { ...APP_OPTION, ...JSON_OPTION, ...DESTRUCTIVE_OPTIONS },
-  async run({ values, positionals }, out) {
-    const file = fileArgument(positionals, 'restore');
-    const app = await resolveApp(values.app as string | undefined);
-    const [{ restoreDatabase }, { describeDatabase, openDatabase }, { appSettings }] = await implementation();
-    const { settings } = appSettings(app);
+  options: DESTRUCTIVE_OPTIONS,
+  examples: [
+    'groundwork db restore backups/learnr-2026-11-22.dump --app learnr   # stop the app first',
+    'groundwork db upgrade --app learnr         # then bring an older backup to head',
+  ],
+  parse: ({ positionals }) => fileArgument(positionals, 'restore'),
+  async run({ app, values, input: file }, out) {
+    const { restoreDatabase, describeDatabase, openDatabase, settings } = await prepare(app);
     const recorded = await recordedEnvironmentAt(settings, () =>
       openDatabase(settings, { schema: {}, applicationName: `groundwork-cli:${app.name}` }),
     );
@@ -60,4 +66,4 @@ export const restoreCommand: Command = {
     );
     return 0;
   },
-};
+});

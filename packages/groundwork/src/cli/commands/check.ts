@@ -1,15 +1,21 @@
-import { resolveApp } from '../apps.ts';
-import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
-import { withAppDatabase } from '../database-command.ts';
+import { appCommand, withAppDatabase } from '../database-command.ts';
 
-export const checkCommand: Command = {
+export const checkCommand = appCommand({
   name: 'check',
   summary:
     'exit 1 on schema.ts changes without a migration, edited or irreversible-without-reason migrations, pending migrations, or live drift',
   usage: 'check [--offline] [--app <name>] [--json]',
-  options: { ...APP_OPTION, ...JSON_OPTION, offline: { type: 'boolean' } },
-  async run({ values }, out) {
-    const app = await resolveApp(values.app as string | undefined);
+  options: {
+    offline: {
+      type: 'boolean',
+      description: 'schema.ts against the migrations only: no database, no pending or drift checks',
+    },
+  },
+  examples: [
+    'groundwork db check                        # in CI: exit 1, one line a problem',
+    'groundwork db check --offline              # before a commit, without a database',
+  ],
+  async run({ app, values }, out) {
     const { checkDatabase, checkFolder } = await import('../../migrations/check.ts');
     const problems = await checkFolder(app.migrationsDir, app.schema);
     if (!values.offline) {
@@ -25,4 +31,4 @@ export const checkCommand: Command = {
     );
     return problems.length === 0 ? 0 : 1;
   },
-};
+});

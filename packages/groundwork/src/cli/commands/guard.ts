@@ -4,14 +4,20 @@ import type { Settings } from '../../config.ts';
 import type { DatabaseHandle } from '../../database/open.ts';
 import { databaseNameOf } from '../../database/urls.ts';
 import { recordedEnvironment } from '../../migrations/runner.ts';
-import type { OptionSpec, ParsedArgs } from '../command.ts';
+import type { OptionSpec, OptionValues } from '../command.ts';
 import { UsageError } from '../output.ts';
 
 /** Options of every command that can destroy data: reset, downgrade, stamp, restore. */
-export const DESTRUCTIVE_OPTIONS: OptionSpec = {
-  force: { type: 'boolean' },
-  confirm: { type: 'string' },
-};
+export const DESTRUCTIVE_OPTIONS = {
+  force: {
+    type: 'boolean',
+    description: 'allow it on a production database (NODE_ENV=production, or last migrated under it)',
+  },
+  confirm: {
+    type: 'string',
+    description: "with --force: the database's name (the server database's, or the data folder's)",
+  },
+} satisfies OptionSpec;
 
 /** The name `--confirm` must repeat: the server database's name, or the embedded data folder's. */
 export function databaseName(settings: Pick<Settings, 'databaseUrl' | 'dataDir'>): string {
@@ -28,7 +34,7 @@ export function assertDestructiveAllowed(
   action: string,
   settings: Pick<Settings, 'databaseUrl' | 'dataDir' | 'nodeEnv'>,
   recorded: string | undefined,
-  values: ParsedArgs['values'],
+  values: OptionValues<typeof DESTRUCTIVE_OPTIONS>,
 ): void {
   const reasons = [
     ...(settings.nodeEnv === 'production' ? ['NODE_ENV is production'] : []),

@@ -1,40 +1,39 @@
 import { headsProblem, readLineage } from '../../migrations/lineage.ts';
 import { readState } from '../../migrations/runner.ts';
-import { resolveApp } from '../apps.ts';
-import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
-import { withAppDatabase } from '../database-command.ts';
+import { databaseCommand } from '../database-command.ts';
 
-export const historyCommand: Command = {
+export const historyCommand = databaseCommand({
   name: 'history',
   summary: 'every migration: id, message, applied or pending, when, how long',
   usage: 'history [--app <name>] [--json]',
-  options: { ...APP_OPTION, ...JSON_OPTION },
-  async run({ values }, out) {
-    const app = await resolveApp(values.app as string | undefined);
-    return withAppDatabase(app, async ({ handle }) => {
-      const state = await readState(handle, app.migrationsDir);
-      const heads = headsProblem(readLineage(state.migrations));
-      if (heads) process.stderr.write(`WARNING: ${heads}\n`);
-      const applied = new Map(state.applied.map((row) => [row.id, row]));
-      const rows = state.migrations.map((m) => {
-        const row = applied.get(m.id);
-        return {
-          id: m.id,
-          name: m.name,
-          message: m.message,
-          status: row ? 'applied' : 'pending',
-          appliedAt: row?.applied_at ?? null,
-          executionMs: row?.execution_ms ?? null,
-          reversible: Boolean(m.down) && m.irreversible === undefined,
-        };
-      });
-      const lines = rows.map(
-        (r) =>
-          `${r.id}  ${r.status.padEnd(7)}  ${r.appliedAt ? `${r.appliedAt}  ${r.executionMs} ms  ` : ''}${r.message}` +
-          `${r.reversible ? '' : '  [irreversible]'}${r.id === state.head ? '  (head)' : ''}`,
-      );
-      out.result(rows, lines.length ? lines.join('\n') : `No migrations in ${app.migrationsDir}`);
-      return 0;
+  options: {},
+  examples: [
+    'groundwork db history                      # one line a migration, oldest first',
+    'groundwork db history --app learnr --json',
+  ],
+  async run({ app, handle }, out) {
+    const state = await readState(handle, app.migrationsDir);
+    const heads = headsProblem(readLineage(state.migrations));
+    if (heads) process.stderr.write(`WARNING: ${heads}\n`);
+    const applied = new Map(state.applied.map((row) => [row.id, row]));
+    const rows = state.migrations.map((m) => {
+      const row = applied.get(m.id);
+      return {
+        id: m.id,
+        name: m.name,
+        message: m.message,
+        status: row ? 'applied' : 'pending',
+        appliedAt: row?.applied_at ?? null,
+        executionMs: row?.execution_ms ?? null,
+        reversible: Boolean(m.down) && m.irreversible === undefined,
+      };
     });
+    const lines = rows.map(
+      (r) =>
+        `${r.id}  ${r.status.padEnd(7)}  ${r.appliedAt ? `${r.appliedAt}  ${r.executionMs} ms  ` : ''}${r.message}` +
+        `${r.reversible ? '' : '  [irreversible]'}${r.id === state.head ? '  (head)' : ''}`,
+    );
+    out.result(rows, lines.length ? lines.join('\n') : `No migrations in ${app.migrationsDir}`);
+    return 0;
   },
-};
+});

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resolveApp } from '../apps.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 
-export const openapiCommand: Command = {
+export const openapiCommand = defineCommand({
   name: 'openapi',
   summary: "print the app's OpenAPI 3 document (JSON), or write it to a file, for client generators",
   usage: 'openapi [app] [--out <file>]',
@@ -36,7 +36,7 @@ export const openapiCommand: Command = {
       const response = await server.inject({ method: 'GET', url: '/docs/json' });
       await server.close();
       const document = `${JSON.stringify(response.json(), null, 2)}\n`;
-      if (typeof values.out === 'string') {
+      if (values.out !== undefined) {
         writeFileSync(resolve(values.out), document);
         out.line(`wrote ${resolve(values.out)}`);
       } else {
@@ -48,4 +48,4 @@ export const openapiCommand: Command = {
       await pglite.close();
     }
   },
-};
+});

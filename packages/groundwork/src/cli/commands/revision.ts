@@ -1,47 +1,70 @@
+import { parseRename } from '../../migrations/diff.ts';
 import { createRevision, mayBeRename } from '../../migrations/revision.ts';
-import { resolveApp } from '../apps.ts';
-import { APP_OPTION, type Command, JSON_OPTION } from '../command.ts';
+import { appCommand } from '../database-command.ts';
 import { UsageError } from '../output.ts';
 
-export const revisionCommand: Command = {
+export const revisionCommand = appCommand({
   name: 'revision',
   summary:
     'create a migration: --autogenerate from schema.ts, --empty for hand-written SQL, or --merge to join two branches',
   usage:
     'revision -m <message> (--autogenerate|--empty|--merge) [--rename table.old=new|old_table=new_table]... [--app <name>] [--json]',
   options: {
-    ...APP_OPTION,
-    ...JSON_OPTION,
-    message: { type: 'string', short: 'm' },
-    autogenerate: { type: 'boolean' },
-    empty: { type: 'boolean' },
-    merge: { type: 'boolean' },
-    rename: { type: 'string', multiple: true },
+    message: {
+      type: 'string',
+      short: 'm',
+      description: "what the migration does: up.sql's first line and the end of its folder name",
+    },
+    autogenerate: {
+      type: 'boolean',
+      description: 'write up.sql and down.sql from what changed in schema.ts since the last migration',
+    },
+    empty: {
+      type: 'boolean',
+      description: 'empty up.sql and down.sql to write by hand (extensions, triggers, data changes)',
+    },
+    merge: {
+      type: 'boolean',
+      description: 'join two heads (branches that each added a migration); runs no SQL',
+    },
+    rename: {
+      type: 'string',
+      multiple: true,
+      description: 'old_table=new_table or table.old_column=new_column: a RENAME, not drop + add; repeatable',
+    },
   },
-  async run({ values }, out) {
-    const message = values.message as string | undefined;
-    if (!message) throw new UsageError('revision needs a message: -m "what it does"');
+  examples: [
+    'groundwork db revision -m "add phone to users" --autogenerate',
+    'groundwork db revision -m "rename name" --autogenerate --rename users.name=full_name',
+    'groundwork db revision -m "enable pg_trgm" --empty       # then write up.sql and down.sql',
+    'groundwork db revision -m "merge branches" --merge       # after git brought in a second head',
+  ],
+  parse({ values }) {
+    const { message, rename: renames = [] } = values;
+    if (!message?.trim()) throw new UsageError('revision needs a message: -m "what it does"');
     if ([values.autogenerate, values.empty, values.merge].filter(Boolean).length !== 1) {
       throw new UsageError(
         'choose one: --autogenerate (diff schema.ts), --empty (hand-written) or --merge (join two heads)',
       );
     }
-    const renames = (values.rename as string[] | undefined) ?? [];
     if (renames.length && !values.autogenerate) throw new UsageError('--rename goes with --autogenerate');
-    const app = await resolveApp(values.app as string | undefined);
-    let result: Awaited<ReturnType<typeof createRevision>>;
-    try {
-      result = await createRevision(app.migrationsDir, app.schema, {
-        message,
-        autogenerate: Boolean(values.autogenerate),
-        merge: Boolean(values.merge),
-        renames,
-      });
-    } catch (error) {
-      if ((error as Error).message.startsWith('Invalid rename'))
-        throw new UsageError((error as Error).message);
-      throw error;
+    // A spec that does not parse is a usage error; one that names what the schema lacks fails later (exit 1).
+    for (const spec of renames) {
+      try {
+        parseRename(spec);
+      } catch (error) {
+        throw new UsageError(error instanceof Error ? error.message : String(error));
+      }
     }
+    return { message, renames };
+  },
+  async run({ app, values, input: { message, renames } }, out) {
+    const result = await createRevision(app.migrationsDir, app.schema, {
+      message,
+      autogenerate: Boolean(values.autogenerate),
+      merge: Boolean(values.merge),
+      renames,
+    });
     if (!result.dir) {
       out.result({ ...result, created: false }, 'No changes in schema: nothing written.');
       return 0;
@@ -60,4 +83,4 @@ export const revisionCommand: Command = {
     );
     return 0;
   },
-};
+});

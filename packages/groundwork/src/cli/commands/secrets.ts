@@ -1,8 +1,8 @@
 import { generateKey } from '../../security/secrets.ts';
-import { type Command, JSON_OPTION } from '../command.ts';
+import { defineCommand, JSON_OPTION } from '../command.ts';
 import { UsageError } from '../output.ts';
 
-export const secretsCommand: Command = {
+export const secretsCommand = defineCommand({
   name: 'secrets',
   summary: 'generate-key: print a new SECRET_KEYS entry (put it first to encrypt with it)',
   usage: 'secrets generate-key [--id <keyId>] [--json]',
@@ -13,8 +13,8 @@ export const secretsCommand: Command = {
   examples: ['groundwork secrets generate-key            # then put it first in SECRET_KEYS'],
   async run({ values, positionals }, out) {
     if (positionals[0] !== 'generate-key') throw new UsageError('usage: secrets generate-key [--id <keyId>]');
-    const key = generateKey(values.id as string | undefined);
+    const key = generateKey(values.id);
     out.result({ key }, key);
     return 0;
   },
-};
+});

@@ -2,9 +2,9 @@ import { MigrationError } from '../../migrations/runner.ts';
 import type { RunningApp } from '../../runtime.ts';
 import { findRoot } from '../../workspace.ts';
 import { enclosingAppDir, resolveAllApps, resolveApp } from '../apps.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 
-export const serveCommand: Command = {
+export const serveCommand = defineCommand({
   name: 'serve',
   summary:
     'serve one app at / (named, or the app folder you are in); from the repository root, every app under /<app>/ with an index at /',
@@ -88,4 +88,4 @@ export const serveCommand: Command = {
     // Runs until a signal closes the server.
     return new Promise<number>(() => {});
   },
-};
+});
