@@ -8,6 +8,7 @@ import { checkCommand } from './commands/check.ts';
 import { currentCommand } from './commands/current.ts';
 import { downgradeCommand } from './commands/downgrade.ts';
 import { historyCommand } from './commands/history.ts';
+import { newCommand } from './commands/new.ts';
 import { openapiCommand } from './commands/openapi.ts';
 import { resetCommand } from './commands/reset.ts';
 import { revisionCommand } from './commands/revision.ts';
@@ -40,6 +41,7 @@ interface Entry {
 
 /** Every command in the order --help and docs/cli.md list them; dispatch and suggestions read only this. */
 export const COMMANDS: Entry[] = [
+  { command: newCommand },
   { command: serveCommand },
   ...dbCommands.map((command) => ({ group: 'db', command })),
   { command: openapiCommand },
