@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { defineApp } from 'groundwork-pg';
-import { healthRoutes } from './health.ts';
+import { healthRoutes } from './health/routes.ts';
 import * as schema from './schema.ts';
 import { createUsersRepository } from './users/repository.ts';
-import { userRoutes } from './users/routes.ts';
+import { usersRoutes } from './users/routes.ts';
 
 export default defineApp({
   name: 'learnr',
@@ -15,7 +15,7 @@ export default defineApp({
   // The story's pool: pool_size 5 + max_overflow 10. postgres.js opens connections lazily up to this bound.
   defaults: { poolMax: 15 },
   routes: async (app, context) => {
-    healthRoutes(app, context);
-    userRoutes(app, createUsersRepository(context.db));
+    await app.register(healthRoutes, { prefix: '/api/v1/health', readiness: context.readiness });
+    await app.register(usersRoutes, { prefix: '/api/v1/users', users: createUsersRepository(context.db) });
   },
 });

@@ -1,4 +1,4 @@
-import { type AppServer, hashPassword, notFound } from 'groundwork-pg';
+import { hashPassword, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { UserChanges, UsersRepository } from './repository.ts';
 import {
   toUserResponse,
@@ -23,9 +23,9 @@ function toChanges(body: UserUpdate): UserChanges {
   return changes;
 }
 
-export function userRoutes(app: AppServer, users: UsersRepository): void {
+export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app, { users }) => {
   app.post(
-    '/api/v1/users',
+    '',
     {
       schema: {
         tags: ['users'],
@@ -42,7 +42,7 @@ export function userRoutes(app: AppServer, users: UsersRepository): void {
   );
 
   app.get(
-    '/api/v1/users',
+    '',
     {
       schema: {
         tags: ['users'],
@@ -58,7 +58,7 @@ export function userRoutes(app: AppServer, users: UsersRepository): void {
   );
 
   app.get(
-    '/api/v1/users/:id',
+    '/:id',
     {
       schema: { tags: ['users'], summary: 'One user', params: UserParams, response: { 200: UserResponse } },
     },
@@ -70,7 +70,7 @@ export function userRoutes(app: AppServer, users: UsersRepository): void {
   );
 
   app.patch(
-    '/api/v1/users/:id',
+    '/:id',
     {
       schema: {
         tags: ['users'],
@@ -86,4 +86,4 @@ export function userRoutes(app: AppServer, users: UsersRepository): void {
       return toUserResponse(row);
     },
   );
-}
+};
