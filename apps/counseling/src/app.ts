@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { defineApp } from 'groundwork-pg';
-import { registerHealthRoutes } from './health/routes.ts';
+import { healthRoutes } from './health/routes.ts';
 import * as schema from './schema.ts';
 import { createUsersRepository } from './users/repository.ts';
-import { registerUserRoutes } from './users/routes.ts';
+import { usersRoutes } from './users/routes.ts';
 
 export default defineApp({
   name: 'counseling',
@@ -16,7 +16,7 @@ export default defineApp({
   // The story's pool: pool_size 5 + max_overflow 10 = at most 15 connections (DB_POOL_MAX overrides it).
   defaults: { poolMax: 15 },
   routes: async (app, context) => {
-    registerHealthRoutes(app, context);
-    registerUserRoutes(app, createUsersRepository(context.db));
+    await app.register(healthRoutes, { prefix: '/health', readiness: context.readiness });
+    await app.register(usersRoutes, { prefix: '/api/v1/users', users: createUsersRepository(context.db) });
   },
 });

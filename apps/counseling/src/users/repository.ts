@@ -1,10 +1,11 @@
 import { count, desc, eq, sql } from 'drizzle-orm';
 import type { Database, Executor } from 'groundwork-pg';
+import type * as schema from '../schema.ts';
 import { users } from '../schema.ts';
 
 export type UserRow = typeof users.$inferSelect;
 
-type Schema = Record<string, unknown>;
+type Schema = typeof schema;
 
 /** Data access for users: the only place that builds SQL for them. */
 export function createUsersRepository(db: Database<Schema>) {

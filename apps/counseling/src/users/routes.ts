@@ -1,4 +1,4 @@
-import { type AppServer, errorBodySchema as ErrorResponse, hashPassword, notFound } from 'groundwork-pg';
+import { hashPassword, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { UsersRepository } from './repository.ts';
 import {
   toPublicUser,
@@ -10,17 +10,17 @@ import {
   UserUpdate,
 } from './schemas.ts';
 
-export function registerUserRoutes(app: AppServer, users: UsersRepository): void {
+export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app, { users }) => {
   const tags = ['users'];
 
   app.post(
-    '/api/v1/users',
+    '',
     {
       schema: {
         tags,
         summary: 'Create a user',
         body: UserCreate,
-        response: { 201: UserPublic, 400: ErrorResponse, 409: ErrorResponse },
+        response: { 201: UserPublic },
       },
     },
     async (request, reply) => {
@@ -32,13 +32,13 @@ export function registerUserRoutes(app: AppServer, users: UsersRepository): void
   );
 
   app.get(
-    '/api/v1/users/:id',
+    '/:id',
     {
       schema: {
         tags,
         summary: 'Get a user',
         params: UserId,
-        response: { 200: UserPublic, 400: ErrorResponse, 404: ErrorResponse },
+        response: { 200: UserPublic },
       },
     },
     async (request) => {
@@ -49,13 +49,13 @@ export function registerUserRoutes(app: AppServer, users: UsersRepository): void
   );
 
   app.get(
-    '/api/v1/users',
+    '',
     {
       schema: {
         tags,
         summary: 'List users, newest first',
         querystring: UserListQuery,
-        response: { 200: UserList, 400: ErrorResponse },
+        response: { 200: UserList },
       },
     },
     async (request) => {
@@ -65,14 +65,14 @@ export function registerUserRoutes(app: AppServer, users: UsersRepository): void
   );
 
   app.patch(
-    '/api/v1/users/:id',
+    '/:id',
     {
       schema: {
         tags,
         summary: 'Block or unblock a user',
         params: UserId,
         body: UserUpdate,
-        response: { 200: UserPublic, 400: ErrorResponse, 404: ErrorResponse },
+        response: { 200: UserPublic },
       },
     },
     async (request) => {
@@ -81,4 +81,4 @@ export function registerUserRoutes(app: AppServer, users: UsersRepository): void
       return toPublicUser(row);
     },
   );
-}
+};
