@@ -9,6 +9,7 @@ export const HealthResponse = z.object({
   error: z.string().optional(),
   timestamp: z.string(),
 });
+type HealthResponse = z.infer<typeof HealthResponse>;
 
 /**
  * GET /health: the story's shape over the foundation's readiness probe. Each call pings afresh (nothing is
@@ -24,7 +25,7 @@ export const healthRoutes: RoutesPlugin<{ readiness: () => Promise<ReadinessRepo
     summary: 'Database connection status (200 healthy, 503 unhealthy)',
     schema: HealthResponse,
     readiness,
-    body: (report) => ({
+    body: (report): HealthResponse => ({
       status: report.status === 'ok' ? 'healthy' : 'unhealthy',
       database: report.database,
       latency_ms: report.latencyMs,
