@@ -1,4 +1,10 @@
-import { hashPassword, notFound, type RoutesPlugin } from 'groundwork-pg';
+import {
+  ensureOwnUser,
+  hashPassword,
+  notFound,
+  type RoutesPlugin,
+  registrationRateLimit,
+} from 'groundwork-pg';
 import type { UserChanges, UsersRepository } from './repository.ts';
 import {
   toUserResponse,
@@ -27,6 +33,9 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.post(
     '',
     {
+      // Signing up needs no account; the per-IP limit bounds the argon2 work a client can ask for.
+      config: { auth: 'public' },
+      preHandler: registrationRateLimit(),
       schema: {
         tags: ['users'],
         summary: 'Register a user (409 when the email exists in any letter case)',
@@ -44,9 +53,10 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.get(
     '',
     {
+      config: { auth: 'admin' },
       schema: {
         tags: ['users'],
-        summary: 'List users, newest first',
+        summary: 'List users, newest first (operators only)',
         querystring: UserListQuery,
         response: { 200: UserList },
       },
@@ -60,9 +70,15 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.get(
     '/:id',
     {
-      schema: { tags: ['users'], summary: 'One user', params: UserParams, response: { 200: UserResponse } },
+      schema: {
+        tags: ['users'],
+        summary: 'One user (your own)',
+        params: UserParams,
+        response: { 200: UserResponse },
+      },
     },
     async (request) => {
+      ensureOwnUser(request, request.params.id);
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
       return toUserResponse(row);
@@ -74,13 +90,14 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     {
       schema: {
         tags: ['users'],
-        summary: 'Update onboarding answers and display preferences',
+        summary: 'Update your onboarding answers and display preferences',
         params: UserParams,
         body: UserUpdate,
         response: { 200: UserResponse },
       },
     },
     async (request) => {
+      ensureOwnUser(request, request.params.id);
       const row = await users.update({ id: request.params.id, changes: toChanges(request.body) });
       if (!row) throw notFound('User');
       return toUserResponse(row);
