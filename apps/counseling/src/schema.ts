@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { authSessionsTable } from 'groundwork-pg';
 import { boolean, check, index, pgTable, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { authSessionsTable } from 'groundwork-pg';
 
 export const users = pgTable(
   'users',

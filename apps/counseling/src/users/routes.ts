@@ -1,4 +1,10 @@
-import { hashPassword, notFound, type RoutesPlugin } from 'groundwork-pg';
+import {
+  ensureOwnUser,
+  hashPassword,
+  notFound,
+  type RoutesPlugin,
+  registrationRateLimit,
+} from 'groundwork-pg';
 import type { UsersRepository } from './repository.ts';
 import {
   toPublicUser,
@@ -16,6 +22,9 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.post(
     '',
     {
+      // Signing up needs no account; the per-IP limit bounds the argon2 work a client can ask for.
+      config: { auth: 'public' },
+      preHandler: registrationRateLimit(),
       schema: {
         tags,
         summary: 'Create a user',
@@ -36,12 +45,13 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     {
       schema: {
         tags,
-        summary: 'Get a user',
+        summary: 'Get a user (your own)',
         params: UserId,
         response: { 200: UserPublic },
       },
     },
     async (request) => {
+      ensureOwnUser(request, request.params.id);
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
       return toPublicUser(row);
@@ -51,9 +61,10 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.get(
     '',
     {
+      config: { auth: 'admin' },
       schema: {
         tags,
-        summary: 'List users, newest first',
+        summary: 'List users, newest first (operators only)',
         querystring: UserListQuery,
         response: { 200: UserList },
       },
@@ -64,12 +75,14 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     },
   );
 
+  // Blocking is the platform's decision about a user, never the user's own: operators only.
   app.patch(
     '/:id',
     {
+      config: { auth: 'admin' },
       schema: {
         tags,
-        summary: 'Block or unblock a user',
+        summary: 'Block or unblock a user; blocking ends their sessions (operators only)',
         params: UserId,
         body: UserUpdate,
         response: { 200: UserPublic },
