@@ -49,7 +49,10 @@ const createUser = (email: string) =>
   createUsersRepository(t.db).create({ email, hashedPassword: passwordHash });
 const rowOf = async (id: string) => (await t.db.select().from(users).where(eq(users.id, id)))[0];
 
-/** Logins come from an address of their own per call: the per-IP login limit is not what these tests check. */
+/**
+ * Logins come from an address of their own per call, and each test logs in a user of its own: the per-IP
+ * and per-account login limits (one server serves the whole file on PGlite) are not what these tests check.
+ */
 let client = 0;
 const login = (email: string, password = PASSWORD) =>
   t.server.inject({
@@ -216,8 +219,8 @@ describe('login sessions on the app', () => {
   });
 
   it('answers a wrong password and an unknown email alike with 401, opening no session', async () => {
-    await createUser('ann@x.io');
-    const wrong = await login('ann@x.io', 'wrong horse 1');
+    await createUser('kim@x.io');
+    const wrong = await login('kim@x.io', 'wrong horse 1');
     const unknown = await login('nobody@x.io');
     for (const response of [wrong, unknown]) {
       expect(response.statusCode).toBe(401);
@@ -230,10 +233,10 @@ describe('login sessions on the app', () => {
   });
 
   it('refuses an expired session with 401', async () => {
-    const ann = await createUser('ann@x.io');
-    const { token } = (await login('ann@x.io')).json();
+    const ned = await createUser('ned@x.io');
+    const { token } = (await login('ned@x.io')).json();
     await t.db.update(authSessions).set({ expiresAt: new Date(Date.now() - 1000) });
-    const response = await getUser(ann.id, { authorization: `Bearer ${token}` });
+    const response = await getUser(ned.id, { authorization: `Bearer ${token}` });
     expect(response.statusCode).toBe(401);
     expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
   });
