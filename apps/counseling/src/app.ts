@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { defineApp } from 'groundwork-pg';
-import { registerHealthRoutes } from './health/routes.ts';
+import { defineApp, passwordLoginRoutes } from 'groundwork-pg';
+import { healthRoutes } from './health/routes.ts';
 import * as schema from './schema.ts';
 import { createUsersRepository } from './users/repository.ts';
-import { registerUserRoutes } from './users/routes.ts';
+import { usersRoutes } from './users/routes.ts';
 
 export default defineApp({
   name: 'counseling',
@@ -15,8 +15,21 @@ export default defineApp({
   schema,
   // The story's pool: pool_size 5 + max_overflow 10 = at most 15 connections (DB_POOL_MAX overrides it).
   defaults: { poolMax: 15 },
+  // Students log in with their \domain\username and password and call the API with a session token.
+  auth: { kind: 'password', sessions: schema.authSessions },
   routes: async (app, context) => {
-    registerHealthRoutes(app, context);
-    registerUserRoutes(app, createUsersRepository(context.db));
+    const users = createUsersRepository(context.db);
+    await app.register(healthRoutes, { prefix: '/health', readiness: context.readiness });
+    await app.register(passwordLoginRoutes, {
+      prefix: '/api/v1',
+      loginField: 'username',
+      sessions: context.sessions!,
+      findAccount: async (username) => {
+        const row = await users.findByUsername({ username });
+        return row && { id: row.id, hashedPassword: row.passwordHash, blocked: row.isBlocked };
+      },
+      updatePasswordHash: (id, passwordHash) => users.setPasswordHash({ id, passwordHash }),
+    });
+    await app.register(usersRoutes, { prefix: '/api/v1/users', users });
   },
 });

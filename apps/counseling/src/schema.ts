@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, index, pgTable, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { authSessionsTable } from 'groundwork-pg';
 
 export const users = pgTable(
   'users',
@@ -22,3 +23,6 @@ export const users = pgTable(
     check('users_username_format', sql`${t.username} ~ '^\\\\[^\\\\]+\\\\[^\\\\]+$'`),
   ],
 );
+
+/** Login sessions (POST /api/v1/auth/login): only a digest of each token; deleted with their user. */
+export const authSessions = authSessionsTable(users.id);

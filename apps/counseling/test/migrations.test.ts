@@ -39,6 +39,7 @@ describe('counseling schema (story 002)', () => {
         expect.stringMatching(/_create_users_table$/),
         expect.stringMatching(/_usernames_unique_regardless_of_case$/),
         expect.stringMatching(/_users_listed_newest_first_by_index$/),
+        expect.stringMatching(/_auth_sessions$/),
       ]);
       const initial = migrations[0];
       expect(await usersTableExists(handle)).toBe(false);

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { defineApp } from 'groundwork-pg';
-import { healthRoutes } from './health.ts';
+import { defineApp, passwordLoginRoutes } from 'groundwork-pg';
+import { healthRoutes } from './health/routes.ts';
 import * as schema from './schema.ts';
 import { createUsersRepository } from './users/repository.ts';
-import { userRoutes } from './users/routes.ts';
+import { usersRoutes } from './users/routes.ts';
 
 export default defineApp({
   name: 'learnr',
@@ -14,8 +14,21 @@ export default defineApp({
   schema,
   // The story's pool: pool_size 5 + max_overflow 10. postgres.js opens connections lazily up to this bound.
   defaults: { poolMax: 15 },
+  // Learnr owns its users' passwords: they log in by email and call the API with a session token.
+  auth: { kind: 'password', sessions: schema.authSessions },
   routes: async (app, context) => {
-    healthRoutes(app, context);
-    userRoutes(app, createUsersRepository(context.db));
+    const users = createUsersRepository(context.db);
+    await app.register(healthRoutes, { prefix: '/api/v1/health', readiness: context.readiness });
+    await app.register(passwordLoginRoutes, {
+      prefix: '/api/v1',
+      loginField: 'email',
+      sessions: context.sessions!,
+      findAccount: async (email) => {
+        const row = await users.findByEmail({ email });
+        return row && { id: row.id, hashedPassword: row.hashedPassword };
+      },
+      updatePasswordHash: (id, hashedPassword) => users.setPasswordHash({ id, hashedPassword }),
+    });
+    await app.register(usersRoutes, { prefix: '/api/v1/users', users });
   },
 });

@@ -12,6 +12,7 @@ import {
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core';
+import { authSessionsTable } from 'groundwork-pg';
 
 /** Allowed values, shared with the zod schemas so the API and the CHECK constraints cannot disagree. */
 export const KNOWLEDGE_LEVELS = ['Beginner', 'Intermediate', 'Advanced'] as const;
@@ -66,6 +67,9 @@ export const users = pgTable(
     check('check_dark_mode', sql`${t.darkMode} IN (${list(DARK_MODES)})`),
   ],
 );
+
+/** Login sessions (POST /api/v1/auth/login): only a digest of each token; deleted with their user. */
+export const authSessions = authSessionsTable(users.id);
 
 export type UserRow = typeof users.$inferSelect;
 export type NewUserRow = typeof users.$inferInsert;

@@ -7,7 +7,7 @@ export {
   type RoutesPlugin,
 } from './app.ts';
 export { ensureOwnClaim, ensureOwnUser, type RowScope, rowScopeOf } from './auth/access.ts';
-export { type PasswordAccount, passwordLoginRoutes } from './auth/password-login.ts';
+export { type PasswordAccount, passwordLoginRoutes, registrationRateLimit } from './auth/password-login.ts';
 export type { Access, Identity } from './auth/plugin.ts';
 export { type AuthSessionsTable, authSessionsTable } from './auth/sessions.ts';
 export type { TokenUsers } from './auth/token-users.ts';

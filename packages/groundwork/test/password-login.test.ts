@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseOperatorKeys } from '../src/auth/operator-keys.ts';
-import { passwordLoginRoutes } from '../src/auth/password-login.ts';
+import { passwordLoginRoutes, registrationRateLimit } from '../src/auth/password-login.ts';
 import { registerAuth } from '../src/auth/plugin.ts';
 import { authSessionsTable, createSessionStore } from '../src/auth/sessions.ts';
 import { errorHandler } from '../src/http/errors.ts';
@@ -62,6 +62,11 @@ beforeAll(async () => {
     },
   });
   server.get('/me', async (request) => request.identity);
+  server.post(
+    '/register',
+    { config: { auth: 'public' }, preHandler: registrationRateLimit({ perIpPerMinute: 3 }) },
+    async (_request, reply) => reply.status(201).send(),
+  );
   await server.ready();
 }, 60_000);
 
@@ -152,5 +157,23 @@ describe('password sessions', () => {
       statuses.push((await login(`user${attempt}`, 'guess guess 1', '10.3.0.1')).statusCode);
     }
     expect(statuses.at(-1)).toBe(429);
+  });
+});
+
+describe('registrationRateLimit', () => {
+  const register = (ip: string) => server.inject({ method: 'POST', url: '/register', remoteAddress: ip });
+
+  it('allows a number of requests a minute per IP, then 429 with Retry-After in the error shape', async () => {
+    const statuses = [];
+    for (let attempt = 0; attempt < 4; attempt++) statuses.push(await register('10.4.0.1'));
+    expect(statuses.slice(0, 3).map((r) => r.statusCode)).toEqual([201, 201, 201]);
+    const refused = statuses[3]!;
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(refused.json().error).toMatchObject({ code: 'rate_limited' });
+    expect(refused.json().error.message).toMatch(/^too many registrations; retry in \d+ seconds$/);
+    // Another client is counted on its own.
+    expect((await register('10.4.0.2')).statusCode).toBe(201);
   });
 });

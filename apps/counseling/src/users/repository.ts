@@ -1,10 +1,11 @@
 import { count, desc, eq, sql } from 'drizzle-orm';
 import type { Database, Executor } from 'groundwork-pg';
-import { users } from '../schema.ts';
+import type * as schema from '../schema.ts';
+import { authSessions, users } from '../schema.ts';
 
 export type UserRow = typeof users.$inferSelect;
 
-type Schema = Record<string, unknown>;
+type Schema = typeof schema;
 
 /** Data access for users: the only place that builds SQL for them. */
 export function createUsersRepository(db: Database<Schema>) {
@@ -55,13 +56,40 @@ export function createUsersRepository(db: Database<Schema>) {
       return { rows, total: counted?.total ?? 0 };
     },
 
-    /** updated_at is left to the database trigger. */
+    /**
+     * Blocks or unblocks; blocking also ends the user's open sessions, in the same transaction, so a block
+     * takes effect at once rather than when the sessions expire. updated_at is left to the database trigger.
+     */
     async setBlocked(
       { id, isBlocked }: { id: string; isBlocked: boolean },
       executor: Executor<Schema> = db,
     ): Promise<UserRow | undefined> {
-      const [row] = await executor.update(users).set({ isBlocked }).where(eq(users.id, id)).returning();
+      return executor.transaction(async (tx) => {
+        const [row] = await tx.update(users).set({ isBlocked }).where(eq(users.id, id)).returning();
+        if (row?.isBlocked) await tx.delete(authSessions).where(eq(authSessions.userId, id));
+        return row;
+      });
+    },
+
+    /** The login lookup, in any letter case, as the unique index idx_users_username_lower compares names. */
+    async findByUsername(
+      { username }: { username: string },
+      executor: Executor<Schema> = db,
+    ): Promise<UserRow | undefined> {
+      const [row] = await executor
+        .select()
+        .from(users)
+        .where(eq(sql`lower(${users.username})`, username.toLowerCase()))
+        .limit(1);
       return row;
+    },
+
+    /** A new hash for the same password (login upgrades hashes made with older argon2 parameters). */
+    async setPasswordHash(
+      { id, passwordHash }: { id: string; passwordHash: string },
+      executor: Executor<Schema> = db,
+    ): Promise<void> {
+      await executor.update(users).set({ passwordHash }).where(eq(users.id, id));
     },
   };
 }

@@ -1,4 +1,10 @@
-import { type AppServer, errorBodySchema as ErrorResponse, hashPassword, notFound } from 'groundwork-pg';
+import {
+  ensureOwnUser,
+  hashPassword,
+  notFound,
+  type RoutesPlugin,
+  registrationRateLimit,
+} from 'groundwork-pg';
 import type { UsersRepository } from './repository.ts';
 import {
   toPublicUser,
@@ -10,17 +16,20 @@ import {
   UserUpdate,
 } from './schemas.ts';
 
-export function registerUserRoutes(app: AppServer, users: UsersRepository): void {
+export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app, { users }) => {
   const tags = ['users'];
 
   app.post(
-    '/api/v1/users',
+    '',
     {
+      // Signing up needs no account; the per-IP limit bounds the argon2 work a client can ask for.
+      config: { auth: 'public' },
+      preHandler: registrationRateLimit(),
       schema: {
         tags,
         summary: 'Create a user',
         body: UserCreate,
-        response: { 201: UserPublic, 400: ErrorResponse, 409: ErrorResponse },
+        response: { 201: UserPublic },
       },
     },
     async (request, reply) => {
@@ -32,16 +41,17 @@ export function registerUserRoutes(app: AppServer, users: UsersRepository): void
   );
 
   app.get(
-    '/api/v1/users/:id',
+    '/:id',
     {
       schema: {
         tags,
-        summary: 'Get a user',
+        summary: 'Get a user (your own)',
         params: UserId,
-        response: { 200: UserPublic, 400: ErrorResponse, 404: ErrorResponse },
+        response: { 200: UserPublic },
       },
     },
     async (request) => {
+      ensureOwnUser(request, request.params.id);
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
       return toPublicUser(row);
@@ -49,13 +59,14 @@ export function registerUserRoutes(app: AppServer, users: UsersRepository): void
   );
 
   app.get(
-    '/api/v1/users',
+    '',
     {
+      config: { auth: 'admin' },
       schema: {
         tags,
-        summary: 'List users, newest first',
+        summary: 'List users, newest first (operators only)',
         querystring: UserListQuery,
-        response: { 200: UserList, 400: ErrorResponse },
+        response: { 200: UserList },
       },
     },
     async (request) => {
@@ -64,15 +75,17 @@ export function registerUserRoutes(app: AppServer, users: UsersRepository): void
     },
   );
 
+  // Blocking is the platform's decision about a user, never the user's own: operators only.
   app.patch(
-    '/api/v1/users/:id',
+    '/:id',
     {
+      config: { auth: 'admin' },
       schema: {
         tags,
-        summary: 'Block or unblock a user',
+        summary: 'Block or unblock a user; blocking ends their sessions (operators only)',
         params: UserId,
         body: UserUpdate,
-        response: { 200: UserPublic, 400: ErrorResponse, 404: ErrorResponse },
+        response: { 200: UserPublic },
       },
     },
     async (request) => {
@@ -81,4 +94,4 @@ export function registerUserRoutes(app: AppServer, users: UsersRepository): void
       return toPublicUser(row);
     },
   );
-}
+};

@@ -1,4 +1,4 @@
-import { safeText } from 'groundwork-pg';
+import { offsetPage, offsetPageQuery, safeText } from 'groundwork-pg';
 import { z } from 'zod';
 
 /** `\domain\username`: the same rule as the users_username_format CHECK, so bad input is a 400 naming the field. */
@@ -40,18 +40,12 @@ export type UserPublic = z.infer<typeof UserPublic>;
 
 const flag = z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true');
 
-export const UserListQuery = z.strictObject({
+export const UserListQuery = offsetPageQuery({ defaultLimit: 20, maxLimit: 100 }).extend({
   blocked: flag.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  offset: z.coerce.number().int().min(0).default(0),
 });
 export type UserListQuery = z.infer<typeof UserListQuery>;
 
-export const UserList = z.object({
-  data: z.array(UserPublic),
-  count: z.number().int().describe('Users matching the filter, across all pages'),
-});
-export type UserList = z.infer<typeof UserList>;
+export const UserList = offsetPage(UserPublic);
 
 /** Timestamps arrive as PostgreSQL text (`2025-12-20 12:34:56.123456+00`); the API speaks ISO 8601. */
 export function toPublicUser(row: {

@@ -1,4 +1,4 @@
-import { count, desc, eq } from 'drizzle-orm';
+import { count, desc, eq, sql } from 'drizzle-orm';
 import type { Database, Executor } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type NewUserRow, type UserRow, users } from '../schema.ts';
@@ -36,6 +36,27 @@ export function createUsersRepository(db: Database<Schema>) {
     },
 
     findById,
+
+    /** The login lookup: emails are stored trimmed and lower-cased, so this one matches idx_users_email. */
+    async findByEmail(
+      { email }: { email: string },
+      executor: Executor<Schema> = db,
+    ): Promise<UserRow | undefined> {
+      const [row] = await executor
+        .select()
+        .from(users)
+        .where(eq(sql`lower(${users.email})`, email.trim().toLowerCase()))
+        .limit(1);
+      return row;
+    },
+
+    /** A new hash for the same password (login upgrades hashes made with older argon2 parameters). */
+    async setPasswordHash(
+      { id, hashedPassword }: { id: string; hashedPassword: string },
+      executor: Executor<Schema> = db,
+    ): Promise<void> {
+      await executor.update(users).set({ hashedPassword }).where(eq(users.id, id));
+    },
 
     /** Applies only the keys present in `changes`; returns undefined when the user does not exist. */
     async update(

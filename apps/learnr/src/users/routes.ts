@@ -1,4 +1,10 @@
-import { type AppServer, hashPassword, notFound } from 'groundwork-pg';
+import {
+  ensureOwnUser,
+  hashPassword,
+  notFound,
+  type RoutesPlugin,
+  registrationRateLimit,
+} from 'groundwork-pg';
 import type { UserChanges, UsersRepository } from './repository.ts';
 import {
   toUserResponse,
@@ -23,10 +29,13 @@ function toChanges(body: UserUpdate): UserChanges {
   return changes;
 }
 
-export function userRoutes(app: AppServer, users: UsersRepository): void {
+export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app, { users }) => {
   app.post(
-    '/api/v1/users',
+    '',
     {
+      // Signing up needs no account; the per-IP limit bounds the argon2 work a client can ask for.
+      config: { auth: 'public' },
+      preHandler: registrationRateLimit(),
       schema: {
         tags: ['users'],
         summary: 'Register a user (409 when the email exists in any letter case)',
@@ -42,11 +51,12 @@ export function userRoutes(app: AppServer, users: UsersRepository): void {
   );
 
   app.get(
-    '/api/v1/users',
+    '',
     {
+      config: { auth: 'admin' },
       schema: {
         tags: ['users'],
-        summary: 'List users, newest first',
+        summary: 'List users, newest first (operators only)',
         querystring: UserListQuery,
         response: { 200: UserList },
       },
@@ -58,11 +68,17 @@ export function userRoutes(app: AppServer, users: UsersRepository): void {
   );
 
   app.get(
-    '/api/v1/users/:id',
+    '/:id',
     {
-      schema: { tags: ['users'], summary: 'One user', params: UserParams, response: { 200: UserResponse } },
+      schema: {
+        tags: ['users'],
+        summary: 'One user (your own)',
+        params: UserParams,
+        response: { 200: UserResponse },
+      },
     },
     async (request) => {
+      ensureOwnUser(request, request.params.id);
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
       return toUserResponse(row);
@@ -70,20 +86,21 @@ export function userRoutes(app: AppServer, users: UsersRepository): void {
   );
 
   app.patch(
-    '/api/v1/users/:id',
+    '/:id',
     {
       schema: {
         tags: ['users'],
-        summary: 'Update onboarding answers and display preferences',
+        summary: 'Update your onboarding answers and display preferences',
         params: UserParams,
         body: UserUpdate,
         response: { 200: UserResponse },
       },
     },
     async (request) => {
+      ensureOwnUser(request, request.params.id);
       const row = await users.update({ id: request.params.id, changes: toChanges(request.body) });
       if (!row) throw notFound('User');
       return toUserResponse(row);
     },
   );
-}
+};

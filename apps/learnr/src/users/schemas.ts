@@ -1,4 +1,4 @@
-import { safeText } from 'groundwork-pg';
+import { offsetPage, offsetPageQuery, safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import {
   DAILY_STUDY_TIME,
@@ -94,14 +94,10 @@ export const UserResponse = z.strictObject({
 });
 export type UserResponse = z.infer<typeof UserResponse>;
 
-export const LIST_LIMIT_MAX = 100;
-export const UserListQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(LIST_LIMIT_MAX).default(20),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+export const UserListQuery = offsetPageQuery({ defaultLimit: 20, maxLimit: 100 });
 export type UserListQuery = z.infer<typeof UserListQuery>;
 
-export const UserList = z.strictObject({ data: z.array(UserResponse), count: z.number().int() });
+export const UserList = offsetPage(UserResponse);
 export type UserList = z.infer<typeof UserList>;
 
 export const UserParams = z.strictObject({ id: z.uuid('id must be a UUID') });

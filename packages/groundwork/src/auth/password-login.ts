@@ -1,4 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { AppServer } from '../app.ts';
 import { HttpError } from '../http/errors.ts';
@@ -43,10 +44,9 @@ export async function passwordLoginRoutes(app: AppServer, options: PasswordLogin
     errorResponseBuilder: (_request, context) =>
       new HttpError(429, 'rate_limited', `too many login attempts; retry in ${context.after}`),
   });
-  const perAccount = fixedWindowLimiter(options.perAccountPerMinute ?? 5, 60_000);
   const field = options.loginField;
   const body = z.strictObject({ [field]: safeText().min(1).max(320), password: safeText().min(1).max(256) });
-  const loginOf = (request: { body: unknown }) =>
+  const loginOf = (request: FastifyRequest) =>
     String((request.body as Record<string, unknown> | undefined)?.[field] ?? '').toLowerCase();
 
   app.post(
@@ -56,16 +56,7 @@ export async function passwordLoginRoutes(app: AppServer, options: PasswordLogin
       // The plugin counts per IP; it runs one limiter per request, so the per-account count is kept here.
       preHandler: [
         app.rateLimit({ max: options.perIpPerMinute ?? 20, timeWindow: 60_000 }),
-        async (request, reply) => {
-          const retryAfterS = perAccount.hit(loginOf(request));
-          if (retryAfterS === undefined) return;
-          reply.header('retry-after', retryAfterS);
-          throw new HttpError(
-            429,
-            'rate_limited',
-            `too many login attempts; retry in ${retryAfterS} seconds`,
-          );
-        },
+        perMinuteLimit(options.perAccountPerMinute ?? 5, loginOf, 'login attempts'),
       ],
       schema: {
         tags: ['auth'],
@@ -99,6 +90,30 @@ export async function passwordLoginRoutes(app: AppServer, options: PasswordLogin
       return reply.status(204).send();
     },
   );
+}
+
+/**
+ * A preHandler allowing `perIpPerMinute` requests a minute from one client IP, then 429 with Retry-After in
+ * the error shape: for public routes that cost a password hash, such as registration in the password apps.
+ * It runs after validation, so invalid requests do not count; each process counts its own.
+ */
+export function registrationRateLimit({ perIpPerMinute = 20 } = {}): preHandlerAsyncHookHandler {
+  return perMinuteLimit(perIpPerMinute, (request) => request.ip, 'registrations');
+}
+
+/** A preHandler answering 429 once a key (of the request) is over `max` requests in the current minute. */
+function perMinuteLimit(
+  max: number,
+  keyOf: (request: FastifyRequest) => string,
+  what: string,
+): preHandlerAsyncHookHandler {
+  const limiter = fixedWindowLimiter(max, 60_000);
+  return async (request, reply) => {
+    const retryAfterS = limiter.hit(keyOf(request));
+    if (retryAfterS === undefined) return;
+    reply.header('retry-after', retryAfterS);
+    throw new HttpError(429, 'rate_limited', `too many ${what}; retry in ${retryAfterS} seconds`);
+  };
 }
 
 /**
