@@ -21,7 +21,7 @@ export const healthRoutes: RoutesPlugin<{ readiness: () => Promise<ReadinessRepo
   { readiness },
 ) => {
   healthRoute(app, {
-    url: '',
+    url: '/',
     summary: 'Database connection status (200 healthy, 503 unhealthy)',
     schema: HealthResponse,
     readiness,

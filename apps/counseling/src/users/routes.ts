@@ -20,7 +20,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   const tags = ['users'];
 
   app.post(
-    '',
+    '/',
     {
       // Signing up needs no account; the per-IP limit bounds the argon2 work a client can ask for.
       config: { auth: 'public' },
@@ -59,7 +59,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   );
 
   app.get(
-    '',
+    '/',
     {
       config: { auth: 'admin' },
       schema: {

@@ -21,8 +21,7 @@ export const healthRoutes: RoutesPlugin<{ context: AppContext<typeof schema> }> 
   { context },
 ) => {
   healthRoute(app, {
-    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
-    url: '',
+    url: '/',
     summary: 'Database connectivity, migration state and the pgvector version (503 when not ready)',
     schema: HealthReport,
     readiness: () => context.readiness(),

@@ -13,8 +13,7 @@ import {
 
 export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app, { users }) => {
   app.post(
-    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
-    '',
+    '/',
     {
       schema: {
         tags: ['users'],

@@ -6,7 +6,7 @@ export const healthRoutes: RoutesPlugin<{ readiness: () => Promise<ReadinessRepo
   { readiness },
 ) => {
   healthRoute(app, {
-    url: '',
+    url: '/',
     summary: 'Service status and database connectivity (503 when not ready)',
     schema: readinessSchema,
     readiness,

@@ -31,7 +31,7 @@ function toChanges(body: UserUpdate): UserChanges {
 
 export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app, { users }) => {
   app.post(
-    '',
+    '/',
     {
       // Signing up needs no account; the per-IP limit bounds the argon2 work a client can ask for.
       config: { auth: 'public' },
@@ -51,7 +51,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   );
 
   app.get(
-    '',
+    '/',
     {
       config: { auth: 'admin' },
       schema: {

@@ -14,8 +14,6 @@ import {
 } from './schemas.ts';
 
 const tags = ['users'];
-// `/users` only, as before the prefix: Fastify would also register `/users/` for a '/' route.
-const collection = { prefixTrailingSlash: 'no-slash' } as const;
 
 export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTokenVault }> = async (
   app,
@@ -23,7 +21,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 ) => {
   app.post(
     '/',
-    { ...collection, schema: { tags, body: UserCreate, response: { 201: UserPublic } } },
+    { schema: { tags, body: UserCreate, response: { 201: UserPublic } } },
     async (request, reply) => {
       // Registration: a Google account registers only its own (verified) address; operators any.
       ensureOwnClaim(request, { field: 'email', value: request.body.email, claim: 'email' });
@@ -35,7 +33,6 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
   app.get(
     '/',
     {
-      ...collection,
       config: { auth: 'admin' },
       schema: { tags, querystring: UserListQuery, response: { 200: UserList } },
     },

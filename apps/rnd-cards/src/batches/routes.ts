@@ -18,8 +18,7 @@ export const batchesRoutes: RoutesPlugin<{
   }
 
   app.post(
-    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
-    '',
+    '/',
     {
       // The user is named in the body; an unknown one is still "not found", not a conflict.
       config: { foreignKeyStatus: 404 },

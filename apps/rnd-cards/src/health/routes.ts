@@ -13,8 +13,7 @@ export const healthRoutes: RoutesPlugin<{
   version: string;
 }> = async (app, { readiness, version }) => {
   healthRoute(app, {
-    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
-    url: '',
+    url: '/',
     summary: 'Database connectivity and migration state',
     schema: Health,
     readiness,

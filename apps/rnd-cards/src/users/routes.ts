@@ -10,8 +10,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
   { users, batches },
 ) => {
   app.post(
-    // '' is the prefix itself; '/' would add the prefix with a trailing slash (prefixTrailingSlash).
-    '',
+    '/',
     {
       schema: {
         tags: ['users'],

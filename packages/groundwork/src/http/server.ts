@@ -173,6 +173,8 @@ export async function buildServer(apps: RunningApp[], options: ServerOptions = {
     requestIdHeader: false,
     genReqId: requestIdOf,
     return503OnClosing: true,
+    // `/users/` answers as `/users`, and a route module's '/' registers only its prefix (fastify/demo style).
+    routerOptions: { ignoreTrailingSlash: true },
     forceCloseConnections: 'idle',
     // A malformed URL or an overlong path parameter is refused before routing; answer in the error shape too.
     frameworkErrors: errorHandler,

@@ -155,7 +155,7 @@ export type NewUserRow = typeof users.$inferInsert;
 
 /** Database reachable and migrations current: 200, else 503 with the reason. */
 export const healthRoutes: RoutesPlugin<Pick<AppContext, 'readiness'>> = async (app, { readiness }) => {
-  healthRoute(app, { url: '', schema: readinessSchema, readiness, body: (report) => report });
+  healthRoute(app, { url: '/', schema: readinessSchema, readiness, body: (report) => report });
 };
 `,
     'src/users/schemas.ts': `import { offsetPage, offsetPageQuery, safeText } from 'groundwork-pg';
@@ -255,7 +255,7 @@ const tags = ['users'];
 
 export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app, { users }) => {
   app.post(
-    '',
+    '/',
     {
       schema: {
         tags,
@@ -273,7 +273,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   );
 
   app.get(
-    '',
+    '/',
     {
       config: { auth: 'admin' },
       schema: {

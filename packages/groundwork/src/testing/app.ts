@@ -62,7 +62,8 @@ export function setupTestApp<TSchema extends Record<string, unknown>>(
     routes: async (server, context) => {
       routes.length = 0;
       server.addHook('onRoute', (route) => {
-        for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
+        for (const method of [route.method].flat())
+          if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
       });
       await definition.routes(server, context);
     },
