@@ -105,12 +105,14 @@ describe('password sessions', () => {
       await login(username, 'wrong password 1', `10.1.0.${Math.floor(Math.random() * 200)}`);
       return performance.now() - started;
     };
-    // argon2id at 19 MiB takes tens of ms; without the dummy hash an unknown user answers in about 1 ms.
-    const fastest = async (username: string) =>
-      Math.min(await time(username), await time(username), await time(username));
-    const known = await fastest('alice');
-    const stranger = await fastest('nobody');
-    expect(stranger).toBeGreaterThan(known * 0.5);
+    // argon2id at 19 MiB takes tens of ms; without the dummy hash an unknown user answers in about 1 ms, a
+    // ratio under 0.1. The fastest of five interleaved tries each keeps a busy machine's noise out.
+    const tries = { known: [] as number[], stranger: [] as number[] };
+    for (let i = 0; i < 5; i++) {
+      tries.known.push(await time('alice'));
+      tries.stranger.push(await time('nobody'));
+    }
+    expect(Math.min(...tries.stranger)).toBeGreaterThan(Math.min(...tries.known) * 0.3);
   });
 
   it('refuses a blocked account with 403 after a correct password, 401 after a wrong one', async () => {

@@ -116,7 +116,7 @@ describe('a jwt app with credentials enforced', () => {
   it('declares the error responses and the Bearer scheme on every app route in OpenAPI', async () => {
     const { paths } = (await t.server.inject({ method: 'GET', url: '/docs/json' })).json();
     for (const [path, operation] of [
-      ['/users/', 'post'],
+      ['/users', 'post'],
       ['/users/{id}', 'get'],
       ['/me', 'get'],
     ] as const) {
