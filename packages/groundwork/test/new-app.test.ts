@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, NewAppError } from '../src/scaffold/new-app.ts';
-import { BIN, PACKAGE_DIR } from './fixtures/harness.ts';
+import { BIN, PACKAGE_DIR } from './support/harness.ts';
 
 const REPO = join(PACKAGE_DIR, '..', '..');
 const scratch = () => {
