@@ -33,7 +33,7 @@ export const serveCommand = defineCommand({
       appDir: single?.dir ?? findRoot(),
       defaults: single?.defaults,
     });
-    const apps: RunningApp<any>[] = [];
+    const apps: RunningApp[] = [];
     try {
       for (const definition of definitions) {
         const options = { sharedServer: !single, migrate: values.migrate ? true : undefined, log: out.line };
