@@ -4,7 +4,7 @@
  * its schema, applied, and its own tests run, on this run's backend; the folder is deleted afterwards.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, NewAppError } from '../src/scaffold/new-app.ts';
@@ -13,7 +13,8 @@ import { BIN, PACKAGE_DIR } from './support/harness.ts';
 const REPO = join(PACKAGE_DIR, '..', '..');
 const scratch = () => {
   const parent = join(REPO, '.scratch');
-  return mkdtempSync(join((existsSync(parent) || spawnSync('mkdir', ['-p', parent]), parent), 'new-app-'));
+  mkdirSync(parent, { recursive: true });
+  return mkdtempSync(join(parent, 'new-app-'));
 };
 const made: string[] = [];
 afterAll(() => {
