@@ -7,6 +7,7 @@ import { openDatabase } from '../src/database/open.ts';
 import { operationIdOf } from '../src/http/openapi.ts';
 import { buildServer } from '../src/http/server.ts';
 import { startApp } from '../src/runtime.ts';
+import { operationsOf } from '../src/testing/fuzz/openapi.ts';
 import { testSettings } from '../src/testing/index.ts';
 
 const pglite = await PGlite.create();
@@ -146,6 +147,12 @@ describe('named components', () => {
     expect(document.paths['/things'].put.requestBody.content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/ThingInput',
     });
+  });
+
+  it('are followed by the hostile-input generator, so it can build valid bodies', async () => {
+    const document = await documentOf([first, second], 'prefixed', '/second');
+    const [put] = operationsOf(document).filter((o) => o.method === 'PUT');
+    expect(put?.body).toMatchObject({ type: 'object', properties: { size: { type: 'number' } } });
   });
 
   it('refuses two different schemas with one id in an app', async () => {
