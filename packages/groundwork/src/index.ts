@@ -51,9 +51,11 @@ export { readMigrations } from './migrations/folder.ts';
 export { createRevision } from './migrations/revision.ts';
 export { downgrade, readState, stamp, upgrade } from './migrations/runner.ts';
 export { redactSecrets } from './redact.ts';
-export { type RunningApp, startApp } from './runtime.ts';
+export { appSettings, type RunningApp, startApp } from './runtime.ts';
 export { hashPassword, needsRehash, verifyPassword } from './security/passwords.ts';
 export {
+  DEV_SECRET_KEYS_FILE,
+  developmentKeyRing,
   generateKey,
   isCurrent,
   type KeyRing,

@@ -4,12 +4,7 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppServer } from '../app.ts';
 import { registerAuth } from '../auth/plugin.ts';
@@ -20,6 +15,7 @@ import { ERROR_RESPONSES, errorHandler, notFoundHandler } from './errors.ts';
 import { readinessSchema } from './health.ts';
 import { healthRoute } from './health-route.ts';
 import { renderIndex } from './index-page.ts';
+import { openapiComponents, operationIds } from './openapi.ts';
 
 export interface ServerOptions {
   logLevel?: Settings['logLevel'];
@@ -101,11 +97,12 @@ async function mountApp(server: AppServer, running: RunningApp, prefix: string):
             },
           },
         },
-        transform: jsonSchemaTransform,
+        ...openapiComponents(),
       });
       // The UI page links its assets by absolute path, so in all-apps mode it needs the app's prefix too.
       await scope.register(swaggerUi, { routePrefix: '/docs', indexPrefix: prefix });
       const app = scope.withTypeProvider<ZodTypeProvider>();
+      app.addHook('onRoute', operationIds(prefix));
       app.get(
         '/health/live',
         { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } } },
