@@ -99,9 +99,9 @@ describe.skipIf(skipReason.startsWith('skipped'))(`two instances behind HAProxy 
       while (running) {
         try {
           const response = await fetch(`${proxy}/count`, { signal: AbortSignal.timeout(10_000) });
-          await response.arrayBuffer();
+          const body = await response.text();
           if (response.status === 200) served++;
-          else failures.push(`status ${response.status}`);
+          else failures.push(`status ${response.status}: ${body.slice(0, 200)}`);
         } catch (error) {
           failures.push(String((error as Error).cause ?? error));
         }
