@@ -18,11 +18,13 @@ import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
 import { executeRows } from '../src/database/rows.ts';
 import { withDatabase } from '../src/database/urls.ts';
 import { MigrationError, upgrade } from '../src/migrations/runner.ts';
+import { cli, ok } from './fixtures/harness.ts';
 import notes from './support/notes/src/app.ts';
 import { missingPrograms, type Pgbouncer, REPO, startPgbouncer, urlAt } from './support/servers.ts';
 import { bin, startServer } from './support/subprocess.ts';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
+const SHELF = join(import.meta.dirname, 'fixtures', 'shelf');
 const skipped = serverUrl
   ? missingPrograms('pgbouncer', 'pg_isready')
   : 'needs TEST_DATABASE_URL (a real server)';
@@ -111,6 +113,19 @@ describe.skipIf(skipped !== undefined)(
       await split.db.insert(notes.schema.authors).values({ email: 'pooled@example.com' });
       expect(await split.db.select().from(notes.schema.authors)).toHaveLength(1);
     });
+
+    it('runs the db commands over DIRECT_DATABASE_URL, and without it refuses to upgrade through the pooler', async () => {
+      const name = await freshDatabase();
+      const pooled = { DATABASE_URL: bouncer.url(name) };
+      const refused = await cli(['db', 'upgrade'], { cwd: SHELF, env: pooled });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/transaction pooler.*Set DIRECT_DATABASE_URL/s);
+      const env = { ...pooled, DIRECT_DATABASE_URL: withDatabase(serverUrl!, name) };
+      ok(await cli(['db', 'upgrade'], { cwd: SHELF, env }));
+      expect(ok(await cli(['db', 'current'], { cwd: SHELF, env })).stdout).toMatch(/\(head\)/);
+      // check builds its shadow database over the direct URL too.
+      ok(await cli(['db', 'check'], { cwd: SHELF, env }));
+    }, 120_000);
 
     it('serves a 200-request burst to learnr (the CLI, through the pooler) with no error, on at most 5 server connections', async () => {
       const name = await freshDatabase();

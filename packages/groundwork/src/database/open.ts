@@ -107,8 +107,10 @@ export async function timed(run: () => PromiseLike<unknown>, timeoutMs: number):
 }
 
 /** A description of where the database lives, safe to log. */
-export function describeDatabase(settings: Pick<Settings, 'databaseUrl' | 'dataDir'>): string {
-  return settings.databaseUrl
-    ? redactSecrets(settings.databaseUrl)
-    : `embedded PGlite at ${settings.dataDir}`;
+export function describeDatabase(
+  settings: Pick<Settings, 'databaseUrl' | 'dataDir'> & Partial<Pick<Settings, 'directUrl'>>,
+): string {
+  if (!settings.databaseUrl) return `embedded PGlite at ${settings.dataDir}`;
+  const url = redactSecrets(settings.databaseUrl);
+  return settings.directUrl ? `${url} (direct: ${redactSecrets(settings.directUrl)})` : url;
 }
