@@ -28,6 +28,8 @@ const SHELF = join(import.meta.dirname, 'fixtures', 'shelf');
 const skipped = serverUrl
   ? missingPrograms('pgbouncer', 'pg_isready')
   : 'needs TEST_DATABASE_URL (a real server)';
+// On a server run a missing program is worth a line of its own, not only a skipped count.
+if (serverUrl && skipped) console.warn(`the PgBouncer tests are skipped: ${skipped}`);
 
 describe.skipIf(skipped !== undefined)(
   `PgBouncer in transaction mode${skipped ? ` (skipped: ${skipped})` : ''}`,

@@ -27,6 +27,8 @@ import {
 const skipped = !process.env.TEST_DATABASE_URL
   ? 'needs TEST_DATABASE_URL (the real-server run)'
   : (missingServerPrograms() ?? missingPrograms('pg_basebackup'));
+// On a server run a missing program is worth a line of its own, not only a skipped count.
+if (process.env.TEST_DATABASE_URL && skipped) console.warn(`the replica tests are skipped: ${skipped}`);
 
 const probe = pgTable('probe', { id: serial('id').primaryKey(), note: text('note').notNull() });
 const schema = { probe };
