@@ -6,6 +6,7 @@ import type { AuthSessionsTable, SessionStore } from './auth/sessions.ts';
 import type { TokenUsers } from './auth/token-users.ts';
 import type { Settings, SettingsDefaults } from './config.ts';
 import type { Database, DatabaseHandle, ExtensionName } from './database/open.ts';
+import { readYourWritesPerRequest } from './database/replicas.ts';
 import type { ReadinessReport } from './http/health.ts';
 import { guardInput } from './http/input.ts';
 import type { Migration } from './migrations/folder.ts';
@@ -92,9 +93,11 @@ export function defineApp<TSchema extends Record<string, unknown>>(
     requireSecretKeys: false,
     auth: { kind: 'none' },
     ...options,
-    // Every app's routes get the hostile-body guard and error fields named as its API spells them.
+    // Every app's routes get the hostile-body guard and error fields named as its API spells them, and with
+    // replicas, reads after a request's writes on the primary.
     routes: async (app, context) => {
       guardInput(app, options.schema);
+      if (context.settings.replicas.urls.length > 0) readYourWritesPerRequest(app);
       await options.routes(app, context);
     },
   };

@@ -11,6 +11,12 @@ export interface Settings {
   appName: string;
   /** Absent: embedded PGlite under `dataDir`. */
   databaseUrl: string | undefined;
+  /** DIRECT_DATABASE_URL: where sessions (migrations, db commands) go when DATABASE_URL is a transaction pooler. */
+  directUrl: string | undefined;
+  /** DB_PREPARE: false (or `?pgbouncer=true` on a URL) means no named prepared statements and no session state. */
+  prepare: boolean;
+  /** DATABASE_REPLICA_URLS and DB_REPLICA_MAX_LAG_MS: read-only queries go to replicas within this lag. */
+  replicas: { urls: string[]; maxLagMs: number };
   dataDir: string;
   pool: {
     max: number;
@@ -68,18 +74,40 @@ const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const SERVER_URL = /^postgres(ql)?:\/\//;
 const databaseUrl = z
   .string()
   .trim()
   .transform((v) => (v === '' ? undefined : v))
-  .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+  .refine((v) => v === undefined || SERVER_URL.test(v), {
     message: 'must start with postgres:// or postgresql:// (leave it unset for embedded PGlite)',
   })
   .refine((v) => v === undefined || URL.canParse(v), { message: 'is not a valid URL' });
 
+const replicaUrls = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((url) => url.trim())
+      .filter(Boolean),
+  )
+  .refine((urls) => urls.every((url) => SERVER_URL.test(url) && URL.canParse(url)), {
+    message: 'must be postgres:// URLs separated by commas',
+  });
+
+/** Prisma's convention: `?pgbouncer=true` marks a URL that goes through a transaction pooler. */
+export function markedPooled(url: string): boolean {
+  return new URL(url).searchParams.get('pgbouncer') === 'true';
+}
+
 function envSchema(defaults: SettingsDefaults) {
   return z.object({
     DATABASE_URL: databaseUrl.optional(),
+    DIRECT_DATABASE_URL: databaseUrl.optional(),
+    DATABASE_REPLICA_URLS: replicaUrls.optional(),
+    DB_PREPARE: flag.default(true),
+    DB_REPLICA_MAX_LAG_MS: integer(1, 3_600_000).default(1_000),
     DATA_DIR: z.string().min(1).optional(),
     DB_POOL_MAX: integer(1, 1000).default(defaults.poolMax ?? 10),
     DB_CONNECT_TIMEOUT_MS: integer(100, 600_000).default(5_000),
@@ -164,12 +192,15 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
       });
     }
   }
-  if (result.success) problems.push(...authProblems(result.data));
+  if (result.success) problems.push(...authProblems(result.data), ...scaleOutProblems(result.data));
   if (problems.length > 0 || !result.success) throw new SettingsError(problems);
   const env = result.data;
   return {
     appName: options.appName,
     databaseUrl: env.DATABASE_URL,
+    directUrl: env.DIRECT_DATABASE_URL,
+    prepare: env.DB_PREPARE,
+    replicas: { urls: env.DATABASE_REPLICA_URLS ?? [], maxLagMs: env.DB_REPLICA_MAX_LAG_MS },
     dataDir: env.DATA_DIR
       ? resolve(env.DATA_DIR)
       : resolve(options.dataRoot ?? '.', '.data', options.appName),
@@ -253,6 +284,30 @@ function authProblems(env: z.infer<ReturnType<typeof envSchema>>) {
     problems.push({
       variable: env.AUTH_ISSUER ? 'AUTH_AUDIENCE' : 'AUTH_ISSUER',
       reason: 'AUTH_ISSUER and AUTH_AUDIENCE go together',
+    });
+  }
+  return problems;
+}
+
+/**
+ * Poolers, direct URLs and replicas are about servers: PGlite is one process with its own data directory, so
+ * asking for them with an embedded database is a mistake to report, not to ignore.
+ */
+function scaleOutProblems(env: z.infer<ReturnType<typeof envSchema>>) {
+  const problems: { variable: string; reason: string }[] = [];
+  if (env.DATABASE_URL === undefined) {
+    const embedded =
+      'needs DATABASE_URL: the embedded database (PGlite) is single-process, with no pooler or replicas';
+    if (env.DIRECT_DATABASE_URL) problems.push({ variable: 'DIRECT_DATABASE_URL', reason: embedded });
+    if (env.DATABASE_REPLICA_URLS?.length)
+      problems.push({ variable: 'DATABASE_REPLICA_URLS', reason: embedded });
+    if (!env.DB_PREPARE) problems.push({ variable: 'DB_PREPARE', reason: embedded });
+  }
+  if (env.DIRECT_DATABASE_URL && markedPooled(env.DIRECT_DATABASE_URL)) {
+    problems.push({
+      variable: 'DIRECT_DATABASE_URL',
+      reason:
+        'is marked ?pgbouncer=true: it must reach the server itself (sessions, advisory locks), not the pooler',
     });
   }
   return problems;

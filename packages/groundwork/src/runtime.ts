@@ -62,9 +62,16 @@ export function appSettings(
   });
   if (options.sharedServer && settings.databaseUrl) {
     const database = `${databaseNameOf(settings.databaseUrl)}_${definition.name.replace(/-/g, '_')}`;
+    const { directUrl, replicas } = settings;
     return {
-      settings: { ...settings, databaseUrl: withDatabase(settings.databaseUrl, database) },
-      baseUrl: settings.databaseUrl,
+      settings: {
+        ...settings,
+        databaseUrl: withDatabase(settings.databaseUrl, database),
+        directUrl: directUrl && withDatabase(directUrl, database),
+        replicas: { ...replicas, urls: replicas.urls.map((url) => withDatabase(url, database)) },
+      },
+      // Databases are created over the direct connection when there is one: it is the one for administration.
+      baseUrl: directUrl ?? settings.databaseUrl,
     };
   }
   return { settings };
@@ -105,9 +112,10 @@ export async function startApp<TSchema extends Record<string, unknown>>(
       settings,
       migrations,
       readiness: (timeoutMs) => checkReadiness(handle, migrations, timeoutMs),
+      // Sessions are read on the primary: one opened a moment ago may not be on a replica yet.
       sessions:
         definition.auth.kind === 'password'
-          ? createSessionStore(handle.db, definition.auth.sessions, settings.auth.sessionTtlS)
+          ? createSessionStore(handle.primary, definition.auth.sessions, settings.auth.sessionTtlS)
           : undefined,
     };
     if (options.verify !== false) await definition.verify?.(context);
@@ -141,6 +149,7 @@ function authOptions(
   else if (settings.nodeEnv !== 'production') {
     options.jwt = devIssuer?.verifier() ?? devIssuerVerifier(definition.name, settings.dataDir);
   }
-  if (auth.users) options.userIdOfClaims = tokenUserLookup(handle.db, auth.users);
+  // On the primary: a user registered a moment ago may not be on a replica yet.
+  if (auth.users) options.userIdOfClaims = tokenUserLookup(handle.primary, auth.users);
   return options;
 }

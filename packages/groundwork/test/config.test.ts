@@ -95,6 +95,50 @@ describe('settings', () => {
   });
 });
 
+describe('poolers, direct URLs and replicas', () => {
+  it('reads DIRECT_DATABASE_URL, DB_PREPARE and the replica URLs with their allowed lag', () => {
+    const settings = load({
+      DATABASE_URL: 'postgres://app:pw@pooler:6543/app?pgbouncer=true',
+      DIRECT_DATABASE_URL: 'postgres://app:pw@db:5432/app',
+      DATABASE_REPLICA_URLS: ' postgres://app:pw@r1/app , postgres://app:pw@r2/app',
+      DB_REPLICA_MAX_LAG_MS: '250',
+    });
+    expect(settings).toMatchObject({
+      directUrl: 'postgres://app:pw@db:5432/app',
+      prepare: true,
+      replicas: { urls: ['postgres://app:pw@r1/app', 'postgres://app:pw@r2/app'], maxLagMs: 250 },
+    });
+    expect(load({}).replicas).toEqual({ urls: [], maxLagMs: 1000 });
+    expect(load({ DATABASE_URL: 'postgres://h/db', DB_PREPARE: 'false' }).prepare).toBe(false);
+  });
+
+  it('refuses them with the embedded database, which is single-process, and a direct URL marked pooled', () => {
+    const embedded = problemsOf(() =>
+      load({
+        DIRECT_DATABASE_URL: 'postgres://h/db',
+        DATABASE_REPLICA_URLS: 'postgres://r/db',
+        DB_PREPARE: 'false',
+      }),
+    );
+    expect(embedded.map((p) => p.variable).sort()).toEqual([
+      'DATABASE_REPLICA_URLS',
+      'DB_PREPARE',
+      'DIRECT_DATABASE_URL',
+    ]);
+    for (const problem of embedded) expect(problem.reason).toMatch(/needs DATABASE_URL.*single-process/);
+    expect(
+      problemsOf(() =>
+        load({ DATABASE_URL: 'postgres://h/db', DIRECT_DATABASE_URL: 'postgres://h:6432/db?pgbouncer=true' }),
+      ),
+    ).toEqual([{ variable: 'DIRECT_DATABASE_URL', reason: expect.stringMatching(/not the pooler/) }]);
+    expect(
+      problemsOf(() => load({ DATABASE_URL: 'postgres://h/db', DATABASE_REPLICA_URLS: 'mysql://r' })),
+    ).toEqual([
+      { variable: 'DATABASE_REPLICA_URLS', reason: 'must be postgres:// URLs separated by commas' },
+    ]);
+  });
+});
+
 describe('redaction', () => {
   it('removes passwords from URLs, password parameters and sealed values', () => {
     expect(redactSecrets('connect postgres://app:s3cret@db:5432/x failed')).toBe(

@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Settings } from '../config.ts';
+import { markedPooled, type Settings } from '../config.ts';
 import { redactSecrets } from '../redact.ts';
 import { createPrivateDirectory, restrictToOwner } from './private-directory.ts';
 
@@ -24,7 +24,8 @@ import { createPrivateDirectory, restrictToOwner } from './private-directory.ts'
  * stopped for both; a live instance is detected by its postmaster.pid and refused.
  */
 
-export type BackupSettings = Pick<Settings, 'databaseUrl' | 'dataDir'> & Partial<Pick<Settings, 'pool'>>;
+export type BackupSettings = Pick<Settings, 'databaseUrl' | 'dataDir'> &
+  Partial<Pick<Settings, 'pool' | 'directUrl' | 'prepare'>>;
 
 export interface BackupOptions {
   /** Folder holding pg_dump / pg_restore; default: found on PATH. Their version must be >= the server's. */
@@ -160,7 +161,14 @@ async function runClient(
   settings: BackupSettings,
   options: BackupOptions,
 ): Promise<void> {
-  const url = settings.databaseUrl!;
+  // pg_dump and pg_restore set session settings (search_path) before their transaction: no pooler.
+  const url = settings.directUrl ?? settings.databaseUrl!;
+  if (!settings.directUrl && (markedPooled(url) || settings.prepare === false)) {
+    throw new BackupError(
+      `${program} needs a session of its own, which a transaction pooler (DATABASE_URL with ?pgbouncer=true or ` +
+        'DB_PREPARE=false) does not keep: set DIRECT_DATABASE_URL to a connection straight to the server.',
+    );
+  }
   const redact = redactor(url);
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PG')));
   const env = { ...inherited, ...connectionEnvironment(url, settings.pool?.connectTimeoutMs) };

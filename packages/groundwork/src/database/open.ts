@@ -4,6 +4,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import type { Settings } from '../config.ts';
 import { redactSecrets } from '../redact.ts';
 import { PING_TIMEOUT } from './connection-errors.ts';
+import type { ReplicaStatus } from './replicas.ts';
 
 /** The Drizzle type repositories are written against: the same for PGlite and postgres.js. */
 export type Database<TSchema extends Record<string, unknown> = Record<string, unknown>> = PgDatabase<
@@ -36,8 +37,18 @@ export interface PoolStats {
 }
 
 export interface DatabaseHandle<TSchema extends Record<string, unknown> = Record<string, unknown>> {
+  /** With DATABASE_REPLICA_URLS, selects outside transactions may read a replica (see replicas.ts). */
   db: Database<TSchema>;
+  /** Always the primary: for reads that must see every commit, such as looking up a login session. */
+  primary: Database<TSchema>;
   engine: Engine;
+  /**
+   * session() goes through a transaction pooler (DATABASE_URL with ?pgbouncer=true or DB_PREPARE=false and
+   * no DIRECT_DATABASE_URL): nothing set on it (an advisory lock, SET) outlives a transaction.
+   */
+  pooledSessions: boolean;
+  /** Each replica's state and lag; empty without replicas. */
+  replicas(): Promise<ReplicaStatus[]>;
   /** Resolves with the round-trip time in ms; rejects on error or after `timeoutMs`. */
   ping(timeoutMs?: number): Promise<number>;
   session(): Promise<SqlSession>;
@@ -65,7 +76,7 @@ export class PingTimeoutError extends Error {
 
 export async function openDatabase<TSchema extends Record<string, unknown>>(
   settings: Pick<Settings, 'appName' | 'databaseUrl' | 'dataDir' | 'pool' | 'logSql'> &
-    Partial<Pick<Settings, 'nodeEnv'>>,
+    Partial<Pick<Settings, 'nodeEnv' | 'directUrl' | 'prepare' | 'replicas'>>,
   options: OpenDatabaseOptions<TSchema>,
 ): Promise<DatabaseHandle<TSchema>> {
   const logger: DrizzleLogger | undefined =
@@ -96,8 +107,10 @@ export async function timed(run: () => PromiseLike<unknown>, timeoutMs: number):
 }
 
 /** A description of where the database lives, safe to log. */
-export function describeDatabase(settings: Pick<Settings, 'databaseUrl' | 'dataDir'>): string {
-  return settings.databaseUrl
-    ? redactSecrets(settings.databaseUrl)
-    : `embedded PGlite at ${settings.dataDir}`;
+export function describeDatabase(
+  settings: Pick<Settings, 'databaseUrl' | 'dataDir'> & Partial<Pick<Settings, 'directUrl'>>,
+): string {
+  if (!settings.databaseUrl) return `embedded PGlite at ${settings.dataDir}`;
+  const url = redactSecrets(settings.databaseUrl);
+  return settings.directUrl ? `${url} (direct: ${redactSecrets(settings.directUrl)})` : url;
 }

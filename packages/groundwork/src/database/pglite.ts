@@ -43,7 +43,10 @@ export async function openEmbedded<TSchema extends Record<string, unknown>>(
   const db = drizzlePglite(pglite, { schema: options.schema, logger }) as unknown as Database<TSchema>;
   return {
     db,
+    primary: db,
     engine: 'pglite',
+    pooledSessions: false,
+    replicas: async () => [],
     ping: (timeoutMs = 1000) => timed(() => pglite.query('select 1'), timeoutMs),
     async session() {
       return {

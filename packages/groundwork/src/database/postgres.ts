@@ -4,12 +4,20 @@ import * as tls from 'node:tls';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import type { Settings } from '../config.ts';
+import { markedPooled, type Settings } from '../config.ts';
 import { isServerEndedBackend, isSocketLost } from './connection-errors.ts';
 import { ConnectionGate } from './gate.ts';
-import { type Database, type DatabaseHandle, type OpenDatabaseOptions, timed } from './open.ts';
+import {
+  type Database,
+  type DatabaseHandle,
+  type OpenDatabaseOptions,
+  type SqlSession,
+  timed,
+} from './open.ts';
+import { fallbackClient, markWritten, ReplicaSet, routedDatabase } from './replicas.ts';
 
-const READ_ONLY = /^\s*(select|with|show|values|table)\b/i;
+/** Statements that only read. Not `with`: it may wrap an insert, update or delete. */
+const READ_ONLY = /^\s*(select|show|values|table)\b/i;
 
 /**
  * Exactly what drizzle-orm's postgres-js driver calls on the client it is given (0.45): `options` (it installs
@@ -29,8 +37,11 @@ export interface DrizzleClient {
 
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
-/** libpq parameters that configure the client; postgres.js would send them to the server as settings. */
-const CLIENT_TLS_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey'];
+/**
+ * Parameters that configure the client (libpq's TLS ones, Prisma's pooler flag); postgres.js would send them
+ * to the server as settings.
+ */
+const CLIENT_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'pgbouncer'];
 
 export interface ServerConnection {
   /** The URL without the TLS parameters, which are in `ssl`. */
@@ -83,7 +94,7 @@ export function serverConnection(url: string): ServerConnection {
   if (sslMode === 'require' && rootCert) sslMode = 'verify-ca';
   const clientCert = params.get('sslcert');
   const clientKey = params.get('sslkey');
-  for (const name of CLIENT_TLS_PARAMS) params.delete(name);
+  for (const name of CLIENT_PARAMS) params.delete(name);
   const base = { url: parsed.toString(), sslMode };
   if (sslMode === 'disable') return { ...base, ssl: false };
   if (sslMode === 'allow' || sslMode === 'prefer') return { ...base, ssl: 'prefer' };
@@ -120,12 +131,34 @@ export function tlsRisk(connection: ServerConnection, url: string): string | und
 
 const warned = new Set<string>();
 
-export async function openServer<TSchema extends Record<string, unknown>>(
+type PoolSettings = Pick<Settings, 'appName' | 'pool'> & Partial<Pick<Settings, 'nodeEnv'>>;
+
+/** One postgres.js pool behind a gate, as Drizzle's client: the primary's, a replica's or the direct one's. */
+interface ServerPool {
+  sql: postgres.Sql;
+  gate: ConnectionGate;
+  client: DrizzleClient;
+  ping(timeoutMs?: number): Promise<number>;
+  session(): Promise<SqlSession>;
+  close(): Promise<void>;
+}
+
+interface PoolOptions {
+  /** Through a transaction pooler: no named prepared statements, no session-level settings. */
+  pooled: boolean;
+  applicationName: string;
+  /** Called for each statement that may write and each transaction (read-your-writes). */
+  onWrite?: () => void;
+  /** A replica's pool: it takes the array types its primary's connections load instead of loading them. */
+  typesFrom?: postgres.Sql;
+}
+
+function openPool(
   url: string,
-  settings: Pick<Settings, 'appName' | 'pool'> & Partial<Pick<Settings, 'nodeEnv'>>,
-  options: OpenDatabaseOptions<TSchema>,
-  logger: DrizzleLogger | undefined,
-): Promise<DatabaseHandle<TSchema>> {
+  settings: PoolSettings,
+  options: OpenDatabaseOptions<Record<string, unknown>>,
+  { pooled, applicationName, onWrite, typesFrom }: PoolOptions,
+): ServerPool {
   const { pool } = settings;
   const connection = serverConnection(url);
   const risk = settings.nodeEnv === 'production' ? tlsRisk(connection, url) : undefined;
@@ -133,19 +166,33 @@ export async function openServer<TSchema extends Record<string, unknown>>(
     warned.add(risk);
     (options.log ?? console.warn)(`warning: ${risk}`);
   }
+  const timeout = pool.statementTimeoutMs;
   const sql = postgres(connection.url, {
     ssl: connection.ssl,
     max: pool.max,
     connect_timeout: Math.max(1, Math.ceil(pool.connectTimeoutMs / 1000)),
     idle_timeout: pool.idleTimeoutMs > 0 ? Math.max(1, Math.round(pool.idleTimeoutMs / 1000)) : undefined,
     max_lifetime: pool.maxLifetimeS > 0 ? pool.maxLifetimeS : null,
+    // A transaction pooler hands each transaction any server connection: a statement named on one is unknown
+    // on the next, and a startup setting would stay on whichever connection it reached first.
+    prepare: !pooled,
+    fetch_types: !typesFrom,
     connection: {
-      application_name: options.applicationName ?? `groundwork:${settings.appName}`,
-      ...(pool.statementTimeoutMs > 0 ? { statement_timeout: pool.statementTimeoutMs } : {}),
+      application_name: applicationName,
+      ...(timeout > 0 && !pooled ? { statement_timeout: timeout } : {}),
     },
     onnotice: () => {},
   });
+  if (typesFrom) {
+    // postgres.js drops a failed type load as an unhandled rejection (porsager/postgres#1192): a replica stopping
+    // while a connection starts would crash the process. A replica has its primary's type OIDs, so its
+    // connections skip the load and look up the array parsers the primary's connections install.
+    Object.setPrototypeOf(sql.options.parsers, typesFrom.options.parsers);
+    Object.setPrototypeOf(sql.options.serializers, typesFrom.options.serializers);
+  }
   const gate = new ConnectionGate(pool.max, pool.waitTimeoutMs);
+  // Through a pooler the timeout is set per transaction; the value is a validated integer, not input.
+  const setTimeoutSql = pooled && timeout > 0 ? `set local statement_timeout = ${timeout}` : undefined;
 
   /**
    * A connection the server has dropped is only discovered when used. Retry on a fresh one when that is
@@ -163,12 +210,45 @@ export async function openServer<TSchema extends Record<string, unknown>>(
     }
   }
 
+  type Pending = ReturnType<postgres.Sql['unsafe']>;
+
+  /**
+   * Outside a transaction, through a pooler: begin, the timeout, the statement and commit, written together on
+   * one connection, so the timeout bounds this statement and leaves with its transaction.
+   */
+  async function ownTransaction<T>(
+    query: string,
+    params: unknown[] | undefined,
+    queryOptions: object | undefined,
+    pick: (pending: Pending) => PromiseLike<T>,
+  ): Promise<T> {
+    const reserved = await sql.reserve();
+    try {
+      const begin = reserved.unsafe('begin').execute();
+      const limit = reserved.unsafe(setTimeoutSql!).execute();
+      const pending = reserved.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions);
+      const result = pick(pending);
+      pending.execute();
+      // After a failed statement the transaction is aborted and commit answers ROLLBACK, without an error.
+      const commit = reserved.unsafe('commit').execute();
+      const [opened, limited, ran, committed] = await Promise.allSettled([begin, limit, result, commit]);
+      for (const step of [opened, limited, ran, committed]) if (step.status === 'rejected') throw step.reason;
+      return (ran as PromiseFulfilledResult<Awaited<T>>).value;
+    } finally {
+      reserved.release();
+    }
+  }
+
   const gatedQuery = (query: string, params?: unknown[], queryOptions?: object) => {
     const readOnly = READ_ONLY.test(query);
-    const run = <T>(pick: (pending: postgres.PendingQuery<postgres.Row[]>) => PromiseLike<T>) =>
+    if (!readOnly) onWrite?.();
+    const run = <T>(pick: (pending: Pending) => PromiseLike<T>) =>
       gate.run(() =>
         withReconnect(
-          () => pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
+          () =>
+            setTimeoutSql
+              ? ownTransaction(query, params, queryOptions, pick)
+              : pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
           readOnly,
         ),
       );
@@ -184,16 +264,26 @@ export async function openServer<TSchema extends Record<string, unknown>>(
   const client: DrizzleClient = {
     options: sql.options,
     unsafe: gatedQuery,
-    begin: (callback) => gate.run(() => withReconnect(() => sql.begin(callback), false)),
+    begin: (callback) => {
+      onWrite?.();
+      return gate.run(() =>
+        withReconnect(
+          () =>
+            sql.begin((tx) => {
+              // Sent ahead of the callback's first statement; a failure surfaces when the transaction ends.
+              if (setTimeoutSql) tx.unsafe(setTimeoutSql).execute();
+              return callback(tx);
+            }),
+          false,
+        ),
+      );
+    },
   };
-  const db = drizzlePostgres(client as unknown as postgres.Sql, {
-    schema: options.schema,
-    logger,
-  }) as unknown as Database<TSchema>;
 
   return {
-    db,
-    engine: 'postgres',
+    sql,
+    gate,
+    client,
     ping: (timeoutMs = 1000) =>
       timed(() => gate.run(() => withReconnect(() => sql`select 1`, true)), timeoutMs),
     async session() {
@@ -217,8 +307,95 @@ export async function openServer<TSchema extends Record<string, unknown>>(
         throw error;
       }
     },
-    stats: () => ({ engine: 'postgres', max: pool.max, active: gate.active, waiting: gate.waiting }),
-    // postgres.js waits out the whole timeout after a lost connection even with nothing in flight.
-    close: () => sql.end({ timeout: gate.active === 0 ? 0 : 5 }),
+    // postgres.js waits out the whole timeout after a lost connection even with nothing in flight. Through a
+    // pooler a new connection may still be loading its types, waiting for a server: ending it then would
+    // reject that load where nobody listens.
+    close: () => sql.end({ timeout: gate.active === 0 && !pooled ? 0 : 5 }),
+  };
+}
+
+/**
+ * The app's database on a server: the primary's pool; with DIRECT_DATABASE_URL, sessions on their own pool
+ * there; with DATABASE_REPLICA_URLS, Drizzle's selects on replicas (see replicas.ts).
+ */
+export async function openServer<TSchema extends Record<string, unknown>>(
+  url: string,
+  settings: PoolSettings & Partial<Pick<Settings, 'directUrl' | 'prepare' | 'replicas'>>,
+  options: OpenDatabaseOptions<TSchema>,
+  logger: DrizzleLogger | undefined,
+): Promise<DatabaseHandle<TSchema>> {
+  const applicationName = options.applicationName ?? `groundwork:${settings.appName}`;
+  const unprepared = settings.prepare === false;
+  const replicaUrls = settings.replicas?.urls ?? [];
+  const pooled = markedPooled(url) || unprepared;
+  const primary = openPool(url, settings, options, {
+    pooled,
+    applicationName,
+    onWrite: replicaUrls.length > 0 ? markWritten : undefined,
+  });
+  const direct = settings.directUrl
+    ? openPool(settings.directUrl, settings, options, { pooled: false, applicationName })
+    : undefined;
+  const replicaPools = replicaUrls.map((replicaUrl) =>
+    openPool(replicaUrl, settings, options, {
+      pooled: markedPooled(replicaUrl) || unprepared,
+      applicationName,
+      typesFrom: primary.sql,
+    }),
+  );
+  const drizzleOn = (client: DrizzleClient) =>
+    drizzlePostgres(client as unknown as postgres.Sql, {
+      schema: options.schema,
+      logger,
+    }) as unknown as Database<TSchema>;
+  const primaryDb = drizzleOn(primary.client);
+  // The replicas' health is checked on connections of its own, so a busy pool never delays the verdict.
+  const monitor = (target: string) => {
+    const connection = serverConnection(target);
+    return postgres(connection.url, {
+      ssl: connection.ssl,
+      max: 1,
+      prepare: false,
+      fetch_types: false,
+      connect_timeout: 1,
+      connection: { application_name: `${applicationName}:replica-monitor` },
+      onnotice: () => {},
+    });
+  };
+  const replicas =
+    replicaPools.length > 0
+      ? new ReplicaSet(monitor(url), replicaUrls.map(monitor), settings.replicas?.maxLagMs ?? 1000, () =>
+          // A first primary connection loads the array types the replicas' connections use.
+          primary.ping(5000).catch(() => {}),
+        )
+      : undefined;
+  const db = replicas
+    ? routedDatabase(
+        primaryDb,
+        replicaPools.map((pool, index) =>
+          drizzleOn(fallbackClient(pool.client, primary.client, (error) => replicas.markDown(index, error))),
+        ),
+        replicas,
+      )
+    : primaryDb;
+
+  return {
+    db,
+    primary: primaryDb,
+    engine: 'postgres',
+    pooledSessions: pooled && !direct,
+    ping: primary.ping,
+    session: () => (direct ?? primary).session(),
+    replicas: () => replicas?.statuses() ?? Promise.resolve([]),
+    stats: () => ({
+      engine: 'postgres',
+      max: settings.pool.max,
+      active: primary.gate.active,
+      waiting: primary.gate.waiting,
+    }),
+    close: async () => {
+      await replicas?.close();
+      await Promise.all([primary, direct, ...replicaPools].map((pool) => pool?.close()));
+    },
   };
 }

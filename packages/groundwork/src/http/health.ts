@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { databaseErrorOf, PING_TIMEOUT } from '../database/connection-errors.ts';
 import type { DatabaseHandle } from '../database/open.ts';
+import type { ReplicaStatus } from '../database/replicas.ts';
 import { executeRows } from '../database/rows.ts';
 import type { Migration } from '../migrations/folder.ts';
 import {
@@ -22,6 +23,16 @@ export const readinessSchema = z.object({
     .nullable(),
   reason: z.string().optional(),
   error: z.string().optional(),
+  replicas: z
+    .array(
+      z.object({
+        name: z.string(),
+        state: z.enum(['ok', 'lagging', 'down', 'unknown']),
+        lagMs: z.number().nullable(),
+        error: z.string().optional(),
+      }),
+    )
+    .optional(),
   timestamp: z.string(),
 });
 
@@ -35,11 +46,26 @@ export interface ReadinessReport {
   reason?: 'unreachable' | 'timeout' | 'pending_migrations' | 'unknown_migrations';
   /** Sanitized: a short description and an error code, never a host, SQL or credential. */
   error?: string;
+  /** With DATABASE_REPLICA_URLS: each replica's state; none of them makes the report fail. */
+  replicas?: ReplicaStatus[];
   timestamp: string;
 }
 
 /** Pings the database and compares its applied migrations with the folder's; an unreachable database is a report, not an error. */
 export async function checkReadiness(
+  handle: DatabaseHandle,
+  migrations: Migration[],
+  timeoutMs = 1000,
+): Promise<ReadinessReport> {
+  // The primary alone can serve every request, so replicas are reported, never a reason to fail.
+  const [report, replicas] = await Promise.all([
+    primaryReadiness(handle, migrations, timeoutMs),
+    handle.replicas(),
+  ]);
+  return replicas.length > 0 ? { ...report, replicas } : report;
+}
+
+async function primaryReadiness(
   handle: DatabaseHandle,
   migrations: Migration[],
   timeoutMs = 1000,

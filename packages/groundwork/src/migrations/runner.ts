@@ -159,11 +159,18 @@ function withLock<T>(
   return run;
 }
 
+const POOLED_LOCK =
+  'Nothing was run: DATABASE_URL goes through a transaction pooler (?pgbouncer=true or DB_PREPARE=false), which ' +
+  'hands each transaction a different server connection, so the migrations advisory lock could be taken on one ' +
+  'and never released, and two deploys could migrate at once. Set DIRECT_DATABASE_URL to a connection straight ' +
+  "to the server (the provider's direct or session URL, not the pooler's): migrations and db commands use it.";
+
 function lockedSession<T>(
   handle: DatabaseHandle,
   log: ((line: string) => void) | undefined,
   work: (session: SqlSession) => Promise<T>,
 ): Promise<T> {
+  if (handle.pooledSessions) return Promise.reject(new MigrationError(POOLED_LOCK));
   return withSession(handle, async (session) => {
     try {
       // The app's DB_STATEMENT_TIMEOUT_MS must not cut a long migration, nor a deploy waiting for the lock.

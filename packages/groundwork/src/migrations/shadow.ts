@@ -8,7 +8,8 @@ import { MigrationError } from './runner.ts';
 
 /** Where a shadow database can be made: the app's own database settings and extensions. */
 export interface ShadowSource {
-  settings: Pick<Settings, 'appName' | 'databaseUrl' | 'dataDir' | 'pool' | 'logSql'>;
+  settings: Pick<Settings, 'appName' | 'databaseUrl' | 'dataDir' | 'pool' | 'logSql'> &
+    Partial<Pick<Settings, 'directUrl' | 'prepare' | 'replicas'>>;
   extensions?: readonly ExtensionName[];
 }
 
@@ -20,8 +21,10 @@ export async function withShadowDatabase<T>(
   source: ShadowSource,
   work: (handle: DatabaseHandle) => Promise<T>,
 ): Promise<T> {
-  const url = source.settings.databaseUrl;
-  if (!url) return withEmbeddedShadow(source, work);
+  if (!source.settings.databaseUrl) return withEmbeddedShadow(source, work);
+  // Made and migrated over the direct connection when there is one: migrations need a session.
+  const direct = source.settings.directUrl;
+  const url = direct ?? source.settings.databaseUrl;
   const name = `gw_shadow_${randomBytes(6).toString('hex')}`;
   try {
     await withAdminConnection(url, (sql) => sql.unsafe(`create database "${name}"`));
@@ -35,6 +38,9 @@ export async function withShadowDatabase<T>(
     const settings = {
       ...source.settings,
       databaseUrl: withDatabase(url, name),
+      directUrl: undefined,
+      prepare: direct ? true : source.settings.prepare,
+      replicas: undefined,
       pool: { ...source.settings.pool, max: 1 },
     };
     const handle = await openDatabase(settings, { schema: {}, extensions: source.extensions });

@@ -102,12 +102,19 @@ export async function createServerTestDatabase<TSchema extends Record<string, un
   app: AppDefinition<TSchema>,
   options: TestOptions = {},
 ): Promise<TestDatabase<TSchema>> {
-  const adminUrl = process.env.TEST_DATABASE_URL;
-  if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set');
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set');
+  // TEST_DATABASE_URL may be a pooler (?pgbouncer=true) when TEST_DIRECT_DATABASE_URL reaches the server itself:
+  // apps then connect through the pooler and databases, templates and migrations go direct.
+  const direct = process.env.TEST_DIRECT_DATABASE_URL;
+  const adminUrl = direct || serverUrl;
   const template = options.migrate === false ? undefined : await ensureTemplate(app, adminUrl);
   const name = `gwt_${app.name.replace(/-/g, '_')}_${randomBytes(6).toString('hex')}`;
   await ensureDatabase(adminUrl, name, template);
-  const settings = testSettings(app, logEnv(options), withDatabase(adminUrl, name));
+  const env = direct
+    ? { ...logEnv(options), DIRECT_DATABASE_URL: withDatabase(direct, name) }
+    : logEnv(options);
+  const settings = testSettings(app, env, withDatabase(serverUrl, name));
   const handle = await openDatabase(settings, {
     schema: app.schema,
     extensions: app.extensions,

@@ -1,0 +1,276 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { withReplicas } from 'drizzle-orm/pg-core';
+import type postgres from 'postgres';
+import type { AppServer } from '../app.ts';
+import { databaseErrorOf, isUnavailable, POOL_TIMEOUT } from './connection-errors.ts';
+import { type Database, PingTimeoutError } from './open.ts';
+import type { DrizzleClient } from './postgres.ts';
+
+/**
+ * Read replicas (DATABASE_REPLICA_URLS). Drizzle's withReplicas sends `select`, `$count` and relational
+ * queries to a healthy replica, round-robin; writes, raw `execute`, transactions, and the reads of a request
+ * that has written or changes things go to the primary. A monitor compares each replica's replay position
+ * with the primary's WAL position a few times a second: a replica that is down or lags more than
+ * DB_REPLICA_MAX_LAG_MS is skipped until a check finds it back, and a read a replica fails to serve is run on
+ * the primary instead.
+ */
+
+export interface ReplicaStatus {
+  /** replica1, replica2... in DATABASE_REPLICA_URLS order: a public report never names hosts. */
+  name: string;
+  state: 'ok' | 'lagging' | 'down' | 'unknown';
+  /** How far its replay was behind the primary at the last check, in ms; null when not known. */
+  lagMs: number | null;
+  /** Why it is down: an error code, never a host or a message. */
+  error?: string;
+}
+
+/**
+ * Read-your-writes, per request. A request runs in a scope; the primary's client marks it at its first
+ * statement that may write (anything but a plain select) or transaction, and from then on its reads go to the
+ * primary. A request that changes things (any method but GET and HEAD) reads the primary from the start, as
+ * Rails does: what it checks before writing (a login, a uniqueness rule) must not be stale. Another request
+ * may still read a replica up to DB_REPLICA_MAX_LAG_MS behind.
+ */
+const requests = new AsyncLocalStorage<{ primary: boolean }>();
+
+export function markWritten(): void {
+  const scope = requests.getStore();
+  if (scope) scope.primary = true;
+}
+
+/** Runs `work` as one request: reads after its first write go to the primary (jobs and scripts use it too). */
+export function readYourWrites<T>(work: () => T, primary = false): T {
+  return requests.run({ primary }, work);
+}
+
+const READING_METHODS = new Set(['GET', 'HEAD']);
+
+/** Every route handler registered after this on `app` runs in a read-your-writes scope of its own. */
+export function readYourWritesPerRequest(app: AppServer): void {
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    route.handler = function scoped(this: unknown, request, reply) {
+      return readYourWrites(
+        () => handler.call(this as never, request, reply),
+        !READING_METHODS.has(request.method),
+      );
+    };
+  });
+}
+
+/** Standby answers the primary would not give: a statement that writes, a read cancelled by replay. */
+const STANDBY_REFUSALS = new Set(['25006', '40001']);
+
+/** The replica could not run the read; a slow query (57014) or a busy pool is not the replica's fault. */
+function primaryCanServe(error: unknown): boolean {
+  const code = databaseErrorOf(error)?.code ?? '';
+  return STANDBY_REFUSALS.has(code) || (isUnavailable(error) && code !== '57014' && code !== POOL_TIMEOUT);
+}
+
+/** A replica's client that runs a read it cannot serve on the primary, and reports a replica gone. */
+export function fallbackClient(
+  replica: DrizzleClient,
+  primary: DrizzleClient,
+  replicaFailed: (error: unknown) => void,
+): DrizzleClient {
+  const unsafe: DrizzleClient['unsafe'] = (query, params, options) => {
+    const run = async <T>(on: (client: DrizzleClient) => PromiseLike<T>): Promise<T> => {
+      try {
+        return await on(replica);
+      } catch (error) {
+        if (!primaryCanServe(error)) throw error;
+        if (isUnavailable(error)) replicaFailed(error);
+        return on(primary);
+      }
+    };
+    return {
+      // biome-ignore lint/suspicious/noThenProperty: Drizzle awaits this object like postgres.js's PendingQuery.
+      then: <R1, R2>(
+        resolve?: (rows: postgres.Row[]) => R1 | PromiseLike<R1>,
+        reject?: (error: unknown) => R2 | PromiseLike<R2>,
+      ) => run((client) => client.unsafe(query, params, options)).then(resolve, reject),
+      values: () => run((client) => client.unsafe(query, params, options).values()),
+    };
+  };
+  return { options: replica.options, unsafe, begin: primary.begin };
+}
+
+/** Drizzle's withReplicas, choosing with `replicas`; `with(...)` stays on the primary: it may lead to a write. */
+export function routedDatabase<TSchema extends Record<string, unknown>>(
+  primary: Database<TSchema>,
+  replicaDbs: Database<TSchema>[],
+  replicas: ReplicaSet,
+): Database<TSchema> {
+  const db = withReplicas(primary, replicaDbs as [Database<TSchema>, ...Database<TSchema>[]], () => {
+    const index = replicas.pick();
+    return index === undefined ? primary : replicaDbs[index]!;
+  });
+  return Object.assign(db, { with: primary.with.bind(primary) }) as unknown as Database<TSchema>;
+}
+
+const PRIMARY_POSITION = `select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as lsn`;
+/** Null on a server that is not in recovery (a promoted replica, or a wrong URL). */
+const REPLAY_POSITION = `select pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::text as lsn`;
+
+interface Position {
+  lsn: bigint;
+  /** When the monitor first saw the primary there (performance.now()); -Infinity for the first position. */
+  at: number;
+}
+
+function within<T>(work: PromiseLike<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PingTimeoutError(timeoutMs)), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The replicas' health. Lag is time, measured against the primary: the monitor records when it first saw the
+ * primary's WAL reach each position, and a replica that has not replayed a position is at least as far behind
+ * as that position is old. This holds when the primary is idle (a replica that has replayed everything is
+ * not lagging however old its last transaction) and when a replica stops receiving WAL (its replay position
+ * stands still while the primary's moves on), which a replica-side measure misses.
+ */
+export class ReplicaSet {
+  readonly #primary: postgres.Sql;
+  readonly #replicas: { sql: postgres.Sql; status: ReplicaStatus }[];
+  readonly #maxLagMs: number;
+  readonly #intervalMs: number;
+  /** Oldest first; the first is undated: WAL it holds may be of any age. */
+  #positions: Position[] = [];
+  #turn = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #firstCheck: Promise<void> | undefined;
+  #closed = false;
+
+  readonly #beforeFirstCheck: () => Promise<unknown>;
+
+  /**
+   * `primary` and `replicas` are the monitor's own connections (one each), closed with the set;
+   * `beforeFirstCheck` runs once before any replica may serve.
+   */
+  constructor(
+    primary: postgres.Sql,
+    replicas: postgres.Sql[],
+    maxLagMs: number,
+    beforeFirstCheck: () => Promise<unknown>,
+  ) {
+    this.#beforeFirstCheck = beforeFirstCheck;
+    this.#primary = primary;
+    this.#replicas = replicas.map((sql, index) => ({
+      sql,
+      status: { name: `replica${index + 1}`, state: 'unknown', lagMs: null },
+    }));
+    this.#maxLagMs = maxLagMs;
+    // Lag is known to within one interval: a quarter of the allowed lag, within [50 ms, 1 s].
+    this.#intervalMs = Math.min(1000, Math.max(50, Math.floor(maxLagMs / 4)));
+  }
+
+  /** The replica for the next read, or undefined for the primary. Starts the monitor on first use. */
+  pick(): number | undefined {
+    this.#start();
+    if (requests.getStore()?.primary) return undefined;
+    const count = this.#replicas.length;
+    for (let step = 0; step < count; step++) {
+      const index = (this.#turn + step) % count;
+      if (this.#replicas[index]!.status.state === 'ok') {
+        this.#turn = index + 1;
+        return index;
+      }
+    }
+    return undefined;
+  }
+
+  /** A read found the replica gone: skip it now rather than at the next check. */
+  markDown(index: number, error: unknown): void {
+    const replica = this.#replicas[index]!;
+    replica.status = { ...replica.status, state: 'down', error: databaseErrorOf(error)?.code ?? 'error' };
+  }
+
+  /** Each replica's state at the last check (after a first check). */
+  async statuses(): Promise<ReplicaStatus[]> {
+    this.#start();
+    await this.#firstCheck;
+    return this.#replicas.map((replica) => replica.status);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#firstCheck;
+    await Promise.all(
+      [this.#primary, ...this.#replicas.map((r) => r.sql)].map((sql) => sql.end({ timeout: 0 })),
+    );
+  }
+
+  #start(): void {
+    if (!this.#firstCheck && !this.#closed) {
+      this.#firstCheck = this.#beforeFirstCheck().then(() => this.#check());
+    }
+  }
+
+  async #check(): Promise<void> {
+    const timeoutMs = Math.max(1000, this.#intervalMs);
+    try {
+      const [row] = await within(this.#primary.unsafe<{ lsn: string }[]>(PRIMARY_POSITION), timeoutMs);
+      this.#record(BigInt(row!.lsn), performance.now());
+    } catch {
+      // Primary unreachable: replicas are compared with the last position seen.
+    }
+    await Promise.all(
+      this.#replicas.map(async (replica) => {
+        const { name } = replica.status;
+        const checkedAt = performance.now();
+        try {
+          const [row] = await within(
+            replica.sql.unsafe<{ lsn: string | null }[]>(REPLAY_POSITION),
+            timeoutMs,
+          );
+          if (row?.lsn == null) {
+            replica.status = { name, state: 'down', lagMs: null, error: 'not_in_recovery' };
+            return;
+          }
+          const lagMs = this.#lagOf(BigInt(row.lsn), checkedAt);
+          replica.status = {
+            name,
+            state: lagMs > this.#maxLagMs ? 'lagging' : 'ok',
+            lagMs: Number.isFinite(lagMs) ? lagMs : null,
+          };
+        } catch (error) {
+          replica.status = {
+            name,
+            state: 'down',
+            lagMs: null,
+            error: databaseErrorOf(error)?.code ?? 'error',
+          };
+        }
+      }),
+    );
+    if (!this.#closed) this.#timer = setTimeout(() => void this.#check(), this.#intervalMs).unref();
+  }
+
+  /** Keeps the first time each position was seen, for a window well beyond the allowed lag. */
+  #record(lsn: bigint, at: number): void {
+    const last = this.#positions.at(-1);
+    if (last && lsn <= last.lsn) return;
+    this.#positions.push({ lsn, at: last ? at : Number.NEGATIVE_INFINITY });
+    const horizon = at - Math.max(10_000, this.#maxLagMs * 4);
+    // Older positions go, but never the undated first nor the newest: both still date a stuck replica.
+    this.#positions = this.#positions.filter(
+      (position, index) =>
+        position.at === Number.NEGATIVE_INFINITY ||
+        position.at >= horizon ||
+        index === this.#positions.length - 1,
+    );
+  }
+
+  #lagOf(replayed: bigint, at: number): number {
+    const missing = this.#positions.find((position) => position.lsn > replayed);
+    return missing ? Math.max(0, Math.round(at - missing.at)) : 0;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Behind PgBouncer 1.18 in transaction mode (scripts/pgbouncer: default_pool_size 5; this version has no
+ * prepared statements in transaction mode), in front of the test server. A URL marked `?pgbouncer=true`
+ * turns off named prepared statements and session settings: the statement timeout is set per transaction, and
+ * migrations refuse the pooler and use DIRECT_DATABASE_URL. Then the real thing: learnr served by the CLI
+ * through the pooler under a 200-request burst, and the learnr and rnd-cards API suites through it.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSettings, type RawEnv } from '../src/config.ts';
+import { dropDatabase, ensureDatabase } from '../src/database/admin.ts';
+import { databaseErrorOf } from '../src/database/connection-errors.ts';
+import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
+import { executeRows } from '../src/database/rows.ts';
+import { withDatabase } from '../src/database/urls.ts';
+import { MigrationError, upgrade } from '../src/migrations/runner.ts';
+import { cli, ok } from './fixtures/harness.ts';
+import notes from './support/notes/src/app.ts';
+import { missingPrograms, type Pgbouncer, REPO, startPgbouncer, urlAt } from './support/servers.ts';
+import { bin, startServer } from './support/subprocess.ts';
+
+const serverUrl = process.env.TEST_DATABASE_URL;
+const SHELF = join(import.meta.dirname, 'fixtures', 'shelf');
+const skipped = serverUrl
+  ? missingPrograms('pgbouncer', 'pg_isready')
+  : 'needs TEST_DATABASE_URL (a real server)';
+// On a server run a missing program is worth a line of its own, not only a skipped count.
+if (serverUrl && skipped) console.warn(`the PgBouncer tests are skipped: ${skipped}`);
+
+describe.skipIf(skipped !== undefined)(
+  `PgBouncer in transaction mode${skipped ? ` (skipped: ${skipped})` : ''}`,
+  () => {
+    let bouncer: Pgbouncer;
+    const databases: string[] = [];
+    const handles: DatabaseHandle<any>[] = [];
+
+    beforeAll(async () => {
+      bouncer = await startPgbouncer(serverUrl!);
+    });
+    afterAll(async () => {
+      await Promise.all(handles.map((handle) => handle.close()));
+      for (const name of databases) await dropDatabase(serverUrl!, name);
+      await bouncer?.stop();
+    });
+
+    async function freshDatabase(): Promise<string> {
+      const name = `gwt_pgbouncer_${randomBytes(6).toString('hex')}`;
+      await ensureDatabase(serverUrl!, name);
+      databases.push(name);
+      return name;
+    }
+
+    async function open(env: RawEnv): Promise<DatabaseHandle<any>> {
+      const settings = loadSettings({ appName: 'pgbouncer-test', readDotenv: false, env: { ...env } });
+      const handle = await openDatabase(settings, { schema: notes.schema });
+      handles.push(handle);
+      return handle;
+    }
+
+    const codeOf = (work: Promise<unknown>) =>
+      work.then(
+        () => 'resolved',
+        (error) => databaseErrorOf(error)?.code,
+      );
+
+    it('bounds each statement and each transaction by the statement timeout, and leaves it on no server connection', async () => {
+      const name = await freshDatabase();
+      const handle = await open({ DATABASE_URL: bouncer.url(name), DB_STATEMENT_TIMEOUT_MS: '300' });
+      const started = performance.now();
+      expect(await codeOf(handle.db.execute(sql`select pg_sleep(3)`))).toBe('57014');
+      expect(await codeOf(handle.db.transaction((tx) => tx.execute(sql`select pg_sleep(3)`)))).toBe('57014');
+      expect(performance.now() - started).toBeLessThan(2500);
+      const [inside] = await executeRows<{ statement_timeout: string }>(handle.db, 'show statement_timeout');
+      expect(inside?.statement_timeout).toBe('300ms');
+
+      // A plain client on the same pooler, so on the server connections the handle used: the server's default.
+      const direct = postgres(withDatabase(serverUrl!, name), { max: 1, onnotice: () => {} });
+      const plain = postgres(urlAt(serverUrl!, bouncer.port, name), { max: 1, prepare: false });
+      try {
+        const [server] = await direct<{ statement_timeout: string }[]>`show statement_timeout`;
+        for (let i = 0; i < 10; i++) {
+          const [row] = await plain<{ statement_timeout: string }[]>`show statement_timeout`;
+          expect(row?.statement_timeout).toBe(server?.statement_timeout);
+        }
+      } finally {
+        await Promise.all([direct.end(), plain.end()]);
+      }
+    });
+
+    it('refuses to take the migrations lock through the pooler, saying what to set; migrates over DIRECT_DATABASE_URL', async () => {
+      const name = await freshDatabase();
+      const pooled = await open({ DATABASE_URL: bouncer.url(name) });
+      expect(pooled.pooledSessions).toBe(true);
+      const refusal = await upgrade(pooled, notes.migrationsDir).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(MigrationError);
+      expect((refusal as Error).message).toMatch(
+        /transaction pooler.*advisory lock.*Set DIRECT_DATABASE_URL/s,
+      );
+      // DB_PREPARE=false says the same of an unmarked URL.
+      const unprepared = await open({ DATABASE_URL: withDatabase(serverUrl!, name), DB_PREPARE: 'false' });
+      await expect(upgrade(unprepared, notes.migrationsDir)).rejects.toThrow(/DIRECT_DATABASE_URL/);
+
+      const split = await open({
+        DATABASE_URL: bouncer.url(name),
+        DIRECT_DATABASE_URL: withDatabase(serverUrl!, name),
+      });
+      expect(split.pooledSessions).toBe(false);
+      const { steps } = await upgrade(split, notes.migrationsDir);
+      expect(steps.length).toBeGreaterThan(0);
+      // The app's own queries still go through the pooler.
+      await split.db.insert(notes.schema.authors).values({ email: 'pooled@example.com' });
+      expect(await split.db.select().from(notes.schema.authors)).toHaveLength(1);
+    });
+
+    it('runs the db commands over DIRECT_DATABASE_URL, and without it refuses to upgrade through the pooler', async () => {
+      const name = await freshDatabase();
+      const pooled = { DATABASE_URL: bouncer.url(name) };
+      const refused = await cli(['db', 'upgrade'], { cwd: SHELF, env: pooled });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/transaction pooler.*Set DIRECT_DATABASE_URL/s);
+      const env = { ...pooled, DIRECT_DATABASE_URL: withDatabase(serverUrl!, name) };
+      ok(await cli(['db', 'upgrade'], { cwd: SHELF, env }));
+      expect(ok(await cli(['db', 'current'], { cwd: SHELF, env })).stdout).toMatch(/\(head\)/);
+      // check builds its shadow database over the direct URL too.
+      ok(await cli(['db', 'check'], { cwd: SHELF, env }));
+    }, 120_000);
+
+    it('serves a 200-request burst to learnr (the CLI, through the pooler) with no error, on at most 5 server connections', async () => {
+      const name = await freshDatabase();
+      const app = await startServer({
+        command: [process.execPath, '--conditions=groundwork-source', bin, 'serve', 'learnr', '--migrate'],
+        cwd: REPO,
+        env: {
+          DATABASE_URL: bouncer.url(name),
+          DIRECT_DATABASE_URL: withDatabase(serverUrl!, name),
+          NODE_ENV: 'development',
+        },
+      });
+      try {
+        const users = `${app.url}/api/v1/users`;
+        const send = (url: string, method = 'GET', body?: object) =>
+          fetch(url, {
+            method,
+            headers: body ? { 'content-type': 'application/json' } : {},
+            body: body && JSON.stringify(body),
+          });
+        const ids: string[] = [];
+        for (let i = 0; i < 4; i++) {
+          const created = await send(users, 'POST', {
+            email: `burst${i}@example.com`,
+            password: 'correct horse 1',
+          });
+          const body = (await created.json()) as { id: string };
+          expect(created.status, JSON.stringify(body)).toBe(201);
+          ids.push(body.id);
+        }
+        const burst = Array.from({ length: 200 }, (_, i) => {
+          const id = ids[i % ids.length]!;
+          if (i % 3 === 0) return send(`${users}/${id}`);
+          if (i % 3 === 1) return send(`${users}/${id}`, 'PATCH', { daily_study_time: 30 + (i % 60) });
+          return send(`${users}?limit=5`);
+        });
+        const statuses = await Promise.all(burst.map((response) => response.then((r) => r.status)));
+        expect(statuses.filter((status) => status !== 200)).toEqual([]);
+
+        const [pool] = (await bouncer.show('pools')).filter((row) => row.database === name);
+        const servers = ['sv_active', 'sv_idle', 'sv_used', 'sv_tested', 'sv_login'].reduce(
+          (sum, key) => sum + Number(pool?.[key] ?? 0),
+          0,
+        );
+        expect(servers).toBeGreaterThan(0);
+        expect(servers).toBeLessThanOrEqual(5);
+        // learnr's pool (15) holds more client connections than the pooler gives it server connections.
+        expect(Number(pool?.cl_active)).toBeGreaterThan(servers);
+      } finally {
+        app.child.kill('SIGTERM');
+        await app.exited;
+      }
+    }, 120_000);
+
+    it('passes the learnr and rnd-cards API suites, every app database reached through the pooler', async () => {
+      const transactions = async () =>
+        Number((await bouncer.show('totals')).find((row) => row.name === 'total_xact_count')?.value);
+      const before = await transactions();
+      for (const [app, suite] of [
+        ['learnr', 'test/users.test.ts'],
+        ['rnd-cards', 'test/api.test.ts'],
+      ] as const) {
+        const { code, output } = await vitest(join(REPO, 'apps', app), suite, {
+          TEST_DATABASE_URL: bouncer.url('postgres'),
+          TEST_DIRECT_DATABASE_URL: serverUrl!,
+        });
+        expect(code, output).toBe(0);
+        expect(output).toMatch(/Tests\s+\d+ passed/);
+        expect(output).not.toMatch(/failed|Unhandled/i);
+      }
+      expect((await transactions()) - before).toBeGreaterThan(100);
+    }, 900_000);
+  },
+);
+
+function vitest(cwd: string, file: string, env: RawEnv): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [join(REPO, 'node_modules', 'vitest', 'vitest.mjs'), 'run', file], {
+    cwd,
+    env: { ...process.env, ...env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk;
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, output })));
+}
