@@ -249,11 +249,13 @@ describe.skipIf(skipped !== undefined)(
         ]);
 
         await Promise.all([cluster.standby('start', 1), cluster.standby('start', 2)]);
-        await waitFor('both back', states, (s) => s.every((state) => state === 'ok'));
         count = load.since();
-        await delay(300);
-        expect(count(ports.standbys[0]!)).toBeGreaterThan(0);
-        expect(count(ports.standbys[1]!)).toBeGreaterThan(0);
+        await waitFor(
+          'reads on both standbys again',
+          async () => ports.standbys.map(count),
+          (n) => n.every((reads) => reads > 0),
+        );
+        expect(await states()).toEqual(['ok', 'ok']);
       } finally {
         await load.stop();
       }

@@ -149,15 +149,18 @@ interface PoolOptions {
   applicationName: string;
   /** Called for each statement that may write and each transaction (read-your-writes). */
   onWrite?: () => void;
-  /** A replica's pool: it takes the array types its primary's connections load instead of loading them. */
-  typesFrom?: postgres.Sql;
+  /**
+   * A replica's pool, given its primary's: it takes the array types the primary's connections load, and
+   * reconnects without growing delays, since the replica monitor decides when it is used.
+   */
+  replicaOf?: postgres.Sql;
 }
 
 function openPool(
   url: string,
   settings: PoolSettings,
   options: OpenDatabaseOptions<Record<string, unknown>>,
-  { pooled, applicationName, onWrite, typesFrom }: PoolOptions,
+  { pooled, applicationName, onWrite, replicaOf }: PoolOptions,
 ): ServerPool {
   const { pool } = settings;
   const connection = serverConnection(url);
@@ -176,19 +179,22 @@ function openPool(
     // A transaction pooler hands each transaction any server connection: a statement named on one is unknown
     // on the next, and a startup setting would stay on whichever connection it reached first.
     prepare: !pooled,
-    fetch_types: !typesFrom,
+    fetch_types: !replicaOf,
+    // postgres.js otherwise waits up to 20 s before reconnecting after failures: a replica the monitor found
+    // back would stall the reads sent to it.
+    ...(replicaOf ? { backoff: () => 0.05 } : {}),
     connection: {
       application_name: applicationName,
       ...(timeout > 0 && !pooled ? { statement_timeout: timeout } : {}),
     },
     onnotice: () => {},
   });
-  if (typesFrom) {
+  if (replicaOf) {
     // postgres.js drops a failed type load as an unhandled rejection (porsager/postgres#1192): a replica stopping
     // while a connection starts would crash the process. A replica has its primary's type OIDs, so its
     // connections skip the load and look up the array parsers the primary's connections install.
-    Object.setPrototypeOf(sql.options.parsers, typesFrom.options.parsers);
-    Object.setPrototypeOf(sql.options.serializers, typesFrom.options.serializers);
+    Object.setPrototypeOf(sql.options.parsers, replicaOf.options.parsers);
+    Object.setPrototypeOf(sql.options.serializers, replicaOf.options.serializers);
   }
   const gate = new ConnectionGate(pool.max, pool.waitTimeoutMs);
   // Through a pooler the timeout is set per transaction; the value is a validated integer, not input.
@@ -340,7 +346,7 @@ export async function openServer<TSchema extends Record<string, unknown>>(
     openPool(replicaUrl, settings, options, {
       pooled: markedPooled(replicaUrl) || unprepared,
       applicationName,
-      typesFrom: primary.sql,
+      replicaOf: primary.sql,
     }),
   );
   const drizzleOn = (client: DrizzleClient) =>
@@ -357,6 +363,8 @@ export async function openServer<TSchema extends Record<string, unknown>>(
       max: 1,
       prepare: false,
       fetch_types: false,
+      // Each check reconnects at once: postgres.js's growing delay would keep a returned replica "down".
+      backoff: () => 0.05,
       connect_timeout: 1,
       connection: { application_name: `${applicationName}:replica-monitor` },
       onnotice: () => {},

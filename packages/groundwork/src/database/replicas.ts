@@ -192,10 +192,12 @@ export class ReplicaSet {
     replica.status = { ...replica.status, state: 'down', error: databaseErrorOf(error)?.code ?? 'error' };
   }
 
-  /** Each replica's state at the last check (after a first check). */
+  /** Each replica's state at the last check; `unknown` while a first check takes longer than a second. */
   async statuses(): Promise<ReplicaStatus[]> {
     this.#start();
-    await this.#firstCheck;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#firstCheck, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
     return this.#replicas.map((replica) => replica.status);
   }
 
