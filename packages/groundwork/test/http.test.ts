@@ -168,6 +168,43 @@ describe('logs', () => {
     expect(log).not.toContain('abc123');
   });
 
+  it('write one line per request, at completion, with the route pattern rather than the URL', async () => {
+    const lines: string[] = [];
+    const { startApp } = await import('../src/runtime.ts');
+    const { buildServer } = await import('../src/http/server.ts');
+    const server = await buildServer(
+      [await startApp(notes, { settings: t.app.settings, handle: t.handle, migrate: false })],
+      { logLevel: 'info', logStream: { write: (line) => lines.push(line) } },
+    );
+    const id = await author('logged@example.com');
+    lines.length = 0;
+    await server.inject({ url: `/authors/${id}`, headers: { 'x-request-id': 'req-one-line' } });
+    await server.inject({ url: '/nope?token=abc123' });
+    const entries = lines.map((line) => JSON.parse(line));
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      method: 'GET',
+      route: '/authors/:id',
+      status: 200,
+      durationMs: expect.any(Number),
+      reqId: 'req-one-line',
+    });
+    expect(lines[0]).not.toContain(id);
+    // No route matched: the URL stands in for the pattern, its secret-looking query values masked.
+    expect(entries[1]).toMatchObject({ url: '/nope?token=***', status: 404 });
+    expect(entries[1]).not.toHaveProperty('route');
+    const quiet: string[] = [];
+    const warnOnly = await buildServer(
+      [await startApp(notes, { settings: t.app.settings, handle: t.handle, migrate: false })],
+      { logLevel: 'warn', logStream: { write: (line) => quiet.push(line) } },
+    );
+    quiet.length = 0;
+    await warnOnly.inject({ url: '/health/live' });
+    expect(quiet).toEqual([]);
+  });
+
   it('answers 503 when a table is missing (database behind the code)', async () => {
     const session = await t.handle.session();
     await session.query('alter table notes rename to notes_moved');

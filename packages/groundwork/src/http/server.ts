@@ -28,6 +28,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Where log lines go (default stdout); tests read them. */
   logStream?: { write(line: string): void };
+  /** Human-readable lines (pino-pretty); by default in development when stdout is a terminal. */
+  pretty?: boolean;
 }
 
 const SECRET_QUERY_KEY = /pass|secret|token|key|auth|session|code/i;
@@ -43,7 +45,7 @@ function redactUrl(url: string): string {
 
 export function loggerOptions(
   level: Settings['logLevel'],
-  stream?: ServerOptions['logStream'],
+  stream?: ServerOptions['logStream'] | NodeJS.WritableStream,
 ): FastifyServerOptions['logger'] {
   return {
     level,
@@ -164,11 +166,35 @@ const CONTENT_SECURITY_POLICY = {
   },
 };
 
+const LEVELS: Settings['logLevel'][] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** pino-pretty in development on a terminal (loaded only then); JSON lines everywhere else. */
+async function prettyStream(
+  apps: RunningApp[],
+  options: ServerOptions,
+): Promise<NodeJS.WritableStream | undefined> {
+  const pretty =
+    options.pretty ??
+    (apps.every((a) => a.settings.nodeEnv === 'development') && process.stdout.isTTY === true);
+  if (!pretty) return undefined;
+  const { default: pinoPretty } = await import('pino-pretty');
+  return pinoPretty({
+    colorize: true,
+    singleLine: true,
+    translateTime: 'HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
+}
+
 export async function buildServer(apps: RunningApp[], options: ServerOptions = {}): Promise<AppServer> {
   const mount = options.mount ?? (apps.length === 1 ? 'root' : 'prefixed');
+  const level = options.logLevel ?? 'info';
+  const writes = (at: Settings['logLevel']) => LEVELS.indexOf(level) <= LEVELS.indexOf(at);
   if (mount === 'root' && apps.length !== 1) throw new Error('root mount serves exactly one app');
   const server = Fastify({
-    logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
+    logger: loggerOptions(level, options.logStream ?? (await prettyStream(apps, options))),
+    // One line per request, written by the onResponse hook below, instead of Fastify's two.
+    disableRequestLogging: true,
     bodyLimit: options.bodyLimit ?? 1_048_576,
     requestIdHeader: false,
     genReqId: requestIdOf,
@@ -199,6 +225,30 @@ export async function buildServer(apps: RunningApp[], options: ServerOptions = {
     if (closing) reply.header('connection', 'close');
     return payload;
   });
+  // Hooks only for the levels that write: a level above info costs no hook at all.
+  if (writes('debug')) {
+    server.addHook('onRequest', (request, _reply, done) => {
+      request.log.debug({ method: request.method, url: redactUrl(request.url) }, 'request received');
+      done();
+    });
+  }
+  if (writes('info')) {
+    server.addHook('onResponse', (request, reply, done) => {
+      // The route pattern, not the URL: ids and query values stay out; an unmatched URL is logged redacted.
+      const route = request.routeOptions.url;
+      request.log.info(
+        {
+          method: request.method,
+          route,
+          ...(route === undefined ? { url: redactUrl(request.url) } : {}),
+          status: reply.statusCode,
+          durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        },
+        'request completed',
+      );
+      done();
+    });
+  }
 
   for (const running of apps) {
     await mountApp(server, running, mount === 'root' ? '' : `/${running.definition.name}`);
