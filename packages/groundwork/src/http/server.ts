@@ -4,12 +4,7 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppServer } from '../app.ts';
 import { registerAuth } from '../auth/plugin.ts';
@@ -20,6 +15,7 @@ import { ERROR_RESPONSES, errorHandler, notFoundHandler } from './errors.ts';
 import { readinessSchema } from './health.ts';
 import { healthRoute } from './health-route.ts';
 import { renderIndex } from './index-page.ts';
+import { serializerCompiler } from './serialize.ts';
 
 export interface ServerOptions {
   logLevel?: Settings['logLevel'];
