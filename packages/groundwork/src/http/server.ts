@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import helmet from '@fastify/helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import helmet from 'helmet';
 import { z } from 'zod';
 import type { AppServer } from '../app.ts';
 import { registerAuth } from '../auth/plugin.ts';
@@ -182,6 +182,29 @@ async function prettyStream(
   });
 }
 
+/**
+ * Helmet's headers for this policy, worked out once: with no nonces they are the same on every response,
+ * and asking helmet per request re-parses the whole policy each time.
+ */
+function securityHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: string) => {
+      headers[name.toLowerCase()] = value;
+    },
+    removeHeader: () => {},
+  };
+  helmet({
+    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+    frameguard: { action: 'deny' },
+    // A cross-origin API client (another site's frontend) must be able to read responses CORS allows.
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  })({} as IncomingMessage, response as unknown as ServerResponse, () => {});
+  return headers;
+}
+
+const SECURITY_HEADERS = securityHeaders();
+
 export async function buildServer(apps: RunningApp[], options: ServerOptions = {}): Promise<AppServer> {
   const mount = options.mount ?? (apps.length === 1 ? 'root' : 'prefixed');
   const level = options.logLevel ?? 'info';
@@ -205,21 +228,20 @@ export async function buildServer(apps: RunningApp[], options: ServerOptions = {
   server.setSerializerCompiler(serializerCompiler);
   server.setErrorHandler(errorHandler);
   server.setNotFoundHandler(notFoundHandler);
-  await server.register(helmet, {
-    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
-    frameguard: { action: 'deny' },
-    // A cross-origin API client (another site's frontend) must be able to read responses CORS allows.
-    crossOriginResourcePolicy: { policy: 'same-site' },
+  // Before the handler, as helmet does, so a route may still set one of them itself.
+  server.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(SECURITY_HEADERS);
+    done();
   });
   // Set once close() starts: a keep-alive socket whose request was in flight must not stay open after it.
   let closing = false;
   server.addHook('preClose', async () => {
     closing = true;
   });
-  server.addHook('onSend', async (request, reply, payload) => {
+  server.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   // Hooks only for the levels that write: a level above info costs no hook at all.
   if (writes('debug')) {
