@@ -1,4 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { executeRows } from '../src/database/rows.ts';
 import { setupTestApp } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
 
@@ -135,6 +138,30 @@ describe('health and docs', () => {
       database: 'connected',
       migrations: { current: head, head, pending: 0 },
     });
+  });
+
+  it('reads the migration state at most once per TTL while it is current; pings every time', async () => {
+    const { checkReadiness, MIGRATION_STATE_TTL_MS } = await import('../src/http/health.ts');
+    const { migrations } = t.app.context;
+    expect((await checkReadiness(t.handle, migrations)).status).toBe('ok');
+    // Another process "downgrades": unseen until the TTL has passed.
+    const [gone] = await executeRows<{ rows: unknown }>(
+      t.db,
+      sql`with gone as (delete from schema_migrations returning *) select json_agg(gone)::text as rows from gone`,
+    );
+    expect(await checkReadiness(t.handle, migrations)).toMatchObject({
+      status: 'ok',
+      latencyMs: expect.any(Number),
+    });
+    await delay(MIGRATION_STATE_TTL_MS);
+    const pending = await checkReadiness(t.handle, migrations);
+    expect(pending).toMatchObject({ status: 'unavailable', reason: 'pending_migrations' });
+    // A state that is not current is read on every check: the "upgrade" is seen at once.
+    await executeRows(
+      t.db,
+      sql`insert into schema_migrations select * from json_populate_recordset(null::schema_migrations, ${gone!.rows}::json)`,
+    );
+    expect((await checkReadiness(t.handle, migrations)).status).toBe('ok');
   });
 
   it('serves OpenAPI 3 with the app routes and a docs page', async () => {
