@@ -24,6 +24,7 @@ export {
   openDatabase,
   type Transaction,
 } from './database/open.ts';
+export { prepareQuery } from './database/prepared.ts';
 export { executeRows } from './database/rows.ts';
 export { type ErrorBody, errorBodySchema, HttpError, notFound } from './http/errors.ts';
 export { checkReadiness, type ReadinessReport, readinessSchema } from './http/health.ts';
