@@ -232,6 +232,23 @@ describe('logs', () => {
     expect(quiet).toEqual([]);
   });
 
+  it("mask secret-named fields at the top of a line, one level down and in a child logger's bindings", async () => {
+    const lines: string[] = [];
+    const { createLogger } = await import('../src/http/server.ts');
+    const logger = createLogger('info', { write: (line) => lines.push(line) });
+    logger.info({ password: 'p0', user: { email: 'ann@example.com', hashed_password: 'argon2-h' } }, 'one');
+    logger
+      .child({ session: { token: 'tok-1' } })
+      .info({ settings: { DATABASE_URL: 'postgres://u:pw@h/db' } }, 'two');
+    const log = lines.join('');
+    for (const secret of ['p0', 'argon2-h', 'tok-1', 'postgres://']) expect(log).not.toContain(secret);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ password: '***', user: { email: 'ann@example.com' } });
+    expect(JSON.parse(lines[1]!)).toMatchObject({
+      session: { token: '***' },
+      settings: { DATABASE_URL: '***' },
+    });
+  });
+
   it('answers 503 when a table is missing (database behind the code)', async () => {
     const session = await t.handle.session();
     await session.query('alter table notes rename to notes_moved');

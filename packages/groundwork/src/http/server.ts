@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import helmet from 'helmet';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import { z } from 'zod';
 import type { AppServer } from '../app.ts';
 import { registerAuth } from '../auth/plugin.ts';
@@ -39,34 +40,73 @@ function redactUrl(url: string): string {
   return `${path}?${params.toString().replace(/%2A/g, '*')}`;
 }
 
-export function loggerOptions(
+/** Fields masked wherever they sit one level down in a log line (`{ user: { password } }`) or at its top. */
+const SECRET_FIELDS = new Set([
+  'password',
+  'password_hash',
+  'hashed_password',
+  'access_token',
+  'refresh_token',
+  'token',
+  'databaseUrl',
+  'DATABASE_URL',
+  'secretKeys',
+]);
+
+/** `object` with the values `mask` changes, copied only when one changes. */
+function masked(
+  object: Record<string, unknown>,
+  mask: (key: string, value: unknown) => unknown,
+): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in object) {
+    const value = object[key];
+    const replaced = mask(key, value);
+    if (replaced === value) continue;
+    copy ??= { ...object };
+    copy[key] = replaced;
+  }
+  return copy ?? object;
+}
+
+const maskSecretFields = (key: string, value: unknown) => (SECRET_FIELDS.has(key) ? '***' : value);
+
+/**
+ * A log line's object with secrets masked at the top and one level down. Written by hand because pino's
+ * path-based `redact` cost ~30 µs per line and ~4 µs per request's child logger.
+ */
+export function redactLogObject(object: Record<string, unknown>): Record<string, unknown> {
+  return masked(object, (key, value) =>
+    value !== null && typeof value === 'object' && !SECRET_FIELDS.has(key)
+      ? masked(value as Record<string, unknown>, maskSecretFields)
+      : maskSecretFields(key, value),
+  );
+}
+
+/**
+ * The server's pino logger: secrets masked by `redactLogObject` in every line and in every child's
+ * bindings (pino's formatters do not reach those, so `child` masks them on the way in; children inherit
+ * it). Request and response headers never reach a line: the serializers keep the method, the redacted URL
+ * and the id of a request, and the status of a reply.
+ */
+export function createLogger(
   level: Settings['logLevel'],
   stream?: ServerOptions['logStream'] | NodeJS.WritableStream,
-): FastifyServerOptions['logger'] {
-  return {
+): FastifyBaseLogger {
+  const options: LoggerOptions = {
     level,
-    ...(stream ? { stream } : {}),
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'res.headers["set-cookie"]',
-        '*.password',
-        '*.password_hash',
-        '*.hashed_password',
-        '*.access_token',
-        '*.refresh_token',
-        '*.token',
-        '*.databaseUrl',
-        '*.DATABASE_URL',
-        '*.secretKeys',
-      ],
-      censor: '***',
-    },
+    formatters: { log: redactLogObject },
     serializers: {
       req: (request) => ({ method: request.method, url: redactUrl(request.url), id: request.id }),
+      res: (reply) => ({ statusCode: reply.statusCode }),
     },
   };
+  const logger = stream ? pino(options, stream as DestinationStream) : pino(options);
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, childOptions) {
+    return child.call(this, redactLogObject(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }
 
 const aggregateSchema = z.object({
@@ -211,7 +251,7 @@ export async function buildServer(apps: RunningApp[], options: ServerOptions = {
   const writes = (at: Settings['logLevel']) => LEVELS.indexOf(level) <= LEVELS.indexOf(at);
   if (mount === 'root' && apps.length !== 1) throw new Error('root mount serves exactly one app');
   const server = Fastify({
-    logger: loggerOptions(level, options.logStream ?? (await prettyStream(apps, options))),
+    loggerInstance: createLogger(level, options.logStream ?? (await prettyStream(apps, options))),
     // One line per request, written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1_048_576,
