@@ -24,6 +24,7 @@ export {
   openDatabase,
   type Transaction,
 } from './database/open.ts';
+export { prepareQuery } from './database/prepared.ts';
 export { type ReplicaStatus, readYourWrites } from './database/replicas.ts';
 export { executeRows } from './database/rows.ts';
 export { type ErrorBody, errorBodySchema, HttpError, notFound } from './http/errors.ts';
