@@ -229,7 +229,7 @@ describe.concurrent('groundwork db (subprocesses)', () => {
       // author -> writer: drizzle-kit would prompt "rename or create?"; we never do (stdin is closed):
       // a drop + add with a loud warning, or a real RENAME with --rename
       writeSchema(app, "    writer: varchar('writer', { length: 200 }),\n    isbn: text('isbn'),", 'writer');
-      // side by side (only the first writes): a drop + add, and usage errors (2) and failures (1) writing nothing
+      // side by side (only the first writes): a drop + add, and usage errors (2) writing nothing
       const [lossy, badSpec, unknownColumn, noMode] = await Promise.all([
         run('db', 'revision', '-m', 'writer', '--autogenerate'),
         run('db', 'revision', '-m', 'x', '--autogenerate', '--rename', 'books.author'),
@@ -250,7 +250,7 @@ describe.concurrent('groundwork db (subprocesses)', () => {
       expect(badSpec.stderr).toContain(
         'error: Invalid rename "books.author": expected old_table=new_table or table.old_column=new_column',
       );
-      expect(unknownColumn.code).toBe(1);
+      expect(unknownColumn.code).toBe(2);
       expect(unknownColumn.stderr).toContain('column "nope" does not exist in the previous snapshot');
       expect(noMode).toMatchObject({
         code: 2,

@@ -81,6 +81,11 @@ interface SnapshotPolicy {
   [other: string]: unknown;
 }
 
+/** A --rename that cannot be: it does not parse, or names what the schemas do not have (a usage error). */
+export class RenameError extends Error {
+  override name = 'RenameError';
+}
+
 export type Rename =
   | { kind: 'table'; from: string; to: string }
   | { kind: 'column'; table: string; from: string; to: string };
@@ -135,14 +140,15 @@ const NAME = /^[^\s."=]+$/;
 export function parseRename(spec: string): Rename {
   const usage = `Invalid rename "${spec}": expected old_table=new_table or table.old_column=new_column`;
   const sides = spec.split('=').map((side) => side.trim());
-  if (sides.length !== 2) throw new Error(usage);
+  if (sides.length !== 2) throw new RenameError(usage);
   const [left = '', to = ''] = sides;
-  if (to.includes('.')) throw new Error(`${usage} (the new name is bare: users.name=full_name)`);
+  if (to.includes('.')) throw new RenameError(`${usage} (the new name is bare: users.name=full_name)`);
   const path = left.split('.');
-  if (!NAME.test(to) || !path.every((part) => NAME.test(part))) throw new Error(usage);
-  if (path.length > 2) throw new Error(`${usage} (schema-qualified names are not supported)`);
+  if (!NAME.test(to) || !path.every((part) => NAME.test(part))) throw new RenameError(usage);
+  if (path.length > 2) throw new RenameError(`${usage} (schema-qualified names are not supported)`);
   const [table = '', column] = path;
-  if ((column ?? table) === to) throw new Error(`Invalid rename "${spec}": old and new names are the same`);
+  if ((column ?? table) === to)
+    throw new RenameError(`Invalid rename "${spec}": old and new names are the same`);
   return column === undefined
     ? { kind: 'table', from: table, to }
     : { kind: 'column', table, from: column, to };
@@ -360,7 +366,7 @@ function applyRenames(from: Snapshot, to: Snapshot, renames: Rename[]) {
 function findTable(snapshot: Snapshot, name: string, action: string): string | undefined {
   const keys = Object.keys(snapshot.tables).filter((key) => snapshot.tables[key]!.name === name);
   if (keys.length > 1) {
-    throw new Error(`Cannot ${action}: table "${name}" exists in several schemas (${keys.join(', ')})`);
+    throw new RenameError(`Cannot ${action}: table "${name}" exists in several schemas (${keys.join(', ')})`);
   }
   return keys[0];
 }
@@ -377,15 +383,16 @@ function renameColumn(
   const alias = tableRenames.find((t) => t.to === r.table)?.from;
   const key =
     findTable(snapshot, r.table, action) ?? (alias ? findTable(snapshot, alias, action) : undefined);
-  if (!key) throw new Error(`Cannot ${action}: table "${r.table}" does not exist in the previous snapshot`);
+  if (!key)
+    throw new RenameError(`Cannot ${action}: table "${r.table}" does not exist in the previous snapshot`);
   const table = snapshot.tables[key]!;
   if (!table.columns[r.from]) {
-    throw new Error(`Cannot ${action}: column "${r.from}" does not exist in the previous snapshot`);
+    throw new RenameError(`Cannot ${action}: column "${r.from}" does not exist in the previous snapshot`);
   }
-  if (table.columns[r.to]) throw new Error(`Cannot ${action}: column "${r.to}" already exists`);
+  if (table.columns[r.to]) throw new RenameError(`Cannot ${action}: column "${r.to}" already exists`);
   const finalName = tableRenames.find((t) => t.from === table.name)?.to ?? table.name;
   if (!to.tables[tableKey(table.schema, finalName)]?.columns[r.to]) {
-    throw new Error(`Cannot ${action}: column "${finalName}.${r.to}" does not exist in the new schema`);
+    throw new RenameError(`Cannot ${action}: column "${finalName}.${r.to}" does not exist in the new schema`);
   }
 
   statements.push(`ALTER TABLE ${quoted(table.schema, table.name)} RENAME COLUMN "${r.from}" TO "${r.to}";`);
@@ -427,12 +434,13 @@ function renameTable(
 ) {
   const action = `rename table ${r.from} to ${r.to}`;
   const key = findTable(snapshot, r.from, action);
-  if (!key) throw new Error(`Cannot ${action}: table "${r.from}" does not exist in the previous snapshot`);
+  if (!key)
+    throw new RenameError(`Cannot ${action}: table "${r.from}" does not exist in the previous snapshot`);
   const table = snapshot.tables[key]!;
   const newKey = tableKey(table.schema, r.to);
-  if (snapshot.tables[newKey]) throw new Error(`Cannot ${action}: table "${r.to}" already exists`);
+  if (snapshot.tables[newKey]) throw new RenameError(`Cannot ${action}: table "${r.to}" already exists`);
   if (!to.tables[newKey]) {
-    throw new Error(`Cannot ${action}: table "${newKey}" does not exist in the new schema`);
+    throw new RenameError(`Cannot ${action}: table "${newKey}" does not exist in the new schema`);
   }
 
   statements.push(`ALTER TABLE ${quoted(table.schema, r.from)} RENAME TO "${r.to}";`);

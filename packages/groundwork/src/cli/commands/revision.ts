@@ -1,4 +1,4 @@
-import { parseRename } from '../../migrations/diff.ts';
+import { parseRename, RenameError } from '../../migrations/diff.ts';
 import { createRevision, mayBeRename } from '../../migrations/revision.ts';
 import { appCommand } from '../database-command.ts';
 import { UsageError } from '../output.ts';
@@ -48,23 +48,26 @@ export const revisionCommand = appCommand({
       );
     }
     if (renames.length && !values.autogenerate) throw new UsageError('--rename goes with --autogenerate');
-    // A spec that does not parse is a usage error; one that names what the schema lacks fails later (exit 1).
+    // A spec that does not parse is a usage error before anything is read.
     for (const spec of renames) {
       try {
         parseRename(spec);
       } catch (error) {
-        throw new UsageError(error instanceof Error ? error.message : String(error));
+        throw error instanceof RenameError ? new UsageError(error.message) : error;
       }
     }
     return { message, renames };
   },
   async run({ app, values, input: { message, renames } }, out) {
-    const result = await createRevision(app.migrationsDir, app.schema, {
-      message,
-      autogenerate: Boolean(values.autogenerate),
-      merge: Boolean(values.merge),
-      renames,
-    });
+    // So is one naming a table or column the schemas do not have: nothing is written either way.
+    const result = await asUsageError(() =>
+      createRevision(app.migrationsDir, app.schema, {
+        message,
+        autogenerate: Boolean(values.autogenerate),
+        merge: Boolean(values.merge),
+        renames,
+      }),
+    );
     if (!result.dir) {
       out.result({ ...result, created: false }, 'No changes in schema: nothing written.');
       return 0;
@@ -84,3 +87,13 @@ export const revisionCommand = appCommand({
     return 0;
   },
 });
+
+/** Runs `work`, turning a RenameError into a usage error (exit 2). */
+async function asUsageError<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof RenameError) throw new UsageError(error.message);
+    throw error;
+  }
+}
