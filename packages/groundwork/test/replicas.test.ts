@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineApp } from '../src/app.ts';
 import { loadSettings, type Settings } from '../src/config.ts';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
-import { readYourWrites } from '../src/database/replicas.ts';
+import { readYourWrites } from '../src/database/read-your-writes.ts';
 import { buildServer } from '../src/http/server.ts';
 import { startApp } from '../src/runtime.ts';
 import {

@@ -14,7 +14,8 @@ import {
   type SqlSession,
   timed,
 } from './open.ts';
-import { fallbackClient, markWritten, ReplicaSet, routedDatabase } from './replicas.ts';
+import { markWritten } from './read-your-writes.ts';
+import { fallbackClient, ReplicaSet, routedDatabase } from './replicas.ts';
 
 /** Statements that only read. Not `with`: it may wrap an insert, update or delete. */
 const READ_ONLY = /^\s*(select|show|values|table)\b/i;

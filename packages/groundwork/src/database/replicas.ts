@@ -1,10 +1,9 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { withReplicas } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
-import type { AppServer } from '../app.ts';
 import { databaseErrorOf, isUnavailable, POOL_TIMEOUT } from './connection-errors.ts';
 import { type Database, PingTimeoutError } from './open.ts';
 import type { DrizzleClient } from './postgres.ts';
+import { readsPrimary } from './read-your-writes.ts';
 
 /**
  * Read replicas (DATABASE_REPLICA_URLS). Drizzle's withReplicas sends `select`, `$count` and relational
@@ -23,40 +22,6 @@ export interface ReplicaStatus {
   lagMs: number | null;
   /** Why it is down: an error code, never a host or a message. */
   error?: string;
-}
-
-/**
- * Read-your-writes, per request. A request runs in a scope; the primary's client marks it at its first
- * statement that may write (anything but a plain select) or transaction, and from then on its reads go to the
- * primary. A request that changes things (any method but GET and HEAD) reads the primary from the start, as
- * Rails does: what it checks before writing (a login, a uniqueness rule) must not be stale. Another request
- * may still read a replica up to DB_REPLICA_MAX_LAG_MS behind.
- */
-const requests = new AsyncLocalStorage<{ primary: boolean }>();
-
-export function markWritten(): void {
-  const scope = requests.getStore();
-  if (scope) scope.primary = true;
-}
-
-/** Runs `work` as one request: reads after its first write go to the primary (jobs and scripts use it too). */
-export function readYourWrites<T>(work: () => T, primary = false): T {
-  return requests.run({ primary }, work);
-}
-
-const READING_METHODS = new Set(['GET', 'HEAD']);
-
-/** Every route handler registered after this on `app` runs in a read-your-writes scope of its own. */
-export function readYourWritesPerRequest(app: AppServer): void {
-  app.addHook('onRoute', (route) => {
-    const handler = route.handler;
-    route.handler = function scoped(this: unknown, request, reply) {
-      return readYourWrites(
-        () => handler.call(this as never, request, reply),
-        !READING_METHODS.has(request.method),
-      );
-    };
-  });
 }
 
 /** Standby answers the primary would not give: a statement that writes, a read cancelled by replay. */
@@ -174,7 +139,7 @@ export class ReplicaSet {
   /** The replica for the next read, or undefined for the primary. Starts the monitor on first use. */
   pick(): number | undefined {
     this.#start();
-    if (requests.getStore()?.primary) return undefined;
+    if (readsPrimary()) return undefined;
     const count = this.#replicas.length;
     for (let step = 0; step < count; step++) {
       const index = (this.#turn + step) % count;
