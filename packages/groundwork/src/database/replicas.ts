@@ -7,8 +7,8 @@ import { readsPrimary } from './read-your-writes.ts';
 
 /**
  * Read replicas (DATABASE_REPLICA_URLS). Drizzle's withReplicas sends `select`, `$count` and relational
- * queries to a healthy replica, round-robin; writes, raw `execute`, transactions, and the reads of a request
- * that has written or changes things go to the primary. A monitor compares each replica's replay position
+ * queries to the read client, which runs each on a healthy replica, round-robin; writes, raw `execute`,
+ * transactions, and the reads of a request that has written or changes things go to the primary. A monitor compares each replica's replay position
  * with the primary's WAL position a few times a second: a replica that is down or lags more than
  * DB_REPLICA_MAX_LAG_MS is skipped until a check finds it back, and a read a replica fails to serve is run on
  * the primary instead.
@@ -33,19 +33,25 @@ function primaryCanServe(error: unknown): boolean {
   return STANDBY_REFUSALS.has(code) || (isUnavailable(error) && code !== '57014' && code !== POOL_TIMEOUT);
 }
 
-/** A replica's client that runs a read it cannot serve on the primary, and reports a replica gone. */
-export function fallbackClient(
-  replica: DrizzleClient,
+/**
+ * Drizzle's client for reads. Each statement chooses when it runs, not when its query is built, so a query
+ * prepared once (`.prepare()`) is routed afresh at every call: to the replica `replicas.pick()` names, or to the
+ * primary. A read the replica cannot serve runs on the primary, and a replica gone is marked down at once.
+ */
+export function readClient(
   primary: DrizzleClient,
-  replicaFailed: (error: unknown) => void,
+  replicaClients: DrizzleClient[],
+  replicas: ReplicaSet,
 ): DrizzleClient {
   const unsafe: DrizzleClient['unsafe'] = (query, params, options) => {
     const run = async <T>(on: (client: DrizzleClient) => PromiseLike<T>): Promise<T> => {
+      const index = replicas.pick();
+      if (index === undefined) return on(primary);
       try {
-        return await on(replica);
+        return await on(replicaClients[index]!);
       } catch (error) {
         if (!primaryCanServe(error)) throw error;
-        if (isUnavailable(error)) replicaFailed(error);
+        if (isUnavailable(error)) replicas.markDown(index, error);
         return on(primary);
       }
     };
@@ -58,19 +64,15 @@ export function fallbackClient(
       values: () => run((client) => client.unsafe(query, params, options).values()),
     };
   };
-  return { options: replica.options, unsafe, begin: primary.begin };
+  return { options: primary.options, unsafe, begin: primary.begin };
 }
 
-/** Drizzle's withReplicas, choosing with `replicas`; `with(...)` stays on the primary: it may lead to a write. */
+/** Drizzle's withReplicas with `reads` as its one replica; `with(...)` stays on the primary: it may lead to a write. */
 export function routedDatabase<TSchema extends Record<string, unknown>>(
   primary: Database<TSchema>,
-  replicaDbs: Database<TSchema>[],
-  replicas: ReplicaSet,
+  reads: Database<TSchema>,
 ): Database<TSchema> {
-  const db = withReplicas(primary, replicaDbs as [Database<TSchema>, ...Database<TSchema>[]], () => {
-    const index = replicas.pick();
-    return index === undefined ? primary : replicaDbs[index]!;
-  });
+  const db = withReplicas(primary, [reads], () => reads);
   return Object.assign(db, { with: primary.with.bind(primary) }) as unknown as Database<TSchema>;
 }
 
