@@ -9,7 +9,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,19 @@ type Target = Awaited<ReturnType<typeof start>>;
 interface Result {
   rps: number;
   p99Ms: number;
+  /** The server process's CPU time per request (user + system). */
+  cpuUs: number;
+}
+
+/** CPU time (ms) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const scenarios: Record<string, string> = {
@@ -94,6 +107,7 @@ async function start(
 }
 
 async function wrk(target: Target, script: string, seconds: number): Promise<Result> {
+  const cpuBefore = cpuMs(target.child.pid);
   const { stdout } = await run('wrk', [
     '-t2',
     `-c${CONNECTIONS}`,
@@ -104,10 +118,12 @@ async function wrk(target: Target, script: string, seconds: number): Promise<Res
     target.url,
   ]);
   if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`${target.name}: error responses\n${stdout}`);
+  const cpu = cpuMs(target.child.pid) - cpuBefore;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
   const unit = { us: 0.001, ms: 1, s: 1000 }[p99?.[2] as 'us' | 'ms' | 's'];
-  return { rps, p99Ms: Number(p99?.[1]) * unit };
+  return { rps, p99Ms: Number(p99?.[1]) * unit, cpuUs: (cpu * 1000) / requests };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -195,35 +211,49 @@ try {
   console.log(
     `\nNode ${process.version}, ${USERS} users, wrk ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s (medians)\n`,
   );
+  // Each cell: the median, then the ratio to the floor's median and, in brackets, the lowest and highest
+  // ratio of one round to the floor's run just before it (the spread a loaded machine gives).
   console.log('| scenario | floor req/s | learnr info | learnr warn | p99 floor | p99 info | p99 warn |');
   console.log('|---|---|---|---|---|---|---|');
+  const cpuLines: string[] = [];
   let failures = 0;
   for (const scenario of Object.keys(scenarios)) {
-    const stat = (name: string) => {
-      const runs = results.get(`${scenario}|${name}`)!;
-      return { rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99Ms)) };
-    };
+    const runs = (name: string) => results.get(`${scenario}|${name}`)!;
+    const stat = (name: string) => ({
+      rps: median(runs(name).map((r) => r.rps)),
+      p99: median(runs(name).map((r) => r.p99Ms)),
+      cpuUs: median(runs(name).map((r) => r.cpuUs)),
+    });
     const floor = stat('floor');
     const cells = (['info', 'warn'] as const).map((level) => {
       const s = stat(`learnr ${level}`);
       const ratio = s.rps / floor.rps;
+      const perRound = runs(`learnr ${level}`).map((r, i) => r.rps / runs('floor')[i]!.rps);
       const p99Ratio = s.p99 / floor.p99;
       const ok = ratio >= targetsFor[scenario]![level] && p99Ratio <= 1.5;
       if (!ok) failures++;
       return {
-        rps: `${Math.round(s.rps)} (${ratio.toFixed(2)}${ok ? '' : ' MISSED'})`,
+        rps: `${Math.round(s.rps)} (${ratio.toFixed(2)} [${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)}]${ok ? '' : ' MISSED'})`,
         p99: `${s.p99.toFixed(1)} ms (${p99Ratio.toFixed(2)}x)`,
+        cpu: `${Math.round(s.cpuUs)} µs (${(floor.cpuUs / s.cpuUs).toFixed(2)})`,
       };
     });
     console.log(
       `| ${scenario} | ${Math.round(floor.rps)} | ${cells[0]!.rps} | ${cells[1]!.rps} | ${floor.p99.toFixed(1)} ms | ${cells[0]!.p99} | ${cells[1]!.p99} |`,
     );
+    cpuLines.push(`| ${scenario} | ${Math.round(floor.cpuUs)} µs | ${cells[0]!.cpu} | ${cells[1]!.cpu} |`);
   }
   console.log(
     `\nTargets: GET user >= 0.80 (info) / 0.90 (warn), PATCH >= 0.80, health >= 0.80, list >= 1.0, p99 <= 1.5x floor: ${
       failures === 0 ? 'all met' : `${failures} missed`
     }`,
   );
+  // Throughput on a shared machine moves with its load; the server's own CPU per request moves far less.
+  // Its ratio (floor's CPU / learnr's) is the throughput ratio to expect when the server is CPU-bound.
+  console.log("\nServer process CPU per request (median; in brackets the floor's divided by learnr's):\n");
+  console.log('| scenario | floor | learnr info | learnr warn |');
+  console.log('|---|---|---|---|');
+  for (const line of cpuLines) console.log(line);
 } finally {
   for (const target of targets) target.child.kill('SIGTERM');
   rmSync(scratch, { recursive: true, force: true });

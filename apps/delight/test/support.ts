@@ -1,4 +1,4 @@
-import { type AppServer, executeRows, openDatabase } from 'groundwork-pg';
+import { executeRows, openDatabase } from 'groundwork-pg';
 import { testBackend, testSettings } from 'groundwork-pg/testing';
 import app from '../src/app.ts';
 

@@ -5,9 +5,9 @@
  * and .env exactly as the app reads them. Interrupting it is safe: rerun it and it continues.
  */
 import { parseArgs } from 'node:util';
-import { databaseErrorOf, describeDatabase, loadSettings, openDatabase, redactSecrets } from 'groundwork-pg';
+import { appSettings, databaseErrorOf, describeDatabase, openDatabase, redactSecrets } from 'groundwork-pg';
 import app from '../src/app.ts';
-import { keyRingOf } from '../src/secrets.ts';
+import { loadKeys } from '../src/secrets.ts';
 import { resealGmailTokens } from '../src/users/reseal.ts';
 
 const log = (line: string) => process.stdout.write(`${redactSecrets(line)}\n`);
@@ -19,13 +19,9 @@ async function main(): Promise<number> {
     process.stderr.write('--batch-size must be an integer from 1 to 10000\n');
     return 2;
   }
-  const settings = loadSettings({
-    appName: app.name,
-    appDir: app.dir,
-    defaults: app.defaults,
-    requireSecretKeys: app.requireSecretKeys,
-  });
-  const ring = keyRingOf(settings);
+  // As the app loads them, so an embedded database and a development key are found where it keeps them.
+  const { settings } = appSettings(app);
+  const { ring } = loadKeys(settings);
   if (ring === undefined) {
     process.stderr.write('SECRET_KEYS is not set: put the new key first and the old ones after it\n');
     return 1;

@@ -1,5 +1,6 @@
 import {
   databaseErrorOf,
+  developmentKeyRing,
   type Executor,
   isUnavailable,
   type KeyRing,
@@ -13,29 +14,64 @@ import type * as schema from './schema.ts';
 import { tokenPlace } from './users/gmail-tokens.ts';
 import { createUsersRepository, type UsersRepository } from './users/repository.ts';
 
-const rings = new WeakMap<Settings, KeyRing | undefined>();
+export interface AppKeys {
+  ring: KeyRing | undefined;
+  /** Set when SECRET_KEYS is unset in development and the ring is the data directory's generated key. */
+  development?: { file: string; created: boolean };
+}
+
+const resolved = new WeakMap<Settings, AppKeys>();
 
 /**
- * The SECRET_KEYS key ring, parsed once per settings object (the verify hook and the routes share it).
- * Undefined only when SECRET_KEYS is unset, which the foundation allows in development and tests alone
- * (requireSecretKeys refuses it in production); token storage is then disabled, see README.
+ * The Gmail token keys, resolved once per settings object (the verify hook at start, the reseal script):
+ * SECRET_KEYS; in development without it, a key generated once into the data directory. Without SECRET_KEYS
+ * elsewhere the ring is undefined: production refuses to start (requireSecretKeys), and in tests token
+ * storage answers 503, see README.
  */
-export function keyRingOf(settings: Settings): KeyRing | undefined {
-  if (rings.has(settings)) return rings.get(settings);
+export function loadKeys(settings: Settings): AppKeys {
+  let keys = resolved.get(settings);
+  if (keys) return keys;
   // parseKeyRing throws SecretKeyError naming the bad entry, never its key material.
-  const ring = settings.secretKeys === undefined ? undefined : parseKeyRing(settings.secretKeys);
-  rings.set(settings, ring);
-  return ring;
+  if (settings.secretKeys !== undefined) keys = { ring: parseKeyRing(settings.secretKeys) };
+  else if (settings.nodeEnv === 'development') {
+    const { ring, file, created } = developmentKeyRing(settings.dataDir);
+    keys = { ring, development: { file, created } };
+  } else keys = { ring: undefined };
+  resolved.set(settings, keys);
+  return keys;
+}
+
+/**
+ * The keys the routes seal with: those start resolved, else SECRET_KEYS alone, so an app mounted without its
+ * start checks (for its OpenAPI document) writes no key file.
+ */
+export function keysOf(settings: Settings): AppKeys {
+  return (
+    resolved.get(settings) ?? {
+      ring: settings.secretKeys === undefined ? undefined : parseKeyRing(settings.secretKeys),
+    }
+  );
+}
+
+/** The one log line of a start on the development key, as Rails says it uses its development secret. */
+export function developmentKeyNotice({ file, created }: NonNullable<AppKeys['development']>): string {
+  return (
+    `mail-agent: SECRET_KEYS is not set, so Gmail tokens are sealed with the development key ` +
+    `${created ? 'just generated in' : 'in'} ${file} (development only; set SECRET_KEYS to use your own)`
+  );
 }
 
 /** The app's verify hook: a clear refusal to start instead of garbage (or a 500) at the first token read. */
 export async function verifySecrets(settings: Settings, db: Executor<typeof schema>): Promise<void> {
+  let development: AppKeys['development'];
   try {
-    await verifyStoredTokens(db, keyRingOf(settings));
+    const keys = loadKeys(settings);
+    development = keys.development;
+    await verifyStoredTokens(db, keys.ring);
   } catch (error) {
-    if (error instanceof SecretKeyError)
-      throw new SecretKeyError(`mail-agent cannot start: ${error.message}`);
-    throw error;
+    if (!(error instanceof SecretKeyError)) throw error;
+    const source = development ? ` (SECRET_KEYS is not set, so this used ${development.file})` : '';
+    throw new SecretKeyError(`mail-agent cannot start: ${error.message}${source}`);
   }
 }
 

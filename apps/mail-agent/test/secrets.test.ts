@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,8 @@ import { sql } from 'drizzle-orm';
 import {
   buildServer,
   type DatabaseHandle,
+  DEV_SECRET_KEYS_FILE,
+  developmentKeyRing,
   executeRows,
   generateKey,
   openDatabase,
@@ -20,9 +22,10 @@ import {
   upgrade,
 } from 'groundwork-pg';
 import { setupTestApp, testBackend, testSettings } from 'groundwork-pg/testing';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import type * as schema from '../src/schema.ts';
+import { keysOf } from '../src/secrets.ts';
 import { createGmailTokenVault } from '../src/users/gmail-tokens.ts';
 import { createUsersRepository } from '../src/users/repository.ts';
 import { resealGmailTokens } from '../src/users/reseal.ts';
@@ -35,6 +38,17 @@ const t = setupTestApp(app, { env: { SECRET_KEYS: OLD } });
 
 const appDir = new URL('..', import.meta.url).pathname;
 const run = promisify(execFile);
+
+const dataDirs: string[] = [];
+/** A fresh data directory, as the development key's home. */
+const dataDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mail-agent-data-'));
+  dataDirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Users with Gmail tokens sealed under the file's key (OLD), created through the API. */
 async function usersWithTokens(count: number): Promise<number[]> {
@@ -98,17 +112,23 @@ describe('startup with SECRET_KEYS', () => {
     await expect(failure).rejects.not.toThrow(short.slice(3));
   });
 
-  it('refuses a missing or placeholder SECRET_KEYS in production (foundation settings check)', () => {
-    for (const env of [{ NODE_ENV: 'production' }, { NODE_ENV: 'production', SECRET_KEYS: 'changeme' }]) {
+  it('refuses a missing or placeholder SECRET_KEYS in production, a development key file or not', () => {
+    const DATA_DIR = dataDir();
+    developmentKeyRing(DATA_DIR);
+    for (const env of [
+      { NODE_ENV: 'production', DATA_DIR },
+      { NODE_ENV: 'production', DATA_DIR, SECRET_KEYS: 'changeme' },
+    ]) {
       expect(() => testSettings(app, env)).toThrow(SettingsError);
       expect(() => testSettings(app, env)).toThrow(/SECRET_KEYS: is empty or a placeholder/);
     }
   });
 
-  it('starts without SECRET_KEYS in development when no token is stored, but refuses to store one (503)', async () => {
+  it('starts without SECRET_KEYS in tests when no token is stored, generates no key, and refuses to store one (503)', async () => {
+    const DATA_DIR = dataDir();
     await withHandle(async (handle) => {
       const running = await startApp(app, {
-        settings: testSettings(app, { NODE_ENV: 'development' }),
+        settings: testSettings(app, { NODE_ENV: 'test', DATA_DIR }),
         handle,
         migrate: false,
       });
@@ -138,6 +158,7 @@ describe('startup with SECRET_KEYS', () => {
       sql`select gmail_oauth_token from users`,
     );
     expect(row?.gmail_oauth_token).toBeNull();
+    expect(readdirSync(DATA_DIR)).toEqual([]);
   });
 
   it('refuses to start when tokens are stored and SECRET_KEYS is missing', async () => {
@@ -157,6 +178,84 @@ describe('startup with SECRET_KEYS', () => {
     );
     // The right key anywhere in the ring is enough.
     await expect(startWith({ SECRET_KEYS: `${NEW},${OLD}` })).resolves.toBeUndefined();
+  });
+});
+
+describe('development without SECRET_KEYS', () => {
+  /** Starts the app as `groundwork serve` would in development, with its log lines collected. */
+  async function serveInDevelopment(DATA_DIR: string, handle: DatabaseHandle<typeof schema>) {
+    const running = await startApp(app, {
+      settings: testSettings(app, { NODE_ENV: 'development', DATA_DIR }),
+      handle,
+      migrate: false,
+    });
+    const logs: string[] = [];
+    const server = await buildServer([running], {
+      logLevel: 'info',
+      mount: 'root',
+      logStream: { write: (line) => logs.push(JSON.parse(line).msg) },
+    });
+    await server.ready();
+    return { running, server, notices: () => logs.filter((line) => line.includes('SECRET_KEYS')) };
+  }
+
+  it('generates a key once into the data directory (0600), says so, and its tokens open after a restart', async () => {
+    const DATA_DIR = dataDir();
+    const file = join(DATA_DIR, DEV_SECRET_KEYS_FILE);
+    let userId = 0;
+    await withHandle(async (handle) => {
+      const { server, notices } = await serveInDevelopment(DATA_DIR, handle);
+      try {
+        expect(notices()).toEqual([
+          `mail-agent: SECRET_KEYS is not set, so Gmail tokens are sealed with the development key just generated in ${file} (development only; set SECRET_KEYS to use your own)`,
+        ]);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        const created = await server.inject({
+          method: 'POST',
+          url: '/api/v1/users',
+          payload: { email: 'a@b.co' },
+        });
+        userId = created.json().id;
+        const stored = await server.inject({
+          method: 'PUT',
+          url: `/api/v1/users/${userId}/gmail-tokens`,
+          payload: { access_token: 'access', refresh_token: 'refresh' },
+        });
+        expect(stored.statusCode).toBe(204);
+      } finally {
+        await server.close();
+      }
+    });
+    const key = readFileSync(file, 'utf8');
+    const keyId = key.split(':')[0]!;
+    expect(keyId).toMatch(/^dev-\d{8}T\d{6}$/);
+    expect(await keyIds()).toEqual([`${keyId}/${keyId}`]);
+
+    // A restart finds the key (the verify hook opens the stored tokens with it) and keeps it.
+    await withHandle(async (handle) => {
+      const { running, server, notices } = await serveInDevelopment(DATA_DIR, handle);
+      try {
+        expect(notices()).toEqual([
+          `mail-agent: SECRET_KEYS is not set, so Gmail tokens are sealed with the development key in ${file} (development only; set SECRET_KEYS to use your own)`,
+        ]);
+        const vault = createGmailTokenVault({
+          users: createUsersRepository(running.handle.db),
+          ring: keysOf(running.settings).ring,
+        });
+        expect(await vault.read({ userId })).toEqual({ accessToken: 'access', refreshToken: 'refresh' });
+      } finally {
+        await server.close();
+      }
+    });
+    expect(readFileSync(file, 'utf8')).toBe(key);
+  });
+
+  it('refuses to start when stored tokens were sealed under another key, naming the key file', async () => {
+    await usersWithTokens(1);
+    const DATA_DIR = dataDir();
+    await expect(startWith({ NODE_ENV: 'development', DATA_DIR })).rejects.toThrow(
+      `which SECRET_KEYS does not contain; list that key after the current one and run npm run secrets:reseal -w apps/mail-agent before retiring it (SECRET_KEYS is not set, so this used ${join(DATA_DIR, DEV_SECRET_KEYS_FILE)})`,
+    );
   });
 });
 

@@ -3,7 +3,7 @@ import { executeRows, generateKey } from 'groundwork-pg';
 import { setupTestApp, testSettings } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
-import { keyRingOf } from '../src/secrets.ts';
+import { keysOf } from '../src/secrets.ts';
 import { createGmailTokenVault } from '../src/users/gmail-tokens.ts';
 import { createUsersRepository } from '../src/users/repository.ts';
 
@@ -336,7 +336,7 @@ describe('Gmail tokens', () => {
 
     const vault = createGmailTokenVault({
       users: createUsersRepository(t.db),
-      ring: keyRingOf(t.app.settings),
+      ring: keysOf(t.app.settings).ring,
     });
     expect(await vault.read({ userId: user.id })).toEqual({ accessToken: access, refreshToken: refresh });
 

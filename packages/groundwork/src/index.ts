@@ -24,6 +24,7 @@ export {
   openDatabase,
   type Transaction,
 } from './database/open.ts';
+export { prepareQuery } from './database/prepared.ts';
 export { readYourWrites } from './database/read-your-writes.ts';
 export type { ReplicaStatus } from './database/replicas.ts';
 export { executeRows } from './database/rows.ts';
@@ -53,9 +54,11 @@ export { readMigrations } from './migrations/folder.ts';
 export { createRevision } from './migrations/revision.ts';
 export { downgrade, readState, stamp, upgrade } from './migrations/runner.ts';
 export { redactSecrets } from './redact.ts';
-export { type RunningApp, startApp } from './runtime.ts';
+export { appSettings, type RunningApp, startApp } from './runtime.ts';
 export { hashPassword, needsRehash, verifyPassword } from './security/passwords.ts';
 export {
+  DEV_SECRET_KEYS_FILE,
+  developmentKeyRing,
   generateKey,
   isCurrent,
   type KeyRing,

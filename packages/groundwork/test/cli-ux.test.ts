@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/cli.ts';
-import { BIN, cli, copyApp, PACKAGE_DIR, removeTempFolders, serverUrl } from './fixtures/harness.ts';
+import { BIN, cli, copyApp, PACKAGE_DIR, removeTempFolders, serverUrl } from './support/harness.ts';
 
 const run = promisify(execFile);
-const cwd = join(import.meta.dirname, 'fixtures', 'shelf');
+const cwd = join(import.meta.dirname, 'support', 'shelf');
 const unreachable = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' };
 
 afterAll(removeTempFolders);

@@ -21,7 +21,7 @@ import {
   runMain,
   scratchDatabase,
   serverUrl,
-} from './fixtures/harness.ts';
+} from './support/harness.ts';
 
 afterAll(dropScratchDatabases);
 

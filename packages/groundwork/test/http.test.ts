@@ -1,4 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { executeRows } from '../src/database/rows.ts';
 import { setupTestApp } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
 
@@ -137,6 +140,30 @@ describe('health and docs', () => {
     });
   });
 
+  it('reads the migration state at most once per TTL while it is current; pings every time', async () => {
+    const { checkReadiness, MIGRATION_STATE_TTL_MS } = await import('../src/http/health.ts');
+    const { migrations } = t.app.context;
+    expect((await checkReadiness(t.handle, migrations)).status).toBe('ok');
+    // Another process "downgrades": unseen until the TTL has passed.
+    const [gone] = await executeRows<{ rows: unknown }>(
+      t.db,
+      sql`with gone as (delete from schema_migrations returning *) select json_agg(gone)::text as rows from gone`,
+    );
+    expect(await checkReadiness(t.handle, migrations)).toMatchObject({
+      status: 'ok',
+      latencyMs: expect.any(Number),
+    });
+    await delay(MIGRATION_STATE_TTL_MS);
+    const pending = await checkReadiness(t.handle, migrations);
+    expect(pending).toMatchObject({ status: 'unavailable', reason: 'pending_migrations' });
+    // A state that is not current is read on every check: the "upgrade" is seen at once.
+    await executeRows(
+      t.db,
+      sql`insert into schema_migrations select * from json_populate_recordset(null::schema_migrations, ${gone!.rows}::json)`,
+    );
+    expect((await checkReadiness(t.handle, migrations)).status).toBe('ok');
+  });
+
   it('serves OpenAPI 3 with the app routes and a docs page', async () => {
     const spec = await t.server.inject({ url: '/docs/json' });
     expect(spec.statusCode).toBe(200);
@@ -166,6 +193,60 @@ describe('logs', () => {
     expect(log).not.toContain('argon2-hash-value');
     expect(log).not.toContain('s3cr3t-pass');
     expect(log).not.toContain('abc123');
+  });
+
+  it('write one line per request, at completion, with the route pattern rather than the URL', async () => {
+    const lines: string[] = [];
+    const { startApp } = await import('../src/runtime.ts');
+    const { buildServer } = await import('../src/http/server.ts');
+    const server = await buildServer(
+      [await startApp(notes, { settings: t.app.settings, handle: t.handle, migrate: false })],
+      { logLevel: 'info', logStream: { write: (line) => lines.push(line) } },
+    );
+    const id = await author('logged@example.com');
+    lines.length = 0;
+    await server.inject({ url: `/authors/${id}`, headers: { 'x-request-id': 'req-one-line' } });
+    await server.inject({ url: '/nope?token=abc123' });
+    const entries = lines.map((line) => JSON.parse(line));
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      method: 'GET',
+      route: '/authors/:id',
+      status: 200,
+      durationMs: expect.any(Number),
+      reqId: 'req-one-line',
+    });
+    expect(lines[0]).not.toContain(id);
+    // No route matched: the URL stands in for the pattern, its secret-looking query values masked.
+    expect(entries[1]).toMatchObject({ url: '/nope?token=***', status: 404 });
+    expect(entries[1]).not.toHaveProperty('route');
+    const quiet: string[] = [];
+    const warnOnly = await buildServer(
+      [await startApp(notes, { settings: t.app.settings, handle: t.handle, migrate: false })],
+      { logLevel: 'warn', logStream: { write: (line) => quiet.push(line) } },
+    );
+    quiet.length = 0;
+    await warnOnly.inject({ url: '/health/live' });
+    expect(quiet).toEqual([]);
+  });
+
+  it("mask secret-named fields at the top of a line, one level down and in a child logger's bindings", async () => {
+    const lines: string[] = [];
+    const { createLogger } = await import('../src/http/server.ts');
+    const logger = createLogger('info', { write: (line: string) => lines.push(line) });
+    logger.info({ password: 'p0', user: { email: 'ann@example.com', hashed_password: 'argon2-h' } }, 'one');
+    logger
+      .child({ session: { token: 'tok-1' } })
+      .info({ settings: { DATABASE_URL: 'postgres://u:pw@h/db' } }, 'two');
+    const log = lines.join('');
+    for (const secret of ['p0', 'argon2-h', 'tok-1', 'postgres://']) expect(log).not.toContain(secret);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ password: '***', user: { email: 'ann@example.com' } });
+    expect(JSON.parse(lines[1]!)).toMatchObject({
+      session: { token: '***' },
+      settings: { DATABASE_URL: '***' },
+    });
   });
 
   it('answers 503 when a table is missing (database behind the code)', async () => {

@@ -26,7 +26,7 @@ import {
   scratchDatabase,
   serverUrl,
   tableExists,
-} from './fixtures/harness.ts';
+} from './support/harness.ts';
 
 afterAll(dropScratchDatabases);
 

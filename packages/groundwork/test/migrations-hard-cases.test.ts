@@ -34,7 +34,7 @@ import {
   scratchDatabase,
   serverUrl,
   shelf,
-} from './fixtures/harness.ts';
+} from './support/harness.ts';
 
 // Each check builds a shadow database: PGlite's takes seconds of CPU.
 vi.setConfig({ testTimeout: 180_000 });

@@ -28,7 +28,7 @@ import {
   serverUrl,
   shelf,
   tableExists,
-} from './fixtures/harness.ts';
+} from './support/harness.ts';
 
 // ---- one database per file (a scratch database on the server, or a PGlite), emptied before each test ----
 

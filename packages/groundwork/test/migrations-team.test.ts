@@ -23,7 +23,7 @@ import {
   runMain,
   scratchDatabase,
   serverUrl,
-} from './fixtures/harness.ts';
+} from './support/harness.ts';
 
 afterAll(dropScratchDatabases);
 

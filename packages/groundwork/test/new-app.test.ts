@@ -4,16 +4,17 @@
  * its schema, applied, and its own tests run, on this run's backend; the folder is deleted afterwards.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, NewAppError } from '../src/scaffold/new-app.ts';
-import { BIN, PACKAGE_DIR } from './fixtures/harness.ts';
+import { BIN, PACKAGE_DIR } from './support/harness.ts';
 
 const REPO = join(PACKAGE_DIR, '..', '..');
 const scratch = () => {
   const parent = join(REPO, '.scratch');
-  return mkdtempSync(join((existsSync(parent) || spawnSync('mkdir', ['-p', parent]), parent), 'new-app-'));
+  mkdirSync(parent, { recursive: true });
+  return mkdtempSync(join(parent, 'new-app-'));
 };
 const made: string[] = [];
 afterAll(() => {
@@ -25,8 +26,13 @@ describe('groundwork new', () => {
     const root = scratch();
     made.push(root);
     const dir = join(root, 'sample');
-    const created = await createApp('sample', dir);
-    expect(created.files).toEqual(
+    const env = { ...process.env, DATA_DIR: join(root, 'data'), DATABASE_URL: '', NO_COLOR: '1' };
+    const cli = (cwd: string, ...args: string[]) =>
+      spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8' });
+    const created = cli(root, 'new', 'sample', '--dir', dir, '--json');
+    expect(created.status, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ ok: true, command: 'new', dir });
+    expect(JSON.parse(created.stdout).files).toEqual(
       expect.arrayContaining([
         'src/app.ts',
         'src/schema.ts',
@@ -37,14 +43,11 @@ describe('groundwork new', () => {
         'test/users.test.ts',
       ]),
     );
-    const env = { ...process.env, DATA_DIR: join(root, 'data'), DATABASE_URL: '', NO_COLOR: '1' };
-    const cli = (...args: string[]) =>
-      spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env, encoding: 'utf8' });
 
-    const again = cli('db', 'revision', '--autogenerate', '-m', 'nothing new');
+    const again = cli(dir, 'db', 'revision', '--autogenerate', '-m', 'nothing new');
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toContain('No changes in schema');
-    const upgraded = cli('db', 'upgrade');
+    const upgraded = cli(dir, 'db', 'upgrade');
     expect(upgraded.status, upgraded.stderr).toBe(0);
     expect(upgraded.stdout).toMatch(/applied 1 migration\(s\)/);
 

@@ -18,13 +18,13 @@ import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
 import { executeRows } from '../src/database/rows.ts';
 import { withDatabase } from '../src/database/urls.ts';
 import { MigrationError, upgrade } from '../src/migrations/runner.ts';
-import { cli, ok } from './fixtures/harness.ts';
+import { cli, ok } from './support/harness.ts';
 import notes from './support/notes/src/app.ts';
 import { missingPrograms, type Pgbouncer, REPO, startPgbouncer, urlAt } from './support/servers.ts';
 import { bin, startServer } from './support/subprocess.ts';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
-const SHELF = join(import.meta.dirname, 'fixtures', 'shelf');
+const SHELF = join(import.meta.dirname, 'support', 'shelf');
 const skipped = serverUrl
   ? missingPrograms('pgbouncer', 'pg_isready')
   : 'needs TEST_DATABASE_URL (a real server)';

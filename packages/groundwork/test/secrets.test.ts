@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
+  DEV_SECRET_KEYS_FILE,
+  developmentKeyRing,
   generateKey,
   isCurrent,
   keyIdOf,
@@ -277,5 +282,42 @@ describe('v2: bound to the place it is stored (issue 11)', () => {
     const rotated = reseal(rotatedRing, upgraded, alice);
     expect(rotated).toMatch(/^v2\.new\./);
     expect(() => open(rotatedRing, rotated, { ...alice, rowId: 2 })).toThrow(SecretError);
+  });
+});
+
+describe('development key ring', () => {
+  let root: string;
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('is generated once into the data directory (0600 in a 0700 folder), then read back', () => {
+    root = mkdtempSync(join(tmpdir(), 'groundwork-dev-key-'));
+    const dataDir = join(root, '.data', 'app');
+    const first = developmentKeyRing(dataDir);
+    const file = join(dataDir, DEV_SECRET_KEYS_FILE);
+    expect(first).toMatchObject({ file, created: true });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    expect(first.ring.current.id).toMatch(/^dev-\d{8}T\d{6}$/);
+
+    const again = developmentKeyRing(dataDir);
+    expect(again).toMatchObject({ file, created: false });
+    expect(again.ring.current).toEqual(first.ring.current);
+    expect(open(again.ring, seal(first.ring, 'token'))).toBe('token');
+    expect(readFileSync(file, 'utf8')).toBe(
+      `${first.ring.current.id}:${first.ring.current.key.toString('base64url')}\n`,
+    );
+  });
+
+  it('names a damaged file without echoing it, and refuses a data directory others can read', () => {
+    root = mkdtempSync(join(tmpdir(), 'groundwork-dev-key-'));
+    const dataDir = join(root, 'app');
+    developmentKeyRing(dataDir);
+    const file = join(dataDir, DEV_SECRET_KEYS_FILE);
+    writeFileSync(file, 'dev-1:c2hvcnQ\n');
+    expect(() => developmentKeyRing(dataDir)).toThrow(SecretKeyError);
+    expect(() => developmentKeyRing(dataDir)).toThrow(`${file}: SECRET_KEYS entry 1: key must be 32 bytes`);
+    expect(() => developmentKeyRing(dataDir)).not.toThrow('c2hvcnQ');
+    chmodSync(dataDir, 0o755);
+    expect(() => developmentKeyRing(dataDir)).toThrow(/accessible to group or others/);
   });
 });

@@ -52,7 +52,8 @@ async function serveNotes(
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     backendEnv.DATA_DIR = dataDir;
   }
-  const server = await startServer({ env: { ...backendEnv, ...env } });
+  // debug: the server logs each request as it arrives, which the tests below wait for.
+  const server = await startServer({ env: { ...backendEnv, LOG_LEVEL: 'debug', ...env } });
   cleanups.push(() => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
   });
@@ -63,7 +64,7 @@ async function serveNotes(
 const exitWithin = (server: ServerProcess, ms: number) =>
   Promise.race([server.exited, delay(ms).then(() => null)]);
 
-const incomingRequests = (server: ServerProcess) => server.output().match(/"incoming request"/g)?.length ?? 0;
+const incomingRequests = (server: ServerProcess) => server.output().match(/"request received"/g)?.length ?? 0;
 
 async function untilIncoming(server: ServerProcess, count: number): Promise<void> {
   while (incomingRequests(server) < count) await delay(10);

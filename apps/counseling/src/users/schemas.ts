@@ -16,26 +16,30 @@ const username = safeText()
 export const UserId = z.object({ id: z.guid({ message: 'must be a UUID' }) });
 
 /** Body of POST /users. Strict: a client cannot slip is_blocked or a hash into a new account. */
-export const UserCreate = z.strictObject({
-  username,
-  password: safeText()
-    .min(PASSWORD_MIN, { message: `must be at least ${PASSWORD_MIN} characters` })
-    .max(PASSWORD_MAX, { message: `must be at most ${PASSWORD_MAX} characters` }),
-});
+export const UserCreate = z
+  .strictObject({
+    username,
+    password: safeText()
+      .min(PASSWORD_MIN, { message: `must be at least ${PASSWORD_MIN} characters` })
+      .max(PASSWORD_MAX, { message: `must be at most ${PASSWORD_MAX} characters` }),
+  })
+  .meta({ id: 'UserCreate' });
 export type UserCreate = z.infer<typeof UserCreate>;
 
 /** Body of PATCH /users/{id}: blocking is the only change this story allows. */
-export const UserUpdate = z.strictObject({ is_blocked: z.boolean() });
+export const UserUpdate = z.strictObject({ is_blocked: z.boolean() }).meta({ id: 'UserUpdate' });
 export type UserUpdate = z.infer<typeof UserUpdate>;
 
 /** What the API returns: never the password or its hash. */
-export const UserPublic = z.object({
-  id: z.string(),
-  username: z.string(),
-  is_blocked: z.boolean(),
-  created_at: z.string().describe('ISO 8601 timestamp'),
-  updated_at: z.string().describe('ISO 8601 timestamp, maintained by the database on every update'),
-});
+export const UserPublic = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    is_blocked: z.boolean(),
+    created_at: z.string().describe('ISO 8601 timestamp'),
+    updated_at: z.string().describe('ISO 8601 timestamp, maintained by the database on every update'),
+  })
+  .meta({ id: 'UserPublic' });
 export type UserPublic = z.infer<typeof UserPublic>;
 
 const flag = z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true');
@@ -45,7 +49,7 @@ export const UserListQuery = offsetPageQuery({ defaultLimit: 20, maxLimit: 100 }
 });
 export type UserListQuery = z.infer<typeof UserListQuery>;
 
-export const UserList = offsetPage(UserPublic);
+export const UserList = offsetPage(UserPublic).meta({ id: 'UserList' });
 
 /** Timestamps arrive as PostgreSQL text (`2025-12-20 12:34:56.123456+00`); the API speaks ISO 8601. */
 export function toPublicUser(row: {

@@ -45,47 +45,57 @@ const ClerkUserId = safeText()
 
 const Timestamp = z.iso.datetime({ offset: true });
 
-export const UserCreate = z.strictObject({
-  clerk_user_id: ClerkUserId,
-  email: safeText(z.email()).max(255),
-  timezone: TimeZone.default('UTC'),
-});
+export const UserCreate = z
+  .strictObject({
+    clerk_user_id: ClerkUserId,
+    email: safeText(z.email()).max(255),
+    timezone: TimeZone.default('UTC'),
+  })
+  .meta({ id: 'UserCreate' });
 export type UserCreate = z.infer<typeof UserCreate>;
 
 /** PUT replaces the whole preferences object: a field left out goes back to its default. */
-export const PreferencesReplace = z.strictObject({
-  custom_hours: CustomHours.nullable().default(null),
-  theme: safeText().trim().min(1).max(50).default('modern'),
-  communication_preferences: CommunicationPreferences.nullable().default(null),
-  onboarding_completed: z.boolean().default(false),
-});
+export const PreferencesReplace = z
+  .strictObject({
+    custom_hours: CustomHours.nullable().default(null),
+    theme: safeText().trim().min(1).max(50).default('modern'),
+    communication_preferences: CommunicationPreferences.nullable().default(null),
+    onboarding_completed: z.boolean().default(false),
+  })
+  .meta({ id: 'PreferencesReplace' });
 export type PreferencesReplace = z.infer<typeof PreferencesReplace>;
 
-export const PreferencesPublic = z.object({
-  id: z.uuid(),
-  user_id: z.uuid(),
-  custom_hours: z.object({ start: z.string(), end: z.string(), timezone: z.string() }).nullable(),
-  theme: z.string().nullable(),
-  communication_preferences: z
-    .object({ email: z.boolean(), sms: z.boolean(), in_app: z.boolean() })
-    .nullable(),
-  onboarding_completed: z.boolean(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-});
+export const PreferencesPublic = z
+  .object({
+    id: z.uuid(),
+    user_id: z.uuid(),
+    custom_hours: z.object({ start: z.string(), end: z.string(), timezone: z.string() }).nullable(),
+    theme: z.string().nullable(),
+    communication_preferences: z
+      .object({ email: z.boolean(), sms: z.boolean(), in_app: z.boolean() })
+      .nullable(),
+    onboarding_completed: z.boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'PreferencesPublic' });
 export type PreferencesPublic = z.infer<typeof PreferencesPublic>;
 
-export const UserPublic = z.object({
-  id: z.uuid(),
-  clerk_user_id: z.string(),
-  email: z.string(),
-  timezone: z.string(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-});
+export const UserPublic = z
+  .object({
+    id: z.uuid(),
+    clerk_user_id: z.string(),
+    email: z.string(),
+    timezone: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'UserPublic' });
 export type UserPublic = z.infer<typeof UserPublic>;
 
-export const UserWithPreferences = UserPublic.extend({ preferences: PreferencesPublic.nullable() });
+export const UserWithPreferences = UserPublic.extend({ preferences: PreferencesPublic.nullable() }).meta({
+  id: 'UserWithPreferences',
+});
 export type UserWithPreferences = z.infer<typeof UserWithPreferences>;
 
 export const UserIdParams = z.object({ id: z.uuid() });

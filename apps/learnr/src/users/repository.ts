@@ -1,5 +1,6 @@
-import { count, desc, eq, sql } from 'drizzle-orm';
-import type { Database, Executor } from 'groundwork-pg';
+import { count, desc, eq, type Placeholder, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import { type Database, type Executor, prepareQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type NewUserRow, type UserRow, users } from '../schema.ts';
 
@@ -15,13 +16,71 @@ export interface UserChanges {
   darkMode?: UserRow['darkMode'];
 }
 
+/** A value, or the placeholder a prepared statement fills in at each call. */
+type Input<T> = T | Placeholder;
+const { placeholder } = sql;
+
+/**
+ * The hot queries, written once: prepared with placeholders on the database, and built with the values
+ * on a caller's transaction (a prepared query belongs to the database's session, not to a transaction).
+ */
+const queries = {
+  findById: (executor: Executor<Schema>, id: Input<string>) =>
+    executor.select().from(users).where(eq(users.id, id)).limit(1),
+  findByEmail: (executor: Executor<Schema>, email: Input<string>) =>
+    executor
+      .select()
+      .from(users)
+      .where(eq(sql`lower(${users.email})`, email))
+      .limit(1),
+  page: (executor: Executor<Schema>, limit: Input<number>, offset: Input<number>) =>
+    executor.select().from(users).orderBy(desc(users.createdAt), desc(users.id)).limit(limit).offset(offset),
+  count: (executor: Executor<Schema>) => executor.select({ value: count() }).from(users),
+  update: (executor: Executor<Schema>, id: Input<string>, changes: Record<string, unknown>) =>
+    executor
+      .update(users)
+      .set(changes as PgUpdateSetSource<typeof users>)
+      .where(eq(users.id, id))
+      .returning(),
+};
+
 /** Data access for users; every method takes an optional transaction so callers can compose writes. */
 export function createUsersRepository(db: Database<Schema>) {
+  const prepared = {
+    findById: prepareQuery(db, 'learnr_users_by_id', queries.findById(db, placeholder('id'))),
+    findByEmail: prepareQuery(db, 'learnr_users_by_email', queries.findByEmail(db, placeholder('email'))),
+    page: prepareQuery(
+      db,
+      'learnr_users_page',
+      queries.page(db, placeholder('limit'), placeholder('offset')),
+    ),
+    count: prepareQuery(db, 'learnr_users_count', queries.count(db)),
+    /** One statement per set of changed columns (at most 2^7): a PATCH names only what it changes. */
+    updates: new Map<string, ReturnType<ReturnType<typeof queries.update>['prepare']>>(),
+  };
+
+  function preparedUpdate(keys: string[]) {
+    let query = prepared.updates.get(keys.join());
+    if (!query) {
+      // sql`` around each placeholder: set() would otherwise take the placeholder for the value itself.
+      const changes = Object.fromEntries(keys.map((key) => [key, sql`${placeholder(key)}`]));
+      query = prepareQuery(
+        db,
+        `learnr_users_update_${keys.join('_')}`,
+        queries.update(db, placeholder('id'), changes),
+      );
+      prepared.updates.set(keys.join(), query);
+    }
+    return query;
+  }
+
   async function findById(
     { id }: { id: string },
     executor: Executor<Schema> = db,
   ): Promise<UserRow | undefined> {
-    const [row] = await executor.select().from(users).where(eq(users.id, id)).limit(1);
+    const [row] = await (executor === db
+      ? prepared.findById.execute({ id })
+      : queries.findById(executor, id).execute());
     return row;
   }
 
@@ -42,11 +101,10 @@ export function createUsersRepository(db: Database<Schema>) {
       { email }: { email: string },
       executor: Executor<Schema> = db,
     ): Promise<UserRow | undefined> {
-      const [row] = await executor
-        .select()
-        .from(users)
-        .where(eq(sql`lower(${users.email})`, email.trim().toLowerCase()))
-        .limit(1);
+      const normalized = email.trim().toLowerCase();
+      const [row] = await (executor === db
+        ? prepared.findByEmail.execute({ email: normalized })
+        : queries.findByEmail(executor, normalized).execute());
       return row;
     },
 
@@ -63,9 +121,12 @@ export function createUsersRepository(db: Database<Schema>) {
       { id, changes }: { id: string; changes: UserChanges },
       executor: Executor<Schema> = db,
     ): Promise<UserRow | undefined> {
+      const keys = Object.keys(changes).sort();
       // Nothing to set is not an error: the row as it is (and no updated_at bump for a no-op).
-      if (Object.keys(changes).length === 0) return findById({ id }, executor);
-      const [row] = await executor.update(users).set(changes).where(eq(users.id, id)).returning();
+      if (keys.length === 0) return findById({ id }, executor);
+      const [row] = await (executor === db
+        ? preparedUpdate(keys).execute({ ...changes, id })
+        : queries.update(executor, id, { ...changes }).execute());
       return row;
     },
 
@@ -74,15 +135,11 @@ export function createUsersRepository(db: Database<Schema>) {
       { limit, offset }: { limit: number; offset: number },
       executor: Executor<Schema> = db,
     ): Promise<{ rows: UserRow[]; count: number }> {
-      const [rows, [total]] = await Promise.all([
-        executor
-          .select()
-          .from(users)
-          .orderBy(desc(users.createdAt), desc(users.id))
-          .limit(limit)
-          .offset(offset),
-        executor.select({ value: count() }).from(users),
-      ]);
+      const [rows, [total]] = await Promise.all(
+        executor === db
+          ? [prepared.page.execute({ limit, offset }), prepared.count.execute()]
+          : [queries.page(executor, limit, offset).execute(), queries.count(executor).execute()],
+      );
       return { rows, count: total?.value ?? 0 };
     },
   };

@@ -60,7 +60,7 @@ export const Motivation = safeText().max(
   `motivation must be at most ${MOTIVATION_MAX} characters`,
 );
 
-export const UserCreate = z.strictObject({ email: Email, password: Password });
+export const UserCreate = z.strictObject({ email: Email, password: Password }).meta({ id: 'UserCreate' });
 export type UserCreate = z.infer<typeof UserCreate>;
 
 /** Profile and onboarding edits. `null` clears an onboarding answer; dark_mode is NOT NULL, so no null. */
@@ -74,30 +74,33 @@ export const UserUpdate = z
     referral_source: ReferralSource.nullable().optional(),
     dark_mode: DarkMode.optional(),
   })
-  .refine((value) => Object.keys(value).length > 0, { message: 'give at least one field to change' });
+  .refine((value) => Object.keys(value).length > 0, { message: 'give at least one field to change' })
+  .meta({ id: 'UserUpdate' });
 export type UserUpdate = z.infer<typeof UserUpdate>;
 
 /** Everything but hashed_password; timestamps as ISO 8601 strings. */
-export const UserResponse = z.strictObject({
-  id: z.uuid(),
-  email: z.string(),
-  exam_date: z.string().nullable(),
-  target_score: z.number().int().nullable(),
-  daily_study_time: z.number().int().nullable(),
-  knowledge_level: KnowledgeLevel.nullable(),
-  motivation: z.string().nullable(),
-  referral_source: ReferralSource.nullable(),
-  is_admin: z.boolean(),
-  dark_mode: DarkMode,
-  created_at: z.string(),
-  updated_at: z.string(),
-});
+export const UserResponse = z
+  .strictObject({
+    id: z.uuid(),
+    email: z.string(),
+    exam_date: z.string().nullable(),
+    target_score: z.number().int().nullable(),
+    daily_study_time: z.number().int().nullable(),
+    knowledge_level: KnowledgeLevel.nullable(),
+    motivation: z.string().nullable(),
+    referral_source: ReferralSource.nullable(),
+    is_admin: z.boolean(),
+    dark_mode: DarkMode,
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .meta({ id: 'UserResponse' });
 export type UserResponse = z.infer<typeof UserResponse>;
 
 export const UserListQuery = offsetPageQuery({ defaultLimit: 20, maxLimit: 100 });
 export type UserListQuery = z.infer<typeof UserListQuery>;
 
-export const UserList = offsetPage(UserResponse);
+export const UserList = offsetPage(UserResponse).meta({ id: 'UserList' });
 export type UserList = z.infer<typeof UserList>;
 
 export const UserParams = z.strictObject({ id: z.uuid('id must be a UUID') });

@@ -3,22 +3,26 @@ import { z } from 'zod';
 import { isoTimestamp } from '../users/schemas.ts';
 import type { SessionRow } from './repository.ts';
 
-export const SessionCreate = z.strictObject({
-  name: safeText().trim().max(255).default(''),
-});
+export const SessionCreate = z
+  .strictObject({
+    name: safeText().trim().max(255).default(''),
+  })
+  .meta({ id: 'SessionCreate' });
 
-export const SessionPublic = z.object({
-  id: z.string(),
-  user_id: z.number().int(),
-  name: z.string(),
-  created_at: z.string(),
-});
+export const SessionPublic = z
+  .object({
+    id: z.string(),
+    user_id: z.number().int(),
+    name: z.string(),
+    created_at: z.string(),
+  })
+  .meta({ id: 'SessionPublic' });
 
 export const SessionListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-export const SessionList = z.object({ items: z.array(SessionPublic) });
+export const SessionList = z.object({ items: z.array(SessionPublic) }).meta({ id: 'SessionList' });
 
 export function toPublicSession(row: SessionRow): z.infer<typeof SessionPublic> {
   return { id: row.id, user_id: row.userId, name: row.name, created_at: isoTimestamp(row.createdAt) };

@@ -15,7 +15,7 @@ const telegramUsername = safeText()
   .transform((v) => v.replace(/^@/, ''))
   .pipe(z.string().min(1).max(100));
 
-export const UserCreate = z.strictObject({ email });
+export const UserCreate = z.strictObject({ email }).meta({ id: 'UserCreate' });
 
 export const UserUpdate = z
   .strictObject({
@@ -25,19 +25,22 @@ export const UserUpdate = z
   })
   .refine((body) => Object.values(body).some((v) => v !== undefined), {
     message: 'give at least one of telegram_id, telegram_username, onboarding_completed',
-  });
+  })
+  .meta({ id: 'UserUpdate' });
 
 /** What the API shows of a user: whether Gmail is connected, never a token (sealed or not). */
-export const UserPublic = z.object({
-  id: z.number().int(),
-  email: z.string(),
-  gmail_connected: z.boolean(),
-  telegram_id: z.string().nullable(),
-  telegram_username: z.string().nullable(),
-  onboarding_completed: z.boolean(),
-  created_at: z.string(),
-  updated_at: z.string(),
-});
+export const UserPublic = z
+  .object({
+    id: z.number().int(),
+    email: z.string(),
+    gmail_connected: z.boolean(),
+    telegram_id: z.string().nullable(),
+    telegram_username: z.string().nullable(),
+    onboarding_completed: z.boolean(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .meta({ id: 'UserPublic' });
 
 export const UserListQuery = keysetPageQuery(z.coerce.number().int().min(0), {
   defaultLimit: 50,
@@ -45,12 +48,14 @@ export const UserListQuery = keysetPageQuery(z.coerce.number().int().min(0), {
 });
 
 /** `next_after`: pass as `after` for the next page; null on the last page. */
-export const UserList = keysetPage(UserPublic, z.number().int());
+export const UserList = keysetPage(UserPublic, z.number().int()).meta({ id: 'UserList' });
 
-export const GmailTokensPut = z.strictObject({
-  access_token: safeText().min(1).max(8192),
-  refresh_token: safeText().min(1).max(8192),
-});
+export const GmailTokensPut = z
+  .strictObject({
+    access_token: safeText().min(1).max(8192),
+    refresh_token: safeText().min(1).max(8192),
+  })
+  .meta({ id: 'GmailTokensPut' });
 
 export function toPublicUser(row: UserRow): z.infer<typeof UserPublic> {
   return {

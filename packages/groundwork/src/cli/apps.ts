@@ -18,10 +18,10 @@ export function appDirs(root: string): string[] {
     .sort();
 }
 
-async function importApp(dir: string): Promise<AppDefinition<any>> {
-  let module: { default?: AppDefinition<any> };
+async function importApp(dir: string): Promise<AppDefinition> {
+  let module: { default?: AppDefinition };
   try {
-    module = (await import(pathToFileURL(join(dir, ENTRY)).href)) as { default?: AppDefinition<any> };
+    module = (await import(pathToFileURL(join(dir, ENTRY)).href)) as { default?: AppDefinition };
   } catch (error) {
     throw new Error(`could not load ${join(dir, ENTRY)}: ${(error as Error).message}`, { cause: error });
   }
@@ -41,7 +41,7 @@ export function enclosingAppDir(cwd = process.cwd()): string | undefined {
 }
 
 /** One app: by name (from anywhere in the repo) or the app whose folder we are in. */
-export async function resolveApp(name: string | undefined, cwd = process.cwd()): Promise<AppDefinition<any>> {
+export async function resolveApp(name: string | undefined, cwd = process.cwd()): Promise<AppDefinition> {
   if (!name) {
     const dir = enclosingAppDir(cwd);
     if (dir) return importApp(dir);
@@ -60,7 +60,7 @@ export async function resolveApp(name: string | undefined, cwd = process.cwd()):
   return importApp(dir);
 }
 
-export async function resolveAllApps(cwd = process.cwd()): Promise<AppDefinition<any>[]> {
+export async function resolveAllApps(cwd = process.cwd()): Promise<AppDefinition[]> {
   const root = findRoot(cwd);
   if (!root) throw new UsageError('No workspace root (package.json with "workspaces") above this folder.');
   const dirs = appDirs(root);

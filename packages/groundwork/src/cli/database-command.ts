@@ -17,7 +17,7 @@ const APP_OPTIONS = { ...APP_OPTION, ...JSON_OPTION };
 export type AppOptions<O extends OptionSpec> = typeof APP_OPTIONS & O;
 
 export interface AppContext<O extends OptionSpec, I> {
-  app: AppDefinition<any>;
+  app: AppDefinition;
   /** Split in two so that `values.app` is a string here, where `O` is still generic. */
   values: OptionValues<typeof APP_OPTIONS> & OptionValues<O>;
   /** What the definition's `parse` made of the command line (undefined without one). */
@@ -26,7 +26,7 @@ export interface AppContext<O extends OptionSpec, I> {
 
 export interface OpenDatabase {
   settings: Settings;
-  handle: DatabaseHandle<any>;
+  handle: DatabaseHandle;
   /** The database as progress lines name it (password redacted). */
   where: string;
 }
@@ -80,7 +80,7 @@ function onApp<O extends OptionSpec, I>(
 
 /** Opens the app's database (one connection is enough for a command) and always closes it. */
 export async function withAppDatabase<T>(
-  app: AppDefinition<any>,
+  app: AppDefinition,
   work: (database: OpenDatabase) => Promise<T>,
 ): Promise<T> {
   const [{ appSettings }, { describeDatabase, openDatabase }] = await Promise.all([

@@ -13,9 +13,18 @@ export class PoolTimeoutError extends Error {
   }
 }
 
+interface Waiter {
+  grant(): void;
+  fail(error: Error): void;
+  deadline: number;
+}
+
 export class ConnectionGate {
   #active = 0;
-  readonly #waiters: Array<() => void> = [];
+  /** First in, first out; with one timeout for all, the first also has the earliest deadline. */
+  readonly #waiters: Waiter[] = [];
+  /** One timer for the whole queue, armed for its head's deadline: no timer per waiter. */
+  #timer: NodeJS.Timeout | undefined;
 
   readonly size: number;
   readonly waitTimeoutMs: number;
@@ -33,8 +42,10 @@ export class ConnectionGate {
     return this.#waiters.length;
   }
 
+  /** Happy path: a counter and the task; only a full pool waits. */
   async run<T>(task: () => PromiseLike<T>): Promise<T> {
-    await this.acquire();
+    if (this.#active < this.size) this.#active++;
+    else await this.#wait();
     try {
       return await task();
     } finally {
@@ -48,23 +59,43 @@ export class ConnectionGate {
       this.#active++;
       return Promise.resolve();
     }
-    return new Promise((resolve, reject) => {
-      const grant = () => {
-        clearTimeout(timer);
-        this.#active++;
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        const index = this.#waiters.indexOf(grant);
-        if (index >= 0) this.#waiters.splice(index, 1);
-        reject(new PoolTimeoutError(this.waitTimeoutMs));
-      }, this.waitTimeoutMs);
-      this.#waiters.push(grant);
-    });
+    return this.#wait();
   }
 
   release(): void {
-    this.#active--;
-    this.#waiters.shift()?.();
+    const next = this.#waiters.shift();
+    if (!next) {
+      this.#active--;
+      return;
+    }
+    // An idle queue keeps no timer (nor the process alive).
+    if (!this.#waiters.length) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    // The permit passes straight to the next waiter: the count stays as it is.
+    next.grant();
+  }
+
+  #wait(): Promise<void> {
+    return new Promise((grant, fail) => {
+      this.#waiters.push({ grant, fail, deadline: performance.now() + this.waitTimeoutMs });
+      if (!this.#timer) this.#arm();
+    });
+  }
+
+  #arm(): void {
+    const head = this.#waiters[0];
+    this.#timer = head
+      ? setTimeout(() => this.#expire(), Math.max(0, head.deadline - performance.now()))
+      : undefined;
+  }
+
+  #expire(): void {
+    const now = performance.now();
+    while (this.#waiters.length && this.#waiters[0]!.deadline <= now) {
+      this.#waiters.shift()!.fail(new PoolTimeoutError(this.waitTimeoutMs));
+    }
+    this.#arm();
   }
 }

@@ -304,7 +304,10 @@ function openPool(
         const reserved = await sql.reserve();
         return {
           query: async <T>(text: string, params?: unknown[]) =>
-            (await reserved.unsafe(text, (params ?? []) as any[])) as unknown as T[],
+            (await reserved.unsafe(
+              text,
+              (params ?? []) as postgres.ParameterOrJSON<never>[],
+            )) as unknown as T[],
           release: async () => {
             reserved.release();
             gate.release();

@@ -51,7 +51,67 @@ export interface ReadinessReport {
   timestamp: string;
 }
 
-/** Pings the database and compares its applied migrations with the folder's; an unreachable database is a report, not an error. */
+/**
+ * How long a current migration state is trusted. This process changes it only by upgrading, which makes a
+ * pending state current; another process (newer code's deploy) may upgrade or downgrade, which is seen
+ * within this time. A state that is not current is read again on every check, so recovery is seen at once.
+ */
+export const MIGRATION_STATE_TTL_MS = 1000;
+
+type MigrationsReport = Pick<ReadinessReport, 'migrations' | 'reason' | 'error'> & {
+  status: ReadinessReport['status'];
+};
+
+const currentStates = new WeakMap<
+  DatabaseHandle,
+  { migrations: Migration[]; report: MigrationsReport; readAt: number }
+>();
+
+/** Compares the database's applied migrations with the folder's. */
+async function readMigrationsReport(
+  handle: DatabaseHandle,
+  migrations: Migration[],
+): Promise<MigrationsReport> {
+  let applied: AppliedRow[];
+  try {
+    applied = toAppliedRows(
+      await executeRows<AppliedRow & Record<string, unknown>>(handle.db, SELECT_APPLIED),
+    );
+  } catch (error) {
+    // No bookkeeping table yet: nothing applied.
+    if (databaseErrorOf(error)?.code !== '42P01') throw error;
+    applied = [];
+  }
+  const state = stateOf(migrations, applied);
+  const pending = state.pending.length;
+  const unknown = unknownApplied(state);
+  const report: MigrationsReport = {
+    status: 'ok',
+    migrations: { current: state.current, head: state.head, pending },
+  };
+  if (pending > 0) {
+    return {
+      ...report,
+      status: 'unavailable',
+      reason: 'pending_migrations',
+      error: `pending migrations: ${pending}`,
+    };
+  }
+  if (unknown.length > 0) {
+    return {
+      ...report,
+      status: 'unavailable',
+      reason: 'unknown_migrations',
+      error: `database has ${unknown.length} migration(s) this code does not know (deployed code is older)`,
+    };
+  }
+  return report;
+}
+
+/**
+ * Pings the database (live, every call) and compares its applied migrations with the folder's (cached for
+ * MIGRATION_STATE_TTL_MS while current); an unreachable database is a report, not an error.
+ */
 export async function checkReadiness(
   handle: DatabaseHandle,
   migrations: Migration[],
@@ -90,42 +150,18 @@ async function primaryReadiness(
       timestamp,
     };
   }
-  let applied: AppliedRow[];
-  try {
-    applied = toAppliedRows(
-      await executeRows<AppliedRow & Record<string, unknown>>(handle.db, SELECT_APPLIED),
-    );
-  } catch (error) {
-    // No bookkeeping table yet: nothing applied.
-    if (databaseErrorOf(error)?.code !== '42P01') throw error;
-    applied = [];
+  const cached = currentStates.get(handle);
+  let report: MigrationsReport;
+  if (
+    cached &&
+    cached.migrations === migrations &&
+    performance.now() - cached.readAt < MIGRATION_STATE_TTL_MS
+  ) {
+    report = cached.report;
+  } else {
+    report = await readMigrationsReport(handle, migrations);
+    if (report.status === 'ok') currentStates.set(handle, { migrations, report, readAt: performance.now() });
+    else currentStates.delete(handle);
   }
-  const state = stateOf(migrations, applied);
-  const pending = state.pending.length;
-  const unknown = unknownApplied(state);
-  const report: ReadinessReport = {
-    status: 'ok',
-    database: 'connected',
-    engine: handle.engine,
-    latencyMs,
-    migrations: { current: state.current, head: state.head, pending },
-    timestamp,
-  };
-  if (pending > 0) {
-    return {
-      ...report,
-      status: 'unavailable',
-      reason: 'pending_migrations',
-      error: `pending migrations: ${pending}`,
-    };
-  }
-  if (unknown.length > 0) {
-    return {
-      ...report,
-      status: 'unavailable',
-      reason: 'unknown_migrations',
-      error: `database has ${unknown.length} migration(s) this code does not know (deployed code is older)`,
-    };
-  }
-  return report;
+  return { database: 'connected', engine: handle.engine, latencyMs, ...report, timestamp };
 }

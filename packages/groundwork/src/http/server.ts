@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import helmet from '@fastify/helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyServerOptions } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import helmet from 'helmet';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import { z } from 'zod';
 import type { AppServer } from '../app.ts';
 import { registerAuth } from '../auth/plugin.ts';
@@ -20,6 +16,8 @@ import { ERROR_RESPONSES, errorHandler, notFoundHandler } from './errors.ts';
 import { readinessSchema } from './health.ts';
 import { healthRoute } from './health-route.ts';
 import { renderIndex } from './index-page.ts';
+import { openapiComponents, operationIds } from './openapi.ts';
+import { serializerCompiler } from './serialize.ts';
 
 export interface ServerOptions {
   logLevel?: Settings['logLevel'];
@@ -28,6 +26,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Where log lines go (default stdout); tests read them. */
   logStream?: { write(line: string): void };
+  /** Human-readable lines (pino-pretty); by default in development when stdout is a terminal. */
+  pretty?: boolean;
 }
 
 const SECRET_QUERY_KEY = /pass|secret|token|key|auth|session|code/i;
@@ -41,34 +41,73 @@ function redactUrl(url: string): string {
   return `${path}?${params.toString().replace(/%2A/g, '*')}`;
 }
 
-export function loggerOptions(
+/** Fields masked wherever they sit one level down in a log line (`{ user: { password } }`) or at its top. */
+const SECRET_FIELDS = new Set([
+  'password',
+  'password_hash',
+  'hashed_password',
+  'access_token',
+  'refresh_token',
+  'token',
+  'databaseUrl',
+  'DATABASE_URL',
+  'secretKeys',
+]);
+
+/** `object` with the values `mask` changes, copied only when one changes. */
+function masked(
+  object: Record<string, unknown>,
+  mask: (key: string, value: unknown) => unknown,
+): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in object) {
+    const value = object[key];
+    const replaced = mask(key, value);
+    if (replaced === value) continue;
+    copy ??= { ...object };
+    copy[key] = replaced;
+  }
+  return copy ?? object;
+}
+
+const maskSecretFields = (key: string, value: unknown) => (SECRET_FIELDS.has(key) ? '***' : value);
+
+/**
+ * A log line's object with secrets masked at the top and one level down. Written by hand because pino's
+ * path-based `redact` cost ~30 µs per line and ~4 µs per request's child logger.
+ */
+export function redactLogObject(object: Record<string, unknown>): Record<string, unknown> {
+  return masked(object, (key, value) =>
+    value !== null && typeof value === 'object' && !SECRET_FIELDS.has(key)
+      ? masked(value as Record<string, unknown>, maskSecretFields)
+      : maskSecretFields(key, value),
+  );
+}
+
+/**
+ * The server's pino logger: secrets masked by `redactLogObject` in every line and in every child's
+ * bindings (pino's formatters do not reach those, so `child` masks them on the way in; children inherit
+ * it). Request and response headers never reach a line: the serializers keep the method, the redacted URL
+ * and the id of a request, and the status of a reply.
+ */
+export function createLogger(
   level: Settings['logLevel'],
-  stream?: ServerOptions['logStream'],
-): FastifyServerOptions['logger'] {
-  return {
+  stream?: ServerOptions['logStream'] | NodeJS.WritableStream,
+): FastifyBaseLogger {
+  const options: LoggerOptions = {
     level,
-    ...(stream ? { stream } : {}),
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'res.headers["set-cookie"]',
-        '*.password',
-        '*.password_hash',
-        '*.hashed_password',
-        '*.access_token',
-        '*.refresh_token',
-        '*.token',
-        '*.databaseUrl',
-        '*.DATABASE_URL',
-        '*.secretKeys',
-      ],
-      censor: '***',
-    },
+    formatters: { log: redactLogObject },
     serializers: {
       req: (request) => ({ method: request.method, url: redactUrl(request.url), id: request.id }),
+      res: (reply) => ({ statusCode: reply.statusCode }),
     },
   };
+  const logger = stream ? pino(options, stream as DestinationStream) : pino(options);
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, childOptions) {
+    return child.call(this, redactLogObject(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }
 
 const aggregateSchema = z.object({
@@ -101,11 +140,12 @@ async function mountApp(server: AppServer, running: RunningApp, prefix: string):
             },
           },
         },
-        transform: jsonSchemaTransform,
+        ...openapiComponents(),
       });
       // The UI page links its assets by absolute path, so in all-apps mode it needs the app's prefix too.
       await scope.register(swaggerUi, { routePrefix: '/docs', indexPrefix: prefix });
       const app = scope.withTypeProvider<ZodTypeProvider>();
+      app.addHook('onRoute', operationIds(prefix));
       app.get(
         '/health/live',
         { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } } },
@@ -164,11 +204,58 @@ const CONTENT_SECURITY_POLICY = {
   },
 };
 
+const LEVELS: Settings['logLevel'][] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** pino-pretty in development on a terminal (loaded only then); JSON lines everywhere else. */
+async function prettyStream(
+  apps: RunningApp[],
+  options: ServerOptions,
+): Promise<NodeJS.WritableStream | undefined> {
+  const pretty =
+    options.pretty ??
+    (apps.every((a) => a.settings.nodeEnv === 'development') && process.stdout.isTTY === true);
+  if (!pretty) return undefined;
+  const { default: pinoPretty } = await import('pino-pretty');
+  return pinoPretty({
+    colorize: true,
+    singleLine: true,
+    translateTime: 'HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
+}
+
+/**
+ * Helmet's headers for this policy, worked out once: with no nonces they are the same on every response,
+ * and asking helmet per request re-parses the whole policy each time.
+ */
+function securityHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: string) => {
+      headers[name.toLowerCase()] = value;
+    },
+    removeHeader: () => {},
+  };
+  helmet({
+    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+    frameguard: { action: 'deny' },
+    // A cross-origin API client (another site's frontend) must be able to read responses CORS allows.
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  })({} as IncomingMessage, response as unknown as ServerResponse, () => {});
+  return headers;
+}
+
+const SECURITY_HEADERS = securityHeaders();
+
 export async function buildServer(apps: RunningApp[], options: ServerOptions = {}): Promise<AppServer> {
   const mount = options.mount ?? (apps.length === 1 ? 'root' : 'prefixed');
+  const level = options.logLevel ?? 'info';
+  const writes = (at: Settings['logLevel']) => LEVELS.indexOf(level) <= LEVELS.indexOf(at);
   if (mount === 'root' && apps.length !== 1) throw new Error('root mount serves exactly one app');
   const server = Fastify({
-    logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
+    loggerInstance: createLogger(level, options.logStream ?? (await prettyStream(apps, options))),
+    // One line per request, written by the onResponse hook below, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1_048_576,
     requestIdHeader: false,
     genReqId: requestIdOf,
@@ -183,22 +270,45 @@ export async function buildServer(apps: RunningApp[], options: ServerOptions = {
   server.setSerializerCompiler(serializerCompiler);
   server.setErrorHandler(errorHandler);
   server.setNotFoundHandler(notFoundHandler);
-  await server.register(helmet, {
-    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
-    frameguard: { action: 'deny' },
-    // A cross-origin API client (another site's frontend) must be able to read responses CORS allows.
-    crossOriginResourcePolicy: { policy: 'same-site' },
+  // Before the handler, as helmet does, so a route may still set one of them itself.
+  server.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(SECURITY_HEADERS);
+    done();
   });
   // Set once close() starts: a keep-alive socket whose request was in flight must not stay open after it.
   let closing = false;
   server.addHook('preClose', async () => {
     closing = true;
   });
-  server.addHook('onSend', async (request, reply, payload) => {
+  server.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
+  // Hooks only for the levels that write: a level above info costs no hook at all.
+  if (writes('debug')) {
+    server.addHook('onRequest', (request, _reply, done) => {
+      request.log.debug({ method: request.method, url: redactUrl(request.url) }, 'request received');
+      done();
+    });
+  }
+  if (writes('info')) {
+    server.addHook('onResponse', (request, reply, done) => {
+      // The route pattern, not the URL: ids and query values stay out; an unmatched URL is logged redacted.
+      const route = request.routeOptions.url;
+      request.log.info(
+        {
+          method: request.method,
+          route,
+          ...(route === undefined ? { url: redactUrl(request.url) } : {}),
+          status: reply.statusCode,
+          durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        },
+        'request completed',
+      );
+      done();
+    });
+  }
 
   for (const running of apps) {
     await mountApp(server, running, mount === 'root' ? '' : `/${running.definition.name}`);

@@ -169,23 +169,28 @@ export const Email = safeText()
   .pipe(z.email('email must be a valid email address'));
 export const DisplayName = safeText().trim().min(1).max(DISPLAY_NAME_MAX);
 
-export const UserCreate = z.strictObject({
-  subject: safeText().min(1).max(255),
-  email: Email,
-  display_name: DisplayName,
-});
-export const UserUpdate = z.strictObject({ display_name: DisplayName });
+// Ids name the OpenAPI components, so generated clients get named types.
+export const UserCreate = z
+  .strictObject({
+    subject: safeText().min(1).max(255),
+    email: Email,
+    display_name: DisplayName,
+  })
+  .meta({ id: 'UserCreate' });
+export const UserUpdate = z.strictObject({ display_name: DisplayName }).meta({ id: 'UserUpdate' });
 export const UserParams = z.strictObject({ id: z.uuid('id must be a UUID') });
-export const UserResponse = z.strictObject({
-  id: z.uuid(),
-  subject: z.string(),
-  email: z.string(),
-  display_name: z.string(),
-  created_at: z.string(),
-});
+export const UserResponse = z
+  .strictObject({
+    id: z.uuid(),
+    subject: z.string(),
+    email: z.string(),
+    display_name: z.string(),
+    created_at: z.string(),
+  })
+  .meta({ id: 'UserResponse' });
 export type UserResponse = z.infer<typeof UserResponse>;
 export const UserListQuery = offsetPageQuery();
-export const UserList = offsetPage(UserResponse);
+export const UserList = offsetPage(UserResponse).meta({ id: 'UserList' });
 
 export function toUserResponse(row: UserRow): UserResponse {
   return {

@@ -1,4 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPrivateDirectory } from '../database/private-directory.ts';
 
 export class SecretError extends Error {
   override name = 'SecretError';
@@ -76,6 +79,33 @@ export function generateKey(id = 'k' + new Date().toISOString().slice(0, 10).rep
     throw new SecretKeyError('key id must be 1-32 characters of A-Z a-z 0-9 _ -');
   }
   return `${id}:${randomBytes(KEY_BYTES).toString('base64url')}`;
+}
+
+/** The file, in an app's data directory, that holds its development key. */
+export const DEV_SECRET_KEYS_FILE = 'groundwork-dev-secret-keys';
+
+/**
+ * For development without SECRET_KEYS only: a key ring of one key kept in the app's data directory, generated
+ * (mode 0600) on first use, as Rails keeps its development secret in a file. Sealing then works on a fresh
+ * checkout, and what was sealed still opens after a restart. `created` tells the caller to say so.
+ */
+export function developmentKeyRing(dataDir: string): { ring: KeyRing; file: string; created: boolean } {
+  createPrivateDirectory(dataDir);
+  const file = join(dataDir, DEV_SECRET_KEYS_FILE);
+  // The id says where the key came from and when, so tokens sealed under a lost file name it in errors.
+  const entry = generateKey(`dev-${new Date().toISOString().replace(/[-:]|\.\d+Z$/g, '')}`);
+  try {
+    writeFileSync(file, `${entry}\n`, { mode: 0o600, flag: 'wx' });
+    return { ring: parseKeyRing(entry), file, created: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  try {
+    return { ring: parseKeyRing(readFileSync(file, 'utf8').trim()), file, created: false };
+  } catch (error) {
+    if (error instanceof SecretKeyError) throw new SecretKeyError(`${file}: ${error.message}`);
+    throw error;
+  }
 }
 
 /**

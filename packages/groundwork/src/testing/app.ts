@@ -5,14 +5,7 @@ import { createDevIssuer, type DevIssuer } from '../auth/dev-issuer.ts';
 import type { DatabaseHandle } from '../database/open.ts';
 import { buildServer } from '../http/server.ts';
 import { type RunningApp, startApp } from '../runtime.ts';
-import {
-  createPgliteTestDatabase,
-  serverDatabasePipeline,
-  type TestDatabase,
-  type TestOptions,
-  testBackend,
-  truncateAll,
-} from './databases.ts';
+import { createTestDatabase, type TestDatabase, type TestOptions } from './databases.ts';
 
 export interface TestApp<TSchema extends Record<string, unknown>> {
   /** Inject requests here (`server.inject`): the app is mounted at `/`. */
@@ -44,9 +37,9 @@ export interface TestAppOptions extends TestOptions {
 }
 
 /**
- * Registers vitest hooks giving each test an isolated, migrated database and the app wired to it.
- * Server: a database per test from a migrated template, dropped after the test even when it fails.
- * PGlite: one migrated instance per file, emptied after each test.
+ * Registers vitest hooks giving each test an isolated, migrated database and the app wired to it: one
+ * database per file (server: a copy of the migrated template; PGlite: a migrated instance), put back to its
+ * migrated state after each test, even when it fails.
  */
 export function setupTestApp<TSchema extends Record<string, unknown>>(
   definition: AppDefinition<TSchema>,
@@ -82,34 +75,29 @@ export function setupTestApp<TSchema extends Record<string, unknown>>(
     await server.ready();
     return { server, app, database };
   };
-  if (testBackend === 'postgres') {
-    const databases = serverDatabasePipeline(definition, options);
-    beforeEach(async () => {
-      current = await start(await databases.take());
-    });
-    afterEach(async () => {
-      const finished = current;
-      current = undefined;
-      await finished?.server.close();
-      await finished?.database.dispose();
-    });
-    afterAll(() => databases.close());
-  } else {
-    let shared: Awaited<ReturnType<typeof start>> | undefined;
-    beforeAll(async () => {
-      shared = await start(await createPgliteTestDatabase(definition, options));
-    });
-    beforeEach(() => {
-      current = shared;
-    });
-    afterEach(async () => {
-      if (shared) await truncateAll(shared.database.handle);
-    });
-    afterAll(async () => {
-      await shared?.server.close();
-      await shared?.database.dispose();
-    });
-  }
+  // One database and app per file on both backends; after each test the database is reset to its migrated
+  // state (a few ms), or replaced when the reset cannot promise that (a test changed the schema).
+  let shared: Awaited<ReturnType<typeof start>> | undefined;
+  const fresh = async () => start(await createTestDatabase(definition, options));
+  beforeAll(async () => {
+    shared = await fresh();
+  });
+  beforeEach(() => {
+    current = shared;
+  });
+  afterEach(async () => {
+    current = undefined;
+    if (!shared || (await shared.database.reset())) return;
+    const stale = shared;
+    shared = undefined;
+    await stale.server.close();
+    await stale.database.dispose();
+    shared = await fresh();
+  });
+  afterAll(async () => {
+    await shared?.server.close();
+    await shared?.database.dispose();
+  });
   const active = () => {
     if (!current) throw new Error('setupTestApp: use the app inside a test (it is created in beforeEach)');
     return current;

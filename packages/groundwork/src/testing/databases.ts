@@ -9,7 +9,7 @@ import { pgliteExtensions } from '../database/pglite.ts';
 import { withSession } from '../database/sessions.ts';
 import { withDatabase } from '../database/urls.ts';
 import { readMigrations } from '../migrations/folder.ts';
-import { MIGRATIONS_TABLE, upgrade } from '../migrations/runner.ts';
+import { METADATA_TABLE, MIGRATIONS_TABLE, upgrade } from '../migrations/runner.ts';
 
 /** The backend every test in this run uses: a real server when TEST_DATABASE_URL is set, PGlite otherwise. */
 export const testBackend: 'postgres' | 'pglite' = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
@@ -17,7 +17,12 @@ export const testBackend: 'postgres' | 'pglite' = process.env.TEST_DATABASE_URL 
 export interface TestDatabase<TSchema extends Record<string, unknown>> {
   handle: DatabaseHandle<TSchema>;
   settings: Settings;
-  /** Empties every app table (PGlite) or drops the database (server). */
+  /**
+   * Puts the database back as it was created, for the next test. False when it cannot (a test changed the
+   * schema or the migrations' bookkeeping, or migrations seeded rows): take a new database then.
+   */
+  reset(): Promise<boolean>;
+  /** Closes the database (PGlite) or drops it (server). */
   dispose(): Promise<void>;
 }
 
@@ -111,6 +116,10 @@ export async function createServerTestDatabase<TSchema extends Record<string, un
   const template = options.migrate === false ? undefined : await ensureTemplate(app, adminUrl);
   const name = `gwt_${app.name.replace(/-/g, '_')}_${randomBytes(6).toString('hex')}`;
   await ensureDatabase(adminUrl, name, template);
+  // A test database need not survive a crash: its commits (and resets) do not wait for the disk.
+  await withAdminConnection(adminUrl, (sql) =>
+    sql.unsafe(`alter database "${name}" set synchronous_commit = off`),
+  );
   const env = direct
     ? { ...logEnv(options), DIRECT_DATABASE_URL: withDatabase(direct, name) }
     : logEnv(options);
@@ -120,14 +129,110 @@ export async function createServerTestDatabase<TSchema extends Record<string, un
     extensions: app.extensions,
     log: options.logQuery,
   });
+  let reset: () => Promise<boolean>;
+  try {
+    reset = await migratedStateReset(handle);
+  } catch (error) {
+    await handle.close();
+    await dropDatabase(adminUrl, name);
+    throw error;
+  }
   return {
     handle,
     settings,
+    reset,
     dispose: async () => {
       await handle.close();
       await dropDatabase(adminUrl, name);
     },
   };
+}
+
+/**
+ * Catalogs DDL writes to, with the column holding the object's oid: user objects have oids from 16384
+ * (FirstNormalObjectId) up, so an index scan reads only those rows. A row added, changed (a newer xmin)
+ * or removed (a count that differs) since the last reset means a test changed the schema.
+ */
+const CATALOGS = [
+  ['pg_class', 'oid'],
+  ['pg_attribute', 'attrelid'],
+  ['pg_attrdef', 'oid'],
+  ['pg_constraint', 'oid'],
+  ['pg_index', 'indexrelid'],
+  ['pg_trigger', 'oid'],
+  ['pg_proc', 'oid'],
+  ['pg_type', 'oid'],
+  ['pg_enum', 'oid'],
+  ['pg_namespace', 'oid'],
+  ['pg_rewrite', 'oid'],
+  ['pg_sequence', 'seqrelid'],
+  ['pg_policy', 'oid'],
+  ['pg_extension', 'oid'],
+  ['pg_description', 'objoid'],
+] as const;
+const userRows = ([catalog, key]: (typeof CATALOGS)[number]) => `pg_catalog.${catalog} where ${key} >= 16384`;
+
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+/** Rows written after transaction $1 (a 32-bit id): younger than it. */
+const NEWER = (rows: string) => `exists (select 1 from ${rows} and age(xmin) < age($1::text::xid))`;
+
+/**
+ * The per-test reset, a few milliseconds instead of a new database (~125 ms on the server): empty the
+ * tables that hold rows and restore every sequence, in three statements. It first checks, from the
+ * transaction ids of catalog rows, that no DDL ran since the last reset (and that the migrations'
+ * bookkeeping is untouched); if something did, or if the migrations seeded rows that truncation would
+ * lose, it answers false and the caller takes a new database. Recorded when the database is made.
+ */
+async function migratedStateReset(handle: DatabaseHandle): Promise<() => Promise<boolean>> {
+  return withSession(handle, async (session) => {
+    const [found] = await session.query<{
+      xid: string;
+      tables: string[];
+      bookkeeping: string[];
+      sequences: { name: string; value: string; called: boolean }[];
+    }>(
+      `select txid_current() % 4294967296 as xid,
+              array(select format('%I.%I', schemaname, tablename) from pg_tables
+                     where schemaname not in ('pg_catalog', 'information_schema')
+                       and tablename not in ($1, $2) order by 1) as tables,
+              array(select format('%I.%I', schemaname, tablename) from pg_tables
+                     where schemaname not in ('pg_catalog', 'information_schema')
+                       and tablename in ($1, $2) order by 1) as bookkeeping,
+              coalesce((select json_agg(json_build_object('name', format('%I.%I', schemaname, sequencename),
+                                  'value', coalesce(last_value, start_value)::text, 'called', last_value is not null))
+                          from pg_sequences where schemaname not in ('pg_catalog', 'information_schema')), '[]') as sequences`,
+      [MIGRATIONS_TABLE, METADATA_TABLE],
+    );
+    const { tables, bookkeeping, sequences } = found!;
+    // The migrations' own tables keep their rows: a test that changes them gets a new database instead.
+    const watched = [...CATALOGS.map(userRows), ...bookkeeping.map((table) => `${table} where true`)];
+    const [counts] = await session.query<Record<string, string>>(
+      `select ${watched.map((rows, i) => `(select count(*) from ${rows})::text as c${i}`).join(', ')}`,
+    );
+    const changed = watched
+      .map((rows, i) => `(select count(*) from ${rows}) <> ${counts![`c${i}`]} or ${NEWER(rows)}`)
+      .join('\n or ');
+    const holding = tables.length
+      ? `array_remove(array[${tables.map((t) => `case when exists (select 1 from ${t}) then ${literal(t)} end`).join(', ')}]::text[], null)`
+      : 'array[]::text[]';
+    const check = `select (${changed}) as changed, ${holding} as dirty`;
+    const restore = `select txid_current() % 4294967296 as xid${sequences
+      .map((s) => `, setval(${literal(s.name)}, ${s.value}, ${s.called})`)
+      .join('')}`;
+    let xid = found!.xid;
+    const [seeded] = await session.query<{ dirty: string[] }>(check, [xid]);
+    const resettable = seeded!.dirty.length === 0;
+    return () =>
+      withSession(handle, async (use) => {
+        if (!resettable) return false;
+        const [state] = await use.query<{ changed: boolean; dirty: string[] }>(check, [xid]);
+        if (state!.changed) return false;
+        if (state!.dirty.length) await use.query(`truncate ${state!.dirty.join(', ')} cascade`);
+        const [restored] = await use.query<{ xid: string }>(restore);
+        xid = restored!.xid;
+        return true;
+      });
+  });
 }
 
 /**
@@ -169,7 +274,7 @@ export async function createPgliteTestDatabase<TSchema extends Record<string, un
   const settings = testSettings(app, logEnv(options));
   const handle = await openDatabase(settings, { schema: app.schema, pglite, log: options.logQuery });
   if (options.migrate !== false) await upgrade(handle, app.migrationsDir);
-  return { handle, settings, dispose: () => pglite.close() };
+  return { handle, settings, reset: await migratedStateReset(handle), dispose: () => pglite.close() };
 }
 
 export function createTestDatabase<TSchema extends Record<string, unknown>>(

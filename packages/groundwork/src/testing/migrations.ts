@@ -71,7 +71,8 @@ export function describeMigrations(app: AppDefinition): void {
       } finally {
         await database.dispose();
       }
-    });
+      // Two drift checks each build a shadow database and load drizzle-kit: tens of seconds on a busy PGlite.
+    }, 120_000);
   });
 }
 

@@ -4,7 +4,7 @@ import { UsageError } from '../output.ts';
 import { assertDestructiveAllowed, DESTRUCTIVE_OPTIONS, recordedEnvironmentAt } from './guard.ts';
 
 /** The app's settings and what backup and restore run, loaded only then: --help needs neither. */
-async function prepare(app: AppDefinition<any>) {
+async function prepare(app: AppDefinition) {
   const [backup, open, { appSettings }] = await Promise.all([
     import('../../database/backup.ts'),
     import('../../database/open.ts'),

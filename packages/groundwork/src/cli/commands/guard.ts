@@ -54,10 +54,10 @@ export function assertDestructiveAllowed(
 /** The recorded environment of the database at `settings`, without creating it when it does not exist. */
 export async function recordedEnvironmentAt(
   settings: Pick<Settings, 'databaseUrl' | 'dataDir'>,
-  open: () => Promise<DatabaseHandle<any>>,
+  open: () => Promise<DatabaseHandle>,
 ): Promise<string | undefined> {
   if (!settings.databaseUrl && !existsSync(settings.dataDir)) return undefined;
-  let handle: DatabaseHandle<any>;
+  let handle: DatabaseHandle;
   try {
     handle = await open();
   } catch {

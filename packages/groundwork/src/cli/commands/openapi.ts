@@ -12,7 +12,7 @@ export const openapiCommand = defineCommand({
   },
   examples: [
     'groundwork openapi learnr --out learnr.openapi.json',
-    'npx openapi-typescript learnr.openapi.json -o learnr-api.d.ts   # typed client',
+    'npx openapi-typescript learnr.openapi.json --default-non-nullable=false -o learnr-api.d.ts   # typed client',
   ],
   async run({ values, positionals }, out) {
     const app = await resolveApp(positionals[0]);

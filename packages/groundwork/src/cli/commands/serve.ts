@@ -1,23 +1,44 @@
+import cluster from 'node:cluster';
+import { handOff, runPrimary } from '../../cluster.ts';
 import { MigrationError } from '../../migrations/runner.ts';
 import type { RunningApp } from '../../runtime.ts';
 import { findRoot } from '../../workspace.ts';
 import { enclosingAppDir, resolveAllApps, resolveApp } from '../apps.ts';
 import { defineCommand } from '../command.ts';
+import { UsageError } from '../output.ts';
+
+/** How long a stopping worker lets busy keep-alive connections finish their next request before draining. */
+const HANDOFF_GRACE_MS = 2000;
+
+function parseWorkers(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const workers = Number(value);
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new UsageError(`--workers must be a whole number of at least 1, got "${value}"`);
+  }
+  return workers;
+}
 
 export const serveCommand = defineCommand({
   name: 'serve',
   summary:
     'serve one app at / (named, or the app folder you are in); from the repository root, every app under /<app>/ with an index at /',
-  usage: 'serve [app] [--migrate]',
+  usage: 'serve [app] [--migrate] [--workers N]',
   options: {
     migrate: {
       type: 'boolean',
       description: 'upgrade to head before serving (MIGRATE_ON_START=true does the same)',
     },
+    workers: {
+      type: 'string',
+      description:
+        'processes sharing the port (node:cluster; default 1); SIGTERM drains all, SIGHUP restarts them one at a time; needs DATABASE_URL',
+    },
   },
   examples: [
     'groundwork serve                  # in an app folder: that app at /; at the repository root: every app',
     'groundwork serve learnr --migrate',
+    'groundwork serve learnr --workers 2   # one port, two processes; kill -HUP <pid> for a rolling restart',
     'node node_modules/groundwork-pg/bin/groundwork.js serve   # production: signals reach the server',
   ],
   async run({ values, positionals }, out) {
@@ -33,10 +54,33 @@ export const serveCommand = defineCommand({
       appDir: single?.dir ?? findRoot(),
       defaults: single?.defaults,
     });
-    const apps: RunningApp<any>[] = [];
+    const workers = parseWorkers(values.workers);
+    const migrate = values.migrate ? true : undefined;
+    if (workers > 1 && cluster.isPrimary) {
+      if (!settings.databaseUrl) {
+        throw new UsageError(
+          `--workers ${workers} needs a PostgreSQL server: the embedded PGlite database is single-process (one process opens its data directory). Set DATABASE_URL, or serve with one worker.`,
+        );
+      }
+      // Migrate once (--migrate or MIGRATE_ON_START), before forking, rather than N workers queueing on the lock.
+      for (const definition of definitions) {
+        try {
+          const app = await startApp(definition, { sharedServer: !single, migrate, log: out.line });
+          await app.handle.close();
+        } catch (error) {
+          if (single || !(error instanceof MigrationError)) throw error;
+          out.line(`${definition.name}: migration failed, serving it as not ready: ${error.message}`);
+        }
+      }
+      return runPrimary({ workers, log: out.line });
+    }
+    // A worker: SIGHUP belongs to the primary (rolling restart); its default action would kill the worker.
+    if (cluster.isWorker) process.on('SIGHUP', () => {});
+    const apps: RunningApp[] = [];
     try {
       for (const definition of definitions) {
-        const options = { sharedServer: !single, migrate: values.migrate ? true : undefined, log: out.line };
+        // Workers never migrate: their primary did before forking them.
+        const options = { sharedServer: !single, migrate: cluster.isWorker ? false : migrate, log: out.line };
         try {
           apps.push(await startApp(definition, options));
         } catch (error) {
@@ -56,6 +100,10 @@ export const serveCommand = defineCommand({
       mount: single ? 'root' : 'prefixed',
     });
     let closing = false;
+    server.addHook('onSend', async (_request, reply, payload) => {
+      if (closing) reply.header('connection', 'close');
+      return payload;
+    });
     const shutdown = async (signal: string) => {
       if (closing) return;
       closing = true;
@@ -63,6 +111,8 @@ export const serveCommand = defineCommand({
         { signal, timeoutMs: settings.shutdownTimeoutMs },
         'shutting down: finishing in-flight requests',
       );
+      // A worker hands its clients to the others first: no client should see its keep-alive socket reset.
+      if (cluster.isWorker) await handOff(server.server, HANDOFF_GRACE_MS);
       try {
         const outcome = await drainAndClose(server, settings.shutdownTimeoutMs);
         if (outcome === 'deadline') {

@@ -40,6 +40,7 @@ export interface Operation {
 }
 
 interface Document {
+  components?: { schemas?: Record<string, JsonSchema> };
   paths: Record<
     string,
     Record<
@@ -54,7 +55,29 @@ interface Document {
 
 const METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
 
+/**
+ * `schema` with each `$ref` to a named component (request bodies, see http/openapi.ts) replaced by that
+ * component, so valid bodies can be generated; a cycle ends in an empty schema.
+ */
+function dereferenced(
+  schema: unknown,
+  components: Record<string, JsonSchema>,
+  seen: string[] = [],
+): JsonSchema {
+  if (Array.isArray(schema)) return schema.map((item) => dereferenced(item, components, seen)) as JsonSchema;
+  if (schema === null || typeof schema !== 'object') return schema as JsonSchema;
+  const ref = (schema as { $ref?: unknown }).$ref;
+  if (typeof ref === 'string') {
+    const name = ref.replace('#/components/schemas/', '');
+    return seen.includes(name) ? {} : dereferenced(components[name], components, [...seen, name]);
+  }
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, value]) => [key, dereferenced(value, components, seen)]),
+  ) as JsonSchema;
+}
+
 export function operationsOf(document: Document): Operation[] {
+  const components = document.components?.schemas ?? {};
   const operations: Operation[] = [];
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const [method, operation] of Object.entries(item)) {
@@ -63,12 +86,13 @@ export function operationsOf(document: Document): Operation[] {
         (operation.parameters ?? [])
           .filter((p) => p.in === where)
           .map((p) => ({ name: p.name, required: p.required ?? where === 'path', schema: p.schema ?? {} }));
+      const body = operation.requestBody?.content?.['application/json']?.schema;
       operations.push({
         method: method.toUpperCase(),
         path,
         pathParams: parameters('path'),
         query: parameters('query'),
-        body: operation.requestBody?.content?.['application/json']?.schema,
+        body: body && dereferenced(body, components),
       });
     }
   }

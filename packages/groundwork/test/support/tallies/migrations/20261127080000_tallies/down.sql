@@ -1,0 +1,5 @@
+DROP TABLE "ticks";
+--> statement-breakpoint
+DROP TABLE "counters";
+--> statement-breakpoint
+DROP SEQUENCE "public"."ticket_numbers";
