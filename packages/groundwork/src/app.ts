@@ -6,7 +6,7 @@ import type { AuthSessionsTable, SessionStore } from './auth/sessions.ts';
 import type { TokenUsers } from './auth/token-users.ts';
 import type { Settings, SettingsDefaults } from './config.ts';
 import type { Database, DatabaseHandle, ExtensionName } from './database/open.ts';
-import { readYourWritesPerRequest } from './database/replicas.ts';
+import { readYourWritesPerRequest } from './database/read-your-writes.ts';
 import type { ReadinessReport } from './http/health.ts';
 import { guardInput } from './http/input.ts';
 import type { Migration } from './migrations/folder.ts';

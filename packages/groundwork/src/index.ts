@@ -25,7 +25,8 @@ export {
   type Transaction,
 } from './database/open.ts';
 export { prepareQuery } from './database/prepared.ts';
-export { type ReplicaStatus, readYourWrites } from './database/replicas.ts';
+export { readYourWrites } from './database/read-your-writes.ts';
+export type { ReplicaStatus } from './database/replicas.ts';
 export { executeRows } from './database/rows.ts';
 export { type ErrorBody, errorBodySchema, HttpError, notFound } from './http/errors.ts';
 export { checkReadiness, type ReadinessReport, readinessSchema } from './http/health.ts';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineApp } from '../src/app.ts';
 import { loadSettings, type Settings } from '../src/config.ts';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
-import { readYourWrites } from '../src/database/replicas.ts';
+import { readYourWrites } from '../src/database/read-your-writes.ts';
 import { buildServer } from '../src/http/server.ts';
 import { startApp } from '../src/runtime.ts';
 import {
@@ -53,6 +53,8 @@ describe.skipIf(skipped !== undefined)(
     let primary: postgres.Sql;
     let handle: DatabaseHandle<typeof schema>;
     let settings: Settings;
+    /** Prepared before any replica was checked, as a repository prepares its hot queries at start. */
+    let preparedPort: () => Promise<number>;
     let ports: { primary: number; standbys: number[] };
 
     /** The port of the server that answered one Drizzle select. */
@@ -91,6 +93,12 @@ describe.skipIf(skipped !== undefined)(
         },
       });
       handle = await openDatabase(settings, { schema, applicationName: APPLICATION });
+      const prepared = handle.db
+        .select({ port: sql<number>`inet_server_port()` })
+        .from(probe)
+        .limit(1)
+        .prepare('replica_test_port');
+      preparedPort = async () => Number((await prepared.execute())[0]!.port);
       await waitFor('both replicas ok', states, (s) => s.every((state) => state === 'ok'));
     }, 120_000);
     afterAll(async () => {
@@ -133,13 +141,16 @@ describe.skipIf(skipped !== undefined)(
     });
 
     it('reads the primary after a write in the same request, and in any request that changes things', async () => {
-      const { before, after } = await readYourWrites(async () => {
+      const { before, after, preparedAfter } = await readYourWrites(async () => {
         const first = await readPort();
         await handle.db.insert(probe).values({ note: 'mine' });
-        return { before: first, after: await readPort() };
+        return { before: first, after: await readPort(), preparedAfter: await preparedPort() };
       });
       expect(ports.standbys).toContain(before);
       expect(after).toBe(ports.primary);
+      // A prepared query is routed at each call, not where it was built.
+      expect(preparedAfter).toBe(ports.primary);
+      expect(ports.standbys).toContain(await preparedPort());
 
       const dir = mkdtempSync(join(tmpdir(), 'gw-replica-app-'));
       mkdirSync(join(dir, 'migrations'));

@@ -14,7 +14,8 @@ import {
   type SqlSession,
   timed,
 } from './open.ts';
-import { fallbackClient, markWritten, ReplicaSet, routedDatabase } from './replicas.ts';
+import { markWritten } from './read-your-writes.ts';
+import { ReplicaSet, readClient, routedDatabase } from './replicas.ts';
 
 /** Statements that only read. Not `with`: it may wrap an insert, update or delete. */
 const READ_ONLY = /^\s*(select|show|values|table)\b/i;
@@ -150,8 +151,8 @@ interface PoolOptions {
   /** Called for each statement that may write and each transaction (read-your-writes). */
   onWrite?: () => void;
   /**
-   * A replica's pool, given its primary's: it takes the array types the primary's connections load, and
-   * reconnects without growing delays, since the replica monitor decides when it is used.
+   * A replica's pool, given its primary's: it uses the primary's type parsers and serializers, and reconnects
+   * without growing delays, since the replica monitor decides when it is used.
    */
   replicaOf?: postgres.Sql;
 }
@@ -190,9 +191,13 @@ function openPool(
     onnotice: () => {},
   });
   if (replicaOf) {
-    // postgres.js drops a failed type load as an unhandled rejection (porsager/postgres#1192): a replica stopping
-    // while a connection starts would crash the process. A replica has its primary's type OIDs, so its
-    // connections skip the load and look up the array parsers the primary's connections install.
+    // A replica is a copy of its primary, same type OIDs: its connections look types up in the primary's tables
+    // (the array types the primary's connections load, Drizzle's own parsers) and skip loading them, which
+    // postgres.js loses as an unhandled rejection when it fails (porsager/postgres#1192): a replica stopping
+    // while a connection starts would crash the process.
+    for (const table of [sql.options.parsers, sql.options.serializers]) {
+      for (const key of Object.keys(table)) delete table[key as unknown as number];
+    }
     Object.setPrototypeOf(sql.options.parsers, replicaOf.options.parsers);
     Object.setPrototypeOf(sql.options.serializers, replicaOf.options.serializers);
   }
@@ -380,10 +385,13 @@ export async function openServer<TSchema extends Record<string, unknown>>(
   const db = replicas
     ? routedDatabase(
         primaryDb,
-        replicaPools.map((pool, index) =>
-          drizzleOn(fallbackClient(pool.client, primary.client, (error) => replicas.markDown(index, error))),
+        drizzleOn(
+          readClient(
+            primary.client,
+            replicaPools.map((pool) => pool.client),
+            replicas,
+          ),
         ),
-        replicas,
       )
     : primaryDb;
 

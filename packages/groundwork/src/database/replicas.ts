@@ -1,15 +1,14 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { withReplicas } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
-import type { AppServer } from '../app.ts';
 import { databaseErrorOf, isUnavailable, POOL_TIMEOUT } from './connection-errors.ts';
 import { type Database, PingTimeoutError } from './open.ts';
 import type { DrizzleClient } from './postgres.ts';
+import { readsPrimary } from './read-your-writes.ts';
 
 /**
  * Read replicas (DATABASE_REPLICA_URLS). Drizzle's withReplicas sends `select`, `$count` and relational
- * queries to a healthy replica, round-robin; writes, raw `execute`, transactions, and the reads of a request
- * that has written or changes things go to the primary. A monitor compares each replica's replay position
+ * queries to the read client, which runs each on a healthy replica, round-robin; writes, raw `execute`,
+ * transactions, and the reads of a request that has written or changes things go to the primary. A monitor compares each replica's replay position
  * with the primary's WAL position a few times a second: a replica that is down or lags more than
  * DB_REPLICA_MAX_LAG_MS is skipped until a check finds it back, and a read a replica fails to serve is run on
  * the primary instead.
@@ -25,40 +24,6 @@ export interface ReplicaStatus {
   error?: string;
 }
 
-/**
- * Read-your-writes, per request. A request runs in a scope; the primary's client marks it at its first
- * statement that may write (anything but a plain select) or transaction, and from then on its reads go to the
- * primary. A request that changes things (any method but GET and HEAD) reads the primary from the start, as
- * Rails does: what it checks before writing (a login, a uniqueness rule) must not be stale. Another request
- * may still read a replica up to DB_REPLICA_MAX_LAG_MS behind.
- */
-const requests = new AsyncLocalStorage<{ primary: boolean }>();
-
-export function markWritten(): void {
-  const scope = requests.getStore();
-  if (scope) scope.primary = true;
-}
-
-/** Runs `work` as one request: reads after its first write go to the primary (jobs and scripts use it too). */
-export function readYourWrites<T>(work: () => T, primary = false): T {
-  return requests.run({ primary }, work);
-}
-
-const READING_METHODS = new Set(['GET', 'HEAD']);
-
-/** Every route handler registered after this on `app` runs in a read-your-writes scope of its own. */
-export function readYourWritesPerRequest(app: AppServer): void {
-  app.addHook('onRoute', (route) => {
-    const handler = route.handler;
-    route.handler = function scoped(this: unknown, request, reply) {
-      return readYourWrites(
-        () => handler.call(this as never, request, reply),
-        !READING_METHODS.has(request.method),
-      );
-    };
-  });
-}
-
 /** Standby answers the primary would not give: a statement that writes, a read cancelled by replay. */
 const STANDBY_REFUSALS = new Set(['25006', '40001']);
 
@@ -68,19 +33,25 @@ function primaryCanServe(error: unknown): boolean {
   return STANDBY_REFUSALS.has(code) || (isUnavailable(error) && code !== '57014' && code !== POOL_TIMEOUT);
 }
 
-/** A replica's client that runs a read it cannot serve on the primary, and reports a replica gone. */
-export function fallbackClient(
-  replica: DrizzleClient,
+/**
+ * Drizzle's client for reads. Each statement chooses when it runs, not when its query is built, so a query
+ * prepared once (`.prepare()`) is routed afresh at every call: to the replica `replicas.pick()` names, or to the
+ * primary. A read the replica cannot serve runs on the primary, and a replica gone is marked down at once.
+ */
+export function readClient(
   primary: DrizzleClient,
-  replicaFailed: (error: unknown) => void,
+  replicaClients: DrizzleClient[],
+  replicas: ReplicaSet,
 ): DrizzleClient {
   const unsafe: DrizzleClient['unsafe'] = (query, params, options) => {
     const run = async <T>(on: (client: DrizzleClient) => PromiseLike<T>): Promise<T> => {
+      const index = replicas.pick();
+      if (index === undefined) return on(primary);
       try {
-        return await on(replica);
+        return await on(replicaClients[index]!);
       } catch (error) {
         if (!primaryCanServe(error)) throw error;
-        if (isUnavailable(error)) replicaFailed(error);
+        if (isUnavailable(error)) replicas.markDown(index, error);
         return on(primary);
       }
     };
@@ -93,19 +64,15 @@ export function fallbackClient(
       values: () => run((client) => client.unsafe(query, params, options).values()),
     };
   };
-  return { options: replica.options, unsafe, begin: primary.begin };
+  return { options: primary.options, unsafe, begin: primary.begin };
 }
 
-/** Drizzle's withReplicas, choosing with `replicas`; `with(...)` stays on the primary: it may lead to a write. */
+/** Drizzle's withReplicas with `reads` as its one replica; `with(...)` stays on the primary: it may lead to a write. */
 export function routedDatabase<TSchema extends Record<string, unknown>>(
   primary: Database<TSchema>,
-  replicaDbs: Database<TSchema>[],
-  replicas: ReplicaSet,
+  reads: Database<TSchema>,
 ): Database<TSchema> {
-  const db = withReplicas(primary, replicaDbs as [Database<TSchema>, ...Database<TSchema>[]], () => {
-    const index = replicas.pick();
-    return index === undefined ? primary : replicaDbs[index]!;
-  });
+  const db = withReplicas(primary, [reads], () => reads);
   return Object.assign(db, { with: primary.with.bind(primary) }) as unknown as Database<TSchema>;
 }
 
@@ -174,7 +141,7 @@ export class ReplicaSet {
   /** The replica for the next read, or undefined for the primary. Starts the monitor on first use. */
   pick(): number | undefined {
     this.#start();
-    if (requests.getStore()?.primary) return undefined;
+    if (readsPrimary()) return undefined;
     const count = this.#replicas.length;
     for (let step = 0; step < count; step++) {
       const index = (this.#turn + step) % count;
