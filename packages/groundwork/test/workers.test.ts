@@ -24,7 +24,8 @@ async function serveWorkers(): Promise<ServerProcess> {
       '--workers',
       '2',
     ],
-    env: { DATABASE_URL: database.settings.databaseUrl! },
+    // debug: each request is logged as it arrives, so a test can wait until requests are in flight.
+    env: { DATABASE_URL: database.settings.databaseUrl!, LOG_LEVEL: 'debug' },
   });
   cleanups.push(() => {
     // The primary first (no replacements), then any worker it left.
@@ -88,7 +89,7 @@ describe.skipIf(testBackend !== 'postgres')(
       const inFlight = Array.from({ length: 4 }, () =>
         fetch(`${server.url}/pause?seconds=1`, { headers: { connection: 'close' } }),
       );
-      await until(() => (server.output().match(/"incoming request"/g)?.length ?? 0) >= 4);
+      await until(() => (server.output().match(/"request received"/g)?.length ?? 0) >= 4);
       server.child.kill('SIGTERM');
       const answers = await Promise.all(inFlight);
       expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
