@@ -235,7 +235,7 @@ describe('logs', () => {
   it("mask secret-named fields at the top of a line, one level down and in a child logger's bindings", async () => {
     const lines: string[] = [];
     const { createLogger } = await import('../src/http/server.ts');
-    const logger = createLogger('info', { write: (line) => lines.push(line) });
+    const logger = createLogger('info', { write: (line: string) => lines.push(line) });
     logger.info({ password: 'p0', user: { email: 'ann@example.com', hashed_password: 'argon2-h' } }, 'one');
     logger
       .child({ session: { token: 'tok-1' } })
