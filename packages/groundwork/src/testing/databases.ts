@@ -1,15 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
+import { randomBytes } from 'node:crypto';
 import type postgres from 'postgres';
 import type { AppDefinition } from '../app.ts';
-import { loadSettings, type RawEnv, type Settings } from '../config.ts';
+import type { RawEnv, Settings } from '../config.ts';
 import { dropDatabase, ensureDatabase, withAdminConnection } from '../database/admin.ts';
 import { type DatabaseHandle, openDatabase } from '../database/open.ts';
-import { pgliteExtensions } from '../database/pglite.ts';
 import { withSession } from '../database/sessions.ts';
 import { withDatabase } from '../database/urls.ts';
-import { readMigrations } from '../migrations/folder.ts';
 import { METADATA_TABLE, MIGRATIONS_TABLE, upgrade } from '../migrations/runner.ts';
+import { pgliteFromImage, schemaKey } from './pglite-images.ts';
+import { testSettings } from './settings.ts';
 
 /** The backend every test in this run uses: a real server when TEST_DATABASE_URL is set, PGlite otherwise. */
 export const testBackend: 'postgres' | 'pglite' = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
@@ -35,17 +34,6 @@ export interface TestOptions {
   logQuery?: (sql: string) => void;
 }
 
-/** Settings for a test: defaults plus `env`; no .env file is read, so a development database is never used. */
-export function testSettings(app: AppDefinition, env: RawEnv = {}, databaseUrl?: string): Settings {
-  return loadSettings({
-    appName: app.name,
-    readDotenv: false,
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env, DATABASE_URL: databaseUrl ?? '' },
-    defaults: app.defaults,
-    requireSecretKeys: app.requireSecretKeys,
-  });
-}
-
 const logEnv = (options: TestOptions): RawEnv =>
   options.logQuery ? { ...options.env, DB_LOG_SQL: 'true' } : (options.env ?? {});
 
@@ -53,10 +41,7 @@ const TEMPLATE_LOCK = 7_101_971_523_114_011n;
 
 /** Template name keyed by the app and everything that shapes its migrated schema. */
 function templateName(app: AppDefinition): string {
-  const hash = createHash('sha256');
-  for (const m of readMigrations(app.migrationsDir)) hash.update(`${m.name}:${m.checksum}\n`);
-  hash.update(app.extensions.join(','));
-  return `gwt_${app.name.replace(/-/g, '_')}_${hash.digest('hex').slice(0, 12)}`;
+  return `gwt_${app.name.replace(/-/g, '_')}_${schemaKey(app)}`;
 }
 
 /** Templates of this app's earlier migrations are the harness's own and obsolete: drop them so they do not pile up. */
@@ -265,15 +250,17 @@ export function serverDatabasePipeline<TSchema extends Record<string, unknown>>(
   };
 }
 
-/** A fresh in-memory PGlite with the app's extensions loaded, migrated unless told otherwise. */
+/**
+ * A fresh in-memory PGlite with the app's extensions loaded, migrated unless told otherwise: loaded from an
+ * image of that database (see pglite-images.ts) rather than by initdb and the migrations each time.
+ */
 export async function createPgliteTestDatabase<TSchema extends Record<string, unknown>>(
   app: AppDefinition<TSchema>,
   options: TestOptions = {},
 ): Promise<TestDatabase<TSchema>> {
-  const pglite = await PGlite.create({ extensions: await pgliteExtensions(app.extensions) });
+  const pglite = await pgliteFromImage(app, options.migrate !== false);
   const settings = testSettings(app, logEnv(options));
   const handle = await openDatabase(settings, { schema: app.schema, pglite, log: options.logQuery });
-  if (options.migrate !== false) await upgrade(handle, app.migrationsDir);
   return { handle, settings, reset: await migratedStateReset(handle), dispose: () => pglite.close() };
 }
 

@@ -7,7 +7,7 @@ export {
   type TestDatabase,
   type TestOptions,
   testBackend,
-  testSettings,
   truncateAll,
 } from './databases.ts';
 export { catalogObjects, describeMigrations, expectIndexScan, recordingExecutor } from './migrations.ts';
+export { testSettings } from './settings.ts';
