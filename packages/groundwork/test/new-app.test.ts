@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, NewAppError } from '../src/scaffold/new-app.ts';
 import { BIN, PACKAGE_DIR } from './support/harness.ts';
+import { testNode } from './support/subprocess.ts';
 
 const REPO = join(PACKAGE_DIR, '..', '..');
 const scratch = () => {
@@ -28,7 +29,7 @@ describe('groundwork new', () => {
     const dir = join(root, 'sample');
     const env = { ...process.env, DATA_DIR: join(root, 'data'), DATABASE_URL: '', NO_COLOR: '1' };
     const cli = (cwd: string, ...args: string[]) =>
-      spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8' });
+      spawnSync(testNode[0], [...testNode.slice(1), BIN, ...args], { cwd, env, encoding: 'utf8' });
     const created = cli(root, 'new', 'sample', '--dir', dir, '--json');
     expect(created.status, created.stderr).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({ ok: true, command: 'new', dir });
@@ -55,7 +56,8 @@ describe('groundwork new', () => {
     const tests = spawnSync(process.execPath, [vitest, 'run'], { cwd: dir, env, encoding: 'utf8' });
     expect(tests.status, `${tests.stdout}\n${tests.stderr}`).toBe(0);
     expect(tests.stdout).toMatch(/Tests\s+4 passed/);
-  });
+    // Four CLI processes and a whole vitest run of the new app, one after another.
+  }, 120_000);
 
   it('refuses a bad name or a folder that is in use, naming the fix', async () => {
     const root = scratch();

@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * `npm test`: every workspace's suite in one vitest run. Files from all six projects share one worker pool,
+ * so a slow file no longer holds up the suites after it; each project keeps its own vitest.config.ts.
+ */
+export default defineConfig({
+  test: {
+    projects: ['packages/groundwork', 'apps/*'],
+    // Most test time is spent waiting on child processes and databases: more workers than the 2 cores
+    // keep both busy. TEST_WORKERS overrides.
+    maxWorkers: Number(process.env.TEST_WORKERS) || 3,
+    reporters: ['default', './scripts/test/slowest-files.ts'],
+    coverage: {
+      provider: 'v8',
+      // The learnr story's QA bar: the run fails when that app's coverage drops below 80%.
+      include: ['apps/learnr/src/**/*.ts'],
+      reporter: ['text-summary'],
+      thresholds: { lines: 80, statements: 80, functions: 80, branches: 80 },
+    },
+  },
+});
