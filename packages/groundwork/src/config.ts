@@ -109,6 +109,7 @@ function envSchema(defaults: SettingsDefaults) {
     DB_PREPARE: flag.default(true),
     DB_REPLICA_MAX_LAG_MS: integer(1, 3_600_000).default(1_000),
     DATA_DIR: z.string().min(1).optional(),
+    DATA_ROOT: z.string().min(1).optional(),
     DB_POOL_MAX: integer(1, 1000).default(defaults.poolMax ?? 10),
     DB_CONNECT_TIMEOUT_MS: integer(100, 600_000).default(5_000),
     DB_POOL_WAIT_TIMEOUT_MS: integer(1, 600_000).default(5_000),
@@ -201,9 +202,12 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
     directUrl: env.DIRECT_DATABASE_URL,
     prepare: env.DB_PREPARE,
     replicas: { urls: env.DATABASE_REPLICA_URLS ?? [], maxLagMs: env.DB_REPLICA_MAX_LAG_MS },
+    // DATA_ROOT holds every app's folder: one variable moves all apps' databases (a benchmark's scratch copy).
     dataDir: env.DATA_DIR
       ? resolve(env.DATA_DIR)
-      : resolve(options.dataRoot ?? '.', '.data', options.appName),
+      : env.DATA_ROOT
+        ? resolve(env.DATA_ROOT, options.appName)
+        : resolve(options.dataRoot ?? '.', '.data', options.appName),
     pool: {
       max: env.DB_POOL_MAX,
       connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,

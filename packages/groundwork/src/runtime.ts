@@ -18,7 +18,7 @@ import { type DatabaseHandle, openDatabase } from './database/open.ts';
 import { databaseNameOf, withDatabase } from './database/urls.ts';
 import { checkReadiness } from './http/health.ts';
 import { readMigrations } from './migrations/folder.ts';
-import { upgrade } from './migrations/runner.ts';
+import { MigrationError, upgrade } from './migrations/runner.ts';
 import { findRoot } from './workspace.ts';
 
 export interface RunningApp<TSchema extends Record<string, unknown> = Record<string, unknown>> {
@@ -125,6 +125,35 @@ export async function startApp<TSchema extends Record<string, unknown>>(
     if (!options.handle) await handle.close();
     throw error;
   }
+}
+
+/**
+ * Every app of the all-apps server, started at once: embedded databases created together share one initdb
+ * (database/pglite-cluster.ts). One app's failed migration does not take the others down: that app starts
+ * unmigrated, so its readiness answers 503 "pending migrations", and `onMigrationFailed` says why. Any other
+ * failure closes the apps already started and is thrown.
+ */
+export async function startApps(
+  definitions: AppDefinition[],
+  options: StartAppOptions & { onMigrationFailed: (name: string, error: MigrationError) => void },
+): Promise<RunningApp[]> {
+  const start = async (definition: AppDefinition): Promise<RunningApp> => {
+    try {
+      return await startApp(definition, options);
+    } catch (error) {
+      if (!(error instanceof MigrationError)) throw error;
+      options.onMigrationFailed(definition.name, error);
+      return startApp(definition, { ...options, migrate: false });
+    }
+  };
+  const started = await Promise.allSettled(definitions.map(start));
+  const apps = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(apps.map((app) => app.handle.close()));
+    throw failed.reason;
+  }
+  return apps;
 }
 
 /**

@@ -34,6 +34,11 @@ describe('settings', () => {
     });
   });
 
+  it("puts each app under DATA_ROOT when set; DATA_DIR names one app's folder and wins", () => {
+    expect(load({ DATA_ROOT: '/tmp/gw-data' }).dataDir).toBe('/tmp/gw-data/demo');
+    expect(load({ DATA_ROOT: '/tmp/gw-data', DATA_DIR: '/tmp/one' }).dataDir).toBe('/tmp/one');
+  });
+
   it('parses every variable into typed values; servers do not migrate on start unless asked', () => {
     const settings = load({
       DATABASE_URL: 'postgres://u:p@db:5432/app?sslmode=require',

@@ -1,4 +1,4 @@
-import { type Extension, PGlite } from '@electric-sql/pglite';
+import type { Extension } from '@electric-sql/pglite';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { Settings } from '../config.ts';
@@ -9,6 +9,7 @@ import {
   type OpenDatabaseOptions,
   timed,
 } from './open.ts';
+import { openCluster } from './pglite-cluster.ts';
 import { createPrivateDirectory, restrictToOwner } from './private-directory.ts';
 
 export async function pgliteExtensions(
@@ -34,9 +35,7 @@ export async function openEmbedded<TSchema extends Record<string, unknown>>(
   let client = options.pglite;
   if (!client) {
     createPrivateDirectory(settings.dataDir);
-    client = await PGlite.create(settings.dataDir, {
-      extensions: await pgliteExtensions(options.extensions),
-    });
+    client = await openCluster(settings.dataDir, await pgliteExtensions(options.extensions));
     restrictToOwner(settings.dataDir);
   }
   const pglite = client;

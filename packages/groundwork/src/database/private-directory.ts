@@ -20,11 +20,15 @@ export function createPrivateDirectory(dataDir: string): void {
   }
 }
 
-/** PGlite creates its files 0666 whatever the umask (measured), so they are made the owner's after it writes. */
+/**
+ * PGlite creates its files 0666 whatever the umask (measured), so they are made the owner's after it writes.
+ * Only those that need it are changed: a cluster is ~1,000 files, and on a warm start all are private already.
+ */
 export function restrictToOwner(dir: string): void {
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
     const path = join(entry.parentPath, entry.name);
-    chmodSync(path, statSync(path).mode & 0o700);
+    const mode = statSync(path).mode;
+    if (mode & 0o077) chmodSync(path, mode & 0o700);
   }
   chmodSync(dir, 0o700);
 }

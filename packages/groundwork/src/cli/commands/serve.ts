@@ -1,7 +1,6 @@
 import cluster from 'node:cluster';
 import { handOff, runPrimary } from '../../cluster.ts';
 import { MigrationError } from '../../migrations/runner.ts';
-import type { RunningApp } from '../../runtime.ts';
 import { findRoot } from '../../workspace.ts';
 import { enclosingAppDir, resolveAllApps, resolveApp } from '../apps.ts';
 import { defineCommand } from '../command.ts';
@@ -42,7 +41,7 @@ export const serveCommand = defineCommand({
     'node node_modules/groundwork-pg/bin/groundwork.js serve   # production: signals reach the server',
   ],
   async run({ values, positionals }, out) {
-    const [{ loadSettings }, { buildServer, drainAndClose }, { startApp }] = await Promise.all([
+    const [{ loadSettings }, { buildServer, drainAndClose }, { startApp, startApps }] = await Promise.all([
       import('../../config.ts'),
       import('../../http/server.ts'),
       import('../../runtime.ts'),
@@ -76,25 +75,15 @@ export const serveCommand = defineCommand({
     }
     // A worker: SIGHUP belongs to the primary (rolling restart); its default action would kill the worker.
     if (cluster.isWorker) process.on('SIGHUP', () => {});
-    const apps: RunningApp[] = [];
-    try {
-      for (const definition of definitions) {
-        // Workers never migrate: their primary did before forking them.
-        const options = { sharedServer: !single, migrate: cluster.isWorker ? false : migrate, log: out.line };
-        try {
-          apps.push(await startApp(definition, options));
-        } catch (error) {
-          // One app's failed migration must not take the others down: serve it unmigrated, so its
-          // readiness answers 503 "pending migrations" while the error is in the log.
-          if (single || !(error instanceof MigrationError)) throw error;
-          out.line(`${definition.name}: migration failed, serving it as not ready: ${error.message}`);
-          apps.push(await startApp(definition, { ...options, migrate: false }));
-        }
-      }
-    } catch (error) {
-      await Promise.all(apps.map((a) => a.handle.close()));
-      throw error;
-    }
+    // Workers never migrate: their primary did before forking them.
+    const options = { sharedServer: !single, migrate: cluster.isWorker ? false : migrate, log: out.line };
+    const apps = single
+      ? [await startApp(single, options)]
+      : await startApps(definitions, {
+          ...options,
+          onMigrationFailed: (name, error) =>
+            out.line(`${name}: migration failed, serving it as not ready: ${error.message}`),
+        });
     const server = await buildServer(apps, {
       logLevel: settings.logLevel,
       mount: single ? 'root' : 'prefixed',
