@@ -1,6 +1,6 @@
 import { count, desc, eq, type Placeholder, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
-import { type Database, type Executor, prepareQuery } from 'groundwork-pg';
+import { type Database, type Executor, type PreparedQuery, prepareQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type NewUserRow, type UserRow, users } from '../schema.ts';
 
@@ -56,7 +56,7 @@ export function createUsersRepository(db: Database<Schema>) {
     ),
     count: prepareQuery(db, 'learnr_users_count', queries.count(db)),
     /** One statement per set of changed columns (at most 2^7): a PATCH names only what it changes. */
-    updates: new Map<string, ReturnType<ReturnType<typeof queries.update>['prepare']>>(),
+    updates: new Map<string, PreparedQuery<UserRow[]>>(),
   };
 
   function preparedUpdate(keys: string[]) {
