@@ -4,7 +4,7 @@ import { PostgresJsPreparedQuery } from 'drizzle-orm/postgres-js/session';
 import { describe, expect, it } from 'vitest';
 import { databaseErrorOf } from '../src/database/connection-errors.ts';
 import type { Database } from '../src/database/open.ts';
-import { prepareQuery } from '../src/database/prepared.ts';
+import { type PreparedQuery, prepareQuery } from '../src/database/prepared.ts';
 import { setupTestApp, testBackend } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
 import { authors, notes as notesTable } from './support/notes/src/schema.ts';
@@ -82,7 +82,8 @@ describe('prepareQuery on postgres.js', () => {
       {},
     ]);
     const { placeholder } = sql;
-    const shapes = {
+    // Each shape prepares to its own row type; the comparison only needs what prepareQuery takes.
+    const shapes: Record<string, { prepare(name: string): PreparedQuery<unknown> }> = {
       all: t.db.select().from(samples).orderBy(samples.id),
       byId: t.db
         .select()
@@ -122,7 +123,7 @@ describe('prepareQuery on postgres.js', () => {
     expect(ourError).toBeInstanceOf(DrizzleQueryError);
     expect(String(ourError)).toBe(String(drizzleError));
     expect(databaseErrorOf(ourError)?.code).toBe('22P02');
-    await expect(prepareQuery(t.db, 'missing', shapes.byId).execute({})).rejects.toThrow(/placeholder "id"/);
+    await expect(prepareQuery(t.db, 'missing', shapes.byId!).execute({})).rejects.toThrow(/placeholder "id"/);
   });
 
   it.skipIf(testBackend !== 'postgres')(
