@@ -4,7 +4,7 @@ import { PostgresJsPreparedQuery } from 'drizzle-orm/postgres-js/session';
 import { describe, expect, it } from 'vitest';
 import { databaseErrorOf } from '../src/database/connection-errors.ts';
 import type { Database } from '../src/database/open.ts';
-import { type PreparedQuery, prepareQuery } from '../src/database/prepared.ts';
+import { type PreparedQuery, placeholders, preparePerKeys, prepareQuery } from '../src/database/prepared.ts';
 import { setupTestApp, testBackend } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
 import { authors, notes as notesTable } from './support/notes/src/schema.ts';
@@ -49,6 +49,32 @@ describe('prepareQuery', () => {
     );
     expect(await byEmail.execute({ email: 'ann@example.com' })).toHaveLength(1);
     expect(await byEmail.execute({ email: 'bob@example.com' })).toHaveLength(0);
+  });
+});
+
+describe('preparePerKeys', () => {
+  it('prepares one statement per set of keys, in any order, and runs it with their values', async () => {
+    const [ann] = await t.db.insert(authors).values({ email: 'ann@example.com' }).returning();
+    const [note] = await t.db.insert(notesTable).values({ authorId: ann!.id, body: 'draft' }).returning();
+    const built: string[][] = [];
+    const update = preparePerKeys(t.db, 'notes_update', (keys) => {
+      built.push(keys);
+      return t.db
+        .update(notesTable)
+        .set(placeholders(keys))
+        .where(eq(notesTable.id, sql.placeholder('id')))
+        .returning();
+    });
+    expect(await update(['stars', 'body']).execute({ id: note!.id, body: 'final', stars: 4 })).toMatchObject([
+      { body: 'final', stars: 4 },
+    ]);
+    expect(await update(['body', 'stars']).execute({ id: note!.id, body: 'again', stars: 5 })).toMatchObject([
+      { body: 'again', stars: 5 },
+    ]);
+    expect(await update(['stars']).execute({ id: note!.id, stars: 1 })).toMatchObject([
+      { body: 'again', stars: 1 },
+    ]);
+    expect(built).toEqual([['body', 'stars'], ['stars']]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Column, DrizzleQueryError, fillPlaceholders, is, type Logger, SQL } from 'drizzle-orm';
+import { Column, DrizzleQueryError, fillPlaceholders, is, type Logger, SQL, sql } from 'drizzle-orm';
 import { PostgresJsPreparedQuery } from 'drizzle-orm/postgres-js/session';
 import type { Database } from './open.ts';
 import type { DrizzleClient } from './postgres.ts';
@@ -90,4 +90,35 @@ function directExecution<TResult>(prepared: PreparedQuery<TResult>): PreparedQue
       }) as TResult;
     },
   };
+}
+
+/**
+ * A query prepared once per set of keys it is called with, on first use: an update of only the columns a
+ * PATCH names. `build` gets the sorted keys (each a placeholder of its own name is the usual shape, see
+ * `placeholders`); the keys must come from a fixed set (a schema's fields), which bounds the statements.
+ */
+export function preparePerKeys<TResult>(
+  db: Database<any>,
+  name: string,
+  build: (keys: string[]) => { prepare(name: string): PreparedQuery<TResult> },
+): (keys: string[]) => PreparedQuery<TResult> {
+  const prepared = new Map<string, PreparedQuery<TResult>>();
+  return (keys) => {
+    const sorted = keys.toSorted();
+    const id = sorted.join();
+    let query = prepared.get(id);
+    if (!query) {
+      query = prepareQuery(db, `${name}_${sorted.join('_')}`, build(sorted));
+      prepared.set(id, query);
+    }
+    return query;
+  };
+}
+
+/**
+ * `{ key: placeholder('key') }` for each key, as `set()` takes them: wrapped in sql``, which set() would
+ * otherwise take for the value itself.
+ */
+export function placeholders(keys: string[]): Record<string, SQL> {
+  return Object.fromEntries(keys.map((key) => [key, sql`${sql.placeholder(key)}`]));
 }
