@@ -96,6 +96,8 @@ function directExecution<TResult>(prepared: PreparedQuery<TResult>): PreparedQue
  * A query prepared once per set of keys it is called with, on first use: an update of only the columns a
  * PATCH names. `build` gets the sorted keys (each a placeholder of its own name is the usual shape, see
  * `placeholders`); the keys must come from a fixed set (a schema's fields), which bounds the statements.
+ * Like any prepared update, a column's `$onUpdate` value would be worked out once, when it is built: a
+ * table that keeps `updated_at` current does it with a trigger.
  */
 export function preparePerKeys<TResult>(
   db: Database<any>,
