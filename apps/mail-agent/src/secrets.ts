@@ -1,7 +1,7 @@
 import {
+  type Database,
   databaseErrorOf,
   developmentKeyRing,
-  type Executor,
   isUnavailable,
   type KeyRing,
   open,
@@ -62,7 +62,7 @@ export function developmentKeyNotice({ file, created }: NonNullable<AppKeys['dev
 }
 
 /** The app's verify hook: a clear refusal to start instead of garbage (or a 500) at the first token read. */
-export async function verifySecrets(settings: Settings, db: Executor<typeof schema>): Promise<void> {
+export async function verifySecrets(settings: Settings, db: Database<typeof schema>): Promise<void> {
   let development: AppKeys['development'];
   try {
     const keys = loadKeys(settings);
@@ -84,7 +84,7 @@ const RESEAL_HINT = 'npm run secrets:reseal -w apps/mail-agent';
  * An unreachable or unmigrated database is not this check's business: readiness reports it.
  */
 export async function verifyStoredTokens(
-  db: Executor<typeof schema>,
+  db: Database<typeof schema>,
   ring: KeyRing | undefined,
 ): Promise<void> {
   let samples: Awaited<ReturnType<UsersRepository['sealedKeySamples']>>;

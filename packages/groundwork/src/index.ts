@@ -24,10 +24,11 @@ export {
   openDatabase,
   type Transaction,
 } from './database/open.ts';
-export { prepareQuery } from './database/prepared.ts';
+export { type PreparedQuery, placeholders, preparePerKeys, prepareQuery } from './database/prepared.ts';
 export { readYourWrites } from './database/read-your-writes.ts';
 export type { ReplicaStatus } from './database/replicas.ts';
 export { executeRows } from './database/rows.ts';
+export { isoTimestamp } from './database/timestamps.ts';
 export { type ErrorBody, errorBodySchema, HttpError, notFound } from './http/errors.ts';
 export { checkReadiness, type ReadinessReport, readinessSchema } from './http/health.ts';
 export { HEALTH_RETRY_AFTER_S, type HealthRouteOptions, healthRoute } from './http/health-route.ts';

@@ -203,6 +203,22 @@ describe('operator keys and access levels', () => {
     await open.close();
   });
 
+  it('keeps matching a key it has matched, and only what is configured (no key remembered across a restart)', () => {
+    const other = 'o'.repeat(40);
+    const keys = parseOperatorKeys(`${ADMIN_KEY},${other}`);
+    for (let i = 0; i < 3; i++) {
+      expect(keys.matches(ADMIN_KEY)).toBe(true);
+      expect(keys.matches(`${ADMIN_KEY}x`)).toBe(false);
+      expect(keys.matches(ADMIN_KEY.slice(1))).toBe(false);
+      expect(keys.matches('x'.repeat(40))).toBe(false);
+    }
+    expect(keys.matches(other)).toBe(true);
+    // Rotation is a new ADMIN_API_KEYS, read at start: the key left out stops working there.
+    const rotated = parseOperatorKeys(other);
+    expect(rotated.matches(ADMIN_KEY)).toBe(false);
+    expect(rotated.matches(other)).toBe(true);
+  });
+
   it('refuses operator keys shorter than 32 characters or unsendable, naming the entry and not the key', () => {
     expect(() => parseOperatorKeys(`${ADMIN_KEY},short-key`)).toThrow(/entry 2 is 9 characters/);
     expect(() => parseOperatorKeys(`${'é'.repeat(40)}`)).toThrow(/entry 1 has characters/);

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineApp } from '../src/app.ts';
 import { loadSettings, type Settings } from '../src/config.ts';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
+import { prepareQuery } from '../src/database/prepared.ts';
 import { readYourWrites } from '../src/database/read-your-writes.ts';
 import { buildServer } from '../src/http/server.ts';
 import { startApp } from '../src/runtime.ts';
@@ -93,11 +94,11 @@ describe.skipIf(skipped !== undefined)(
         },
       });
       handle = await openDatabase(settings, { schema, applicationName: APPLICATION });
-      const prepared = handle.db
-        .select({ port: sql<number>`inet_server_port()` })
-        .from(probe)
-        .limit(1)
-        .prepare('replica_test_port');
+      const prepared = prepareQuery(
+        handle.db,
+        'replica_test_port',
+        handle.db.select({ port: sql<number>`inet_server_port()` }).from(probe).limit(1),
+      );
       preparedPort = async () => Number((await prepared.execute())[0]!.port);
       await waitFor('both replicas ok', states, (s) => s.every((state) => state === 'ok'));
     }, 120_000);

@@ -1,5 +1,5 @@
 import { count, desc, eq, sql } from 'drizzle-orm';
-import type { Database, Executor } from 'groundwork-pg';
+import { type Database, type Executor, prepareQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { authSessions, users } from '../schema.ts';
 
@@ -10,11 +10,14 @@ type Schema = typeof schema;
 /** Data access for users: the only place that builds SQL for them. */
 export function createUsersRepository(db: Database<Schema>) {
   // The hot read is built once; each request only binds the id.
-  const byId = db
-    .select()
-    .from(users)
-    .where(eq(users.id, sql.placeholder('id')))
-    .prepare('counseling_user_by_id');
+  const byId = prepareQuery(
+    db,
+    'counseling_user_by_id',
+    db
+      .select()
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id'))),
+  );
 
   return {
     async create(

@@ -1,4 +1,4 @@
-import { offsetPage, offsetPageQuery, safeText } from 'groundwork-pg';
+import { isoTimestamp, offsetPage, offsetPageQuery, safeText } from 'groundwork-pg';
 import { z } from 'zod';
 
 /** `\domain\username`: the same rule as the users_username_format CHECK, so bad input is a 400 naming the field. */
@@ -63,7 +63,7 @@ export function toPublicUser(row: {
     id: row.id,
     username: row.username,
     is_blocked: row.isBlocked,
-    created_at: new Date(row.createdAt).toISOString(),
-    updated_at: new Date(row.updatedAt).toISOString(),
+    created_at: isoTimestamp(row.createdAt),
+    updated_at: isoTimestamp(row.updatedAt),
   };
 }

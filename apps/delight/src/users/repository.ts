@@ -1,5 +1,5 @@
 import { eq, getTableColumns, sql } from 'drizzle-orm';
-import type { Database, Executor } from 'groundwork-pg';
+import { type Database, type Executor, prepareQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type UserPreferencesRow, type UserRow, userPreferences, users } from '../schema.ts';
 import type {
@@ -42,12 +42,14 @@ export function createUsersRepository(db: Database<Schema>) {
    * single SELECT with a lateral subquery on user_preferences (test/users.test.ts counts the statements
    * through Drizzle's logger). Prepared once, since every authenticated request starts with this lookup.
    */
-  const byClerkId = db.query.users
-    .findFirst({
+  const byClerkId = prepareQuery(
+    db,
+    'delight_user_by_clerk_id',
+    db.query.users.findFirst({
       where: eq(users.clerkUserId, sql.placeholder('clerkUserId')),
       with: { preferences: true },
-    })
-    .prepare('delight_user_by_clerk_id');
+    }),
+  );
 
   return {
     async create({ user }: { user: UserCreate }, executor: Executor<Schema> = db): Promise<UserPublic> {

@@ -1,6 +1,6 @@
 import { count, desc, eq, type Placeholder, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
-import { type Database, type Executor, prepareQuery } from 'groundwork-pg';
+import { type Database, type Executor, placeholders, preparePerKeys, prepareQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type NewUserRow, type UserRow, users } from '../schema.ts';
 
@@ -56,23 +56,10 @@ export function createUsersRepository(db: Database<Schema>) {
     ),
     count: prepareQuery(db, 'learnr_users_count', queries.count(db)),
     /** One statement per set of changed columns (at most 2^7): a PATCH names only what it changes. */
-    updates: new Map<string, ReturnType<ReturnType<typeof queries.update>['prepare']>>(),
+    update: preparePerKeys(db, 'learnr_users_update', (keys) =>
+      queries.update(db, placeholder('id'), placeholders(keys)),
+    ),
   };
-
-  function preparedUpdate(keys: string[]) {
-    let query = prepared.updates.get(keys.join());
-    if (!query) {
-      // sql`` around each placeholder: set() would otherwise take the placeholder for the value itself.
-      const changes = Object.fromEntries(keys.map((key) => [key, sql`${placeholder(key)}`]));
-      query = prepareQuery(
-        db,
-        `learnr_users_update_${keys.join('_')}`,
-        queries.update(db, placeholder('id'), changes),
-      );
-      prepared.updates.set(keys.join(), query);
-    }
-    return query;
-  }
 
   async function findById(
     { id }: { id: string },
@@ -121,11 +108,11 @@ export function createUsersRepository(db: Database<Schema>) {
       { id, changes }: { id: string; changes: UserChanges },
       executor: Executor<Schema> = db,
     ): Promise<UserRow | undefined> {
-      const keys = Object.keys(changes).sort();
+      const keys = Object.keys(changes);
       // Nothing to set is not an error: the row as it is (and no updated_at bump for a no-op).
       if (keys.length === 0) return findById({ id }, executor);
       const [row] = await (executor === db
-        ? preparedUpdate(keys).execute({ ...changes, id })
+        ? prepared.update(keys).execute({ ...changes, id })
         : queries.update(executor, id, { ...changes }).execute());
       return row;
     },

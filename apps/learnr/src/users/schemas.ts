@@ -1,4 +1,4 @@
-import { offsetPage, offsetPageQuery, safeText } from 'groundwork-pg';
+import { isoTimestamp, offsetPage, offsetPageQuery, safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import {
   DAILY_STUDY_TIME,
@@ -118,8 +118,7 @@ export function toUserResponse(row: UserRow): UserResponse {
     referral_source: row.referralSource,
     is_admin: row.isAdmin,
     dark_mode: row.darkMode,
-    // postgres.js and PGlite format timestamptz strings differently; clients get one ISO shape.
-    created_at: new Date(row.createdAt).toISOString(),
-    updated_at: new Date(row.updatedAt).toISOString(),
+    created_at: isoTimestamp(row.createdAt),
+    updated_at: isoTimestamp(row.updatedAt),
   };
 }

@@ -1,6 +1,5 @@
-import { safeText } from 'groundwork-pg';
+import { isoTimestamp, safeText } from 'groundwork-pg';
 import { z } from 'zod';
-import { isoTimestamp } from '../users/schemas.ts';
 import type { SessionRow } from './repository.ts';
 
 export const SessionCreate = z

@@ -1,5 +1,12 @@
-import { and, asc, eq, gt, isNotNull, or, sql } from 'drizzle-orm';
-import { type Executor, executeRows } from 'groundwork-pg';
+import { and, asc, eq, gt, isNotNull, or, type Placeholder, sql } from 'drizzle-orm';
+import {
+  type Database,
+  type Executor,
+  executeRows,
+  placeholders,
+  preparePerKeys,
+  prepareQuery,
+} from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { users } from '../schema.ts';
 
@@ -17,7 +24,7 @@ export interface UserChanges {
   onboardingCompleted?: boolean;
 }
 
-const active = (id: number) => and(eq(users.id, id), eq(users.isActive, true));
+const active = (id: number | Placeholder) => and(eq(users.id, id), eq(users.isActive, true));
 
 /** A sealed value (`v2.<keyId>.<iv>.<payload>`) not yet in the current form: v2 under `keyId`. */
 const notCurrent = (column: typeof users.gmailOauthToken | typeof users.gmailRefreshToken, keyId: string) =>
@@ -31,7 +38,24 @@ const sealedOutside = (keyId: string) =>
   or(notCurrent(users.gmailOauthToken, keyId), notCurrent(users.gmailRefreshToken, keyId));
 
 /** Users: every read and write of the API goes through here; inactive (soft-deleted) users are invisible. */
-export function createUsersRepository(db: Db) {
+export function createUsersRepository(db: Database<typeof schema>) {
+  // What requests repeat, built once: the by-id read and the PATCH (one statement per set of changed fields).
+  const byId = prepareQuery(
+    db,
+    'mail_agent_user_by_id',
+    db
+      .select()
+      .from(users)
+      .where(active(sql.placeholder('id'))),
+  );
+  const updateOf = preparePerKeys(db, 'mail_agent_user_update', (keys) =>
+    db
+      .update(users)
+      .set(placeholders(keys))
+      .where(active(sql.placeholder('id')))
+      .returning(),
+  );
+
   return {
     async create({ email }: { email: string }, executor: Db = db): Promise<UserRow> {
       const [row] = await executor.insert(users).values({ email }).returning();
@@ -39,7 +63,9 @@ export function createUsersRepository(db: Db) {
     },
 
     async findById({ id }: { id: number }, executor: Db = db): Promise<UserRow | undefined> {
-      const [row] = await executor.select().from(users).where(active(id));
+      const [row] = await (executor === db
+        ? byId.execute({ id })
+        : executor.select().from(users).where(active(id)));
       return row;
     },
 
@@ -57,7 +83,11 @@ export function createUsersRepository(db: Db) {
     },
 
     async update({ id, changes }: { id: number; changes: UserChanges }, executor: Db = db) {
-      const [row] = await executor.update(users).set(changes).where(active(id)).returning();
+      // An undefined field is left as it is, as set() leaves it.
+      const keys = Object.keys(changes).filter((key) => changes[key as keyof UserChanges] !== undefined);
+      const [row] = await (executor === db
+        ? updateOf(keys).execute({ ...changes, id })
+        : executor.update(users).set(changes).where(active(id)).returning());
       return row;
     },
 

@@ -1,4 +1,4 @@
-import { type Executor, type KeyRing, reseal, SecretError } from 'groundwork-pg';
+import { type Database, type KeyRing, reseal, SecretError } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { tokenPlace } from './gmail-tokens.ts';
 import { createUsersRepository, type SealedTokens } from './repository.ts';
@@ -15,7 +15,7 @@ export interface ResealReport {
 }
 
 export interface ResealOptions {
-  db: Executor<typeof schema>;
+  db: Database<typeof schema>;
   ring: KeyRing;
   batchSize?: number;
   log?: (line: string) => void;

@@ -1,4 +1,4 @@
-import { keysetPage, keysetPageQuery, safeText } from 'groundwork-pg';
+import { isoTimestamp, keysetPage, keysetPageQuery, safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import type { UserRow } from './repository.ts';
 
@@ -68,9 +68,4 @@ export function toPublicUser(row: UserRow): z.infer<typeof UserPublic> {
     created_at: isoTimestamp(row.createdAt),
     updated_at: isoTimestamp(row.updatedAt),
   };
-}
-
-/** PostgreSQL's text form (`2026-11-22 07:34:35.123456+00`) as ISO 8601 in UTC, millisecond precision. */
-export function isoTimestamp(value: string): string {
-  return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')).toISOString();
 }

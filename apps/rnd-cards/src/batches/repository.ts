@@ -1,5 +1,5 @@
 import { and, count, desc, eq, ne, sql } from 'drizzle-orm';
-import type { Database, Executor } from 'groundwork-pg';
+import { type Database, type Executor, prepareQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type BatchRow, type BatchStatus, batches } from '../schema.ts';
 
@@ -21,11 +21,23 @@ export interface ListBatchesInput {
 const listedBy = (userId: string) => and(eq(batches.userId, userId), ne(batches.status, 'archived'));
 
 export function createBatchesRepository(db: Database<Schema>) {
-  const byId = db
-    .select()
-    .from(batches)
-    .where(eq(batches.id, sql.placeholder('id')))
-    .prepare('rnd_cards_batch_by_id');
+  const byId = prepareQuery(
+    db,
+    'rnd_cards_batch_by_id',
+    db
+      .select()
+      .from(batches)
+      .where(eq(batches.id, sql.placeholder('id'))),
+  );
+  const setStatus = prepareQuery(
+    db,
+    'rnd_cards_batch_set_status',
+    db
+      .update(batches)
+      .set({ status: sql`${sql.placeholder('status')}` })
+      .where(eq(batches.id, sql.placeholder('id')))
+      .returning(),
+  );
 
   return {
     /** Status starts at 'uploading'; expires_at defaults to created_at + 90 days. */
@@ -68,7 +80,9 @@ export function createBatchesRepository(db: Database<Schema>) {
       { id, status }: { id: string; status: BatchStatus },
       executor: Executor<Schema> = db,
     ): Promise<BatchRow | undefined> {
-      const [row] = await executor.update(batches).set({ status }).where(eq(batches.id, id)).returning();
+      const [row] = await (executor === db
+        ? setStatus.execute({ id, status })
+        : executor.update(batches).set({ status }).where(eq(batches.id, id)).returning());
       return row;
     },
   };

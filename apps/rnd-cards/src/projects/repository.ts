@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Database, Executor } from 'groundwork-pg';
+import { type Database, type Executor, placeholders, preparePerKeys, prepareQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { batches, type ProjectRow, type ProjectStatus, projects } from '../schema.ts';
 
@@ -22,11 +22,31 @@ export interface UpdateProjectInput {
 // Every write here fires the update_batch_quality_score trigger, which keeps the batch's
 // average_quality_score and completed_projects true in the same statement.
 export function createProjectsRepository(db: Database<Schema>) {
-  const byId = db
-    .select()
-    .from(projects)
-    .where(eq(projects.id, sql.placeholder('id')))
-    .prepare('rnd_cards_project_by_id');
+  const byId = prepareQuery(
+    db,
+    'rnd_cards_project_by_id',
+    db
+      .select()
+      .from(projects)
+      .where(eq(projects.id, sql.placeholder('id'))),
+  );
+  // Every project route checks the owner first.
+  const ownerOf = prepareQuery(
+    db,
+    'rnd_cards_project_owner',
+    db
+      .select({ userId: batches.userId })
+      .from(projects)
+      .innerJoin(batches, eq(batches.id, projects.batchId))
+      .where(eq(projects.id, sql.placeholder('id'))),
+  );
+  const updateOf = preparePerKeys(db, 'rnd_cards_project_update', (keys) =>
+    db
+      .update(projects)
+      .set(placeholders(keys))
+      .where(eq(projects.id, sql.placeholder('id')))
+      .returning(),
+  );
 
   async function findById(
     { id }: { id: string },
@@ -54,11 +74,7 @@ export function createProjectsRepository(db: Database<Schema>) {
 
     /** The user a project belongs to, through its batch; undefined when no such project. */
     async findOwnerId({ id }: { id: string }): Promise<string | undefined> {
-      const [row] = await db
-        .select({ userId: batches.userId })
-        .from(projects)
-        .innerJoin(batches, eq(batches.id, projects.batchId))
-        .where(eq(projects.id, id));
+      const [row] = await ownerOf.execute({ id });
       return row?.userId;
     },
 
@@ -71,7 +87,9 @@ export function createProjectsRepository(db: Database<Schema>) {
       if (status !== undefined) changes.status = status;
       if (qualityScore !== undefined) changes.qualityScore = qualityScore;
       if (Object.keys(changes).length === 0) return findById({ id }, executor);
-      const [row] = await executor.update(projects).set(changes).where(eq(projects.id, id)).returning();
+      const [row] = await (executor === db
+        ? updateOf(Object.keys(changes)).execute({ ...changes, id })
+        : executor.update(projects).set(changes).where(eq(projects.id, id)).returning());
       return row;
     },
 

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Database, Executor } from 'groundwork-pg';
+import { type Database, type Executor, prepareQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type UserRow, users } from '../schema.ts';
 
@@ -17,11 +17,14 @@ const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 export function createUsersRepository(db: Database<Schema>) {
   // The by-id read is what requests repeat; prepared once per database handle.
-  const byId = db
-    .select()
-    .from(users)
-    .where(eq(users.id, sql.placeholder('id')))
-    .prepare('rnd_cards_user_by_id');
+  const byId = prepareQuery(
+    db,
+    'rnd_cards_user_by_id',
+    db
+      .select()
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id'))),
+  );
 
   return {
     async create(

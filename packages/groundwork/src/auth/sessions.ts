@@ -1,6 +1,7 @@
-import { and, eq, gt, lte } from 'drizzle-orm';
+import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import { index, type PgColumn, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { Database } from '../database/open.ts';
+import { prepareQuery } from '../database/prepared.ts';
 import { createSessionToken } from './session-tokens.ts';
 
 /**
@@ -29,6 +30,17 @@ export type AuthSessionsTable = ReturnType<typeof authSessionsTable>;
 
 /** Opens, finds and revokes sessions in an app's auth_sessions table. */
 export function createSessionStore(db: Database, table: AuthSessionsTable, ttlSeconds: number) {
+  // Read on every request a session token authenticates: built once, not per request.
+  const live = prepareQuery(
+    db,
+    'groundwork_live_session',
+    db
+      .select({ userId: table.userId })
+      .from(table)
+      .where(
+        and(eq(table.tokenDigest, sql.placeholder('digest')), gt(table.expiresAt, sql.placeholder('now'))),
+      ),
+  );
   return {
     /** A new session for `userId`: the token for the client, its expiry. */
     async open(userId: string): Promise<{ token: string; expiresAt: Date }> {
@@ -39,10 +51,8 @@ export function createSessionStore(db: Database, table: AuthSessionsTable, ttlSe
     },
     /** The user of a live session; an expired one is deleted on sight. */
     async userIdOf(digest: string): Promise<string | undefined> {
-      const [row] = await db
-        .select({ userId: table.userId })
-        .from(table)
-        .where(and(eq(table.tokenDigest, digest), gt(table.expiresAt, new Date())));
+      // As the column encodes a Date (a placeholder is not encoded): ISO 8601 text.
+      const [row] = await live.execute({ digest, now: new Date().toISOString() });
       if (!row)
         await db.delete(table).where(and(eq(table.tokenDigest, digest), lte(table.expiresAt, new Date())));
       return row?.userId;
