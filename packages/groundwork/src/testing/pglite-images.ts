@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { AppDefinition } from '../app.ts';
 import { openDatabase } from '../database/open.ts';
 import { pgliteExtensions } from '../database/pglite.ts';
+import { START_PARAMS } from '../database/pglite-cluster.ts';
 import { createPrivateDirectory } from '../database/private-directory.ts';
 import { readMigrations } from '../migrations/folder.ts';
 import { upgrade } from '../migrations/runner.ts';
@@ -48,7 +49,7 @@ export async function pgliteFromImage(app: AppDefinition, migrate: boolean): Pro
     inProcess.set(name, image);
     image.catch(() => inProcess.delete(name));
   }
-  return PGlite.create({ extensions, loadDataDir: await image });
+  return PGlite.create({ extensions, loadDataDir: await image, startParams: START_PARAMS });
 }
 
 async function readOrBuild(name: string, kind: string, build: () => Promise<Blob>): Promise<Blob> {
@@ -71,7 +72,10 @@ async function readOrBuild(name: string, kind: string, build: () => Promise<Blob
 }
 
 async function buildImage(app: AppDefinition, migrate: boolean): Promise<Blob> {
-  const pglite = await PGlite.create({ extensions: await pgliteExtensions(app.extensions) });
+  const pglite = await PGlite.create({
+    extensions: await pgliteExtensions(app.extensions),
+    startParams: START_PARAMS,
+  });
   try {
     if (migrate) {
       const handle = await openDatabase(testSettings(app), { schema: app.schema, pglite });
