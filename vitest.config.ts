@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -7,9 +8,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: ['packages/groundwork', 'apps/*'],
-    // Most test time is spent waiting on child processes and databases: more workers than the 2 cores
-    // keep both busy. TEST_WORKERS overrides.
-    maxWorkers: Number(process.env.TEST_WORKERS) || 3,
+    // One worker per core (vitest's default leaves one idle): much of a test's time is spent waiting on
+    // child processes and databases. A third worker on 2 cores pushed single tests past their timeouts
+    // under load. TEST_WORKERS overrides.
+    maxWorkers: Number(process.env.TEST_WORKERS) || availableParallelism(),
     reporters: ['default', './scripts/test/slowest-files.ts'],
     coverage: {
       provider: 'v8',

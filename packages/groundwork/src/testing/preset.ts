@@ -5,7 +5,8 @@
  */
 export const testDefaults = {
   include: ['test/**/*.test.ts'],
-  testTimeout: 30_000,
+  // Limits catch a hung test, not a slow one: a loaded 2-core machine has run single tests past 30 s.
+  testTimeout: 60_000,
   hookTimeout: 60_000,
   // A test process lives for one file: V8's optimizing tier for PGlite's WebAssembly costs more than it saves
   // in that time (measured on learnr's suite: 20% less CPU, 25% less wall time).
