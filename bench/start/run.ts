@@ -18,9 +18,9 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../free-port.ts';
 
 const COLD_RUNS = Number(process.env.COLD_RUNS ?? 3);
 const WARM_RUNS = Number(process.env.WARM_RUNS ?? 5);
@@ -47,16 +47,6 @@ interface Checkout {
   cold: Start[];
   warm: Start[];
   npmStart: Start[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
 }
 
 /** VmRSS and VmHWM of a process, in MB (Linux). */

@@ -1,11 +1,12 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerTestDatabase, testBackend } from '../src/testing/index.ts';
+import { keepRequesting, until } from './support/load.ts';
 import notes from './support/notes/src/app.ts';
+import { freePort } from './support/servers.ts';
 import { bin, notesDir, type ServerProcess, startServer } from './support/subprocess.ts';
 
 const scripts = join(import.meta.dirname, '..', '..', '..', 'scripts', 'haproxy');
@@ -22,23 +23,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function sparePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function until(condition: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await delay(100);
-  }
-}
-
 const status = (url: string) =>
   fetch(url, { signal: AbortSignal.timeout(2000) }).then(
     (r) => r.status,
@@ -52,7 +36,7 @@ describe.skipIf(skipReason.startsWith('skipped'))(`two instances behind HAProxy 
     const database = await createServerTestDatabase(notes, { migrate: false });
     cleanups.push(() => database.dispose());
     const env = { DATABASE_URL: database.settings.databaseUrl!, LOG_LEVEL: 'warn' };
-    const ports = [await sparePort(), await sparePort()];
+    const ports = [await freePort(), await freePort()];
     const instances: ServerProcess[] = [];
     const start = async (i: number) => {
       // LOG_LEVEL=info only for the line startServer waits for; warn would hide it.
@@ -63,7 +47,7 @@ describe.skipIf(skipReason.startsWith('skipped'))(`two instances behind HAProxy 
     });
     await Promise.all([start(0), start(1)]);
 
-    const proxyPort = await sparePort();
+    const proxyPort = await freePort();
     const dir = execFileSync(join(scripts, 'start.sh'), [
       String(proxyPort),
       ...ports.map((p) => `127.0.0.1:${p}`),
@@ -92,22 +76,7 @@ describe.skipIf(skipReason.startsWith('skipped'))(`two instances behind HAProxy 
     for (const instance of instances) expect(instance.output()).not.toMatch(/applying/);
     await until(async () => (await status(`${proxy}/health/ready`)) === 200);
 
-    let running = true;
-    let served = 0;
-    const failures: string[] = [];
-    const client = async () => {
-      while (running) {
-        try {
-          const response = await fetch(`${proxy}/count`, { signal: AbortSignal.timeout(10_000) });
-          const body = await response.text();
-          if (response.status === 200) served++;
-          else failures.push(`status ${response.status}: ${body.slice(0, 200)}`);
-        } catch (error) {
-          failures.push(String((error as Error).cause ?? error));
-        }
-      }
-    };
-    const clients = Array.from({ length: 50 }, client);
+    const load = keepRequesting(`${proxy}/count`, 50);
     await delay(1000);
     for (const i of [0, 1]) {
       instances[i]!.child.kill('SIGTERM');
@@ -117,8 +86,7 @@ describe.skipIf(skipReason.startsWith('skipped'))(`two instances behind HAProxy 
       // Let HAProxy's health check (every 500 ms, rise 1) see it up before the other one goes.
       await delay(1500);
     }
-    running = false;
-    await Promise.all(clients);
+    const { served, failures } = await load.stop();
     expect(failures).toEqual([]);
     expect(served).toBeGreaterThan(200);
   });

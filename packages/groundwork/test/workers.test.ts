@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerTestDatabase, testBackend } from '../src/testing/index.ts';
+import { keepRequesting, until } from './support/load.ts';
 import notes from './support/notes/src/app.ts';
-import { type ServerProcess, startServer } from './support/subprocess.ts';
+import { bin, type ServerProcess, startServer } from './support/subprocess.ts';
+
+const SERVE_TWO_WORKERS = [process.execPath, bin, 'serve', '--workers', '2'];
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -17,13 +20,7 @@ async function serveWorkers(): Promise<ServerProcess> {
   const database = await createServerTestDatabase(notes);
   cleanups.push(() => database.dispose());
   const server = await startServer({
-    command: [
-      process.execPath,
-      join(import.meta.dirname, '..', 'src', 'cli', 'bin.ts'),
-      'serve',
-      '--workers',
-      '2',
-    ],
+    command: SERVE_TWO_WORKERS,
     // debug: each request is logged as it arrives, so a test can wait until requests are in flight.
     env: { DATABASE_URL: database.settings.databaseUrl!, LOG_LEVEL: 'debug' },
   });
@@ -43,14 +40,6 @@ async function serveWorkers(): Promise<ServerProcess> {
 const workerPids = (server: ServerProcess) =>
   [...server.output().matchAll(/worker \d+ \(pid (\d+)\) listening/g)].map((m) => Number(m[1]));
 
-async function until(condition: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await delay(20);
-  }
-}
-
 const isRunning = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -65,13 +54,7 @@ describe('groundwork serve --workers', { timeout: 120_000 }, () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gw-workers-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const started = startServer({
-      command: [
-        process.execPath,
-        join(import.meta.dirname, '..', 'src', 'cli', 'bin.ts'),
-        'serve',
-        '--workers',
-        '2',
-      ],
+      command: SERVE_TWO_WORKERS,
       env: { DATA_DIR: dataDir },
     });
     await expect(started).rejects.toThrow(/exited with 2[\s\S]*PGlite database is single-process/);
@@ -119,28 +102,12 @@ describe.skipIf(testBackend !== 'postgres')(
     it('restarts the workers one at a time on SIGHUP without failing a request under 20 keep-alive clients', async () => {
       const server = await serveWorkers();
       const old = workerPids(server);
-      let running = true;
-      let served = 0;
-      const failures: string[] = [];
-      const client = async () => {
-        while (running) {
-          try {
-            const response = await fetch(`${server.url}/count`);
-            await response.arrayBuffer();
-            if (response.status === 200) served++;
-            else failures.push(`status ${response.status}`);
-          } catch (error) {
-            failures.push(String((error as Error).cause ?? error));
-          }
-        }
-      };
-      const clients = Array.from({ length: 20 }, client);
+      const load = keepRequesting(`${server.url}/count`, 20);
       await delay(500);
       server.child.kill('SIGHUP');
       await until(() => server.output().includes('rolling restart done'), 60_000);
       await delay(500);
-      running = false;
-      await Promise.all(clients);
+      const { served, failures } = await load.stop();
       expect(failures).toEqual([]);
       expect(served).toBeGreaterThan(100);
       expect(workerPids(server)).toHaveLength(4);

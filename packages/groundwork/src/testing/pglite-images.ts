@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { type Extension, PGlite } from '@electric-sql/pglite';
 import type { AppDefinition } from '../app.ts';
 import { openDatabase } from '../database/open.ts';
 import { pgliteExtensions } from '../database/pglite.ts';
@@ -45,7 +45,7 @@ export async function pgliteFromImage(app: AppDefinition, migrate: boolean): Pro
   const name = `${kind}${migrate ? schemaKey(app) : ''}.pglite-${PGLITE_VERSION}.tar`;
   let image = inProcess.get(name);
   if (!image) {
-    image = readOrBuild(name, kind, () => buildImage(app, migrate));
+    image = readOrBuild(name, kind, () => buildImage(app, extensions, migrate));
     inProcess.set(name, image);
     image.catch(() => inProcess.delete(name));
   }
@@ -71,11 +71,12 @@ async function readOrBuild(name: string, kind: string, build: () => Promise<Blob
   }
 }
 
-async function buildImage(app: AppDefinition, migrate: boolean): Promise<Blob> {
-  const pglite = await PGlite.create({
-    extensions: await pgliteExtensions(app.extensions),
-    startParams: START_PARAMS,
-  });
+async function buildImage(
+  app: AppDefinition,
+  extensions: Record<string, Extension>,
+  migrate: boolean,
+): Promise<Blob> {
+  const pglite = await PGlite.create({ extensions, startParams: START_PARAMS });
   try {
     if (migrate) {
       const handle = await openDatabase(testSettings(app), { schema: app.schema, pglite });
