@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -39,6 +39,20 @@ describe('embedded clusters', { timeout: 120_000 }, () => {
       expect((await a.query('show shared_buffers')).rows).toEqual([{ shared_buffers: '16MB' }]);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('copies the fresh cluster again over a copy that was cut short (no PG_VERSION yet)', async () => {
+    const dir = join(work, 'interrupted');
+    await (await openCluster(dir, {})).close();
+    // What a killed copy leaves: part of the files, a damaged one among them, and no PG_VERSION.
+    rmSync(join(dir, 'PG_VERSION'));
+    writeFileSync(join(dir, 'global', 'pg_control'), '');
+    const again = await openCluster(dir, {});
+    try {
+      expect((await again.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await again.close();
     }
   });
 

@@ -213,8 +213,11 @@ async function dumpEmbedded(dataDir: string, file: string): Promise<void> {
     throw new BackupError(`no embedded database at ${dataDir} (start the app once, or set DATA_DIR)`);
   }
   assertNotInUse(dataDir);
-  const { PGlite } = await import('@electric-sql/pglite');
-  const pglite = await PGlite.create(dataDir);
+  const [{ PGlite }, { pgliteRuntime }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('./pglite-runtime.ts'),
+  ]);
+  const pglite = await PGlite.create(dataDir, await pgliteRuntime());
   try {
     const archive = await pglite.dumpDataDir('gzip');
     writeFileSync(file, Buffer.from(await archive.arrayBuffer()));
@@ -238,8 +241,14 @@ async function loadEmbedded(dataDir: string, file: string): Promise<void> {
   try {
     // Loading and querying the copy proves the archive is a working database before anything is replaced.
     createPrivateDirectory(fresh);
-    const { PGlite } = await import('@electric-sql/pglite');
-    const pglite = await PGlite.create(fresh, { loadDataDir: new Blob([archive]) });
+    const [{ PGlite }, { pgliteRuntime }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('./pglite-runtime.ts'),
+    ]);
+    const pglite = await PGlite.create(fresh, {
+      ...(await pgliteRuntime()),
+      loadDataDir: new Blob([archive]),
+    });
     try {
       await pglite.query('select 1');
     } finally {

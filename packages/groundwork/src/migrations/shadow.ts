@@ -76,16 +76,17 @@ const emptyImages = new Map<string, Promise<File | Blob>>();
  * (tests, repeated checks) it starts from the image of an empty instance instead.
  */
 async function emptyPglite(extensionNames: readonly ExtensionName[]): Promise<PGlite> {
-  const [{ PGlite }, { pgliteExtensions }, { START_PARAMS: startParams }] = await Promise.all([
+  const [{ PGlite }, { pgliteExtensions }, { pgliteRuntime }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('../database/pglite.ts'),
-    import('../database/pglite-cluster.ts'),
+    import('../database/pglite-runtime.ts'),
   ]);
+  const runtime = await pgliteRuntime();
   const key = extensionNames.join(',');
   const extensions = await pgliteExtensions(extensionNames);
   const image = emptyImages.get(key);
-  if (image) return PGlite.create({ extensions, loadDataDir: await image, startParams });
-  const pglite = await PGlite.create({ extensions, startParams });
+  if (image) return PGlite.create({ ...runtime, extensions, loadDataDir: await image });
+  const pglite = await PGlite.create({ ...runtime, extensions });
   if (shadowsMade.has(key)) emptyImages.set(key, pglite.dumpDataDir('none'));
   shadowsMade.add(key);
   await emptyImages.get(key);

@@ -6,7 +6,7 @@ import { type Extension, PGlite } from '@electric-sql/pglite';
 import type { AppDefinition } from '../app.ts';
 import { openDatabase } from '../database/open.ts';
 import { pgliteExtensions } from '../database/pglite.ts';
-import { START_PARAMS } from '../database/pglite-cluster.ts';
+import { pgliteRuntime } from '../database/pglite-runtime.ts';
 import { createPrivateDirectory } from '../database/private-directory.ts';
 import { readMigrations } from '../migrations/folder.ts';
 import { upgrade } from '../migrations/runner.ts';
@@ -49,7 +49,7 @@ export async function pgliteFromImage(app: AppDefinition, migrate: boolean): Pro
     inProcess.set(name, image);
     image.catch(() => inProcess.delete(name));
   }
-  return PGlite.create({ extensions, loadDataDir: await image, startParams: START_PARAMS });
+  return PGlite.create({ ...(await pgliteRuntime()), extensions, loadDataDir: await image });
 }
 
 async function readOrBuild(name: string, kind: string, build: () => Promise<Blob>): Promise<Blob> {
@@ -76,7 +76,7 @@ async function buildImage(
   extensions: Record<string, Extension>,
   migrate: boolean,
 ): Promise<Blob> {
-  const pglite = await PGlite.create({ extensions, startParams: START_PARAMS });
+  const pglite = await PGlite.create({ ...(await pgliteRuntime()), extensions });
   try {
     if (migrate) {
       const handle = await openDatabase(testSettings(app), { schema: app.schema, pglite });

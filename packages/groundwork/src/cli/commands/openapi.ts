@@ -16,18 +16,18 @@ export const openapiCommand = defineCommand({
   ],
   async run({ values, positionals }, out) {
     const app = await resolveApp(positionals[0]);
-    const [{ PGlite }, { loadSettings }, { openDatabase }, { startApp }, { buildServer }] = await Promise.all(
-      [
+    const [{ PGlite }, { pgliteRuntime }, { loadSettings }, { openDatabase }, { startApp }, { buildServer }] =
+      await Promise.all([
         import('@electric-sql/pglite'),
+        import('../../database/pglite-runtime.ts'),
         import('../../config.ts'),
         import('../../database/open.ts'),
         import('../../runtime.ts'),
         import('../../http/server.ts'),
-      ],
-    );
+      ]);
     // The document needs the routes, not data: an empty in-memory database stands in, and nothing is queried.
     const settings = loadSettings({ appName: app.name, readDotenv: false, env: { NODE_ENV: 'development' } });
-    const pglite = await PGlite.create();
+    const pglite = await PGlite.create(await pgliteRuntime());
     const handle = await openDatabase(settings, { schema: app.schema, pglite });
     try {
       const running = await startApp(app, { settings, handle, migrate: false, verify: false });
