@@ -98,6 +98,9 @@ describe('graceful shutdown', { timeout: 90_000 }, () => {
     expect(exit, 'still running 5 s after the response').not.toBeNull();
     expect(exit!.code).toBe(0);
     expect(exit!.at - answer.at).toBeLessThan(1000);
+    // stdout is buffered: the lines written just before the exit were flushed, not lost.
+    const inFlightRoute = database ? '/count' : '/pause';
+    expect(server.output()).toContain(`"route":"${inFlightRoute}","status":200`);
   });
 
   it('under 50 keep-alive connections, answers every request accepted before SIGTERM and exits 0', async () => {

@@ -254,15 +254,17 @@ function openPool(
     const readOnly = READ_ONLY.test(query);
     if (!readOnly) onWrite?.();
     const run = <T>(pick: (pending: Pending) => PromiseLike<T>) =>
-      gate.run(() =>
-        withReconnect(
-          () =>
-            setTimeoutSql
-              ? ownTransaction(query, params, queryOptions, pick)
-              : pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
-          readOnly,
-        ),
-      );
+      // Through a pooler a statement reserves a connection for its own transaction.
+      setTimeoutSql
+        ? gate.runOnConnection(() =>
+            withReconnect(() => ownTransaction(query, params, queryOptions, pick), readOnly),
+          )
+        : gate.run(() =>
+            withReconnect(
+              () => pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
+              readOnly,
+            ),
+          );
     return {
       // biome-ignore lint/suspicious/noThenProperty: Drizzle awaits this object like postgres.js's PendingQuery.
       then: <R1, R2>(
@@ -277,7 +279,7 @@ function openPool(
     unsafe: gatedQuery,
     begin: (callback) => {
       onWrite?.();
-      return gate.run(() =>
+      return gate.runOnConnection(() =>
         withReconnect(
           () =>
             sql.begin((tx) => {
@@ -299,7 +301,7 @@ function openPool(
       timed(() => gate.run(() => withReconnect(() => sql`select 1`, true)), timeoutMs),
     async session() {
       // The permit stays taken while the session lives, so the gate never promises a connection it lacks.
-      await gate.acquire();
+      await gate.acquireConnection();
       try {
         const reserved = await sql.reserve();
         return {
@@ -310,11 +312,11 @@ function openPool(
             )) as unknown as T[],
           release: async () => {
             reserved.release();
-            gate.release();
+            gate.releaseConnection();
           },
         };
       } catch (error) {
-        gate.release();
+        gate.releaseConnection();
         throw error;
       }
     },
