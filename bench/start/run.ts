@@ -4,7 +4,10 @@
  * Spawns the server as `npm start` does (`node packages/groundwork/bin/groundwork.js serve` from the repository
  * root) with DATA_ROOT in a scratch folder, so the developer's `.data` is never touched, and polls each app's
  * `/<app>/health/ready` until every one answers 200:
- *   - cold: an empty data root (every database created and migrated), COLD_RUNS times (default 3);
+ *   - first: an empty data root and no fresh cluster kept yet (initdb, then every database created and
+ *     migrated), FIRST_RUNS times (default 1);
+ *   - cold: an empty data root with the fresh cluster `npm install` keeps (every database copied from it and
+ *     migrated), COLD_RUNS times (default 3);
  *   - warm: the databases exist, WARM_RUNS times (default 5);
  *   - the server's RSS once all are ready (VmRSS) and its peak (VmHWM), from /proc;
  *   - `npm run build --silent` with nothing changed, BUILD_RUNS times (default 3): `npm start` runs it first;
@@ -22,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../free-port.ts';
 
+const FIRST_RUNS = Number(process.env.FIRST_RUNS ?? 1);
 const COLD_RUNS = Number(process.env.COLD_RUNS ?? 3);
 const WARM_RUNS = Number(process.env.WARM_RUNS ?? 5);
 const BUILD_RUNS = Number(process.env.BUILD_RUNS ?? 3);
@@ -43,7 +47,10 @@ interface Checkout {
   root: string;
   apps: string[];
   dataRoot: string;
+  /** XDG_CACHE_HOME of its server: where the fresh cluster is kept, never the developer's own. */
+  cacheHome: string;
   builds: number[];
+  first: Start[];
   cold: Start[];
   warm: Start[];
   npmStart: Start[];
@@ -67,6 +74,7 @@ async function start(checkout: Checkout, through: 'serve' | 'npm start'): Promis
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_ROOT: checkout.dataRoot,
+    XDG_CACHE_HOME: checkout.cacheHome,
     PORT: String(port),
     HOST: '127.0.0.1',
   };
@@ -115,6 +123,16 @@ async function start(checkout: Checkout, through: 'serve' | 'npm start'): Promis
   }
 }
 
+/** What `npm install` does after the build: the fresh cluster kept (a checkout without the script has none). */
+function keepFreshCluster(checkout: Checkout): void {
+  const script = join(checkout.root, 'packages', 'groundwork', 'scripts', 'make-fresh-cluster.ts');
+  if (!existsSync(script)) return;
+  execFileSync(process.execPath, [script], {
+    env: { ...process.env, XDG_CACHE_HOME: checkout.cacheHome },
+    stdio: 'ignore',
+  });
+}
+
 function buildSeconds(root: string): number {
   const started = performance.now();
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
@@ -155,6 +173,7 @@ function report(checkout: Checkout): void {
   console.log(`\n${checkout.root}: ${checkout.apps.length} apps (${checkout.apps.join(', ')})\n`);
   console.log('| start | runs | listening (s) | all ready (s) | VmRSS at ready (MB) | VmHWM peak (MB) |');
   console.log('|---|---|---|---|---|---|');
+  console.log(row('first (empty data root, no fresh cluster kept)', checkout.first));
   console.log(row('cold (empty data root)', checkout.cold));
   console.log(row('warm (databases exist)', checkout.warm));
   console.log(row('warm, through `npm start`', checkout.npmStart));
@@ -165,6 +184,12 @@ function report(checkout: Checkout): void {
   console.log(
     `cold first start <= ${TARGETS.coldS} s: ${verdict(`${coldS.toFixed(2)} s`, coldS <= TARGETS.coldS)}`,
   );
+  if (checkout.first.length > 0) {
+    const firstS = median(checkout.first.map((s) => s.readyS));
+    console.log(
+      `(a first start before \`npm install\` kept a fresh cluster, initdb included: ${firstS.toFixed(2)} s)`,
+    );
+  }
   console.log(
     `RSS at ready <= ${TARGETS.rssMb} MB: ${verdict(`${rssMb.toFixed(0)} MB`, rssMb <= TARGETS.rssMb)}`,
   );
@@ -193,7 +218,9 @@ const checkouts: Checkout[] = roots.map((root, index) => ({
     existsSync(join(root, 'apps', name, 'src', 'app.ts')),
   ),
   dataRoot: join(scratch, String(index)),
+  cacheHome: join(scratch, `${index}-cache`),
   builds: [],
+  first: [],
   cold: [],
   warm: [],
   npmStart: [],
@@ -202,6 +229,12 @@ try {
   await takeTurns('build', BUILD_RUNS, checkouts, async (c) => {
     c.builds.push(buildSeconds(c.root));
   });
+  await takeTurns('first', FIRST_RUNS, checkouts, async (c) => {
+    rmSync(c.cacheHome, { recursive: true, force: true });
+    rmSync(c.dataRoot, { recursive: true, force: true });
+    c.first.push(await start(c, 'serve'));
+  });
+  for (const c of checkouts) keepFreshCluster(c);
   await takeTurns('cold', COLD_RUNS, checkouts, async (c) => {
     // Each cold run from an empty data root; the last one's databases are the warm runs'.
     rmSync(c.dataRoot, { recursive: true, force: true });

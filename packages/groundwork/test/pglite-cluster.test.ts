@@ -1,44 +1,57 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { openCluster } from '../src/database/pglite-cluster.ts';
+import { freshClusterFolder, openCluster } from '../src/database/pglite-cluster.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'gw-clusters-'));
-// os.tmpdir() reads TMPDIR on each call: the fresh cluster's template lands where this file can watch it.
-const templates = join(work, 'tmp');
-mkdirSync(templates);
-const previousTmpdir = process.env.TMPDIR;
-process.env.TMPDIR = templates;
+// The fresh cluster is kept under XDG_CACHE_HOME (read on each call): here, where this file can watch it.
+const previousCache = process.env.XDG_CACHE_HOME;
+process.env.XDG_CACHE_HOME = join(work, 'cache');
 afterAll(() => {
-  if (previousTmpdir === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = previousTmpdir;
+  if (previousCache === undefined) delete process.env.XDG_CACHE_HOME;
+  else process.env.XDG_CACHE_HOME = previousCache;
   rmSync(work, { recursive: true, force: true });
 });
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** PGlite.create calls that made the fresh template (the only ones opening a folder under `templates`). */
-function templateCreations(create: { mock: { calls: unknown[][] } }): number {
-  return create.mock.calls.filter(([dir]) => typeof dir === 'string' && dir.startsWith(templates)).length;
+/** PGlite.create calls that ran initdb (the only ones opening a folder in the cache). */
+function initdbs(create: { mock: { calls: unknown[][] } }): number {
+  const cache = dirname(freshClusterFolder());
+  return create.mock.calls.filter(([dir]) => typeof dir === 'string' && dir.startsWith(cache)).length;
 }
 
 // Each initdb costs seconds of CPU, many more on a loaded machine.
 describe('embedded clusters', { timeout: 120_000 }, () => {
-  it('creates clusters opened together from one initdb, each its own, and then removes the template', async () => {
+  it('creates clusters opened together from one initdb, each its own, and keeps the fresh cluster private', async () => {
     const create = vi.spyOn(PGlite, 'create');
     const [a, b] = await Promise.all([openCluster(join(work, 'a'), {}), openCluster(join(work, 'b'), {})]);
     try {
-      expect(templateCreations(create)).toBe(1);
-      expect(readdirSync(templates)).toEqual([]);
+      expect(initdbs(create)).toBe(1);
       await a.exec('create table only_in_a (id int)');
       expect((await b.query(`select to_regclass('only_in_a') as found`)).rows).toEqual([{ found: null }]);
       // The smaller buffer pool that keeps five apps' instances under the RSS target.
       expect((await a.query('show shared_buffers')).rows).toEqual([{ shared_buffers: '16MB' }]);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+    // Only the finished cluster is left in the cache (no partial folder), readable by its owner alone.
+    expect(readdirSync(dirname(freshClusterFolder()))).toEqual([freshClusterFolder().split('/').at(-1)]);
+    expect(statSync(freshClusterFolder()).mode & 0o077).toBe(0);
+    expect(statSync(join(freshClusterFolder(), 'PG_VERSION')).mode & 0o077).toBe(0);
+  });
+
+  it('copies a later new cluster from the kept one, without initdb', async () => {
+    const create = vi.spyOn(PGlite, 'create');
+    const later = await openCluster(join(work, 'later'), {});
+    try {
+      expect(initdbs(create)).toBe(0);
+      expect((await later.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await later.close();
     }
   });
 
@@ -56,15 +69,13 @@ describe('embedded clusters', { timeout: 120_000 }, () => {
     }
   });
 
-  it('opens an existing cluster as it is, without initdb', async () => {
+  it('opens an existing cluster as it is', async () => {
     const dir = join(work, 'existing');
     const first = await openCluster(dir, {});
     await first.exec('create table kept (id int); insert into kept values (7)');
     await first.close();
-    const create = vi.spyOn(PGlite, 'create');
     const again = await openCluster(dir, {});
     try {
-      expect(templateCreations(create)).toBe(0);
       expect((await again.query('select id from kept')).rows).toEqual([{ id: 7 }]);
     } finally {
       await again.close();

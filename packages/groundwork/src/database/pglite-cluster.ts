@@ -1,54 +1,68 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Extension, PGlite } from '@electric-sql/pglite';
-import { pgliteRuntime } from './pglite-runtime.ts';
+import { PGLITE_VERSION, pgliteRuntime } from './pglite-runtime.ts';
+import { createPrivateDirectory, restrictToOwner } from './private-directory.ts';
 
 /**
- * A stopped fresh cluster, while a creation waits for it or copies it. initdb costs 2-5 s per cluster here,
- * copying its result (40 MB in ~1,000 files) 0.3-1 s, so clusters created together (the first `npm start`:
- * five apps) share one initdb. Removed once the last of them has copied it.
+ * Where the fresh cluster every new embedded database is copied from is kept: one initdb per user and PGlite
+ * version, as a PostgreSQL server package runs initdb once at install (the repository's `npm install` makes
+ * it). initdb costs 2-5 s here, a copy of its ~1,000 files 0.3-1 s. It holds no data, only the empty cluster.
  */
-let shared: { template: Promise<string>; users: number } | undefined;
-
-async function freshTemplate(): Promise<string> {
-  const folder = mkdtempSync(join(tmpdir(), 'groundwork-cluster-'));
-  try {
-    await (await PGlite.create(folder, await pgliteRuntime())).close();
-    return folder;
-  } catch (error) {
-    rmSync(folder, { recursive: true, force: true });
-    throw error;
-  }
+export function freshClusterFolder(): string {
+  const cacheHome = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cacheHome, 'groundwork', `pglite-${PGLITE_VERSION}-fresh-cluster`);
 }
 
-async function copyFreshCluster(dataDir: string): Promise<void> {
-  shared ??= { template: freshTemplate(), users: 0 };
-  const current = shared;
-  current.users++;
+/** The initdb under way in this process, which every cluster created meanwhile waits for. */
+let making: Promise<string> | undefined;
+
+/** The fresh cluster's folder, made first when it is missing. */
+export function freshCluster(): Promise<string> {
+  const folder = freshClusterFolder();
+  if (existsSync(join(folder, 'PG_VERSION'))) return Promise.resolve(folder);
+  making ??= makeFreshCluster(folder).finally(() => {
+    making = undefined;
+  });
+  return making;
+}
+
+async function makeFreshCluster(folder: string): Promise<string> {
+  createPrivateDirectory(join(folder, '..'));
+  // Made aside and renamed: another process sees the whole cluster or none.
+  const partial = mkdtempSync(`${folder}.partial-`);
   try {
-    const template = await current.template;
-    // PG_VERSION last: it marks a cluster as there, so a copy cut short is redone at the next start.
-    // Asynchronous: creating its ~1,000 files is kernel time (0.3-1 s here), which the other apps' copies
-    // and starts overlap instead of waiting behind.
-    await cp(template, dataDir, {
-      recursive: true,
-      filter: (source) => source !== join(template, 'PG_VERSION'),
-    });
-    await cp(join(template, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
-  } finally {
-    current.users--;
-    if (current.users === 0) {
-      if (shared === current) shared = undefined;
-      const folder = await current.template.catch(() => undefined);
-      if (folder) rmSync(folder, { recursive: true, force: true });
+    await (await PGlite.create(partial, await pgliteRuntime())).close();
+    restrictToOwner(partial);
+    // A folder without PG_VERSION is a leftover (no complete cluster is ever renamed there without one).
+    if (existsSync(folder) && !existsSync(join(folder, 'PG_VERSION'))) rmSync(folder, { recursive: true });
+    try {
+      renameSync(partial, folder);
+    } catch (error) {
+      // Another process renamed its own first: use that one.
+      if (!existsSync(join(folder, 'PG_VERSION'))) throw error;
+      rmSync(partial, { recursive: true, force: true });
     }
+    return folder;
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    throw error;
   }
 }
 
 /** Opens the cluster in `dataDir`, first copying a fresh one there when it holds none. */
 export async function openCluster(dataDir: string, extensions: Record<string, Extension>): Promise<PGlite> {
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await copyFreshCluster(dataDir);
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    const template = await freshCluster();
+    // PG_VERSION last: it marks a cluster as there, so a copy cut short is redone at the next start.
+    // Asynchronous: creating the files is kernel time, which the other apps' copies and starts overlap.
+    await cp(template, dataDir, {
+      recursive: true,
+      filter: (source) => source !== join(template, 'PG_VERSION'),
+    });
+    await cp(join(template, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
+  }
   return PGlite.create(dataDir, { ...(await pgliteRuntime()), extensions });
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 
@@ -7,6 +8,13 @@ import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
  * development database; measured ~65 MB per instance, and five instances open in ~1.6 s instead of ~2.8 s.
  */
 const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
+// The package does not export its package.json: read it beside the entry point (dist/index.js).
+export const PGLITE_VERSION = (
+  JSON.parse(
+    readFileSync(new URL('../package.json', import.meta.resolve('@electric-sql/pglite')), 'utf8'),
+  ) as { version: string }
+).version;
 
 export type PgliteRuntime = Required<Pick<PGliteOptions, 'pgliteWasmModule' | 'fsBundle' | 'startParams'>>;
 

@@ -6,7 +6,7 @@ import { type Extension, PGlite } from '@electric-sql/pglite';
 import type { AppDefinition } from '../app.ts';
 import { openDatabase } from '../database/open.ts';
 import { pgliteExtensions } from '../database/pglite.ts';
-import { pgliteRuntime } from '../database/pglite-runtime.ts';
+import { PGLITE_VERSION, pgliteRuntime } from '../database/pglite-runtime.ts';
 import { createPrivateDirectory } from '../database/private-directory.ts';
 import { readMigrations } from '../migrations/folder.ts';
 import { upgrade } from '../migrations/runner.ts';
@@ -19,14 +19,6 @@ import { testSettings } from './settings.ts';
  * from the same bytes a fresh migration would have produced.
  */
 const IMAGES = join(tmpdir(), `groundwork-pg-${userInfo().uid}`, 'pglite-images');
-// The package does not export its package.json: read it beside the entry point (dist/index.js).
-const PGLITE_VERSION = (
-  JSON.parse(
-    readFileSync(new URL('../package.json', import.meta.resolve('@electric-sql/pglite')), 'utf8'),
-  ) as {
-    version: string;
-  }
-).version;
 const inProcess = new Map<string, Promise<Blob>>();
 
 /** The migrations' names and checksums and the extensions: the same database comes out of the same key. */
