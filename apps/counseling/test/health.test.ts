@@ -147,13 +147,14 @@ describe('pool configuration', () => {
       const { handle } = database;
       expect(handle.stats()).toMatchObject({ engine: 'postgres', max: 3 });
 
-      // Eight concurrent queries share at most three connections; the rest wait at the gate.
+      // Eight concurrent queries share at most three connections, two on each (the second pipelined behind
+      // the first); the rest wait at the gate.
       const running = Array.from({ length: 8 }, () =>
         executeRows<{ pid: number }>(handle.db, sql`select pg_backend_pid() as pid, pg_sleep(0.1)`),
       );
       await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(handle.stats().active).toBe(3);
-      expect(handle.stats().waiting).toBe(5);
+      expect(handle.stats().active).toBe(6);
+      expect(handle.stats().waiting).toBe(2);
       const pids = new Set((await Promise.all(running)).map(([row]) => row!.pid));
       expect(pids.size).toBeLessThanOrEqual(3);
 

@@ -52,17 +52,20 @@ async function makeFreshCluster(folder: string): Promise<string> {
   }
 }
 
+/** Copies the fresh cluster into `dataDir`. */
+export async function copyFreshCluster(dataDir: string): Promise<void> {
+  const template = await freshCluster();
+  // PG_VERSION last: it marks a cluster as there, so a copy cut short is redone at the next start.
+  // Asynchronous: creating the files is kernel time, which the other apps' copies and starts overlap.
+  await cp(template, dataDir, {
+    recursive: true,
+    filter: (source) => source !== join(template, 'PG_VERSION'),
+  });
+  await cp(join(template, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
+}
+
 /** Opens the cluster in `dataDir`, first copying a fresh one there when it holds none. */
 export async function openCluster(dataDir: string, extensions: Record<string, Extension>): Promise<PGlite> {
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    const template = await freshCluster();
-    // PG_VERSION last: it marks a cluster as there, so a copy cut short is redone at the next start.
-    // Asynchronous: creating the files is kernel time, which the other apps' copies and starts overlap.
-    await cp(template, dataDir, {
-      recursive: true,
-      filter: (source) => source !== join(template, 'PG_VERSION'),
-    });
-    await cp(join(template, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
-  }
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await copyFreshCluster(dataDir);
   return PGlite.create(dataDir, { ...(await pgliteRuntime()), extensions });
 }
