@@ -1,7 +1,10 @@
 /**
  * Runs PGlite's initdb once for this user (`npm install` calls it), so the first `npm start` copies a fresh
- * cluster for each app instead of waiting for one. Does nothing when it exists.
+ * cluster for each app instead of waiting for one, and a shadow database loads its image. Does nothing when
+ * both exist.
  */
-import { freshCluster } from '../src/database/pglite-cluster.ts';
+import { freshCluster, freshImage } from '../src/database/pglite-cluster.ts';
 
-console.log(`embedded PostgreSQL: fresh cluster at ${await freshCluster()}`);
+const folder = await freshCluster();
+await freshImage();
+console.log(`embedded PostgreSQL: fresh cluster at ${folder} (and its image, ${folder}.tar)`);

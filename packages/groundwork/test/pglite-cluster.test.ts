@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { freshClusterFolder, openCluster } from '../src/database/pglite-cluster.ts';
+import { emptyInMemoryPglite, freshClusterFolder, openCluster } from '../src/database/pglite-cluster.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'gw-clusters-'));
 // The fresh cluster is kept under XDG_CACHE_HOME (read on each call): here, where this file can watch it.
@@ -66,6 +66,24 @@ describe('embedded clusters', { timeout: 120_000 }, () => {
       expect((await again.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
     } finally {
       await again.close();
+    }
+  });
+
+  it('opens empty in-memory instances from the kept image, made by one initdb and readable by its owner only', async () => {
+    const create = vi.spyOn(PGlite, 'create');
+    const [a, b] = await Promise.all([emptyInMemoryPglite(), emptyInMemoryPglite()]);
+    try {
+      // One in-memory initdb made the image (PGlite's own second create within it has noInitDb); both loaded it.
+      const initdbs = create.mock.calls.filter(([options]) => {
+        const { loadDataDir, noInitDb } = options as { loadDataDir?: Blob; noInitDb?: boolean };
+        return !loadDataDir && !noInitDb;
+      });
+      expect(initdbs).toHaveLength(1);
+      expect(statSync(`${freshClusterFolder()}.tar`).mode & 0o077).toBe(0);
+      await a.exec('create table only_in_a (id int)');
+      expect((await b.query(`select to_regclass('only_in_a') as found`)).rows).toEqual([{ found: null }]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 

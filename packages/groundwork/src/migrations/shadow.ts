@@ -67,28 +67,11 @@ async function withEmbeddedShadow<T>(
   }
 }
 
-/** Extension sets that had a shadow already, and the image of an empty instance once one is asked twice. */
-const shadowsMade = new Set<string>();
-const emptyImages = new Map<string, Promise<File | Blob>>();
-
-/**
- * A fresh in-memory PGlite. Its initdb costs seconds of CPU, so from the second shadow on in one process
- * (tests, repeated checks) it starts from the image of an empty instance instead.
- */
+/** A fresh in-memory PGlite with the app's extensions available, loaded from the kept fresh image. */
 async function emptyPglite(extensionNames: readonly ExtensionName[]): Promise<PGlite> {
-  const [{ PGlite }, { pgliteExtensions }, { pgliteRuntime }] = await Promise.all([
-    import('@electric-sql/pglite'),
+  const [{ pgliteExtensions }, { emptyInMemoryPglite }] = await Promise.all([
     import('../database/pglite.ts'),
-    import('../database/pglite-runtime.ts'),
+    import('../database/pglite-cluster.ts'),
   ]);
-  const runtime = await pgliteRuntime();
-  const key = extensionNames.join(',');
-  const extensions = await pgliteExtensions(extensionNames);
-  const image = emptyImages.get(key);
-  if (image) return PGlite.create({ ...runtime, extensions, loadDataDir: await image });
-  const pglite = await PGlite.create({ ...runtime, extensions });
-  if (shadowsMade.has(key)) emptyImages.set(key, pglite.dumpDataDir('none'));
-  shadowsMade.add(key);
-  await emptyImages.get(key);
-  return pglite;
+  return emptyInMemoryPglite(await pgliteExtensions(extensionNames));
 }

@@ -6,6 +6,7 @@ import { type Extension, PGlite } from '@electric-sql/pglite';
 import type { AppDefinition } from '../app.ts';
 import { openDatabase } from '../database/open.ts';
 import { pgliteExtensions } from '../database/pglite.ts';
+import { emptyInMemoryPglite } from '../database/pglite-cluster.ts';
 import { PGLITE_VERSION, pgliteRuntime } from '../database/pglite-runtime.ts';
 import { createPrivateDirectory } from '../database/private-directory.ts';
 import { readMigrations } from '../migrations/folder.ts';
@@ -68,7 +69,7 @@ async function buildImage(
   extensions: Record<string, Extension>,
   migrate: boolean,
 ): Promise<Blob> {
-  const pglite = await PGlite.create({ ...(await pgliteRuntime()), extensions });
+  const pglite = await emptyInMemoryPglite(extensions);
   try {
     if (migrate) {
       const handle = await openDatabase(testSettings(app), { schema: app.schema, pglite });

@@ -16,10 +16,9 @@ export const openapiCommand = defineCommand({
   ],
   async run({ values, positionals }, out) {
     const app = await resolveApp(positionals[0]);
-    const [{ PGlite }, { pgliteRuntime }, { loadSettings }, { openDatabase }, { startApp }, { buildServer }] =
+    const [{ emptyInMemoryPglite }, { loadSettings }, { openDatabase }, { startApp }, { buildServer }] =
       await Promise.all([
-        import('@electric-sql/pglite'),
-        import('../../database/pglite-runtime.ts'),
+        import('../../database/pglite-cluster.ts'),
         import('../../config.ts'),
         import('../../database/open.ts'),
         import('../../runtime.ts'),
@@ -27,7 +26,7 @@ export const openapiCommand = defineCommand({
       ]);
     // The document needs the routes, not data: an empty in-memory database stands in, and nothing is queried.
     const settings = loadSettings({ appName: app.name, readDotenv: false, env: { NODE_ENV: 'development' } });
-    const pglite = await PGlite.create(await pgliteRuntime());
+    const pglite = await emptyInMemoryPglite();
     const handle = await openDatabase(settings, { schema: app.schema, pglite });
     try {
       const running = await startApp(app, { settings, handle, migrate: false, verify: false });
