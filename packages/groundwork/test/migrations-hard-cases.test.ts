@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -22,6 +22,7 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Settings } from '../src/config.ts';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
+import { emptyInMemoryPglite } from '../src/database/pglite-cluster.ts';
 import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
 import { readMigrations } from '../src/migrations/folder.ts';
 import { createRevision } from '../src/migrations/revision.ts';
@@ -36,7 +37,7 @@ import {
   shelf,
 } from './support/harness.ts';
 
-// Each check builds a shadow database: PGlite's takes seconds of CPU.
+// Each check builds and migrates a shadow database: seconds on a busy machine.
 vi.setConfig({ testTimeout: 180_000 });
 
 let pglite: PGlite | undefined;
@@ -50,7 +51,7 @@ beforeAll(async () => {
     settings = testSettings(shelf, {}, scratch.url);
     handle = await openDatabase(settings, { schema: {} });
   } else {
-    pglite = await PGlite.create();
+    pglite = await emptyInMemoryPglite();
     settings = testSettings(shelf);
     handle = await openDatabase(settings, { schema: {}, pglite });
   }

@@ -5,10 +5,11 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { index, pgTable, serial, text, varchar } from 'drizzle-orm/pg-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
+import { emptyInMemoryPglite } from '../src/database/pglite-cluster.ts';
 import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
 import { snapshotFromSchema, snapshotsEqual } from '../src/migrations/diff.ts';
 import { latestSnapshot, readMigrations } from '../src/migrations/folder.ts';
@@ -44,7 +45,7 @@ beforeAll(async () => {
     shadow = { settings: testSettings(shelf, {}, scratch.url) };
     handle = await openDatabase(shadow.settings, { schema: shelf.schema });
   } else {
-    pglite = await PGlite.create();
+    pglite = await emptyInMemoryPglite();
     shadow = { settings: testSettings(shelf) };
     handle = await openDatabase(shadow.settings, { schema: shelf.schema, pglite });
   }

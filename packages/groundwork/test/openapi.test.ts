@@ -1,16 +1,16 @@
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type AppDefinition, defineApp } from '../src/app.ts';
 import { openDatabase } from '../src/database/open.ts';
+import { emptyInMemoryPglite } from '../src/database/pglite-cluster.ts';
 import { operationIdOf } from '../src/http/openapi.ts';
 import { buildServer } from '../src/http/server.ts';
 import { startApp } from '../src/runtime.ts';
 import { operationsOf } from '../src/testing/fuzz/openapi.ts';
 import { testSettings } from '../src/testing/index.ts';
 
-const pglite = await PGlite.create();
+const pglite = await emptyInMemoryPglite();
 afterAll(() => pglite.close());
 
 // The notes app's folder lends a migrations folder; nothing is migrated.

@@ -4,11 +4,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveAllApps } from '../src/cli/apps.ts';
 import { openDatabase } from '../src/database/open.ts';
+import { emptyInMemoryPglite } from '../src/database/pglite-cluster.ts';
 import { buildServer } from '../src/http/server.ts';
 import { startApp } from '../src/runtime.ts';
 import { testSettings } from '../src/testing/index.ts';
@@ -150,7 +150,7 @@ const TSCONFIG = {
 const definitions = await resolveAllApps(root);
 const dir = mkdtempSync(join(tmpdir(), 'groundwork-typed-clients-'));
 // The documents need the routes, not data: one empty in-memory database stands in for every app's.
-const pglite = await PGlite.create();
+const pglite = await emptyInMemoryPglite();
 
 afterAll(async () => {
   await pglite.close();
