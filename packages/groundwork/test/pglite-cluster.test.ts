@@ -87,6 +87,23 @@ describe('embedded clusters', { timeout: 120_000 }, () => {
     }
   });
 
+  it('keeps the fresh cluster in the temporary directory when the cache folder cannot be made', () => {
+    // A file where a folder should be: refused even for root, like a read-only home.
+    const blocked = join(work, 'not-a-folder');
+    writeFileSync(blocked, '');
+    const previousTmpdir = process.env.TMPDIR;
+    process.env.XDG_CACHE_HOME = join(blocked, 'cache');
+    process.env.TMPDIR = join(work, 'tmp');
+    try {
+      expect(freshClusterFolder().startsWith(join(work, 'tmp', 'groundwork-'))).toBe(true);
+      expect(statSync(dirname(freshClusterFolder())).mode & 0o077).toBe(0);
+    } finally {
+      process.env.XDG_CACHE_HOME = join(work, 'cache');
+      if (previousTmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previousTmpdir;
+    }
+  });
+
   it('opens an existing cluster as it is', async () => {
     const dir = join(work, 'existing');
     const first = await openCluster(dir, {});

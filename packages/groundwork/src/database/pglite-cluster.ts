@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { type Extension, PGlite } from '@electric-sql/pglite';
 import { PGLITE_VERSION, pgliteRuntime } from './pglite-runtime.ts';
@@ -13,8 +13,24 @@ import { createPrivateDirectory, restrictToOwner } from './private-directory.ts'
  * it). initdb costs 2-5 s here, a copy of its ~1,000 files 0.3-1 s. It holds no data, only the empty cluster.
  */
 export function freshClusterFolder(): string {
-  const cacheHome = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cacheHome, 'groundwork', `pglite-${PGLITE_VERSION}-fresh-cluster`);
+  return join(cacheFolder(), `pglite-${PGLITE_VERSION}-fresh-cluster`);
+}
+
+/** Errors that say a folder cannot be made where asked (a read-only or missing home in a container). */
+const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR']);
+
+/** `$XDG_CACHE_HOME/groundwork` (0700), or the user's folder in the temporary directory when that cannot be made. */
+function cacheFolder(): string {
+  const preferred = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'groundwork');
+  try {
+    createPrivateDirectory(preferred);
+    return preferred;
+  } catch (error) {
+    if (!UNWRITABLE.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    const fallback = join(tmpdir(), `groundwork-${userInfo().uid}`);
+    createPrivateDirectory(fallback);
+    return fallback;
+  }
 }
 
 /** The initdb under way in this process, which every cluster created meanwhile waits for. */
@@ -31,7 +47,6 @@ export function freshCluster(): Promise<string> {
 }
 
 async function makeFreshCluster(folder: string): Promise<string> {
-  createPrivateDirectory(join(folder, '..'));
   // Made aside and renamed: another process sees the whole cluster or none.
   const partial = mkdtempSync(`${folder}.partial-`);
   try {
@@ -91,7 +106,6 @@ async function readOrMakeImage(path: string): Promise<Blob> {
   const pglite = await PGlite.create(await pgliteRuntime());
   try {
     const made = await pglite.dumpDataDir('none');
-    createPrivateDirectory(join(path, '..'));
     // Written aside and renamed: another process reads a whole image or none.
     const partial = `${path}.${randomBytes(4).toString('hex')}.partial`;
     writeFileSync(partial, new Uint8Array(await made.arrayBuffer()), { mode: 0o600 });
