@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { type Extension, PGlite } from '@electric-sql/pglite';
 import { PGLITE_VERSION, pgliteRuntime } from './pglite-runtime.ts';
-import { createPrivateDirectory, restrictToOwner } from './private-directory.ts';
+import { createPrivateDirectory, restrictToOwner, writePrivateFile } from './private-directory.ts';
 
 /**
  * Where the fresh cluster every new embedded database is copied from is kept: one initdb per user and PGlite
@@ -106,10 +105,7 @@ async function readOrMakeImage(path: string): Promise<Blob> {
   const pglite = await PGlite.create(await pgliteRuntime());
   try {
     const made = await pglite.dumpDataDir('none');
-    // Written aside and renamed: another process reads a whole image or none.
-    const partial = `${path}.${randomBytes(4).toString('hex')}.partial`;
-    writeFileSync(partial, new Uint8Array(await made.arrayBuffer()), { mode: 0o600 });
-    renameSync(partial, path);
+    writePrivateFile(path, new Uint8Array(await made.arrayBuffer()));
     return made;
   } finally {
     await pglite.close();

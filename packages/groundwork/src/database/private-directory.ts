@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class DataDirectoryError extends Error {
@@ -31,4 +32,11 @@ export function restrictToOwner(dir: string): void {
     if (mode & 0o077) chmodSync(path, mode & 0o700);
   }
   chmodSync(dir, 0o700);
+}
+
+/** Writes `bytes` to `path` readable by the owner only, aside and renamed: a reader sees all of it or none. */
+export function writePrivateFile(path: string, bytes: Uint8Array): void {
+  const partial = `${path}.${randomBytes(4).toString('hex')}.partial`;
+  writeFileSync(partial, bytes, { mode: 0o600 });
+  renameSync(partial, path);
 }
