@@ -101,12 +101,16 @@ describe('users model: create and query through the repository', () => {
   });
 
   it('keeps updated_at true in the database, whatever writes the row', async () => {
-    const repository = createUsersRepository(t.db);
-    const created = await repository.create({ email: 'clock@x.io', hashedPassword: 'h' });
-    await t.db.execute(sql`update users set motivation = 'raw sql' where id = ${created.id}`);
-    const [row] = await executeRows<{ created_at: string; updated_at: string; later: boolean }>(
+    // Written in the past, so a clock that has not moved since the insert cannot pass or fail the check.
+    const [created] = await executeRows<{ id: string }>(
       t.db,
-      sql`select created_at, updated_at, updated_at > created_at as later from users where id = ${created.id}`,
+      sql`insert into users (email, hashed_password, created_at, updated_at)
+          values ('clock@x.io', 'h', '2000-01-01Z', '2000-01-01Z') returning id`,
+    );
+    await t.db.execute(sql`update users set motivation = 'raw sql' where id = ${created!.id}`);
+    const [row] = await executeRows<{ later: boolean }>(
+      t.db,
+      sql`select updated_at > created_at as later from users where id = ${created!.id}`,
     );
     expect(row?.later).toBe(true);
   });

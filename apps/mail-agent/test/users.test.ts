@@ -88,7 +88,10 @@ describe("schema (the story's manual checklist)", () => {
   });
 
   it('keeps updated_at true in the database, whoever writes', async () => {
-    await t.db.execute(sql`insert into users (email) values ('clock@example.com')`);
+    // Written in the past, so a clock that has not moved since the insert cannot pass or fail the check.
+    await t.db.execute(
+      sql`insert into users (email, created_at, updated_at) values ('clock@example.com', '2000-01-01Z', '2000-01-01Z')`,
+    );
     await t.db.execute(sql`update users set onboarding_completed = true`);
     const [row] = await rows<{ later: boolean }>(sql`select updated_at > created_at as later from users`);
     expect(row?.later).toBe(true);

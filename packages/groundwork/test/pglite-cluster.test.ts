@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { emptyInMemoryPglite, freshClusterFolder, openCluster } from '../src/database/pglite-cluster.ts';
+
+// Test files share a worker's modules (testDefaults): a fresh copy, so no earlier file's kept image is reused.
+vi.resetModules();
+const { emptyInMemoryPglite, freshClusterFolder, openCluster } = await import('../src/database/pglite-cluster.ts');
 
 const work = mkdtempSync(join(tmpdir(), 'gw-clusters-'));
 // The fresh cluster is kept under XDG_CACHE_HOME (read on each call): here, where this file can watch it.
