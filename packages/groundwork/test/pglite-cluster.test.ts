@@ -6,7 +6,9 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
 // Test files share a worker's modules (testDefaults): a fresh copy, so no earlier file's kept image is reused.
 vi.resetModules();
-const { emptyInMemoryPglite, freshClusterFolder, openCluster } = await import('../src/database/pglite-cluster.ts');
+const { emptyInMemoryPglite, freshClusterFolder, openCluster } = await import(
+  '../src/database/pglite-cluster.ts'
+);
 
 const work = mkdtempSync(join(tmpdir(), 'gw-clusters-'));
 // The fresh cluster is kept under XDG_CACHE_HOME (read on each call): here, where this file can watch it.
