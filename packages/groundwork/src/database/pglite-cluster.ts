@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { cp } from 'node:fs/promises';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { type Extension, PGlite } from '@electric-sql/pglite';
@@ -67,16 +67,32 @@ async function makeFreshCluster(folder: string): Promise<string> {
   }
 }
 
+/**
+ * `from`'s files and folders into `to` (folders 0700, files with their own mode), over whatever is there,
+ * except the names `skip` returns true for. Not fs.cp: its per-file checks made a cluster's copy ~400 ms of
+ * CPU here, against ~130 ms for this.
+ */
+async function copyTree(from: string, to: string, skip: (name: string) => boolean = () => false): Promise<void> {
+  await mkdir(to, { recursive: true, mode: 0o700 });
+  const entries = await readdir(from, { withFileTypes: true });
+  await Promise.all(
+    entries
+      .filter((entry) => !skip(entry.name))
+      .map((entry) =>
+        entry.isDirectory()
+          ? copyTree(join(from, entry.name), join(to, entry.name))
+          : copyFile(join(from, entry.name), join(to, entry.name)),
+      ),
+  );
+}
+
 /** Copies the fresh cluster into `dataDir`. */
 export async function copyFreshCluster(dataDir: string): Promise<void> {
   const template = await freshCluster();
   // PG_VERSION last: it marks a cluster as there, so a copy cut short is redone at the next start.
   // Asynchronous: creating the files is kernel time, which the other apps' copies and starts overlap.
-  await cp(template, dataDir, {
-    recursive: true,
-    filter: (source) => source !== join(template, 'PG_VERSION'),
-  });
-  await cp(join(template, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
+  await copyTree(template, dataDir, (name) => name === 'PG_VERSION');
+  await copyFile(join(template, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
 }
 
 /** Opens the cluster in `dataDir`, first copying a fresh one there when it holds none. */
