@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type ConsoleMessage, chromium, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServer } from '../src/app.ts';
 import { resolveAllApps } from '../src/cli/apps.ts';
@@ -18,6 +18,8 @@ const screenshots = join(tmpdir(), 'groundwork-docs-ui');
 let server: AppServer;
 let base: string;
 let browser: Browser;
+/** One tab for every app's docs: a new page per app started a renderer process each time. */
+let page: Page;
 const databases: TestDatabase<any>[] = [];
 const definitions = await resolveAllApps(root);
 
@@ -40,6 +42,7 @@ beforeAll(async () => {
   server = await buildServer(apps, { logLevel: 'silent', mount: 'prefixed' });
   base = await server.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] });
+  page = await browser.newPage();
 }, 180_000);
 
 afterAll(async () => {
@@ -58,14 +61,15 @@ describe.runIf(available)('the docs UI in headless Chromium', () => {
       .sort();
     expect(expected.length).toBeGreaterThan(2);
 
-    const page = await browser.newPage();
     const problems: string[] = [];
-    page.on('console', (message) => {
+    const onConsole = (message: ConsoleMessage) => {
       if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('response', (response) => {
+    };
+    const onResponse = (response: Response) => {
       if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
-    });
+    };
+    page.on('console', onConsole);
+    page.on('response', onResponse);
     try {
       await page.goto(`${base}/${name}/docs`);
       await page.waitForSelector('.opblock', { timeout: 15_000 });
@@ -86,7 +90,8 @@ describe.runIf(available)('the docs UI in headless Chromium', () => {
       console.error(`screenshot of the failed page: ${file}\n${problems.join('\n')}`);
       throw error;
     } finally {
-      await page.close();
+      page.off('console', onConsole);
+      page.off('response', onResponse);
     }
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { testBackend } from '../src/testing/index.ts';
 
 // Test files share a worker's modules (testDefaults): a fresh copy, so no earlier file's kept image is reused.
 vi.resetModules();
@@ -29,8 +30,9 @@ function initdbs(create: { mock: { calls: unknown[][] } }): number {
   return create.mock.calls.filter(([dir]) => typeof dir === 'string' && dir.startsWith(cache)).length;
 }
 
-// Each initdb costs seconds of CPU, many more on a loaded machine.
-describe('embedded clusters', { timeout: 120_000 }, () => {
+// Each initdb costs seconds of CPU, many more on a loaded machine. Embedded clusters are tested in the PGlite
+// run; the server run (TEST_DATABASE_URL) would only repeat the same work.
+describe.skipIf(testBackend !== 'pglite')('embedded clusters', { timeout: 120_000 }, () => {
   it('creates clusters opened together from one initdb, each its own, and keeps the fresh cluster private', async () => {
     const create = vi.spyOn(PGlite, 'create');
     const [a, b] = await Promise.all([openCluster(join(work, 'a'), {}), openCluster(join(work, 'b'), {})]);
