@@ -11,23 +11,36 @@ beforeAll(async () => {
 afterAll(() => served?.close());
 
 describe('security headers', () => {
-  it('sends API-suitable headers on answers and errors alike', async () => {
+  it('sends the REST set on JSON answers and errors alike: nothing may load or frame them', async () => {
     for (const url of ['/health/live', '/no-such-route']) {
       const response = await served.server.inject({ url });
       expect(response.headers).toMatchObject({
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
         'x-content-type-options': 'nosniff',
         'x-frame-options': 'DENY',
         'referrer-policy': 'no-referrer',
-        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-site',
         'strict-transport-security': expect.stringContaining('max-age='),
       });
-      const csp = String(response.headers['content-security-policy']);
-      expect(csp).toContain("default-src 'self'");
-      expect(csp).toContain("script-src 'self'");
-      expect(csp).toContain("frame-ancestors 'none'");
-      expect(csp).toContain("object-src 'none'");
+      // Document-only headers stay off JSON.
+      expect(response.headers['cross-origin-opener-policy']).toBeUndefined();
       expect(response.headers['x-powered-by']).toBeUndefined();
     }
+  });
+
+  it('sends the document set on HTML pages, with a policy that lets the docs UI run from this origin only', async () => {
+    const page = await served.server.inject({ url: '/docs' });
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'cross-origin-opener-policy': 'same-origin',
+    });
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
   });
 });
 

@@ -76,7 +76,8 @@ export class ConnectionGate {
   }
 
   async #hold<T>(task: () => PromiseLike<T>, places: number): Promise<T> {
-    await this.#acquire(places);
+    // Awaited only when full: a resolved promise would still cost the happy path a microtask turn.
+    if (!this.#take(places)) await this.#wait(places);
     try {
       return await task();
     } finally {
@@ -85,11 +86,18 @@ export class ConnectionGate {
   }
 
   #acquire(places: number): Promise<void> {
-    if (!this.#waiters.length && this.#taken + places <= this.#places) {
-      this.#taken += places;
-      this.#holders++;
-      return Promise.resolve();
-    }
+    return this.#take(places) ? Promise.resolve() : this.#wait(places);
+  }
+
+  /** Takes the places now if they are free and nobody waits before us. */
+  #take(places: number): boolean {
+    if (this.#waiters.length || this.#taken + places > this.#places) return false;
+    this.#taken += places;
+    this.#holders++;
+    return true;
+  }
+
+  #wait(places: number): Promise<void> {
     return new Promise((grant, fail) => {
       this.#waiters.push({ places, grant, fail, deadline: performance.now() + this.waitTimeoutMs });
       if (!this.#timer) this.#arm();

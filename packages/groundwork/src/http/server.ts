@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, LogController } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import helmet from 'helmet';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
@@ -243,10 +243,10 @@ async function prettyStream(
 }
 
 /**
- * Helmet's headers for this policy, worked out once: with no nonces they are the same on every response,
- * and asking helmet per request re-parses the whole policy each time.
+ * Helmet's document headers for this policy, worked out once: with no nonces they are the same on every
+ * response, and asking helmet per request re-parses the whole policy each time.
  */
-function securityHeaders(): Record<string, string> {
+function documentSecurityHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
   const response = {
     setHeader: (name: string, value: string) => {
@@ -263,7 +263,24 @@ function securityHeaders(): Record<string, string> {
   return headers;
 }
 
-const SECURITY_HEADERS = securityHeaders();
+/** HTML pages (the docs UI, the index): helmet's full set, with the policy the swagger UI needs. */
+const DOCUMENT_SECURITY_HEADERS = documentSecurityHeaders();
+
+/**
+ * Every other response (JSON): the OWASP REST set. Nothing in a JSON body may load anything or be framed, so
+ * the policy is `default-src 'none'`; helmet's other headers govern documents only. Half the bytes of the
+ * document set: on loopback each response's bytes cost the server CPU (GET user ~3 µs, bench:http).
+ */
+const API_SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': DOCUMENT_SECURITY_HEADERS['cross-origin-resource-policy']!,
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': DOCUMENT_SECURITY_HEADERS['strict-transport-security']!,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
+const isHtml = (reply: FastifyReply) => String(reply.getHeader('content-type') ?? '').startsWith('text/html');
 
 export async function buildServer(apps: RunningApp[], options: ServerOptions = {}): Promise<AppServer> {
   const mount = options.mount ?? (apps.length === 1 ? 'root' : 'prefixed');
@@ -290,7 +307,7 @@ export async function buildServer(apps: RunningApp[], options: ServerOptions = {
   server.setNotFoundHandler(notFoundHandler);
   // Before the handler, as helmet does, so a route may still set one of them itself.
   server.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(SECURITY_HEADERS);
+    reply.headers(API_SECURITY_HEADERS);
     done();
   });
   // Set once close() starts: a keep-alive socket whose request was in flight must not stay open after it.
@@ -299,6 +316,7 @@ export async function buildServer(apps: RunningApp[], options: ServerOptions = {
     closing = true;
   });
   server.addHook('onSend', (request, reply, payload, done) => {
+    if (isHtml(reply)) reply.headers(DOCUMENT_SECURITY_HEADERS);
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
     done(null, payload);
