@@ -1,6 +1,8 @@
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testBackend } from '../src/testing/index.ts';
+import { openDatabase } from '../src/database/open.ts';
+import { testBackend, testSettings } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
 import { type Served, serveOnTestDatabase, serveOnUrl } from './support/serve.ts';
 
@@ -111,6 +113,22 @@ describe.skipIf(testBackend !== 'postgres')(
         reason: 'unreachable',
       });
       expect(ready.body).not.toContain('hunter2');
+    });
+
+    it('closes at once when nothing listens, though a statement still waits for postgres.js to retry', async () => {
+      // One connection, so every try is a reconnect of it.
+      const settings = testSettings(notes, { DB_POOL_MAX: '1' }, 'postgres://postgres@127.0.0.1:1/nowhere');
+      const handle = await openDatabase(settings, { schema: notes.schema });
+      // Each refused reconnect lengthens postgres.js's wait before the next (x3 each time): after six, the
+      // next try is 3.6-7.3 s away.
+      for (let i = 0; i < 6; i++) await expect(handle.db.execute(sql`select 1`)).rejects.toThrow();
+      // A ping that gives up after 100 ms leaves its statement queued for that try, holding a pool place.
+      await expect(handle.ping(100)).rejects.toThrow();
+      expect(handle.stats().active).toBe(1);
+      const started = performance.now();
+      await handle.close();
+      // Not the 5 s an in-flight statement on a live connection is given.
+      expect(performance.now() - started).toBeLessThan(1000);
     });
 
     it('answers 503, not 500, when the server refuses the app (missing database)', async () => {

@@ -55,6 +55,11 @@ export function isSocketLost(error: unknown): boolean {
   return SOCKET_LOST.has(databaseErrorOf(error)?.code ?? '');
 }
 
+/** No connection could be made: nothing listens, the name does not resolve, or the connect timed out. */
+export function isUnreachable(error: unknown): boolean {
+  return UNREACHABLE.has(databaseErrorOf(error)?.code ?? '');
+}
+
 /** Groundwork's own codes, on errors raised before the driver is reached. */
 export const POOL_TIMEOUT = 'GW_POOL_TIMEOUT';
 export const PING_TIMEOUT = 'GW_PING_TIMEOUT';

@@ -5,7 +5,7 @@ import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { markedPooled, type Settings } from '../config.ts';
-import { isServerEndedBackend, isSocketLost } from './connection-errors.ts';
+import { isServerEndedBackend, isSocketLost, isUnreachable } from './connection-errors.ts';
 import { ConnectionGate } from './gate.ts';
 import {
   type Database,
@@ -205,6 +205,9 @@ function openPool(
   // Through a pooler the timeout is set per transaction; the value is a validated integer, not input.
   const setTimeoutSql = pooled && timeout > 0 ? `set local statement_timeout = ${timeout}` : undefined;
 
+  /** The last statement found no server to connect to (reset by the next that succeeds). */
+  let unreachable = false;
+
   /**
    * A connection the server has dropped is only discovered when used. Retry on a fresh one when that is
    * safe: the server ended the backend (nothing committed), or a read lost its socket. Each retry discards
@@ -213,8 +216,11 @@ function openPool(
   async function withReconnect<T>(run: () => PromiseLike<T>, readOnly: boolean): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await run();
+        const result = await run();
+        unreachable = false;
+        return result;
       } catch (error) {
+        unreachable = isUnreachable(error);
         const retryable = isServerEndedBackend(error) || (readOnly && isSocketLost(error));
         if (!retryable || attempt >= pool.max) throw error;
       }
@@ -322,8 +328,9 @@ function openPool(
     },
     // postgres.js waits out the whole timeout after a lost connection even with nothing in flight. Through a
     // pooler a new connection may still be loading its types, waiting for a server: ending it then would
-    // reject that load where nobody listens.
-    close: () => sql.end({ timeout: gate.active === 0 && !pooled ? 0 : 5 }),
+    // reject that load where nobody listens. With no server to reach, a statement still held is only waiting
+    // for postgres.js's next try to connect (seconds apart after a few refusals), which fails the same way.
+    close: () => sql.end({ timeout: (gate.active === 0 || unreachable) && !pooled ? 0 : 5 }),
   };
 }
 

@@ -269,7 +269,7 @@ const DOCUMENT_SECURITY_HEADERS = documentSecurityHeaders();
 /**
  * Every other response (JSON): the OWASP REST set. Nothing in a JSON body may load anything or be framed, so
  * the policy is `default-src 'none'`; helmet's other headers govern documents only. Half the bytes of the
- * document set: on loopback each response's bytes cost the server CPU (GET user ~3 µs, bench:http).
+ * document set: on loopback each response's bytes cost the server CPU (GET user ~3 µs; docs/performance.md).
  */
 const API_SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
@@ -316,6 +316,7 @@ export async function buildServer(apps: RunningApp[], options: ServerOptions = {
     closing = true;
   });
   server.addHook('onSend', (request, reply, payload, done) => {
+    // Known only once the body is: an HTML page swaps the REST set for the document set.
     if (isHtml(reply)) reply.headers(DOCUMENT_SECURITY_HEADERS);
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
