@@ -1,6 +1,6 @@
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { cacheFolder } from './src/cache-folder.ts';
 import { testDefaults } from './src/testing/preset.ts';
 
 export default defineConfig({
@@ -8,9 +8,9 @@ export default defineConfig({
     ...testDefaults,
     env: {
       // The CLI and servers these tests start run src/cli/bin.ts, which enables Node's compile cache only once it
-      // is stripped of its types: enabled from the start (the same folder), no process loads the type stripper
-      // (~0.13 s of CPU each; `groundwork --version` 0.29 -> 0.16 s).
-      NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'node-compile-cache'),
+      // is stripped of its types: enabled from the start (the folder bin.ts uses), no process loads the type
+      // stripper (~0.13 s of CPU each; `groundwork --version` 0.29 -> 0.16 s).
+      NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(cacheFolder(), 'node-compile-cache'),
     },
   },
 });

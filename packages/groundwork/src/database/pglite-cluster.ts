@@ -1,10 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
-import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { type Extension, PGlite } from '@electric-sql/pglite';
+import { cacheFolder } from '../cache-folder.ts';
 import { PGLITE_VERSION, pgliteRuntime } from './pglite-runtime.ts';
-import { createPrivateDirectory, restrictToOwner, writePrivateFile } from './private-directory.ts';
+import { restrictToOwner, writePrivateFile } from './private-directory.ts';
 
 /**
  * Where the fresh cluster every new embedded database is copied from is kept: one initdb per user and PGlite
@@ -13,23 +13,6 @@ import { createPrivateDirectory, restrictToOwner, writePrivateFile } from './pri
  */
 export function freshClusterFolder(): string {
   return join(cacheFolder(), `pglite-${PGLITE_VERSION}-fresh-cluster`);
-}
-
-/** Errors that say a folder cannot be made where asked (a read-only or missing home in a container). */
-const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR']);
-
-/** `$XDG_CACHE_HOME/groundwork` (0700), or the user's folder in the temporary directory when that cannot be made. */
-function cacheFolder(): string {
-  const preferred = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'groundwork');
-  try {
-    createPrivateDirectory(preferred);
-    return preferred;
-  } catch (error) {
-    if (!UNWRITABLE.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-    const fallback = join(tmpdir(), `groundwork-${userInfo().uid}`);
-    createPrivateDirectory(fallback);
-    return fallback;
-  }
 }
 
 /** The initdb under way in this process, which every cluster created meanwhile waits for. */
