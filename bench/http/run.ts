@@ -185,8 +185,12 @@ try {
     for (const target of targets) await wrk(target, scripts[scenario]!, 2); // warm-up: JIT, pools, caches
   }
   for (let round = 1; round <= ROUNDS; round++) {
+    // The order flips every round (floor, info, warn, then warn, info, floor): this machine's speed drifts
+    // over a run (the same server lost up to 40% from its first to its fourth round), and a fixed order
+    // would hand the drift to whichever server always runs last.
+    const order = round % 2 === 1 ? targets : [...targets].reverse();
     for (const scenario of Object.keys(scenarios)) {
-      for (const target of targets) {
+      for (const target of order) {
         const key = `${scenario}|${target.name}`;
         results.set(key, [...(results.get(key) ?? []), await wrk(target, scripts[scenario]!, DURATION)]);
       }
@@ -204,7 +208,7 @@ try {
     `\nNode ${process.version}, ${USERS} users, wrk ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s (medians)\n`,
   );
   // Each cell: the median, then the ratio to the floor's median and, in brackets, the lowest and highest
-  // ratio of one round to the floor's run just before it (the spread a loaded machine gives).
+  // ratio of one round to the floor's run in the same round (the spread a loaded machine gives).
   console.log('| scenario | floor req/s | learnr info | learnr warn | p99 floor | p99 info | p99 warn |');
   console.log('|---|---|---|---|---|---|---|');
   const cpuLines: string[] = [];
