@@ -3,8 +3,8 @@ import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Extension, PGlite } from '@electric-sql/pglite';
 import { cacheFolder } from '../cache-folder.ts';
+import { restrictToOwner, writePrivateFile } from '../private-directory.ts';
 import { PGLITE_VERSION, pgliteRuntime } from './pglite-runtime.ts';
-import { restrictToOwner, writePrivateFile } from './private-directory.ts';
 
 /**
  * Where the fresh cluster every new embedded database is copied from is kept: one initdb per user and PGlite

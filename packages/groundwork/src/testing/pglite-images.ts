@@ -8,9 +8,9 @@ import { openDatabase } from '../database/open.ts';
 import { pgliteExtensions } from '../database/pglite.ts';
 import { emptyInMemoryPglite } from '../database/pglite-cluster.ts';
 import { PGLITE_VERSION, pgliteRuntime } from '../database/pglite-runtime.ts';
-import { createPrivateDirectory, writePrivateFile } from '../database/private-directory.ts';
 import { readMigrations } from '../migrations/folder.ts';
 import { upgrade } from '../migrations/runner.ts';
+import { createPrivateDirectory, writePrivateFile } from '../private-directory.ts';
 import { testSettings } from './settings.ts';
 
 /**
