@@ -18,8 +18,8 @@ export function parseOperatorKeys(raw: string | undefined): OperatorKeys {
   const keys = operatorKeyList(raw);
   const digests = keys.map(digest);
   /**
-   * Presented keys that matched: the SHA-256 per request was ~2% of a request's CPU. Only a match is added,
-   * so this holds at most one entry per configured key and cannot be filled by guesses; the keys are fixed
+   * Presented keys that matched, so a repeated key skips the SHA-256 a request would otherwise pay for (a
+   * visible share of its CPU, docs/performance.md). Only a match is added, so this holds at most one entry per configured key and cannot be filled by guesses; the keys are fixed
    * for the life of the process (rotating one means restarting), so an entry never outlives its key. A
    * lookup compares content only when V8's hash of the string, seeded at random per process, equals an
    * entry's, which a guess cannot steer; every other credential takes the constant-time path.

@@ -14,8 +14,8 @@ import { createPrivateDirectory, writePrivateFile } from '../private-directory.t
 import { testSettings } from './settings.ts';
 
 /**
- * Images of an app's migrated test database: initdb and the migrations cost 2-4 s of CPU per test
- * file, loading an image ~0.3 s. Kept in the process and on disk (a private folder under the temporary
+ * Images of an app's migrated test database: loading one costs a small part of what initdb and the
+ * migrations cost per test file (docs/testing.md). Kept in the process and on disk (a private folder under the temporary
  * directory), keyed by everything that shapes the database, so every test file and every later run starts
  * from the same bytes a fresh migration would have produced.
  */
