@@ -22,7 +22,7 @@ interface Waiter {
  *
  * Two statements per connection, not one: postgres.js then pipelines a second statement behind the first and
  * writes and reads both in one system call each, which served more requests per second under concurrent
- * GETs; four added nothing measurable (docs/performance.md, pool gate). The price is that a statement may
+ * GETs; four added nothing measurable (docs/performance.md, two statements per pooled connection). The price is that a statement may
  * wait behind one other on its connection (bounded by statement_timeout). A session or
  * transaction holds a whole connection, so it takes all of that connection's places.
  */

@@ -224,7 +224,7 @@ async function migratedStateReset(handle: DatabaseHandle): Promise<() => Promise
  * Fresh server databases, one ahead: CREATE DATABASE from a template is a WAL-logged copy with fsync, slow
  * next to a test, so the next test's database is created while the current test runs and a test waits only
  * for the part its predecessor did not hide. Not more ahead: concurrent copies of one template contend, and
- * each test waited longer (docs/testing.md).
+ * each test waited longer (docs/performance.md, test isolation).
  */
 export function serverDatabasePipeline<TSchema extends Record<string, unknown>>(
   app: AppDefinition<TSchema>,
