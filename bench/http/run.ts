@@ -185,9 +185,9 @@ try {
     for (const target of targets) await wrk(target, scripts[scenario]!, 2); // warm-up: JIT, pools, caches
   }
   for (let round = 1; round <= ROUNDS; round++) {
-    // The order flips every round (floor, info, warn, then warn, info, floor): this machine's speed drifts
-    // over a run (the same server lost up to 40% from its first to its fourth round), and a fixed order
-    // would hand the drift to whichever server always runs last.
+    // The order flips every round (floor, info, warn, then warn, info, floor): a machine's speed can drift
+    // over a run (docs/performance.md), and a fixed order would hand the drift to whichever server always
+    // runs last.
     const order = round % 2 === 1 ? targets : [...targets].reverse();
     for (const scenario of Object.keys(scenarios)) {
       for (const target of order) {

@@ -2,8 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
-import { parseOperatorKeys } from './auth/operator-keys.ts';
-import { SESSION_TTL_S } from './auth/session-tokens.ts';
 import { redactSecrets } from './redact.ts';
 
 /** Parsed, validated settings: the only shape the rest of the code reads. */
@@ -64,6 +62,35 @@ export class SettingsError extends Error {
     this.name = 'SettingsError';
     this.problems = problems;
   }
+}
+
+/** Default session lifetime (`AUTH_SESSION_TTL_S`): 7 days. */
+const SESSION_TTL_S = 7 * 24 * 60 * 60;
+
+const OPERATOR_KEY_MIN_LENGTH = 32;
+
+/**
+ * `ADMIN_API_KEYS` as a list: comma-separated, blanks dropped. Throws naming the entry (never its value) that a
+ * Bearer header cannot carry or that is too short.
+ */
+export function operatorKeyList(raw: string | undefined): string[] {
+  const keys = (raw ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  keys.forEach((key, index) => {
+    if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(key)) {
+      throw new Error(
+        `ADMIN_API_KEYS entry ${index + 1} has characters a Bearer header cannot carry; use base64 or hex`,
+      );
+    }
+    if (key.length < OPERATOR_KEY_MIN_LENGTH) {
+      throw new Error(
+        `ADMIN_API_KEYS entry ${index + 1} is ${key.length} characters; each key needs at least ${OPERATOR_KEY_MIN_LENGTH} (openssl rand -base64 32)`,
+      );
+    }
+  });
+  return keys;
 }
 
 /** Values that ship in examples and must never guard real data. */
@@ -277,7 +304,7 @@ const credentialsConfigured = ({ auth }: Settings, kind: AppAuthKind) =>
 function authProblems(env: z.infer<ReturnType<typeof envSchema>>) {
   const problems: { variable: string; reason: string }[] = [];
   try {
-    parseOperatorKeys(env.ADMIN_API_KEYS);
+    operatorKeyList(env.ADMIN_API_KEYS);
   } catch (error) {
     problems.push({
       variable: 'ADMIN_API_KEYS',

@@ -2,7 +2,6 @@ export {
   type AppAuth,
   type AppContext,
   type AppDefinition,
-  type AppServer,
   defineApp,
   type RoutesPlugin,
 } from './app.ts';
@@ -29,6 +28,7 @@ export { readYourWrites } from './database/read-your-writes.ts';
 export type { ReplicaStatus } from './database/replicas.ts';
 export { executeRows } from './database/rows.ts';
 export { isoTimestamp } from './database/timestamps.ts';
+export type { AppServer } from './http/app-server.ts';
 export { type ErrorBody, errorBodySchema, HttpError, notFound } from './http/errors.ts';
 export { checkReadiness, type ReadinessReport, readinessSchema } from './http/health.ts';
 export { HEALTH_RETRY_AFTER_S, type HealthRouteOptions, healthRoute } from './http/health-route.ts';
@@ -49,7 +49,6 @@ export {
   type PageLimits,
   toKeysetPage,
 } from './http/pagination.ts';
-export { buildServer } from './http/server.ts';
 export { checkDatabase, checkFolder } from './migrations/check.ts';
 export { readMigrations } from './migrations/folder.ts';
 export { createRevision } from './migrations/revision.ts';
@@ -72,3 +71,4 @@ export {
   SecretKeyError,
   seal,
 } from './security/secrets.ts';
+export { buildServer } from './server.ts';

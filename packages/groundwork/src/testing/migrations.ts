@@ -71,7 +71,7 @@ export function describeMigrations(app: AppDefinition): void {
       } finally {
         await database.dispose();
       }
-      // Two drift checks each build a shadow database and load drizzle-kit: tens of seconds on a busy PGlite.
+      // Two drift checks each build a shadow database and load drizzle-kit: slow on a busy machine.
     }, 120_000);
   });
 }
