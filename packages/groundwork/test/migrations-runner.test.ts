@@ -13,8 +13,9 @@ import { emptyInMemoryPglite } from '../src/database/pglite-cluster.ts';
 import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
 import { snapshotFromSchema, snapshotsEqual } from '../src/migrations/diff.ts';
 import { latestSnapshot, readMigrations } from '../src/migrations/folder.ts';
+import { readState } from '../src/migrations/plan.ts';
 import { createRevision } from '../src/migrations/revision.ts';
-import { downgrade, MigrationError, readState, stamp, upgrade } from '../src/migrations/runner.ts';
+import { downgrade, MigrationError, stamp, upgrade } from '../src/migrations/runner.ts';
 import type { ShadowSource } from '../src/migrations/shadow.ts';
 import { catalogObjects, testSettings } from '../src/testing/index.ts';
 import {
@@ -349,7 +350,7 @@ describe('--sql (offline)', () => {
     expect(result.sql).toContain('CREATE TABLE "books"');
     expect(result.sql).toContain('CREATE INDEX "books_author_idx"');
     expect(result.sql).toContain(
-      `insert into schema_migrations (id, checksum, execution_ms) values ('${M2.id}'`,
+      `insert into schema_migrations (id, checksum, down_checksum, execution_ms) values ('${M2.id}'`,
     );
     expect(result.sql).toMatch(/^begin;$/m);
     expect(result.steps.map((s) => s.name)).toEqual([M1.name, M2.name]);
