@@ -31,11 +31,13 @@ import { testSettings } from '../src/testing/index.ts';
 import {
   addMigration,
   appliedIds,
+  copyApp,
   copyMigrations,
   M1,
   M2,
   query,
   removeTempFolders,
+  runMain,
   scratchDatabase,
   serverUrl,
   shelf,
@@ -299,7 +301,7 @@ describe('lock timeouts and retries', () => {
       expect(error).toBeInstanceOf(MigrationLockTimeoutError);
       expect(error.message).toContain(`${join(path, 'up.sql')}: statement 2 of 2 could not take its lock`);
       expect(error.message).toContain(
-        `statements before 2 stay applied, and the migration is not recorded, so the database is still at the revision before ${idOf(H(1, 'no_tx'))}`,
+        `statement 1 stays applied, and the migration is not recorded, so the database is still at the revision before ${idOf(H(1, 'no_tx'))}`,
       );
       expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
       expect(await query(handle, 'select n from audit')).toEqual([{ n: 1 }]);
@@ -347,6 +349,38 @@ describe('lock timeouts and retries', () => {
       expect(await query(handle, 'select author from books order by id')).toEqual([
         { author: 'Herbert' },
         { author: 'Austen' },
+      ]);
+    },
+  );
+  onServer(
+    `reset (the CLI, with --lock-timeout) gives up before reverting anything (${SECOND_SESSION})`,
+    async () => {
+      const app = copyApp();
+      const dir = join(app, 'migrations');
+      await upgrade(handle, dir);
+      await query(handle, "insert into books (title, author) values ('Dune', 'Herbert')");
+      const holder = await blocker('select * from books for share');
+      try {
+        const reset = await runMain(['db', 'reset', '--lock-timeout', '150', '--lock-retries', '1'], {
+          cwd: app,
+          env: { DATABASE_URL: scratch!.url, MIGRATION_LOCK_RETRY_DELAY_MS: '20' },
+        });
+        expect(reset.code).toBe(1);
+        expect(reset.stdout).toContain(`reverting ${M2.name} ...`);
+        expect(reset.stdout).toMatch(
+          /^lock timeout \(150 ms\) on .* statement 1, held by pid \d+ \("gw-test-blocker", idle in transaction\); retry 1 of 1 in 0\.\d s$/m,
+        );
+        expect(reset.stderr).toContain('could not take its lock within lock_timeout 150 ms in 2 attempts');
+        expect(reset.stderr).toContain(
+          `pid ${holder.pid} (application_name "gw-test-blocker", idle in transaction`,
+        );
+        expect(reset.stderr).toContain(`Rolled back: the database is still at ${M2.id}.`);
+      } finally {
+        await holder.release();
+      }
+      expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
+      expect(await query(handle, 'select title, author from books')).toEqual([
+        { title: 'Dune', author: 'Herbert' },
       ]);
     },
   );
@@ -529,7 +563,9 @@ describe('offline --sql', () => {
         expect(down.stderr).not.toContain('ERROR');
         expect(down.status).toBe(0);
         expect(await appliedIds(other)).toEqual([]);
-        expect(await withSession(other, (session) => catalogDefinitions(session))).toEqual(new Map());
+        expect(await withSession(other, (session) => catalogDefinitions(session))).toEqual(
+          new Map([['schema public', '']]),
+        );
       } finally {
         rmSync(file, { force: true });
         await other.close();

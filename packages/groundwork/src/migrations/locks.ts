@@ -152,22 +152,31 @@ export class BlockerWatch {
   private readonly pid: number;
   private readonly intervalMs: number;
 
-  private constructor(handle: DatabaseHandle, pid: number, intervalMs: number) {
+  private constructor(handle: DatabaseHandle, pid: number, intervalMs: number, unavailable?: string) {
     this.handle = handle;
     this.pid = pid;
     this.intervalMs = intervalMs;
+    this.unavailable = unavailable;
   }
 
   /**
-   * A watch for the migration session `session`, or a reason why there is none: PGlite has a single
-   * connection (nothing else can hold a lock), and a one-connection pool has none to spare.
+   * A watch on the migration session `session`. It looks at nothing on PGlite (a single connection: no
+   * other session can hold a lock), without a lock timeout, or in a one-connection pool (none to spare).
    */
   static async start(
     handle: DatabaseHandle,
     session: SqlSession,
     lockTimeoutMs: number,
-  ): Promise<BlockerWatch | undefined> {
-    if (handle.engine !== 'postgres' || lockTimeoutMs === 0 || handle.stats().max < 2) return undefined;
+  ): Promise<BlockerWatch> {
+    const unavailable =
+      handle.engine !== 'postgres'
+        ? 'an embedded database has one connection'
+        : lockTimeoutMs === 0
+          ? 'no lock timeout is set'
+          : handle.stats().max < 2
+            ? 'the blocking sessions are looked up from a second connection, and the pool has one (DB_POOL_MAX=1)'
+            : undefined;
+    if (unavailable) return new BlockerWatch(handle, 0, 0, unavailable);
     const [row] = await session.query<{ pid: number }>('select pg_backend_pid() as pid');
     return new BlockerWatch(handle, Number(row!.pid), Math.max(10, Math.floor(lockTimeoutMs / 3)));
   }
@@ -175,6 +184,7 @@ export class BlockerWatch {
   /** Runs `statement`, looking at what blocks it until it settles. */
   async during<T>(statement: () => Promise<T>): Promise<T> {
     this.seen = [];
+    if (this.unavailable) return statement();
     const timer = setInterval(() => {
       this.looking ??= this.look().finally(() => {
         this.looking = undefined;

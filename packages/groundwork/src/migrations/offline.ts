@@ -80,7 +80,9 @@ export function offlineScript(plan: OfflinePlan): string {
     });
     const record = plan.direction === 'up' ? recordApplied(migration, 0) : recordReverted(migration);
     // The tables, the environment row and the legacy rows' checksums commit with the first migration.
-    const books = written(index === 0 ? [...bookkeeping(plan.environment, plan.legacyDowns), record] : [record]);
+    const books = written(
+      index === 0 ? [...bookkeeping(plan.environment, plan.legacyDowns), record] : [record],
+    );
     const wrapped = script.noTransaction
       ? [...body, 'begin;', books, 'commit;']
       : ['begin;', ...body, books, 'commit;'];

@@ -101,8 +101,8 @@ function settingsOf(options: RunOptions): MigrationSettings {
 interface LockedRun {
   session: SqlSession;
   settings: MigrationSettings;
-  /** Sees the sessions a waiting statement is blocked by (none on PGlite). */
-  watch: BlockerWatch | undefined;
+  /** Sees the sessions a waiting statement is blocked by. */
+  watch: BlockerWatch;
   log: ((line: string) => void) | undefined;
 }
 
@@ -325,11 +325,9 @@ class IndexBuildFailure extends Error {
 
 async function runStatement(locked: LockedRun, index: number, statement: string): Promise<void> {
   try {
-    await (locked.watch
-      ? locked.watch.during(() => locked.session.query(statement))
-      : locked.session.query(statement));
+    await locked.watch.during(() => locked.session.query(statement));
   } catch (cause) {
-    throw new StatementFailure(index, statement, cause, locked.watch?.report());
+    throw new StatementFailure(index, statement, cause, locked.watch.report());
   }
 }
 
@@ -458,19 +456,24 @@ function failure(locked: LockedRun, step: Step, script: MigrationScript, thrown:
     return new MigrationError(`${where} failed: ${redactSecrets(describePgError(cause))}${shown}\n${tail}`);
   }
   const { settings } = locked;
-  const blockers = statement?.blockers ?? 'no statement of the migration was waiting';
+  const blockers = statement?.blockers ?? locked.watch.report();
   return new MigrationLockTimeoutError(
-    `${where} could not take its lock within lock_timeout ${settings.lockTimeoutMs} ms, ${exhausted.attempts} ` +
-      `times over ${seconds(exhausted.elapsedMs)} (MIGRATION_LOCK_RETRIES=${settings.lockRetries}): ` +
+    `${where} could not take its lock within lock_timeout ${settings.lockTimeoutMs} ms in ${exhausted.attempts} ` +
+      `attempts over ${seconds(exhausted.elapsedMs)} (1 + MIGRATION_LOCK_RETRIES=${settings.lockRetries}): ` +
       `${redactSecrets(describePgError(cause))}${shown}\n` +
       `Blocked by:\n${describeBlockers(blockers)}\n${tail}\n` +
-      'End the blocking transaction (SELECT pg_terminate_backend(<pid>) ends its session) or wait for it, then rerun; ' +
+      `End the blocking transaction (${terminate(blockers)} ends its session) or wait for it, then rerun; ` +
       '--lock-timeout (MIGRATION_LOCK_TIMEOUT_MS) and MIGRATION_LOCK_RETRIES set how long a migration tries.',
     step.migration.name,
     exhausted.attempts,
     Array.isArray(blockers) ? blockers : [],
   );
 }
+
+const terminate = (blockers: BlockingSession[] | string) =>
+  Array.isArray(blockers) && blockers.length > 0
+    ? blockers.map((b) => `SELECT pg_terminate_backend(${b.pid})`).join('; ')
+    : 'SELECT pg_terminate_backend(<pid>)';
 
 function stateAfterFailure(
   step: Step,
@@ -481,12 +484,16 @@ function stateAfterFailure(
   const revision =
     direction === 'up' ? `the revision before ${migration.id} (${at ?? 'base'})` : `${migration.id}`;
   if (!script.noTransaction) return `Rolled back: the database is still at ${revision}.`;
-  const ran = statement
-    ? `statements before ${statement.index + 1} stay applied`
-    : 'every statement ran, but it is not recorded';
+  const recorded = `the migration is not recorded, so the database is still at ${revision}`;
+  if (statement?.index === 0) return `This migration runs without a transaction; ${recorded}.`;
+  const ran = !statement
+    ? 'every statement ran'
+    : statement.index === 1
+      ? 'statement 1 stays applied'
+      : `statements 1 to ${statement.index} stay applied`;
   return (
-    `This migration runs without a transaction: ${ran}, and the migration is not recorded, so the database is ` +
-    `still at ${revision}. Make its statements idempotent (IF NOT EXISTS) and rerun.`
+    `This migration runs without a transaction: ${ran}, and ${recorded}. ` +
+    'Make its statements idempotent (IF NOT EXISTS) and rerun.'
   );
 }
 
