@@ -141,22 +141,26 @@ function maskedQuery(query: string): string {
  * sessions it saw blocking it.
  */
 export class BlockerWatch {
-  private session: Promise<SqlSession> | undefined;
-  private looking: Promise<void> | undefined;
-  /** Why the blockers cannot be seen, once a look failed. */
-  private unavailable: string | undefined;
-  /** The blockers seen during the last `during` call. */
-  seen: BlockingSession[] = [];
-
-  private readonly handle: DatabaseHandle;
+  /** The second session, taken for the whole run so that a look never waits for the pool. */
+  private readonly lookout: SqlSession | undefined;
   private readonly pid: number;
   private readonly intervalMs: number;
+  /** Why the blockers cannot be seen. */
+  private unavailable: string | undefined;
+  private looking: Promise<void> | undefined;
+  /** The blockers seen during the last `during` call. */
+  private seen: BlockingSession[] = [];
 
-  private constructor(handle: DatabaseHandle, pid: number, intervalMs: number, unavailable?: string) {
-    this.handle = handle;
-    this.pid = pid;
-    this.intervalMs = intervalMs;
-    this.unavailable = unavailable;
+  private constructor(watch: {
+    lookout?: SqlSession;
+    pid?: number;
+    intervalMs?: number;
+    unavailable?: string;
+  }) {
+    this.lookout = watch.lookout;
+    this.pid = watch.pid ?? 0;
+    this.intervalMs = watch.intervalMs ?? 0;
+    this.unavailable = watch.unavailable;
   }
 
   /**
@@ -176,9 +180,17 @@ export class BlockerWatch {
           : handle.stats().max < 2
             ? 'the blocking sessions are looked up from a second connection, and the pool has one (DB_POOL_MAX=1)'
             : undefined;
-    if (unavailable) return new BlockerWatch(handle, 0, 0, unavailable);
+    if (unavailable) return new BlockerWatch({ unavailable });
     const [row] = await session.query<{ pid: number }>('select pg_backend_pid() as pid');
-    return new BlockerWatch(handle, Number(row!.pid), Math.max(10, Math.floor(lockTimeoutMs / 3)));
+    try {
+      return new BlockerWatch({
+        lookout: await handle.session(),
+        pid: Number(row!.pid),
+        intervalMs: Math.max(10, Math.floor(lockTimeoutMs / 3)),
+      });
+    } catch (error) {
+      return new BlockerWatch({ unavailable: lookupFailed(error) });
+    }
   }
 
   /** Runs `statement`, looking at what blocks it until it settles. */
@@ -198,17 +210,16 @@ export class BlockerWatch {
     }
   }
 
-  /** The blockers seen, or why they could not be. */
+  /** The blockers seen during the last statement, or why they could not be. */
   report(): BlockingSession[] | string {
     if (this.seen.length > 0) return this.seen;
     return this.unavailable ?? 'no session was seen holding the lock (it may have been let go meanwhile)';
   }
 
   private async look(): Promise<void> {
-    if (this.unavailable) return;
+    if (this.unavailable || !this.lookout) return;
     try {
-      this.session ??= this.handle.session();
-      const rows = await (await this.session).query<{
+      const rows = await this.lookout.query<{
         pid: number;
         application_name: string | null;
         state: string | null;
@@ -224,15 +235,17 @@ export class BlockerWatch {
         query: row.query === null ? null : maskedQuery(row.query),
       }));
     } catch (error) {
-      this.unavailable = `the blocking sessions could not be looked up (${redactSecrets((error as Error).message)})`;
+      this.unavailable = lookupFailed(error);
     }
   }
 
   async close(): Promise<void> {
-    const session = await this.session?.catch(() => undefined);
-    await session?.release();
+    await this.lookout?.release();
   }
 }
+
+const lookupFailed = (error: unknown) =>
+  `the blocking sessions could not be looked up (${redactSecrets((error as Error).message)})`;
 
 /** One line per blocking session, for an error message or a log line. */
 export function describeBlockers(blockers: BlockingSession[] | string): string {
