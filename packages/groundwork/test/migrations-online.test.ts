@@ -8,11 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
-import { emptyInMemoryPglite } from '../src/database/pglite-cluster.ts';
 import { withSession } from '../src/database/sessions.ts';
 import { catalogDefinitions } from '../src/migrations/catalog.ts';
 import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
@@ -26,17 +24,16 @@ import {
 } from '../src/migrations/locks.ts';
 import { readState } from '../src/migrations/plan.ts';
 import { downgrade, MigrationError, upgrade } from '../src/migrations/runner.ts';
-import type { ShadowSource } from '../src/migrations/shadow.ts';
 import { testSettings } from '../src/testing/index.ts';
 import {
   addMigration,
   appliedIds,
   copyApp,
   copyMigrations,
+  databasePerFile,
   M1,
   M2,
   query,
-  removeTempFolders,
   runMain,
   scratchDatabase,
   serverUrl,
@@ -44,36 +41,7 @@ import {
   tableExists,
 } from './support/harness.ts';
 
-let pglite: PGlite | undefined;
-let handle: DatabaseHandle<any>;
-let scratch: Awaited<ReturnType<typeof scratchDatabase>> | undefined;
-let shadow: ShadowSource;
-
-beforeAll(async () => {
-  if (serverUrl) {
-    scratch = await scratchDatabase('gwt_online');
-    shadow = { settings: testSettings(shelf, {}, scratch.url) };
-    handle = await openDatabase(shadow.settings, { schema: shelf.schema });
-  } else {
-    pglite = await emptyInMemoryPglite();
-    shadow = { settings: testSettings(shelf) };
-    handle = await openDatabase(shadow.settings, { schema: shelf.schema, pglite });
-  }
-}, 120_000);
-
-beforeEach(async () => {
-  if (pglite) await query(handle, 'rollback; select pg_advisory_unlock_all()');
-  await query(handle, 'drop schema public cascade');
-  await query(handle, 'create schema public');
-});
-
-afterEach(() => removeTempFolders());
-
-afterAll(async () => {
-  await handle?.close();
-  await pglite?.close();
-  await scratch?.drop();
-});
+const shared = databasePerFile('gwt_online');
 
 const H = (n: number, slug: string) => `2099010100000${n}_${slug}`;
 const idOf = (name: string) => name.slice(0, 14);
@@ -85,8 +53,11 @@ const SECOND_SESSION = 'needs a second session holding a lock: PGlite has a sing
 /** The fixture at head with rows in books. */
 async function shelfWithBooks(): Promise<string> {
   const dir = copyMigrations();
-  await upgrade(handle, dir);
-  await query(handle, "insert into books (title, author) values ('Dune', 'Herbert'), ('Emma', 'Austen')");
+  await upgrade(shared.handle, dir);
+  await query(
+    shared.handle,
+    "insert into books (title, author) values ('Dune', 'Herbert'), ('Emma', 'Austen')",
+  );
   return dir;
 }
 
@@ -94,8 +65,8 @@ async function shelfWithBooks(): Promise<string> {
  * Another application's session, on its own connection, holding a transaction open after `statement` (as an
  * app that forgot to commit does).
  */
-async function blocker(statement: string) {
-  const sql = postgres(scratch!.url, {
+async function blocker(statement: string, url = shared.scratch!.url) {
+  const sql = postgres(url, {
     max: 1,
     connection: { application_name: 'gw-test-blocker' },
     onnotice: () => {},
@@ -173,19 +144,19 @@ describe('lock timeouts and retries', () => {
       ],
       ['drop table seen'],
     );
-    await upgrade(handle, dir, 'head', { lockTimeoutMs: 250, statementTimeoutMs: 60_000 });
-    expect(await query(handle, 'select * from seen')).toEqual([
+    await upgrade(shared.handle, dir, 'head', { lockTimeoutMs: 250, statementTimeoutMs: 60_000 });
+    expect(await query(shared.handle, 'select * from seen')).toEqual([
       { lock_timeout: '250ms', statement_timeout: '1min' },
     ]);
     // the defaults: at most a second for a lock, no statement timeout
-    await downgrade(handle, dir, '-1');
-    await upgrade(handle, dir);
-    expect(await query(handle, 'select * from seen')).toEqual([
+    await downgrade(shared.handle, dir, '-1');
+    await upgrade(shared.handle, dir);
+    expect(await query(shared.handle, 'select * from seen')).toEqual([
       { lock_timeout: '1s', statement_timeout: '0' },
     ]);
-    if (pglite) {
+    if (shared.pglite) {
       // one connection: the app's own session must not keep the migration's timeouts
-      expect(await query(handle, "select current_setting('lock_timeout') as value")).toEqual([
+      expect(await query(shared.handle, "select current_setting('lock_timeout') as value")).toEqual([
         { value: '0' },
       ]);
     }
@@ -203,7 +174,7 @@ describe('lock timeouts and retries', () => {
       const lines: string[] = [];
       try {
         // waits between attempts long enough that the run outlasts a reader queued behind its first attempt
-        const migrating = upgrade(handle, dir, 'head', {
+        const migrating = upgrade(shared.handle, dir, 'head', {
           ...FAST,
           lockRetryDelayMs: 300,
           log: (line) => lines.push(line),
@@ -213,7 +184,7 @@ describe('lock timeouts and retries', () => {
           () => 'failed',
         );
         // A reader queued behind the waiting ALTER waits at most one lock timeout, not the whole run.
-        const reader = await query<{ n: number }>(handle, 'select count(*)::int as n from books');
+        const reader = await query<{ n: number }>(shared.handle, 'select count(*)::int as n from books');
         expect(reader).toEqual([{ n: 2 }]);
         expect(await Promise.race([settled, Promise.resolve('still retrying')])).toBe('still retrying');
 
@@ -249,14 +220,14 @@ describe('lock timeouts and retries', () => {
       } finally {
         await holder.release();
       }
-      expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
-      expect(await tableExists(handle, 'shelves')).toBe(false);
-      expect(await query(handle, 'select title from books order by id')).toEqual([
+      expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
+      expect(await tableExists(shared.handle, 'shelves')).toBe(false);
+      expect(await query(shared.handle, 'select title from books order by id')).toEqual([
         { title: 'Dune' },
         { title: 'Emma' },
       ]);
       // once the blocker is gone the same upgrade goes through
-      expect((await upgrade(handle, dir, 'head', FAST)).steps).toMatchObject([
+      expect((await upgrade(shared.handle, dir, 'head', FAST)).steps).toMatchObject([
         { name: H(1, 'isbn'), retries: 0 },
       ]);
     },
@@ -267,7 +238,7 @@ describe('lock timeouts and retries', () => {
     addMigration(dir, H(1, 'isbn'), ['alter table books add column isbn text']);
     const holder = await blocker('select * from books for update');
     try {
-      const result = await upgrade(handle, dir, 'head', {
+      const result = await upgrade(shared.handle, dir, 'head', {
         ...FAST,
         lockRetries: 10,
         // the blocking transaction commits after the first lock timeout
@@ -279,8 +250,8 @@ describe('lock timeouts and retries', () => {
     } finally {
       await holder.release();
     }
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id, idOf(H(1, 'isbn'))]);
-    expect(await query(handle, 'select title, isbn from books order by id')).toEqual([
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id, idOf(H(1, 'isbn'))]);
+    expect(await query(shared.handle, 'select title, isbn from books order by id')).toEqual([
       { title: 'Dune', isbn: null },
       { title: 'Emma', isbn: null },
     ]);
@@ -290,21 +261,21 @@ describe('lock timeouts and retries', () => {
     `a no-transaction migration retries only the statement that timed out (${SECOND_SESSION})`,
     async () => {
       const dir = await shelfWithBooks();
-      await query(handle, 'create table audit (n integer)');
+      await query(shared.handle, 'create table audit (n integer)');
       const path = addMigration(dir, H(1, 'no_tx'), [
         '-- groundwork:no-transaction\ninsert into audit values (1)',
         'alter table books add column isbn text',
       ]);
       let holder = await blocker('select * from books for share');
-      const error = (await upgrade(handle, dir, 'head', FAST).catch((e: unknown) => e)) as Error;
+      const error = (await upgrade(shared.handle, dir, 'head', FAST).catch((e: unknown) => e)) as Error;
       await holder.release();
       expect(error).toBeInstanceOf(MigrationLockTimeoutError);
       expect(error.message).toContain(`${join(path, 'up.sql')}: statement 2 of 2 could not take its lock`);
       expect(error.message).toContain(
         `statement 1 stays applied, and the migration is not recorded, so the database is still at the revision before ${idOf(H(1, 'no_tx'))}`,
       );
-      expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
-      expect(await query(handle, 'select n from audit')).toEqual([{ n: 1 }]);
+      expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
+      expect(await query(shared.handle, 'select n from audit')).toEqual([{ n: 1 }]);
 
       // statement 1 is not idempotent: rerun with it removed, and the blocker letting go after a timeout
       writeFileSync(
@@ -313,7 +284,7 @@ describe('lock timeouts and retries', () => {
       );
       holder = await blocker('select * from books for share');
       try {
-        const result = await upgrade(handle, dir, 'head', {
+        const result = await upgrade(shared.handle, dir, 'head', {
           ...FAST,
           log: (line) => {
             if (line.startsWith('lock timeout')) void holder.release();
@@ -323,7 +294,7 @@ describe('lock timeouts and retries', () => {
       } finally {
         await holder.release();
       }
-      expect(await appliedIds(handle)).toEqual([M1.id, M2.id, idOf(H(1, 'no_tx'))]);
+      expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id, idOf(H(1, 'no_tx'))]);
     },
   );
 
@@ -333,7 +304,7 @@ describe('lock timeouts and retries', () => {
       const dir = await shelfWithBooks();
       const holder = await blocker('select * from books for share');
       try {
-        const error = (await downgrade(handle, dir, '-1', FAST).catch(
+        const error = (await downgrade(shared.handle, dir, '-1', FAST).catch(
           (e: unknown) => e,
         )) as MigrationLockTimeoutError;
         expect(error).toBeInstanceOf(MigrationLockTimeoutError);
@@ -345,8 +316,8 @@ describe('lock timeouts and retries', () => {
       } finally {
         await holder.release();
       }
-      expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
-      expect(await query(handle, 'select author from books order by id')).toEqual([
+      expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
+      expect(await query(shared.handle, 'select author from books order by id')).toEqual([
         { author: 'Herbert' },
         { author: 'Austen' },
       ]);
@@ -357,13 +328,13 @@ describe('lock timeouts and retries', () => {
     async () => {
       const app = copyApp();
       const dir = join(app, 'migrations');
-      await upgrade(handle, dir);
-      await query(handle, "insert into books (title, author) values ('Dune', 'Herbert')");
+      await upgrade(shared.handle, dir);
+      await query(shared.handle, "insert into books (title, author) values ('Dune', 'Herbert')");
       const holder = await blocker('select * from books for share');
       try {
         const reset = await runMain(['db', 'reset', '--lock-timeout', '150', '--lock-retries', '1'], {
           cwd: app,
-          env: { DATABASE_URL: scratch!.url, MIGRATION_LOCK_RETRY_DELAY_MS: '20' },
+          env: { DATABASE_URL: shared.scratch!.url, MIGRATION_LOCK_RETRY_DELAY_MS: '20' },
         });
         expect(reset.code).toBe(1);
         expect(reset.stdout).toContain(`reverting ${M2.name} ...`);
@@ -378,8 +349,8 @@ describe('lock timeouts and retries', () => {
       } finally {
         await holder.release();
       }
-      expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
-      expect(await query(handle, 'select title, author from books')).toEqual([
+      expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
+      expect(await query(shared.handle, 'select title, author from books')).toEqual([
         { title: 'Dune', author: 'Herbert' },
       ]);
     },
@@ -398,17 +369,17 @@ describe('invalid indexes', () => {
     );
   const indexes = () =>
     query<{ name: string; valid: boolean }>(
-      handle,
+      shared.handle,
       `select i.relname as name, x.indisvalid as valid from pg_index x join pg_class i on i.oid = x.indexrelid
         where x.indrelid = 'books'::regclass and i.relname = 'books_title_key'`,
     );
 
   it('a failed concurrent build is reported, its INVALID index dropped, and the migration not recorded', async () => {
     const dir = await shelfWithBooks();
-    await query(handle, "insert into books (title) values ('Dune')");
+    await query(shared.handle, "insert into books (title) values ('Dune')");
     const path = uniqueTitle(dir);
 
-    const error = (await upgrade(handle, dir).catch((e: unknown) => e)) as Error;
+    const error = (await upgrade(shared.handle, dir).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(MigrationError);
     expect(error.message).toContain(
       `${join(path, 'up.sql')}: statement 1 of 1 failed: could not create unique index "books_title_key"`,
@@ -417,38 +388,47 @@ describe('invalid indexes', () => {
     expect(error.message).toContain('The failed build left index books_title_key INVALID');
     expect(error.message).toContain('it was dropped.');
     expect(await indexes()).toEqual([]);
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
 
     // a leftover INVALID index (a crash before the cleanup, a build run by hand): IF NOT EXISTS would skip
     // the build and "apply"; the runner drops it and builds, which fails again on the same duplicates
-    await query(handle, 'create unique index concurrently books_title_key on books (title)').catch(() => {});
+    await query(shared.handle, 'create unique index concurrently books_title_key on books (title)').catch(
+      () => {},
+    );
     expect(await indexes()).toEqual([{ name: 'books_title_key', valid: false }]);
     const lines: string[] = [];
-    await expect(upgrade(handle, dir, 'head', { log: (line) => lines.push(line) })).rejects.toThrow(
+    await expect(upgrade(shared.handle, dir, 'head', { log: (line) => lines.push(line) })).rejects.toThrow(
       'is duplicated',
     );
     expect(lines).toContain(
       'dropping INVALID index books_title_key, left by an earlier failed build, to build it again',
     );
     expect(await indexes()).toEqual([]);
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
 
     // the duplicates fixed, and a leftover again: dropped, built, valid, recorded; and reversible
-    await query(handle, 'create unique index concurrently books_title_key on books (title)').catch(() => {});
-    await query(handle, "delete from books where id = (select max(id) from books where title = 'Dune')");
-    await upgrade(handle, dir);
+    await query(shared.handle, 'create unique index concurrently books_title_key on books (title)').catch(
+      () => {},
+    );
+    await query(
+      shared.handle,
+      "delete from books where id = (select max(id) from books where title = 'Dune')",
+    );
+    await upgrade(shared.handle, dir);
     expect(await indexes()).toEqual([{ name: 'books_title_key', valid: true }]);
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id, idOf(H(1, 'unique_title'))]);
-    expect(await checkDatabase(handle, dir, shadow)).toEqual([]);
-    await downgrade(handle, dir, '-1');
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id, idOf(H(1, 'unique_title'))]);
+    expect(await checkDatabase(shared.handle, dir, shared.shadow)).toEqual([]);
+    await downgrade(shared.handle, dir, '-1');
     expect(await indexes()).toEqual([]);
   });
 
   it('check fails on an INVALID index, naming it', async () => {
     const dir = await shelfWithBooks();
-    await query(handle, "insert into books (title) values ('Dune')");
-    await query(handle, 'create unique index concurrently books_title_key on books (title)').catch(() => {});
-    const problems = await checkDatabase(handle, dir, shadow);
+    await query(shared.handle, "insert into books (title) values ('Dune')");
+    await query(shared.handle, 'create unique index concurrently books_title_key on books (title)').catch(
+      () => {},
+    );
+    const problems = await checkDatabase(shared.handle, dir, shared.shadow);
     expect(problems.map((p) => p.kind)).toContain('invalid_index');
     expect(problems.find((p) => p.kind === 'invalid_index')!.message).toContain(
       'index public.books_title_key on books is INVALID',
@@ -498,7 +478,7 @@ describe('offline --sql', () => {
 
   it('writes the advisory lock, the timeouts, the environment row and every bookkeeping row', async () => {
     const dir = copyMigrations();
-    const { sql } = await upgrade(handle, dir, 'head', {
+    const { sql } = await upgrade(shared.handle, dir, 'head', {
       sql: true,
       lockTimeoutMs: 300,
       environment: 'production',
@@ -515,7 +495,7 @@ describe('offline --sql', () => {
     );
     expect(sql).toContain('create table if not exists schema_migrations (');
     // the plan was read, nothing was written
-    expect(await tableExists(handle, 'schema_migrations')).toBe(false);
+    expect(await tableExists(shared.handle, 'schema_migrations')).toBe(false);
   });
 
   onServer(
@@ -542,8 +522,8 @@ describe('offline --sql', () => {
         const ran = psql(file, offline.url);
         expect(ran.stderr).toBe('');
         expect(ran.status).toBe(0);
-        await upgrade(handle, dir, 'head', { environment: 'test' });
-        expect(await stateOf(other)).toEqual(await stateOf(handle));
+        await upgrade(shared.handle, dir, 'head', { environment: 'test' });
+        expect(await stateOf(other)).toEqual(await stateOf(shared.handle));
         expect((await readState(other, dir)).pending).toEqual([]);
         expect(await checkDatabase(other, dir, { settings: testSettings(shelf, {}, offline.url) })).toEqual(
           [],
@@ -551,7 +531,7 @@ describe('offline --sql', () => {
 
         // a lock timeout stops the script where it is: nothing after it runs, nothing half-applied
         writeFileSync(file, (await downgrade(other, dir, 'base', { sql: true, lockTimeoutMs: 150 })).sql!);
-        const holder = await blockerOn(offline.url, 'select * from books for share');
+        const holder = await blocker('select * from books for share', offline.url);
         const blocked = psql(file, offline.url);
         await holder.release();
         expect(blocked.status).toBe(3);
@@ -575,28 +555,13 @@ describe('offline --sql', () => {
   );
 });
 
-/** A blocking session on another database of the test server. */
-async function blockerOn(url: string, statement: string) {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  const reserved = await sql.reserve();
-  await reserved.unsafe('begin');
-  await reserved.unsafe(statement);
-  return {
-    async release() {
-      await reserved.unsafe('commit');
-      reserved.release();
-      await sql.end();
-    },
-  };
-}
-
 describe('checksums of both scripts', () => {
   it('check names an applied down.sql edited since; a downgrade runs it and says so', async () => {
     const dir = copyMigrations();
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
     const down = join(dir, M2.name, 'down.sql');
     appendFileSync(down, '-- an edit after it ran\n');
-    const problems = await checkDatabase(handle, dir, shadow);
+    const problems = await checkDatabase(shared.handle, dir, shared.shadow);
     expect(problems).toEqual([
       {
         kind: 'edited_migration',
@@ -604,39 +569,41 @@ describe('checksums of both scripts', () => {
       },
     ]);
     // upgrade does not run down.sql and is not refused; downgrade runs it as it is and warns
-    expect((await upgrade(handle, dir)).steps).toEqual([]);
+    expect((await upgrade(shared.handle, dir)).steps).toEqual([]);
     const lines: string[] = [];
-    await downgrade(handle, dir, '-1', { log: (line) => lines.push(line) });
+    await downgrade(shared.handle, dir, '-1', { log: (line) => lines.push(line) });
     expect(lines).toContain(`warning: ${down} changed since ${M2.id} was applied; it runs as it is now`);
   });
 
   it('lint annotations are not edits: -- groundwork:allow lines are outside the checksums', async () => {
     const dir = copyMigrations();
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
     for (const file of ['up.sql', 'down.sql']) {
       const path = join(dir, M2.name, file);
       writeFileSync(path, `-- groundwork:allow some-rule the table is tiny\n${readFileSync(path, 'utf8')}`);
     }
-    expect(await checkDatabase(handle, dir, shadow)).toEqual([]);
-    expect((await upgrade(handle, dir)).steps).toEqual([]);
+    expect(await checkDatabase(shared.handle, dir, shared.shadow)).toEqual([]);
+    expect((await upgrade(shared.handle, dir)).steps).toEqual([]);
   });
 
   it('rows recorded before down.sql had a checksum keep working, and get one with the next migration', async () => {
     const dir = copyMigrations();
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
     // a bookkeeping table from before: no down_checksum column; checksum is the sha256 of up.sql alone
-    await query(handle, 'alter table schema_migrations drop column down_checksum');
-    expect(await checkDatabase(handle, dir, shadow)).toEqual([]);
+    await query(shared.handle, 'alter table schema_migrations drop column down_checksum');
+    expect(await checkDatabase(shared.handle, dir, shared.shadow)).toEqual([]);
     const down = join(dir, M1.name, 'down.sql');
     appendFileSync(down, '-- edited, unseen: nothing recorded to compare with\n');
-    expect(await checkDatabase(handle, dir, shadow)).toEqual([]);
+    expect(await checkDatabase(shared.handle, dir, shared.shadow)).toEqual([]);
     writeFileSync(down, readFileSync(join(copyMigrations(), M1.name, 'down.sql')));
 
     addMigration(dir, H(1, 'shelves'), ['create table shelves (id integer)'], ['drop table shelves']);
-    await upgrade(handle, dir);
-    expect(await query(handle, 'select id from schema_migrations where down_checksum is null')).toEqual([]);
+    await upgrade(shared.handle, dir);
+    expect(
+      await query(shared.handle, 'select id from schema_migrations where down_checksum is null'),
+    ).toEqual([]);
     appendFileSync(down, '-- edited now: caught\n');
-    expect((await checkDatabase(handle, dir, shadow)).map((p) => p.message)).toEqual([
+    expect((await checkDatabase(shared.handle, dir, shared.shadow)).map((p) => p.message)).toEqual([
       expect.stringContaining(`${down} was edited after its migration was applied`),
     ]);
   });
@@ -652,7 +619,7 @@ describe('a deleted migration folder', () => {
       join(dir, H(1, 'shelves'), 'snapshot.json'),
       `${JSON.stringify({ ...snapshot, id: 'aaaaaaaa-0000-4000-8000-000000000001', prevId: snapshot.id }, null, 2)}\n`,
     );
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
     rmSync(join(dir, M2.name), { recursive: true });
 
     const folder = await checkFolder(dir, shelf.schema);
@@ -661,7 +628,7 @@ describe('a deleted migration folder', () => {
     expect(folder.find((p) => p.kind === 'missing_migration')!.message).toContain(
       `a migration is missing from the folder: ${H(1, 'shelves')} follows a snapshot no migration in the folder has`,
     );
-    const database = await checkDatabase(handle, dir, shadow);
+    const database = await checkDatabase(shared.handle, dir, shared.shadow);
     expect(database).toEqual([
       {
         kind: 'missing_migration',
@@ -670,7 +637,7 @@ describe('a deleted migration folder', () => {
         ),
       },
     ]);
-    await expect(upgrade(handle, dir)).rejects.toThrow(
+    await expect(upgrade(shared.handle, dir)).rejects.toThrow(
       `Nothing was run: the database has 1 applied migration(s) that are not in ${dir}: ${M2.id}`,
     );
   });
