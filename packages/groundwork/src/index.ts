@@ -10,7 +10,13 @@ export { type PasswordAccount, passwordLoginRoutes, registrationRateLimit } from
 export type { Access, Identity } from './auth/plugin.ts';
 export { type AuthSessionsTable, authSessionsTable } from './auth/sessions.ts';
 export type { TokenUsers } from './auth/token-users.ts';
-export { loadSettings, type RawEnv, type Settings, SettingsError } from './config.ts';
+export {
+  loadSettings,
+  type MigrationSettings,
+  type RawEnv,
+  type Settings,
+  SettingsError,
+} from './config.ts';
 export { backupDatabase, restoreDatabase } from './database/backup.ts';
 export { databaseErrorOf, isUnavailable } from './database/connection-errors.ts';
 export { PoolTimeoutError } from './database/gate.ts';
@@ -50,9 +56,11 @@ export {
   toKeysetPage,
 } from './http/pagination.ts';
 export { checkDatabase, checkFolder } from './migrations/check.ts';
+export { MigrationError, MigrationLockTimeoutError } from './migrations/errors.ts';
 export { readMigrations } from './migrations/folder.ts';
+export { readState } from './migrations/plan.ts';
 export { createRevision } from './migrations/revision.ts';
-export { downgrade, readState, stamp, upgrade } from './migrations/runner.ts';
+export { downgrade, stamp, upgrade } from './migrations/runner.ts';
 export { redactSecrets } from './redact.ts';
 export { appSettings, type RunningApp, startApp } from './runtime.ts';
 export { hashPassword, needsRehash, verifyPassword } from './security/passwords.ts';
