@@ -23,7 +23,10 @@ const DROP_TABLE_CASCADE = /^(DROP TABLE .+) CASCADE;$/s;
  */
 export const withoutCascade = (statement: string) => statement.replace(DROP_TABLE_CASCADE, '$1;');
 
-const ADD_IDENTITY = new RegExp(`^ALTER TABLE (${QN}) ALTER COLUMN "([^"]+)" ADD GENERATED .* AS IDENTITY`, 's');
+const ADD_IDENTITY = new RegExp(
+  `^ALTER TABLE (${QN}) ALTER COLUMN "([^"]+)" ADD GENERATED .* AS IDENTITY`,
+  's',
+);
 
 /**
  * An identity added to a populated column starts at 1 and the next insert collides with an existing key:
@@ -92,7 +95,10 @@ const ADD_KEY = new RegExp(
   `^ALTER TABLE (${QN}) ADD CONSTRAINT "([^"]+)" (UNIQUE|PRIMARY KEY)( NULLS NOT DISTINCT)?\\((.+)\\);$`,
 );
 const ADD_COLUMN_PRIMARY_KEY = new RegExp(`^ALTER TABLE (${QN}) ADD PRIMARY KEY \\((.+)\\);$`);
-const ADD_VALIDATED = new RegExp(`^ALTER TABLE (${QN}) ADD CONSTRAINT "([^"]+)" ((?:FOREIGN KEY|CHECK) .+);$`, 's');
+const ADD_VALIDATED = new RegExp(
+  `^ALTER TABLE (${QN}) ADD CONSTRAINT "([^"]+)" ((?:FOREIGN KEY|CHECK) .+);$`,
+  's',
+);
 
 /** The last part of a quoted, possibly qualified name: `"app"."users"` -> `users`. */
 const bareName = (qualified: string) => /"([^"]+)"$/.exec(qualified)![1]!;
@@ -129,12 +135,25 @@ export function onlineForms(statement: string): OnlineStatement[] {
   m = ADD_KEY.exec(statement);
   if (m) return at('index', ...keyUsingIndex(m[1]!, m[2]!, m[3]!, m[4] ?? '', m[5]!));
   m = ADD_COLUMN_PRIMARY_KEY.exec(statement);
-  if (m) return at('index', ...keyUsingIndex(m[1]!, postgresObjectName(bareName(m[1]!), undefined, 'pkey'), 'PRIMARY KEY', '', m[2]!));
+  if (m)
+    return at(
+      'index',
+      ...keyUsingIndex(
+        m[1]!,
+        postgresObjectName(bareName(m[1]!), undefined, 'pkey'),
+        'PRIMARY KEY',
+        '',
+        m[2]!,
+      ),
+    );
   m = ADD_VALIDATED.exec(statement);
   if (m) {
     const [, table, name, definition] = m;
     return [
-      ...at('constraint', `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS "${name}", ADD CONSTRAINT "${name}" ${definition} NOT VALID;`),
+      ...at(
+        'constraint',
+        `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS "${name}", ADD CONSTRAINT "${name}" ${definition} NOT VALID;`,
+      ),
       ...at('validate', `ALTER TABLE ${table} VALIDATE CONSTRAINT "${name}";`),
     ];
   }
@@ -158,7 +177,9 @@ export function onlineForms(statement: string): OnlineStatement[] {
 /** The online step of a diff: every statement in its online form, stage by stage, drizzle-kit's order kept within one. */
 export function onlineStep(statements: string[]): string[] {
   const forms = statements.flatMap(onlineForms);
-  return ONLINE_STAGES.flatMap((stage) => forms.filter((form) => form.stage === stage).map((form) => form.sql));
+  return ONLINE_STAGES.flatMap((stage) =>
+    forms.filter((form) => form.stage === stage).map((form) => form.sql),
+  );
 }
 
 // ---- enum rebuilds ----
@@ -171,7 +192,10 @@ export interface EnumRebuild {
 }
 
 const DROP_TYPE = new RegExp(`^DROP TYPE (${QN});$`);
-const TO_TEXT = new RegExp(`^ALTER TABLE ${QN} ALTER COLUMN "[^"]+" (?:SET DATA TYPE text|SET DEFAULT .*::text);$`, 's');
+const TO_TEXT = new RegExp(
+  `^ALTER TABLE ${QN} ALTER COLUMN "[^"]+" (?:SET DATA TYPE text|SET DEFAULT .*::text);$`,
+  's',
+);
 
 /**
  * drizzle-kit rebuilds an enum that lost or reordered a value: its columns go to text (type, then default),
@@ -180,7 +204,8 @@ const TO_TEXT = new RegExp(`^ALTER TABLE ${QN} ALTER COLUMN "[^"]+" (?:SET DATA 
 export function enumRebuilds(statements: string[]): EnumRebuild[] {
   return statements.flatMap((statement, index) => {
     const type = DROP_TYPE.exec(statement)?.[1];
-    if (!type || !statements.slice(index + 1).some((s) => s.startsWith(`CREATE TYPE ${type} AS ENUM`))) return [];
+    if (!type || !statements.slice(index + 1).some((s) => s.startsWith(`CREATE TYPE ${type} AS ENUM`)))
+      return [];
     let start = index;
     while (start > 0 && TO_TEXT.test(statements[start - 1]!)) start--;
     const back = `SET DATA TYPE ${type} USING `;

@@ -4,6 +4,7 @@ import { type CatalogDifference, catalogDefinitions, compareCatalogs } from './c
 import { diffSnapshots, type Snapshot, snapshotFromSchema, snapshotsEqual } from './diff.ts';
 import { EMPTY_TEMPLATE, latestSnapshot, readMigrations } from './folder.ts';
 import { headsProblem, readLineage } from './lineage.ts';
+import { formatFinding, isBlocking, lintMigrationsFolder } from './lint.ts';
 import { editedMigrations, readState, upgrade } from './runner.ts';
 import { type ShadowSource, withShadowDatabase } from './shadow.ts';
 
@@ -15,7 +16,8 @@ export interface CheckProblem {
     | 'missing_down'
     | 'edited_migration'
     | 'pending_migrations'
-    | 'drift';
+    | 'drift'
+    | 'lint';
   message: string;
 }
 
@@ -43,6 +45,9 @@ export async function checkFolder(
         message: `${migration.dir} has no down.sql: write the reverse, or one starting "-- irreversible: <why>"`,
       });
     }
+  }
+  for (const finding of (await lintMigrationsFolder(migrationsDir)).filter(isBlocking)) {
+    problems.push({ kind: 'lint', message: formatFinding(finding) });
   }
   return problems;
 }

@@ -61,6 +61,7 @@ interface SnapshotColumn {
 interface SnapshotIndex {
   name: string;
   columns: { expression: string; isExpression: boolean; [other: string]: unknown }[];
+  isUnique?: boolean;
   where?: string;
   [other: string]: unknown;
 }
@@ -395,7 +396,8 @@ function renameEnumValue(snapshot: Snapshot, to: Snapshot, r: EnumValueRename, s
   const item = snapshot.enums[key]!;
   if (!item.values.includes(r.from))
     throw new RenameError(`Cannot ${action}: enum ${key} has no value "${r.from}"`);
-  if (item.values.includes(r.to)) throw new RenameError(`Cannot ${action}: enum ${key} already has "${r.to}"`);
+  if (item.values.includes(r.to))
+    throw new RenameError(`Cannot ${action}: enum ${key} already has "${r.to}"`);
   if (!to.enums?.[key]?.values.includes(r.to)) {
     throw new RenameError(`Cannot ${action}: enum ${key} has no value "${r.to}" in the new schema`);
   }
@@ -406,7 +408,10 @@ function renameEnumValue(snapshot: Snapshot, to: Snapshot, r: EnumValueRename, s
   // a column default names the value by its label, which PostgreSQL now prints as the new one
   for (const table of Object.values(snapshot.tables)) {
     for (const column of Object.values(table.columns)) {
-      if (column.type === item.name && schemaOf(column.typeSchema as string | undefined) === schemaOf(item.schema)) {
+      if (
+        column.type === item.name &&
+        schemaOf(column.typeSchema as string | undefined) === schemaOf(item.schema)
+      ) {
         if (column.default === literal(r.from)) column.default = literal(r.to);
       }
     }
@@ -432,7 +437,10 @@ function renameImplicitNames(
   for (const [from, to] of names.columns) {
     const column = table.columns[to]!;
     if (SERIAL_TYPES.includes(column.type)) {
-      const [before, after] = [postgresObjectName(fromTable, from, 'seq'), postgresObjectName(toTable, to, 'seq')];
+      const [before, after] = [
+        postgresObjectName(fromTable, from, 'seq'),
+        postgresObjectName(toTable, to, 'seq'),
+      ];
       if (before !== after)
         statements.push(`ALTER SEQUENCE IF EXISTS ${quoted(table.schema, before)} RENAME TO "${after}";`);
     }
@@ -487,7 +495,11 @@ function renameColumn(
   statements.push(`ALTER TABLE ${quoted(table.schema, table.name)} RENAME COLUMN "${r.from}" TO "${r.to}";`);
   table.columns = renameKey(table.columns, r.from, r.to);
   table.columns[r.to]!.name = r.to;
-  renameImplicitNames(table, { fromTable: table.name, toTable: table.name, columns: [[r.from, r.to]] }, statements);
+  renameImplicitNames(
+    table,
+    { fromTable: table.name, toTable: table.name, columns: [[r.from, r.to]] },
+    statements,
+  );
   const column = (name: string) => (name === r.from ? r.to : name);
   // SQL text (checks, expression indexes, policies) names columns as quoted identifiers
   const sqlText = (text: string) => text.replaceAll(`"${r.from}"`, `"${r.to}"`);
@@ -536,7 +548,10 @@ function renameTable(
   statements.push(`ALTER TABLE ${quoted(table.schema, r.from)} RENAME TO "${r.to}";`);
   // a column-level key is named by PostgreSQL (<table>_pkey); renaming its index renames the constraint
   if (Object.values(table.columns).some((column) => column.primaryKey === true)) {
-    const [before, after] = [postgresObjectName(r.from, undefined, 'pkey'), postgresObjectName(r.to, undefined, 'pkey')];
+    const [before, after] = [
+      postgresObjectName(r.from, undefined, 'pkey'),
+      postgresObjectName(r.to, undefined, 'pkey'),
+    ];
     statements.push(`ALTER INDEX IF EXISTS ${quoted(table.schema, before)} RENAME TO "${after}";`);
   }
   const columns = Object.keys(table.columns).map((name): [string, string] => [name, name]);
@@ -665,18 +680,32 @@ const RULES: Rule[] = [
   ],
   [new RegExp(`${ALTER_TABLE}ADD PRIMARY KEY \\("([^"]+)"\\)`), (m) => `add primary key ${t(m)}.${m[3]}`],
   [
-    new RegExp(`${ALTER_TABLE}DROP CONSTRAINT IF EXISTS "([^"]+)", ADD CONSTRAINT "[^"]+" (FOREIGN KEY|CHECK)`),
+    new RegExp(
+      `${ALTER_TABLE}DROP CONSTRAINT IF EXISTS "([^"]+)", ADD CONSTRAINT "[^"]+" (FOREIGN KEY|CHECK)`,
+    ),
     (m) => `add ${lower(m[4])} ${m[3]} on ${t(m)} (not valid)`,
   ],
-  [new RegExp(`${ALTER_TABLE}VALIDATE CONSTRAINT "([^"]+)"`), (m) => `validate constraint ${m[3]} on ${t(m)}`],
-  [new RegExp(`${ALTER_TABLE}DROP CONSTRAINT (?:IF EXISTS )?"([^"]+)"`), (m) => `drop constraint ${m[3]} on ${t(m)}`],
+  [
+    new RegExp(`${ALTER_TABLE}VALIDATE CONSTRAINT "([^"]+)"`),
+    (m) => `validate constraint ${m[3]} on ${t(m)}`,
+  ],
+  [
+    new RegExp(`${ALTER_TABLE}DROP CONSTRAINT (?:IF EXISTS )?"([^"]+)"`),
+    (m) => `drop constraint ${m[3]} on ${t(m)}`,
+  ],
   [
     /^DO \$\$ BEGIN IF NOT EXISTS .* THEN ALTER TABLE ((?:"[^"]+"\.)?"[^"]+") ADD CONSTRAINT "([^"]+)" (UNIQUE|PRIMARY KEY) USING INDEX/,
     (m) => `add ${lower(m[3])} ${m[2]} on ${m[1]!.replaceAll('"', '')} using its index`,
   ],
-  [/^DO \$groundwork\$\nDECLARE\n {2}saved record;\nBEGIN\n {2}CREATE TEMP/, () => 'save and drop the views that use the enum'],
+  [
+    /^DO \$groundwork\$\nDECLARE\n {2}saved record;\nBEGIN\n {2}CREATE TEMP/,
+    () => 'save and drop the views that use the enum',
+  ],
   [/^DO \$groundwork\$\nDECLARE\n {2}saved record;\n {2}kind text;/, () => 're-create the saved views'],
-  [/^DO \$\$ DECLARE pair record;.*RENAME CONSTRAINT/, () => 'rename the NOT NULL constraints (PostgreSQL 18)'],
+  [
+    /^DO \$\$ DECLARE pair record;.*RENAME CONSTRAINT/,
+    () => 'rename the NOT NULL constraints (PostgreSQL 18)',
+  ],
   [
     new RegExp(`${ALTER_TABLE}(ENABLE|DISABLE) ROW LEVEL SECURITY`),
     (m) => `${lower(m[3])} row level security on ${t(m)}`,
@@ -690,7 +719,10 @@ const RULES: Rule[] = [
     (m) => `create ${m[1] ? 'unique ' : ''}index ${m[2]} on ${display(m[3], m[4])}`,
   ],
   [new RegExp(`^DROP INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?${QN}`), (m) => `drop index ${t(m)}`],
-  [new RegExp(`^ALTER INDEX (?:IF EXISTS )?${QN} RENAME TO "([^"]+)"`), (m) => `rename index ${t(m)} -> ${m[3]}`],
+  [
+    new RegExp(`^ALTER INDEX (?:IF EXISTS )?${QN} RENAME TO "([^"]+)"`),
+    (m) => `rename index ${t(m)} -> ${m[3]}`,
+  ],
   [new RegExp(`^CREATE TYPE ${QN} AS ENUM`), (m) => `create enum ${t(m)}`],
   [new RegExp(`^DROP TYPE ${QN}`), (m) => `drop enum ${t(m)}`, true],
   [new RegExp(`^ALTER TYPE ${QN} ADD VALUE '([^']*)'`), (m) => `add value '${m[3]}' to enum ${t(m)}`],
@@ -763,6 +795,32 @@ function widens(statement: string, from: Snapshot): boolean {
   }
   return false;
 }
+
+/**
+ * `table.column old -> new` when a type change only updates the catalog (PostgreSQL rewrites neither the table
+ * nor its indexes): a longer or unlimited varchar, varchar <-> text, a numeric with more precision and the same
+ * scale, or no limit. Undefined for any other change, integer -> bigint included.
+ */
+export function typeChangeWithoutRewrite(statement: string, from: Snapshot): string | undefined {
+  const m = SET_TYPE.exec(statement);
+  if (!m) return undefined;
+  const old = `${from.tables[tableKey(m[1], m[2]!)]?.columns[m[3]!]?.type ?? ''}`.toLowerCase();
+  const next = `${m[4]}`.replaceAll('"', '').toLowerCase();
+  const unlimited = (type: string) => type === 'text' || type === 'varchar' || type === 'character varying';
+  const [oldVarchar, nextVarchar] = [VARCHAR.exec(old), VARCHAR.exec(next)];
+  const [oldNumeric, nextNumeric] = [NUMERIC.exec(old), NUMERIC.exec(next)];
+  const free =
+    ((oldVarchar || unlimited(old)) && unlimited(next)) ||
+    (oldVarchar && nextVarchar && Number(nextVarchar[2]) >= Number(oldVarchar[2])) ||
+    (oldNumeric && (next === 'numeric' || next === 'decimal')) ||
+    (oldNumeric &&
+      nextNumeric &&
+      Number(nextNumeric[2]) >= Number(oldNumeric[2]) &&
+      (nextNumeric[3] ?? '0') === (oldNumeric[3] ?? '0'));
+  return free && !m[0].includes(' USING ') ? `${display(m[1], m[2])}.${m[3]} ${old} -> ${next}` : undefined;
+}
+
+const VARCHAR = /^(varchar|character varying)\((\d+)\)$/;
 
 function describe(statement: string): { change: string; loss: boolean } {
   for (const [pattern, text, loss] of RULES) {

@@ -34,7 +34,8 @@ export const LINT_RULES = {
   },
   'adding-not-nullable-field': {
     why: 'ADD COLUMN ... NOT NULL without a default fails on a table with rows.',
-    recipe: 'Give it a DEFAULT (constant defaults need no rewrite), or add it nullable, backfill, then set NOT NULL.',
+    recipe:
+      'Give it a DEFAULT (constant defaults need no rewrite), or add it nullable, backfill, then set NOT NULL.',
   },
   'setting-not-null': {
     why: 'SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock.',
@@ -48,15 +49,18 @@ export const LINT_RULES = {
   },
   'renaming-column': {
     why: 'The running release still reads and writes the old name: it fails from the moment the rename commits.',
-    recipe: 'Add the new column, write both, backfill, switch readers, then drop the old one in a later release.',
+    recipe:
+      'Add the new column, write both, backfill, switch readers, then drop the old one in a later release.',
   },
   'renaming-table': {
     why: 'The running release still reads and writes the old table name: it fails from the moment the rename commits.',
-    recipe: 'Create the new table (or a view under the old name), move readers and writers, then drop the old name later.',
+    recipe:
+      'Create the new table (or a view under the old name), move readers and writers, then drop the old name later.',
   },
   'renaming-enum-value': {
     why: 'The running release still writes the old label, which PostgreSQL then rejects.',
-    recipe: 'Add the new value, move writers and rows to it, then stop using (or rebuild away) the old one in a later release.',
+    recipe:
+      'Add the new value, move writers and rows to it, then stop using (or rebuild away) the old one in a later release.',
   },
   'ban-drop-column': {
     why: 'The running release may still read the column: its queries fail from the moment the drop commits.',
@@ -76,7 +80,8 @@ export const LINT_RULES = {
   },
   'transaction-nesting': {
     why: 'The runner wraps the migration in a transaction: a BEGIN, COMMIT or ROLLBACK inside breaks its all-or-nothing guarantee.',
-    recipe: 'Remove it, or make the migration "-- groundwork:no-transaction" and write each statement to be rerun safely.',
+    recipe:
+      'Remove it, or make the migration "-- groundwork:no-transaction" and write each statement to be rerun safely.',
   },
   'no-transaction-not-idempotent': {
     why: 'A no-transaction migration that fails half-way is rerun from its first statement, which then fails or repeats work.',

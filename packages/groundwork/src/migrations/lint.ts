@@ -123,7 +123,10 @@ export async function lintMigrationsFolder(dir: string): Promise<LintFinding[]> 
   const findings: LintFinding[] = [];
   for (const migration of readMigrations(dir)) {
     findings.push(
-      ...(await lintSql(migration.up.text, { file: migration.up.file, noTransaction: migration.up.noTransaction })),
+      ...(await lintSql(migration.up.text, {
+        file: migration.up.file,
+        noTransaction: migration.up.noTransaction,
+      })),
     );
   }
   return findings;
@@ -143,8 +146,7 @@ export function formatFinding(finding: LintFinding): string {
   return lines.join('\n');
 }
 
-const lineAt = (bytes: Buffer, offset: number) =>
-  bytes.subarray(0, offset).toString().split('\n').length;
+const lineAt = (bytes: Buffer, offset: number) => bytes.subarray(0, offset).toString().split('\n').length;
 
 const isNote = (line: string) => line.trim() === '' || line.trim().startsWith('--');
 
@@ -156,7 +158,11 @@ function leadingNoteLines(source: string): number {
 }
 
 function firstCodeLine(source: string): string {
-  const line = source.split('\n').find((l) => !isNote(l))?.trim() ?? '';
+  const line =
+    source
+      .split('\n')
+      .find((l) => !isNote(l))
+      ?.trim() ?? '';
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }
 
@@ -267,7 +273,8 @@ class LintState {
     flag('concurrent-index-in-transaction', statement.concurrent === true && !this.noTransaction);
     flag('require-concurrent-index-creation', statement.concurrent !== true && !this.isNew(table));
     idempotent(statement.if_not_exists === true);
-    if (statement.idxname) this.indexes.add(`${statement.relation?.schemaname ?? 'public'}.${statement.idxname}`);
+    if (statement.idxname)
+      this.indexes.add(`${statement.relation?.schemaname ?? 'public'}.${statement.idxname}`);
   }
 
   private drop(statement: DropStmt, flag: Flag, idempotent: Idempotent) {
@@ -280,12 +287,18 @@ class LintState {
         statement.concurrent !== true && names.some((name) => !this.indexes.has(name)),
       );
     }
-    if (statement.removeType === 'OBJECT_TABLE') flag('ban-drop-table', names.some((name) => !this.isNew(name)));
+    if (statement.removeType === 'OBJECT_TABLE')
+      flag(
+        'ban-drop-table',
+        names.some((name) => !this.isNew(name)),
+      );
   }
 
   private alterTable(statement: AlterTableStmt, flag: Flag, idempotent: Idempotent) {
     const table = relationKey(statement.relation);
-    const commands = (statement.cmds ?? []).flatMap((node) => ('AlterTableCmd' in node ? [node.AlterTableCmd] : []));
+    const commands = (statement.cmds ?? []).flatMap((node) =>
+      'AlterTableCmd' in node ? [node.AlterTableCmd] : [],
+    );
     const droppedFirst = new Set<string>();
     for (const command of commands) {
       const existing = !this.isNew(table);
@@ -323,7 +336,13 @@ class LintState {
     }
   }
 
-  private addColumn(table: string, command: AlterTableCmd, existing: boolean, flag: Flag, idempotent: Idempotent) {
+  private addColumn(
+    table: string,
+    command: AlterTableCmd,
+    existing: boolean,
+    flag: Flag,
+    idempotent: Idempotent,
+  ) {
     idempotent(command.missing_ok === true);
     const column = command.def && 'ColumnDef' in command.def ? command.def.ColumnDef : undefined;
     if (!column) return;
@@ -333,7 +352,9 @@ class LintState {
     const has = (type: Constraint['contype']) => constraints.some((c) => c.contype === type);
     const serial = SERIAL_TYPES.has(stringsOf(column.typeName?.names).at(-1) ?? '');
     const defaultExpression = constraints.find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr;
-    const generatedStored = constraints.some((c) => c.contype === 'CONSTR_GENERATED' && c.generated_kind !== 'v');
+    const generatedStored = constraints.some(
+      (c) => c.contype === 'CONSTR_GENERATED' && c.generated_kind !== 'v',
+    );
     const fills = has('CONSTR_DEFAULT') || has('CONSTR_IDENTITY') || generatedStored || serial;
     flag('adding-not-nullable-field', (column.is_not_null === true || has('CONSTR_NOTNULL')) && !fills);
     flag('adding-volatile-default', serial || has('CONSTR_IDENTITY') || callsVolatile(defaultExpression));
@@ -367,7 +388,8 @@ class LintState {
     flag('constraint-missing-not-valid', constraint.contype === 'CONSTR_CHECK' && validated);
     flag(
       'disallowed-unique-constraint',
-      (constraint.contype === 'CONSTR_UNIQUE' || constraint.contype === 'CONSTR_PRIMARY') && !constraint.indexname,
+      (constraint.contype === 'CONSTR_UNIQUE' || constraint.contype === 'CONSTR_PRIMARY') &&
+        !constraint.indexname,
     );
   }
 
@@ -379,7 +401,8 @@ class LintState {
     }
     if (statement.renameType === 'OBJECT_TABLE') {
       flag('renaming-table', !this.isNew(table));
-      if (this.isNew(table)) this.tables.add(`${statement.relation?.schemaname ?? 'public'}.${statement.newname}`);
+      if (this.isNew(table))
+        this.tables.add(`${statement.relation?.schemaname ?? 'public'}.${statement.newname}`);
     }
   }
 

@@ -1,14 +1,15 @@
 import { parseRename, RenameError } from '../../migrations/diff.ts';
-import { createRevision, mayBeRename } from '../../migrations/revision.ts';
+import type { LintRuleId } from '../../migrations/lint-rules.ts';
+import { createRevision, mayBeRename, parseAllow, RevisionRefusedError } from '../../migrations/revision.ts';
 import { appCommand } from '../database-command.ts';
-import { UsageError } from '../output.ts';
+import { colours, UsageError } from '../output.ts';
 
 export const revisionCommand = appCommand({
   name: 'revision',
   summary:
     'create a migration: --autogenerate from schema.ts, --empty for hand-written SQL, or --merge to join two branches',
   usage:
-    'revision -m <message> (--autogenerate|--empty|--merge) [--rename table.old=new|old_table=new_table]... [--app <name>] [--json]',
+    'revision -m <message> (--autogenerate|--empty|--merge) [--rename table.old=new|old_table=new_table|enum:type.old=new]... [--allow <rule>=<reason>]... [--app <name>] [--json]',
   options: {
     message: {
       type: 'string',
@@ -30,17 +31,25 @@ export const revisionCommand = appCommand({
     rename: {
       type: 'string',
       multiple: true,
-      description: 'old_table=new_table or table.old_column=new_column: a RENAME, not drop + add; repeatable',
+      description:
+        'old_table=new_table, table.old_column=new_column or enum:type.old_value=new_value: a RENAME, not drop + add; repeatable',
+    },
+    allow: {
+      type: 'string',
+      multiple: true,
+      description:
+        'rule=reason: accept what lint refuses (ban-drop-column, changing-column-type, ...), written into the migration as "-- groundwork:allow <rule> <reason>"; repeatable',
     },
   },
   examples: [
     'groundwork db revision -m "add phone to users" --autogenerate',
-    'groundwork db revision -m "rename name" --autogenerate --rename users.name=full_name',
+    'groundwork db revision -m "rename name" --autogenerate --rename users.name=full_name --allow renaming-column="no release reads users.name yet"',
+    'groundwork db revision -m "sad is unhappy" --autogenerate --rename enum:mood.sad=unhappy --allow renaming-enum-value="written only by the admin tool, stopped for the deploy"',
     'groundwork db revision -m "enable pg_trgm" --empty       # then write up.sql and down.sql',
     'groundwork db revision -m "merge branches" --merge       # after git brought in a second head',
   ],
   parse({ values }) {
-    const { message, rename: renames = [] } = values;
+    const { message, rename: renames = [], allow: allows = [] } = values;
     if (!message?.trim()) throw new UsageError('revision needs a message: -m "what it does"');
     if ([values.autogenerate, values.empty, values.merge].filter(Boolean).length !== 1) {
       throw new UsageError(
@@ -48,6 +57,16 @@ export const revisionCommand = appCommand({
       );
     }
     if (renames.length && !values.autogenerate) throw new UsageError('--rename goes with --autogenerate');
+    if (allows.length && !values.autogenerate) throw new UsageError('--allow goes with --autogenerate');
+    const allow: Partial<Record<LintRuleId, string>> = {};
+    for (const spec of allows) {
+      try {
+        const [rule, reason] = parseAllow(spec);
+        allow[rule] = reason;
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    }
     // A spec that does not parse is a usage error before anything is read.
     for (const spec of renames) {
       try {
@@ -56,18 +75,28 @@ export const revisionCommand = appCommand({
         throw error instanceof RenameError ? new UsageError(error.message) : error;
       }
     }
-    return { message, renames };
+    return { message, renames, allow };
   },
-  async run({ app, values, input: { message, renames } }, out) {
+  async run({ app, values, input: { message, renames, allow } }, out) {
     // So is one naming a table or column the schemas do not have: nothing is written either way.
-    const result = await asUsageError(() =>
-      createRevision(app.migrationsDir, app.schema, {
-        message,
-        autogenerate: Boolean(values.autogenerate),
-        merge: Boolean(values.merge),
-        renames,
-      }),
-    );
+    let result: Awaited<ReturnType<typeof createRevision>>;
+    try {
+      result = await asUsageError(() =>
+        createRevision(app.migrationsDir, app.schema, {
+          message,
+          autogenerate: Boolean(values.autogenerate),
+          merge: Boolean(values.merge),
+          renames,
+          allow,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof RevisionRefusedError)) throw error;
+      // the findings as data under --json; for a person, the message with every recipe
+      if (out.json) out.result({ ok: false, created: false, refused: error.findings, error: error.message });
+      else process.stderr.write(`${colours(process.stderr).red('refused:')} ${error.message}\n`);
+      return 1;
+    }
     if (!result.dir) {
       out.result({ ...result, created: false }, 'No changes in schema: nothing written.');
       return 0;
@@ -75,6 +104,9 @@ export const revisionCommand = appCommand({
     for (const change of result.changes) out.line(`  ${change}`);
     for (const loss of result.dataLoss) process.stderr.write(`WARNING: data loss: ${loss}\n`);
     for (const warning of result.warnings) process.stderr.write(`WARNING: ${warning}\n`);
+    for (const finding of result.allowed) {
+      process.stderr.write(`allowed ${finding.rule}: ${finding.statement} (${finding.allowed})\n`);
+    }
     if (mayBeRename(result.changes)) {
       process.stderr.write(
         'WARNING: if a drop+add above is a rename, regenerate with --rename to keep the data.\n',
@@ -82,7 +114,7 @@ export const revisionCommand = appCommand({
     }
     out.result(
       { ...result, created: true },
-      `Created ${result.dir}${values.empty ? ' (write up.sql and down.sql by hand)' : values.merge ? '' : ' (review up.sql and down.sql)'}`,
+      `Created ${result.dirs.join(', ')}${values.empty ? ' (write up.sql and down.sql by hand)' : values.merge ? '' : ' (review up.sql and down.sql)'}`,
     );
     return 0;
   },
