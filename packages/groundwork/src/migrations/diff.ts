@@ -371,10 +371,12 @@ function applyRenames(from: Snapshot, to: Snapshot, renames: Rename[]) {
   const touched = new Set<string>();
   const tableRenames = renames.filter((r): r is TableRename => r.kind === 'table');
   for (const r of renames) if (r.kind === 'enumValue') renameEnumValue(snapshot, to, r, statements);
+  const origins: Origins = new Map();
   for (const r of renames)
-    if (r.kind === 'column') renameColumn(snapshot, to, r, tableRenames, statements, touched);
-  for (const r of tableRenames) renameTable(snapshot, to, r, statements, touched);
+    if (r.kind === 'column') renameColumn(snapshot, to, r, tableRenames, statements, touched, origins);
+  for (const r of tableRenames) renameTable(snapshot, to, r, statements, touched, origins);
   followDerivedNames(snapshot, to, touched, statements);
+  renameNotNullConstraints(origins, statements);
   return { snapshot, statements };
 }
 
@@ -421,43 +423,55 @@ function renameEnumValue(snapshot: Snapshot, to: Snapshot, r: EnumValueRename, s
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 const SERIAL_TYPES = ['serial', 'bigserial', 'smallserial'];
 
-/**
- * Objects PostgreSQL named after the table and column, which a database built fresh names after the new ones:
- * a serial column's sequence, and (PostgreSQL 18) each NOT NULL constraint. Renamed only where they exist
- * under the name PostgreSQL gave them, so a database where they were named otherwise is left alone.
- */
-function renameImplicitNames(
+/** What each renamed table was called before this diff, and each of its columns (current name -> original). */
+type Origins = Map<SnapshotTable, { table: string; columns: Map<string, string> }>;
+
+function originOf(origins: Origins, table: SnapshotTable) {
+  let origin = origins.get(table);
+  if (!origin) {
+    origin = { table: table.name, columns: new Map(Object.keys(table.columns).map((name) => [name, name])) };
+    origins.set(table, origin);
+  }
+  return origin;
+}
+
+/** A serial column's sequence is named after table and column (`users_id_seq`), as a fresh database names it. */
+function renameSerialSequences(
   table: SnapshotTable,
   names: { fromTable: string; toTable: string; columns: [from: string, to: string][] },
   statements: string[],
 ) {
-  const { fromTable, toTable } = names;
-  const qualifiedTable = quoted(table.schema, toTable);
-  const notNull: string[] = [];
   for (const [from, to] of names.columns) {
-    const column = table.columns[to]!;
-    if (SERIAL_TYPES.includes(column.type)) {
-      const [before, after] = [
-        postgresObjectName(fromTable, from, 'seq'),
-        postgresObjectName(toTable, to, 'seq'),
-      ];
-      if (before !== after)
-        statements.push(`ALTER SEQUENCE IF EXISTS ${quoted(table.schema, before)} RENAME TO "${after}";`);
-    }
-    if (column.notNull) {
-      const [before, after] = [
-        postgresObjectName(fromTable, from, 'not_null'),
-        postgresObjectName(toTable, to, 'not_null'),
-      ];
-      if (before !== after) notNull.push(`(${literal(before)}, ${literal(after)})`);
-    }
+    if (!SERIAL_TYPES.includes(table.columns[to]!.type)) continue;
+    const before = postgresObjectName(names.fromTable, from, 'seq');
+    const after = postgresObjectName(names.toTable, to, 'seq');
+    if (before !== after)
+      statements.push(`ALTER SEQUENCE IF EXISTS ${quoted(table.schema, before)} RENAME TO "${after}";`);
   }
-  if (notNull.length === 0) return;
-  statements.push(
-    `DO $$ DECLARE pair record; BEGIN FOR pair IN SELECT * FROM (VALUES ${notNull.join(', ')}) AS p(old, new) LOOP ` +
-      `IF EXISTS (SELECT FROM pg_constraint WHERE conrelid = ${literal(qualifiedTable)}::regclass AND contype = 'n' AND conname = pair.old) ` +
-      `THEN EXECUTE format('ALTER TABLE ${qualifiedTable} RENAME CONSTRAINT %I TO %I', pair.old, pair.new); END IF; END LOOP; END $$;`,
-  );
+}
+
+/**
+ * PostgreSQL 18 names each NOT NULL constraint `<table>_<column>_not_null` and keeps the name through renames;
+ * a fresh database names it after the new ones. Renamed only where it exists under the old name (not before 18).
+ */
+function renameNotNullConstraints(origins: Origins, statements: string[]) {
+  for (const [table, origin] of origins) {
+    const pairs = [...origin.columns]
+      .filter(([name]) => table.columns[name]?.notNull)
+      .map(([name, was]) => [
+        postgresObjectName(origin.table, was, 'not_null'),
+        postgresObjectName(table.name, name, 'not_null'),
+      ])
+      .filter(([before, after]) => before !== after)
+      .map(([before, after]) => `(${literal(before!)}, ${literal(after!)})`);
+    if (pairs.length === 0) continue;
+    const qualified = quoted(table.schema, table.name);
+    statements.push(
+      `DO $$ DECLARE pair record; BEGIN FOR pair IN SELECT * FROM (VALUES ${pairs.join(', ')}) AS p(old, new) LOOP ` +
+        `IF EXISTS (SELECT FROM pg_constraint WHERE conrelid = ${literal(qualified)}::regclass AND contype = 'n' AND conname = pair.old) ` +
+        `THEN EXECUTE format('ALTER TABLE ${qualified} RENAME CONSTRAINT %I TO %I', pair.old, pair.new); END IF; END LOOP; END $$;`,
+    );
+  }
 }
 
 function findTable(snapshot: Snapshot, name: string, action: string): string | undefined {
@@ -475,6 +489,7 @@ function renameColumn(
   tableRenames: TableRename[],
   statements: string[],
   touched: Set<string>,
+  origins: Origins,
 ) {
   const action = `rename column ${r.table}.${r.from} to ${r.to}`;
   const alias = tableRenames.find((t) => t.to === r.table)?.from;
@@ -493,9 +508,12 @@ function renameColumn(
   }
 
   statements.push(`ALTER TABLE ${quoted(table.schema, table.name)} RENAME COLUMN "${r.from}" TO "${r.to}";`);
+  const origin = originOf(origins, table);
+  origin.columns.set(r.to, origin.columns.get(r.from)!);
+  origin.columns.delete(r.from);
   table.columns = renameKey(table.columns, r.from, r.to);
   table.columns[r.to]!.name = r.to;
-  renameImplicitNames(
+  renameSerialSequences(
     table,
     { fromTable: table.name, toTable: table.name, columns: [[r.from, r.to]] },
     statements,
@@ -533,6 +551,7 @@ function renameTable(
   r: TableRename,
   statements: string[],
   touched: Set<string>,
+  origins: Origins,
 ) {
   const action = `rename table ${r.from} to ${r.to}`;
   const key = findTable(snapshot, r.from, action);
@@ -554,8 +573,9 @@ function renameTable(
     ];
     statements.push(`ALTER INDEX IF EXISTS ${quoted(table.schema, before)} RENAME TO "${after}";`);
   }
+  originOf(origins, table);
   const columns = Object.keys(table.columns).map((name): [string, string] => [name, name]);
-  renameImplicitNames(table, { fromTable: r.from, toTable: r.to, columns }, statements);
+  renameSerialSequences(table, { fromTable: r.from, toTable: r.to, columns }, statements);
   for (const [otherKey, other] of Object.entries(snapshot.tables)) {
     for (const fk of Object.values(other.foreignKeys)) {
       if (!pointsAt(fk, table.schema, r.from)) continue;

@@ -120,6 +120,25 @@ function keyExists(snapshot: Snapshot, fk: Item): boolean {
   );
 }
 
+/**
+ * Without the DROP INDEX statements of indexes that use a column the same transactional step drops: PostgreSQL
+ * drops them with the column, under the lock the column drop takes anyway, and no separate statement (nor lint
+ * finding) is needed.
+ */
+export function withoutImplicitIndexDrops(statements: string[], from: Snapshot, to: Snapshot): string[] {
+  const implicit = new Set<string>();
+  for (const [key, before] of Object.entries(from.tables)) {
+    const after = to.tables[key];
+    if (!after) continue;
+    for (const index of Object.values(before.indexes ?? {})) {
+      if (outlivesTransaction(index, before, after, to)) continue;
+      const schema = before.schema && before.schema !== 'public' ? `"${before.schema}".` : '';
+      implicit.add(`DROP INDEX ${schema}"${index.name}";`);
+    }
+  }
+  return statements.filter((statement) => !implicit.has(statement));
+}
+
 /** The statements of the online step from `from` to `to`, in their online forms. */
 export async function diffOnline(from: Snapshot, to: Snapshot): Promise<DiffResult> {
   const { statements } = await diffSnapshots(from, to);

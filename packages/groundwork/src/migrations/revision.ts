@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import {
   type DiffResult,
+  describeAll,
   diffSnapshots,
   parseRename,
   type Rename,
@@ -24,7 +25,7 @@ import {
 import { headsProblem, type Lineage, mergeHeads, readLineage } from './lineage.ts';
 import { allowLine, formatFinding, type LintFinding, lintSql } from './lint.ts';
 import { isLintRule, type LintRuleId } from './lint-rules.ts';
-import { diffOnline, transactionalTarget } from './online.ts';
+import { diffOnline, transactionalTarget, withoutImplicitIndexDrops } from './online.ts';
 
 export interface RevisionOptions {
   message: string;
@@ -238,8 +239,14 @@ async function transactional(
   message: string,
   suffix: string,
 ): Promise<Planned> {
-  const up = await diffSnapshots(from, to, { renames });
-  const down = await diffSnapshots(to, from, { renames: renames.map(reverseRename) });
+  const reversed = renames.map(reverseRename);
+  const diff = async (a: Snapshot, b: Snapshot, names: Rename[]): Promise<DiffResult> => {
+    const { statements } = await diffSnapshots(a, b, { renames: names });
+    const source = withRenames(a, b, names);
+    return describeAll(withoutImplicitIndexDrops(statements, source, b), source);
+  };
+  const up = await diff(from, to, renames);
+  const down = await diff(to, from, reversed);
   const notes = [
     ...(up.dataLoss.length ? [`data loss: ${up.dataLoss.join('; ')}`] : []),
     ...(mayBeRename(up.changes)
