@@ -404,7 +404,7 @@ function renameEnumValue(snapshot: Snapshot, to: Snapshot, r: EnumValueRename, s
     throw new RenameError(`Cannot ${action}: enum ${key} has no value "${r.to}" in the new schema`);
   }
   statements.push(
-    `ALTER TYPE ${quoted(item.schema, item.name)} RENAME VALUE ${literal(r.from)} TO ${literal(r.to)};`,
+    `ALTER TYPE "${schemaOf(item.schema)}"."${item.name}" RENAME VALUE ${literal(r.from)} TO ${literal(r.to)};`,
   );
   item.values = item.values.map((value) => (value === r.from ? r.to : value));
   // a column default names the value by its label, which PostgreSQL now prints as the new one
