@@ -71,51 +71,66 @@ function readAnnotations(text: string, file: string): Annotations {
   return { allows, problems };
 }
 
-/** Lints one migration script: every statement PostgreSQL's parser finds, in order. */
+/** Lints one migration script: every statement PostgreSQL's parser finds, chunk by chunk as the runner sends them. */
 export async function lintSql(text: string, target: LintTarget): Promise<LintFinding[]> {
   const { allows, problems } = readAnnotations(text, target.file);
   const parser = await sqlParser();
-  let statements: { node: Node; location: number; length: number }[];
-  try {
-    statements = (parser.parseSync(text).stmts ?? []).map((raw) => ({
-      node: raw.stmt!,
-      location: raw.stmt_location ?? 0,
-      length: raw.stmt_len ?? 0,
-    }));
-  } catch (error) {
-    const position = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0;
-    const line = lineAt(Buffer.from(text), position);
-    return [
-      ...problems,
-      {
-        rule: 'invalid-sql',
-        file: target.file,
-        line,
-        statement: text.split('\n')[line - 1]?.trim() ?? '',
-        why: `${ANNOTATION_RULES['invalid-sql']} ${(error as Error).message}`,
-      },
-    ];
-  }
-  const bytes = Buffer.from(text);
   const findings: LintFinding[] = [...problems];
   const state = new LintState(target.noTransaction);
-  for (const { node, location, length } of statements) {
-    const source = bytes.subarray(location, length ? location + length : undefined).toString();
-    const offset = leadingNoteLines(source);
-    for (const rule of state.visit(node)) {
-      const reason = allows.get(rule);
+  for (const chunk of chunksOf(text)) {
+    const bytes = Buffer.from(chunk.text);
+    let statements: { node: Node; location: number; length: number }[];
+    try {
+      statements = (parser.parseSync(chunk.text).stmts ?? []).map((raw) => ({
+        node: raw.stmt!,
+        location: raw.stmt_location ?? 0,
+        length: raw.stmt_len ?? 0,
+      }));
+    } catch (error) {
+      const position =
+        (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0;
+      const line = lineAt(bytes, position);
       findings.push({
-        rule,
+        rule: 'invalid-sql',
         file: target.file,
-        line: lineAt(bytes, location) + offset,
-        statement: firstCodeLine(source),
-        why: LINT_RULES[rule].why,
-        recipe: LINT_RULES[rule].recipe,
-        ...(reason === undefined ? {} : { allowed: reason }),
+        line: chunk.line + line - 1,
+        statement: chunk.text.split('\n')[line - 1]?.trim() ?? '',
+        why: `${ANNOTATION_RULES['invalid-sql']} ${(error as Error).message}`,
       });
+      continue;
+    }
+    for (const { node, location, length } of statements) {
+      const source = bytes.subarray(location, length ? location + length : undefined).toString();
+      for (const rule of state.visit(node)) {
+        const reason = allows.get(rule);
+        findings.push({
+          rule,
+          file: target.file,
+          line: chunk.line + lineAt(bytes, location) - 1 + leadingNoteLines(source),
+          statement: firstCodeLine(source),
+          why: LINT_RULES[rule].why,
+          recipe: LINT_RULES[rule].recipe,
+          ...(reason === undefined ? {} : { allowed: reason }),
+        });
+      }
     }
   }
   return findings;
+}
+
+const BREAKPOINT = /^\s*--> statement-breakpoint\s*$/;
+
+/** The text between breakpoint lines (what the runner sends as one statement), with its first line number. */
+function chunksOf(text: string): { text: string; line: number }[] {
+  const chunks: { text: string; line: number }[] = [{ text: '', line: 1 }];
+  text
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .forEach((line, index) => {
+      if (BREAKPOINT.test(line)) chunks.push({ text: '', line: index + 2 });
+      else chunks.at(-1)!.text += `${line}\n`;
+    });
+  return chunks;
 }
 
 /** Lints the up.sql of every migration in `dir`, oldest first. */
