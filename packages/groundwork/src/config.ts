@@ -4,6 +4,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { parseOperatorKeys } from './auth/operator-keys.ts';
 import { SESSION_TTL_S } from './auth/session-tokens.ts';
+import { MIGRATION_DEFAULTS, type MigrationSettings } from './migrations/locks.ts';
 import { redactSecrets } from './redact.ts';
 
 /** Parsed, validated settings: the only shape the rest of the code reads. */
@@ -34,6 +35,8 @@ export interface Settings {
   /** Raw `SECRET_KEYS` value; parsed into a key ring by the apps that seal secrets. */
   secretKeys: string | undefined;
   migrateOnStart: boolean;
+  /** How migrations behave on a live database: see docs/migrations.md, "Deploying to a live database". */
+  migrations: MigrationSettings;
   /** How long a signalled server waits for in-flight requests before it destroys their connections. */
   shutdownTimeoutMs: number;
   auth: AuthSettings;
@@ -123,6 +126,10 @@ function envSchema(defaults: SettingsDefaults) {
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     SECRET_KEYS: z.string().optional(),
     MIGRATE_ON_START: flag.optional(),
+    MIGRATION_LOCK_TIMEOUT_MS: integer(0, 600_000).default(MIGRATION_DEFAULTS.lockTimeoutMs),
+    MIGRATION_LOCK_RETRIES: integer(0, 100).default(MIGRATION_DEFAULTS.lockRetries),
+    MIGRATION_LOCK_RETRY_DELAY_MS: integer(0, 600_000).default(MIGRATION_DEFAULTS.lockRetryDelayMs),
+    MIGRATION_STATEMENT_TIMEOUT_MS: integer(0, 86_400_000).default(MIGRATION_DEFAULTS.statementTimeoutMs),
     SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
     ADMIN_API_KEYS: z.string().optional(),
     AUTH_ISSUER: z.url({ message: 'must be the issuer URL (https://...)' }).optional(),
@@ -224,6 +231,12 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
     secretKeys: secretKeys || undefined,
     // Embedded databases belong to this process, so they follow the code; servers migrate on request.
     migrateOnStart: env.MIGRATE_ON_START ?? env.DATABASE_URL === undefined,
+    migrations: {
+      lockTimeoutMs: env.MIGRATION_LOCK_TIMEOUT_MS,
+      lockRetries: env.MIGRATION_LOCK_RETRIES,
+      lockRetryDelayMs: env.MIGRATION_LOCK_RETRY_DELAY_MS,
+      statementTimeoutMs: env.MIGRATION_STATEMENT_TIMEOUT_MS,
+    },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     auth: {
       adminApiKeys: env.ADMIN_API_KEYS,

@@ -51,9 +51,12 @@ export {
 } from './http/pagination.ts';
 export { buildServer } from './http/server.ts';
 export { checkDatabase, checkFolder } from './migrations/check.ts';
+export { MigrationError, MigrationLockTimeoutError } from './migrations/errors.ts';
 export { readMigrations } from './migrations/folder.ts';
+export type { MigrationSettings } from './migrations/locks.ts';
+export { readState } from './migrations/plan.ts';
 export { createRevision } from './migrations/revision.ts';
-export { downgrade, readState, stamp, upgrade } from './migrations/runner.ts';
+export { downgrade, stamp, upgrade } from './migrations/runner.ts';
 export { redactSecrets } from './redact.ts';
 export { appSettings, type RunningApp, startApp } from './runtime.ts';
 export { hashPassword, needsRehash, verifyPassword } from './security/passwords.ts';

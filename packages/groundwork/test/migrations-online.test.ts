@@ -1,452 +1,644 @@
 /**
- * The safe forms autogenerate writes for a live database (issue 26), each applied and reverted with rows in the
- * tables, on PGlite (default) or on the server named by TEST_DATABASE_URL, and each checked against a database
- * built fresh from the same migrations (`check`).
+ * Migrations on a live database: bounded lock waits with retries and the blocking session named, INVALID
+ * indexes from failed concurrent builds, the offline script run through psql, and checksums over both
+ * scripts. PGlite by default, or the server named by TEST_DATABASE_URL (a scratch database for the file).
+ * What needs a second session holding a lock (PGlite has one connection) runs on the server only.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
-import {
-  check,
-  index,
-  integer,
-  pgEnum,
-  pgTable,
-  primaryKey,
-  serial,
-  text,
-  varchar,
-} from 'drizzle-orm/pg-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Settings } from '../src/config.ts';
+import postgres from 'postgres';
+import { describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
-import { emptyInMemoryPglite } from '../src/database/pglite-cluster.ts';
+import { withSession } from '../src/database/sessions.ts';
+import { catalogDefinitions } from '../src/migrations/catalog.ts';
 import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
-import { readMigrations } from '../src/migrations/folder.ts';
-import { createRevision, type RevisionOptions } from '../src/migrations/revision.ts';
-import { downgrade, upgrade } from '../src/migrations/runner.ts';
+import { MigrationLockTimeoutError } from '../src/migrations/errors.ts';
+import { parseConcurrentIndexBuild } from '../src/migrations/indexes.ts';
+import {
+  isLockTimeout,
+  LockRetriesExhausted,
+  retryDelayMs,
+  withLockRetries,
+} from '../src/migrations/locks.ts';
+import { readState } from '../src/migrations/plan.ts';
+import { downgrade, MigrationError, upgrade } from '../src/migrations/runner.ts';
 import { testSettings } from '../src/testing/index.ts';
 import {
+  addMigration,
+  appliedIds,
+  copyApp,
   copyMigrations,
+  databasePerFile,
+  M1,
+  M2,
   query,
-  removeTempFolders,
+  runMain,
   scratchDatabase,
   serverUrl,
   shelf,
+  tableExists,
 } from './support/harness.ts';
 
-// Each check builds and migrates a shadow database: seconds on a busy machine.
-vi.setConfig({ testTimeout: 180_000 });
+const shared = databasePerFile('gwt_online');
 
-let pglite: PGlite | undefined;
-let handle: DatabaseHandle<any>;
-let settings: Settings;
-let scratch: Awaited<ReturnType<typeof scratchDatabase>> | undefined;
+const H = (n: number, slug: string) => `2099010100000${n}_${slug}`;
+const idOf = (name: string) => name.slice(0, 14);
+/** Short waits, so a test that meets the lock timeout a few times stays well under a second or two. */
+const FAST = { lockTimeoutMs: 200, lockRetries: 2, lockRetryDelayMs: 20 };
+const onServer = serverUrl ? it : it.skip;
+const SECOND_SESSION = 'needs a second session holding a lock: PGlite has a single connection';
 
-beforeAll(async () => {
-  if (serverUrl) {
-    scratch = await scratchDatabase('gwt_online');
-    settings = testSettings(shelf, {}, scratch.url);
-    handle = await openDatabase(settings, { schema: {} });
-  } else {
-    pglite = await emptyInMemoryPglite();
-    settings = testSettings(shelf);
-    handle = await openDatabase(settings, { schema: {}, pglite });
-  }
-}, 120_000);
+/** The fixture at head with rows in books. */
+async function shelfWithBooks(): Promise<string> {
+  const dir = copyMigrations();
+  await upgrade(shared.handle, dir);
+  await query(
+    shared.handle,
+    "insert into books (title, author) values ('Dune', 'Herbert'), ('Emma', 'Austen')",
+  );
+  return dir;
+}
 
-beforeEach(async () => {
-  if (pglite) await query(handle, 'rollback; select pg_advisory_unlock_all()');
-  await query(handle, 'drop schema public cascade');
-  await query(handle, 'create schema public');
-});
-
-afterEach(() => removeTempFolders());
-
-afterAll(async () => {
-  await handle?.close();
-  await pglite?.close();
-  await scratch?.drop();
-});
-
-const emptyFolder = () => join(copyMigrations(), '..', 'online');
-const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8');
-
-/** Autogenerates a revision and returns each migration it wrote with its two files. */
-async function revise(
-  dir: string,
-  schema: Record<string, unknown>,
-  message: string,
-  options: Pick<RevisionOptions, 'renames' | 'allow'> = {},
-) {
-  const result = await createRevision(dir, schema, { message, autogenerate: true, ...options });
+/**
+ * Another application's session, on its own connection, holding a transaction open after `statement` (as an
+ * app that forgot to commit does).
+ */
+async function blocker(statement: string, url = shared.scratch!.url) {
+  const sql = postgres(url, {
+    max: 1,
+    connection: { application_name: 'gw-test-blocker' },
+    onnotice: () => {},
+  });
+  const reserved = await sql.reserve();
+  const [row] = await reserved.unsafe<{ pid: number }[]>('select pg_backend_pid() as pid');
+  await reserved.unsafe('begin');
+  await reserved.unsafe(statement);
+  let released = false;
   return {
-    ...result,
-    written: result.dirs.map((d) => ({ dir: d, up: read(d, 'up.sql'), down: read(d, 'down.sql') })),
+    pid: row!.pid,
+    async release() {
+      if (released) return;
+      released = true;
+      await reserved.unsafe('commit');
+      reserved.release();
+      await sql.end();
+    },
   };
 }
 
-const drift = (dir: string) => checkDatabase(handle, dir, { settings });
-const rows = async (sqlText: string) => query(handle, sqlText);
-const count = async (table: string) =>
-  Number((await query<{ n: number }>(handle, `select count(*)::int as n from ${table}`))[0]!.n);
-const isNullable = async (table: string, column: string) =>
-  (
-    await query<{ nullable: string }>(
-      handle,
-      `select is_nullable as nullable from information_schema.columns where table_name = '${table}' and column_name = '${column}'`,
-    )
-  )[0]!.nullable === 'YES';
-const constraintNames = async (table: string) =>
-  (
-    await query<{ conname: string }>(
-      handle,
-      `select conname from pg_constraint where conrelid = '${table}'::regclass and contype <> 'n' order by conname`,
-    )
-  ).map((row) => row.conname);
+describe('lock timeouts and retries', () => {
+  it('retries on a lock timeout with growing, jittered waits, and gives up after the retries', async () => {
+    // half to all of base * 2^(retry - 1), capped at 30 s
+    expect([1, 2, 3, 4].map((retry) => retryDelayMs(retry, 500, () => 0))).toEqual([250, 500, 1000, 2000]);
+    expect([1, 2, 3, 4].map((retry) => retryDelayMs(retry, 500, () => 1))).toEqual([500, 1000, 2000, 4000]);
+    expect(retryDelayMs(20, 500, () => 1)).toBe(30_000);
 
-const users = pgTable('users', { id: serial('id').primaryKey(), name: text('name') });
-const posts = pgTable('posts', {
-  id: serial('id').primaryKey(),
-  userId: integer('user_id'),
-  title: text('title'),
-  code: text('code'),
-  score: integer('score'),
-});
+    const timeout = Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' });
+    let calls = 0;
+    const retries: number[] = [];
+    const exhausted = await withLockRetries(
+      { lockRetries: 3, lockRetryDelayMs: 1 },
+      async () => {
+        calls++;
+        throw timeout;
+      },
+      (retry) => retries.push(retry.retry),
+    ).catch((e: unknown) => e);
+    expect(exhausted).toBeInstanceOf(LockRetriesExhausted);
+    expect(exhausted).toMatchObject({ attempts: 4, last: timeout });
+    expect(calls).toBe(4);
+    expect(retries).toEqual([1, 2, 3]);
+    expect(isLockTimeout(timeout)).toBe(true);
 
-/** users and posts, both with rows (posts 1..500 by users 1..10; titles set, codes unique). */
-async function populated(dir: string) {
-  await revise(dir, { users, posts }, 'create users and posts');
-  await upgrade(handle, dir);
-  await rows(`insert into users (name) select 'user ' || g from generate_series(1, 10) g`);
-  await rows(
-    `insert into posts (user_id, title, code, score) select 1 + g % 10, 'title ' || g, 'c' || g, g from generate_series(1, 500) g`,
-  );
-}
-
-describe('indexes', () => {
-  const indexedPosts = pgTable(
-    'posts',
-    {
-      id: serial('id').primaryKey(),
-      userId: integer('user_id'),
-      title: text('title'),
-      code: text('code'),
-      score: integer('score'),
-    },
-    (t) => [index('posts_title_idx').on(t.title)],
-  );
-  const tags = pgTable('tags', { id: serial('id').primaryKey(), label: text('label') }, (t) => [
-    index('tags_label_idx').on(t.label),
-  ]);
-
-  it('on an existing table: CONCURRENTLY in an online migration; on a new table: in the transaction; both reverse', async () => {
-    const dir = emptyFolder();
-    await populated(dir);
-    const result = await revise(dir, { users, posts: indexedPosts, tags }, 'index titles, add tags');
-    const [main, online] = result.written;
-    expect(result.written).toHaveLength(2);
-    expect(main!.up).toContain('CREATE INDEX "tags_label_idx" ON "tags"');
-    expect(main!.up).not.toContain('posts_title_idx');
-    expect(online!.dir).toMatch(/_online$/);
-    expect(online!.up).toContain(
-      '-- groundwork:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS "posts_title_idx" ON "posts" USING btree ("title");',
+    // any other error is not retried; a success after a timeout reports its retries
+    const other = new Error('division by zero');
+    await expect(
+      withLockRetries(
+        { lockRetries: 3, lockRetryDelayMs: 1 },
+        () => Promise.reject(other),
+        () => {},
+      ),
+    ).rejects.toBe(other);
+    let attempt = 0;
+    const result = await withLockRetries(
+      { lockRetries: 3, lockRetryDelayMs: 1 },
+      async () => {
+        if (attempt++ === 0) throw timeout;
+        return 'done';
+      },
+      () => {},
     );
-    expect(online!.down).toContain('DROP INDEX CONCURRENTLY IF EXISTS "posts_title_idx";');
-    expect(result.allowed).toEqual([]);
-
-    await upgrade(handle, dir);
-    expect(await drift(dir)).toEqual([]);
-    expect(await checkFolder(dir, { users, posts: indexedPosts, tags })).toEqual([]);
-    // the down runs: the index goes before the table's own migration is reverted
-    await downgrade(handle, dir, '-2');
-    expect(await rows("select 1 from pg_class where relname in ('posts_title_idx', 'tags')")).toEqual([]);
-    expect(await count('posts')).toBe(500);
-    await upgrade(handle, dir);
-    expect(await drift(dir)).toEqual([]);
+    expect(result).toEqual({ value: 'done', retries: 1 });
   });
-});
 
-describe('foreign keys and CHECKs', () => {
-  const checkedPosts = pgTable(
-    'posts',
-    {
-      id: serial('id').primaryKey(),
-      userId: integer('user_id').references(() => users.id),
-      title: text('title'),
-      code: text('code'),
-      score: integer('score'),
-    },
-    (t) => [check('posts_score_positive', sql`${t.score} > 0`)],
-  );
-
-  it('are added NOT VALID and validated in a later statement; a bad row fails the step, which reruns after the fix', async () => {
-    const dir = emptyFolder();
-    await populated(dir);
-    await rows('insert into posts (user_id, title, score) values (99, null, 1)');
-    const result = await revise(dir, { users, posts: checkedPosts }, 'posts reference users');
-    expect(result.written).toHaveLength(1);
-    const [online] = result.written;
-    expect(online!.up).toContain(
-      'ALTER TABLE "posts" DROP CONSTRAINT IF EXISTS "posts_user_id_users_id_fk", ADD CONSTRAINT "posts_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action NOT VALID;',
+  it('runs every migration under the lock and statement timeouts, and puts the session back after', async () => {
+    const dir = copyMigrations();
+    addMigration(
+      dir,
+      H(1, 'timeouts'),
+      [
+        'create table seen (lock_timeout text, statement_timeout text)',
+        "insert into seen select current_setting('lock_timeout'), current_setting('statement_timeout')",
+      ],
+      ['drop table seen'],
     );
-    expect(online!.up).toContain('ALTER TABLE "posts" VALIDATE CONSTRAINT "posts_user_id_users_id_fk";');
-    expect(online!.up).toContain(
-      'ADD CONSTRAINT "posts_score_positive" CHECK ("posts"."score" > 0) NOT VALID;',
-    );
-
-    // the orphan fails the validation: the step is not recorded, and the app's writes were never blocked
-    await expect(upgrade(handle, dir)).rejects.toThrow(
-      /violates foreign key constraint "posts_user_id_users_id_fk"/,
-    );
-    expect(readMigrations(dir).at(-1)!.up.noTransaction).toBe(true);
-    await rows('delete from posts where user_id = 99');
-    await upgrade(handle, dir);
-    expect(await constraintNames('posts')).toEqual([
-      'posts_pkey',
-      'posts_score_positive',
-      'posts_user_id_users_id_fk',
+    await upgrade(shared.handle, dir, 'head', { lockTimeoutMs: 250, statementTimeoutMs: 60_000 });
+    expect(await query(shared.handle, 'select * from seen')).toEqual([
+      { lock_timeout: '250ms', statement_timeout: '1min' },
     ]);
-    expect(await drift(dir)).toEqual([]);
-    await downgrade(handle, dir, '-1');
-    expect(await constraintNames('posts')).toEqual(['posts_pkey']);
-    expect(await count('posts')).toBe(500);
-  });
-});
-
-describe('SET NOT NULL', () => {
-  const requiredTitle = pgTable('posts', {
-    id: serial('id').primaryKey(),
-    userId: integer('user_id'),
-    title: text('title').notNull(),
-    code: text('code'),
-    score: integer('score'),
+    // the defaults: at most a second for a lock, no statement timeout
+    await downgrade(shared.handle, dir, '-1');
+    await upgrade(shared.handle, dir);
+    expect(await query(shared.handle, 'select * from seen')).toEqual([
+      { lock_timeout: '1s', statement_timeout: '0' },
+    ]);
+    if (shared.pglite) {
+      // one connection: the app's own session must not keep the migration's timeouts
+      expect(await query(shared.handle, "select current_setting('lock_timeout') as value")).toEqual([
+        { value: '0' },
+      ]);
+    }
   });
 
-  it('goes through a validated CHECK (no scan under the exclusive lock), fails cleanly on a NULL, and reverses', async () => {
-    const dir = emptyFolder();
-    await populated(dir);
-    await rows('update posts set title = null where id = 7');
-    const result = await revise(dir, { users, posts: requiredTitle }, 'titles required');
-    const [online] = result.written;
-    const check = 'groundwork_not_null_title';
-    expect(online!.up).toContain(
-      `ALTER TABLE "posts" DROP CONSTRAINT IF EXISTS "${check}", ADD CONSTRAINT "${check}" CHECK ("title" IS NOT NULL) NOT VALID;\n` +
-        '--> statement-breakpoint\n' +
-        `ALTER TABLE "posts" VALIDATE CONSTRAINT "${check}";\n` +
-        '--> statement-breakpoint\n' +
-        'ALTER TABLE "posts" ALTER COLUMN "title" SET NOT NULL;\n' +
-        '--> statement-breakpoint\n' +
-        `ALTER TABLE "posts" DROP CONSTRAINT IF EXISTS "${check}";`,
-    );
-    await expect(upgrade(handle, dir)).rejects.toThrow(/violated by some row/);
-    expect(await isNullable('posts', 'title')).toBe(true);
-    await rows("update posts set title = 'fixed' where id = 7");
-    await upgrade(handle, dir);
-    expect(await isNullable('posts', 'title')).toBe(false);
-    expect(await constraintNames('posts')).toEqual(['posts_pkey']);
-    expect(await drift(dir)).toEqual([]);
-    await downgrade(handle, dir, '-1');
-    expect(await isNullable('posts', 'title')).toBe(true);
-  });
-});
+  onServer(
+    `gives up naming the blocking session, with nothing applied and the table readable meanwhile (${SECOND_SESSION})`,
+    async () => {
+      const dir = await shelfWithBooks();
+      addMigration(dir, H(1, 'isbn'), [
+        'alter table books add column isbn text',
+        'create table shelves (id integer)',
+      ]);
+      const holder = await blocker("select * from books where title <> 'hunter2-not-for-logs' for share");
+      const lines: string[] = [];
+      try {
+        // waits between attempts long enough that the run outlasts a reader queued behind its first attempt
+        const migrating = upgrade(shared.handle, dir, 'head', {
+          ...FAST,
+          lockRetryDelayMs: 300,
+          log: (line) => lines.push(line),
+        });
+        const settled = migrating.then(
+          () => 'applied',
+          () => 'failed',
+        );
+        // A reader queued behind the waiting ALTER waits at most one lock timeout, not the whole run.
+        const reader = await query<{ n: number }>(shared.handle, 'select count(*)::int as n from books');
+        expect(reader).toEqual([{ n: 2 }]);
+        expect(await Promise.race([settled, Promise.resolve('still retrying')])).toBe('still retrying');
 
-describe('UNIQUE and PRIMARY KEY', () => {
-  const uniqueCodes = pgTable('posts', {
-    id: serial('id').primaryKey(),
-    userId: integer('user_id'),
-    title: text('title'),
-    code: text('code').unique(),
-    score: integer('score'),
-  });
-  const plain = pgTable('pairs', {
-    a: integer('a').notNull(),
-    b: integer('b').notNull(),
-    note: text('note'),
-  });
-  const keyed = pgTable(
-    'pairs',
-    { a: integer('a').notNull(), b: integer('b').notNull(), note: text('note') },
-    (t) => [primaryKey({ columns: [t.a, t.b] })],
+        const error = (await migrating.catch((e: unknown) => e)) as MigrationLockTimeoutError;
+        expect(error).toBeInstanceOf(MigrationLockTimeoutError);
+        expect(error.attempts).toBe(3);
+        expect(error.blockers).toEqual([
+          {
+            pid: holder.pid,
+            applicationName: 'gw-test-blocker',
+            state: 'idle in transaction',
+            transactionMs: expect.any(Number),
+            query: "select * from books where title <> '***' for share",
+          },
+        ]);
+        expect(error.message).toContain(
+          `${join(dir, H(1, 'isbn'), 'up.sql')}: statement 1 of 2 could not take its lock`,
+        );
+        expect(error.message).toContain('canceling statement due to lock timeout');
+        expect(error.message).toMatch(
+          new RegExp(
+            `pid ${holder.pid} \\(application_name "gw-test-blocker", idle in transaction, transaction open \\d+\\.\\d s\\)`,
+          ),
+        );
+        expect(error.message).toContain(
+          `Rolled back: the database is still at the revision before ${idOf(H(1, 'isbn'))} (${M2.id})`,
+        );
+        expect(error.message).not.toContain('hunter2');
+        expect(lines.filter((line) => line.startsWith('lock timeout (200 ms)'))).toHaveLength(2);
+        expect(lines.join('\n')).toContain(
+          `held by pid ${holder.pid} ("gw-test-blocker", idle in transaction)`,
+        );
+      } finally {
+        await holder.release();
+      }
+      expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
+      expect(await tableExists(shared.handle, 'shelves')).toBe(false);
+      expect(await query(shared.handle, 'select title from books order by id')).toEqual([
+        { title: 'Dune' },
+        { title: 'Emma' },
+      ]);
+      // once the blocker is gone the same upgrade goes through
+      expect((await upgrade(shared.handle, dir, 'head', FAST)).steps).toMatchObject([
+        { name: H(1, 'isbn'), retries: 0 },
+      ]);
+    },
   );
 
-  it('come from a unique index built concurrently, then ADD CONSTRAINT ... USING INDEX; both reverse', async () => {
-    const dir = emptyFolder();
-    await populated(dir);
-    await revise(dir, { users, posts, pairs: plain }, 'pairs');
-    await upgrade(handle, dir);
-    await rows('insert into pairs (a, b) select g, g % 7 from generate_series(1, 300) g');
+  onServer(`succeeds when the blocker lets go during the retries (${SECOND_SESSION})`, async () => {
+    const dir = await shelfWithBooks();
+    addMigration(dir, H(1, 'isbn'), ['alter table books add column isbn text']);
+    const holder = await blocker('select * from books for update');
+    try {
+      const result = await upgrade(shared.handle, dir, 'head', {
+        ...FAST,
+        lockRetries: 10,
+        // the blocking transaction commits after the first lock timeout
+        log: (line) => {
+          if (line.startsWith('lock timeout')) void holder.release();
+        },
+      });
+      expect(result.steps).toMatchObject([{ name: H(1, 'isbn'), retries: 1 }]);
+    } finally {
+      await holder.release();
+    }
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id, idOf(H(1, 'isbn'))]);
+    expect(await query(shared.handle, 'select title, isbn from books order by id')).toEqual([
+      { title: 'Dune', isbn: null },
+      { title: 'Emma', isbn: null },
+    ]);
+  });
 
-    const result = await revise(dir, { users, posts: uniqueCodes, pairs: keyed }, 'keys');
-    const [online] = result.written;
-    expect(online!.up).toContain(
-      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "posts_code_unique" ON "posts" USING btree ("code");',
+  onServer(
+    `a no-transaction migration retries only the statement that timed out (${SECOND_SESSION})`,
+    async () => {
+      const dir = await shelfWithBooks();
+      await query(shared.handle, 'create table audit (n integer)');
+      const path = addMigration(dir, H(1, 'no_tx'), [
+        '-- groundwork:no-transaction\ninsert into audit values (1)',
+        'alter table books add column isbn text',
+      ]);
+      let holder = await blocker('select * from books for share');
+      const error = (await upgrade(shared.handle, dir, 'head', FAST).catch((e: unknown) => e)) as Error;
+      await holder.release();
+      expect(error).toBeInstanceOf(MigrationLockTimeoutError);
+      expect(error.message).toContain(`${join(path, 'up.sql')}: statement 2 of 2 could not take its lock`);
+      expect(error.message).toContain(
+        `statement 1 stays applied, and the migration is not recorded, so the database is still at the revision before ${idOf(H(1, 'no_tx'))}`,
+      );
+      expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
+      expect(await query(shared.handle, 'select n from audit')).toEqual([{ n: 1 }]);
+
+      // statement 1 is not idempotent: rerun with it removed, and the blocker letting go after a timeout
+      writeFileSync(
+        join(path, 'up.sql'),
+        '-- groundwork:no-transaction\nalter table books add column isbn text\n',
+      );
+      holder = await blocker('select * from books for share');
+      try {
+        const result = await upgrade(shared.handle, dir, 'head', {
+          ...FAST,
+          log: (line) => {
+            if (line.startsWith('lock timeout')) void holder.release();
+          },
+        });
+        expect(result.steps).toMatchObject([{ retries: 1 }]);
+      } finally {
+        await holder.release();
+      }
+      expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id, idOf(H(1, 'no_tx'))]);
+    },
+  );
+
+  onServer(
+    `downgrade gives up the same way and leaves the migration applied (${SECOND_SESSION})`,
+    async () => {
+      const dir = await shelfWithBooks();
+      const holder = await blocker('select * from books for share');
+      try {
+        const error = (await downgrade(shared.handle, dir, '-1', FAST).catch(
+          (e: unknown) => e,
+        )) as MigrationLockTimeoutError;
+        expect(error).toBeInstanceOf(MigrationLockTimeoutError);
+        expect(error.blockers.map((b) => b.pid)).toEqual([holder.pid]);
+        expect(error.message).toContain(
+          `${join(dir, M2.name, 'down.sql')}: statement 1 of 2 could not take its lock`,
+        );
+        expect(error.message).toContain(`Rolled back: the database is still at ${M2.id}.`);
+      } finally {
+        await holder.release();
+      }
+      expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
+      expect(await query(shared.handle, 'select author from books order by id')).toEqual([
+        { author: 'Herbert' },
+        { author: 'Austen' },
+      ]);
+    },
+  );
+  onServer(
+    `reset (the CLI, with --lock-timeout) gives up before reverting anything (${SECOND_SESSION})`,
+    async () => {
+      const app = copyApp();
+      const dir = join(app, 'migrations');
+      await upgrade(shared.handle, dir);
+      await query(shared.handle, "insert into books (title, author) values ('Dune', 'Herbert')");
+      const holder = await blocker('select * from books for share');
+      try {
+        const reset = await runMain(['db', 'reset', '--lock-timeout', '150', '--lock-retries', '1'], {
+          cwd: app,
+          env: { DATABASE_URL: shared.scratch!.url, MIGRATION_LOCK_RETRY_DELAY_MS: '20' },
+        });
+        expect(reset.code).toBe(1);
+        expect(reset.stdout).toContain(`reverting ${M2.name} ...`);
+        expect(reset.stdout).toMatch(
+          /^lock timeout \(150 ms\) on .* statement 1, held by pid \d+ \("gw-test-blocker", idle in transaction\); retry 1 of 1 in 0\.\d s$/m,
+        );
+        expect(reset.stderr).toContain('could not take its lock within lock_timeout 150 ms in 2 attempts');
+        expect(reset.stderr).toContain(
+          `pid ${holder.pid} (application_name "gw-test-blocker", idle in transaction`,
+        );
+        expect(reset.stderr).toContain(`Rolled back: the database is still at ${M2.id}.`);
+      } finally {
+        await holder.release();
+      }
+      expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
+      expect(await query(shared.handle, 'select title, author from books')).toEqual([
+        { title: 'Dune', author: 'Herbert' },
+      ]);
+    },
+  );
+});
+
+describe('invalid indexes', () => {
+  const uniqueTitle = (dir: string) =>
+    addMigration(
+      dir,
+      H(1, 'unique_title'),
+      [
+        '-- groundwork:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "books_title_key" ON "books" ("title")',
+      ],
+      ['-- groundwork:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS "books_title_key"'],
     );
-    expect(online!.up).toContain(
-      `THEN ALTER TABLE "posts" ADD CONSTRAINT "posts_code_unique" UNIQUE USING INDEX "posts_code_unique"; END IF; END $$;`,
+  const indexes = () =>
+    query<{ name: string; valid: boolean }>(
+      shared.handle,
+      `select i.relname as name, x.indisvalid as valid from pg_index x join pg_class i on i.oid = x.indexrelid
+        where x.indrelid = 'books'::regclass and i.relname = 'books_title_key'`,
     );
-    expect(online!.up).toContain(
-      `THEN ALTER TABLE "pairs" ADD CONSTRAINT "pairs_a_b_pk" PRIMARY KEY USING INDEX "pairs_a_b_pk"; END IF; END $$;`,
+
+  it('a failed concurrent build is reported, its INVALID index dropped, and the migration not recorded', async () => {
+    const dir = await shelfWithBooks();
+    await query(shared.handle, "insert into books (title) values ('Dune')");
+    const path = uniqueTitle(dir);
+
+    const error = (await upgrade(shared.handle, dir).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(MigrationError);
+    expect(error.message).toContain(
+      `${join(path, 'up.sql')}: statement 1 of 1 failed: could not create unique index "books_title_key"`,
     );
-    await upgrade(handle, dir);
-    expect(await constraintNames('posts')).toEqual(['posts_code_unique', 'posts_pkey']);
-    expect(await constraintNames('pairs')).toEqual(['pairs_a_b_pk']);
-    await expect(rows("insert into posts (code) values ('c1')")).rejects.toThrow(/posts_code_unique/);
-    expect(await drift(dir)).toEqual([]);
-    await downgrade(handle, dir, '-1');
-    expect(await constraintNames('posts')).toEqual(['posts_pkey']);
-    expect(await constraintNames('pairs')).toEqual([]);
+    expect(error.message).toContain('DETAIL: Key (title)=(Dune) is duplicated.');
+    expect(error.message).toContain('The failed build left index books_title_key INVALID');
+    expect(error.message).toContain('it was dropped.');
+    expect(await indexes()).toEqual([]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
+
+    // a leftover INVALID index (a crash before the cleanup, a build run by hand): IF NOT EXISTS would skip
+    // the build and "apply"; the runner drops it and builds, which fails again on the same duplicates
+    await query(shared.handle, 'create unique index concurrently books_title_key on books (title)').catch(
+      () => {},
+    );
+    expect(await indexes()).toEqual([{ name: 'books_title_key', valid: false }]);
+    const lines: string[] = [];
+    await expect(upgrade(shared.handle, dir, 'head', { log: (line) => lines.push(line) })).rejects.toThrow(
+      'is duplicated',
+    );
+    expect(lines).toContain(
+      'dropping INVALID index books_title_key, left by an earlier failed build, to build it again',
+    );
+    expect(await indexes()).toEqual([]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
+
+    // the duplicates fixed, and a leftover again: dropped, built, valid, recorded; and reversible
+    await query(shared.handle, 'create unique index concurrently books_title_key on books (title)').catch(
+      () => {},
+    );
+    await query(
+      shared.handle,
+      "delete from books where id = (select max(id) from books where title = 'Dune')",
+    );
+    await upgrade(shared.handle, dir);
+    expect(await indexes()).toEqual([{ name: 'books_title_key', valid: true }]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id, idOf(H(1, 'unique_title'))]);
+    expect(await checkDatabase(shared.handle, dir, shared.shadow)).toEqual([]);
+    await downgrade(shared.handle, dir, '-1');
+    expect(await indexes()).toEqual([]);
+  });
+
+  it('check fails on an INVALID index, naming it', async () => {
+    const dir = await shelfWithBooks();
+    await query(shared.handle, "insert into books (title) values ('Dune')");
+    await query(shared.handle, 'create unique index concurrently books_title_key on books (title)').catch(
+      () => {},
+    );
+    const problems = await checkDatabase(shared.handle, dir, shared.shadow);
+    expect(problems.map((p) => p.kind)).toContain('invalid_index');
+    expect(problems.find((p) => p.kind === 'invalid_index')!.message).toContain(
+      'index public.books_title_key on books is INVALID',
+    );
+  });
+
+  it('recognises the concurrent builds it guards', () => {
     expect(
-      await rows("select 1 from pg_class where relname in ('posts_code_unique', 'pairs_a_b_pk')"),
-    ).toEqual([]);
-  });
-
-  it('on duplicates the step fails before anything is recorded', async () => {
-    const dir = emptyFolder();
-    await populated(dir);
-    await rows("update posts set code = 'c1' where id = 2");
-    await revise(dir, { users, posts: uniqueCodes }, 'codes unique');
-    await expect(upgrade(handle, dir)).rejects.toThrow(/could not create unique index "posts_code_unique"/);
-    expect(await constraintNames('posts')).toEqual(['posts_pkey']);
+      parseConcurrentIndexBuild(
+        '-- groundwork:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "Books_Key" ON ONLY "public"."books" ("title")',
+      ),
+    ).toEqual({ name: 'Books_Key', table: '"public"."books"', unique: true, ifNotExists: true });
+    expect(parseConcurrentIndexBuild('create index concurrently books_on_idx on books (title)')).toEqual({
+      name: 'books_on_idx',
+      table: 'books',
+      unique: false,
+      ifNotExists: false,
+    });
+    expect(parseConcurrentIndexBuild('create index concurrently on books (title)')).toMatchObject({
+      name: undefined,
+    });
+    expect(parseConcurrentIndexBuild('create index books_idx on books (title)')).toBeUndefined();
   });
 });
 
-describe('enum values', () => {
-  const moods = ['sad', 'ok', 'happy'] as const;
-  const moodWith = (values: readonly [string, ...string[]]) => pgEnum('mood', values);
-  const notesOf = (mood: ReturnType<typeof moodWith>) =>
-    pgTable('notes', {
-      id: serial('id').primaryKey(),
-      mood: mood('mood'),
-      body: varchar('body', { length: 50 }),
+describe('offline --sql', () => {
+  const psql = (file: string, url: string) =>
+    spawnSync('psql', ['-X', '-q', '-f', file, url], {
+      encoding: 'utf8',
+      env: { ...process.env, PGOPTIONS: '' },
     });
-  const schemaOf = (values: readonly [string, ...string[]]) => {
-    const mood = moodWith(values);
-    return { mood, notes: notesOf(mood) };
-  };
-  /** A view and a materialized view (with an index and a comment) on the enum column, written by hand. */
-  async function withViews(dir: string) {
-    const result = await createRevision(dir, {}, { message: 'mood views', autogenerate: false });
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(
-      join(result.dir!, 'up.sql'),
-      '-- mood views\nCREATE VIEW note_moods AS SELECT id, mood FROM notes;\n--> statement-breakpoint\n' +
-        'CREATE MATERIALIZED VIEW mood_counts AS SELECT mood, count(*) AS n FROM notes GROUP BY mood;\n--> statement-breakpoint\n' +
-        'CREATE UNIQUE INDEX mood_counts_mood ON mood_counts (mood);\n--> statement-breakpoint\n' +
-        "COMMENT ON VIEW note_moods IS 'one row a note';\n",
+
+  /** Definitions of every object, and the bookkeeping rows: what `upgrade` leaves behind. */
+  async function stateOf(target: DatabaseHandle) {
+    const rows = await query(
+      target,
+      'select id, checksum, down_checksum, execution_ms from schema_migrations order by id',
     );
-    writeFileSync(
-      join(result.dir!, 'down.sql'),
-      'DROP MATERIALIZED VIEW mood_counts;\n--> statement-breakpoint\nDROP VIEW note_moods;\n',
-    );
+    const environment = await query(target, 'select key, value from schema_migrations_metadata');
+    const definitions = await withSession(target, (session) => catalogDefinitions(session));
+    return {
+      rows: rows.map((row) => ({ ...row, execution_ms: 0 })),
+      environment,
+      definitions: [...definitions],
+    };
   }
-  const viewState = async () => ({
-    view: await rows('select mood::text from note_moods order by id'),
-    counts: await rows('select mood::text, n::int from mood_counts order by mood'),
-    comment: await rows("select obj_description('note_moods'::regclass, 'pg_class') as comment"),
-    index: await rows("select indexname from pg_indexes where tablename = 'mood_counts'"),
+
+  it('writes the advisory lock, the timeouts, the environment row and every bookkeeping row', async () => {
+    const dir = copyMigrations();
+    const { sql } = await upgrade(shared.handle, dir, 'head', {
+      sql: true,
+      lockTimeoutMs: 300,
+      environment: 'production',
+    });
+    expect(sql).toMatch(/^\\set ON_ERROR_STOP on$/m);
+    expect(sql).toContain("set lock_timeout = '300ms';");
+    expect(sql).toContain("set statement_timeout = '0ms';");
+    expect(sql!.indexOf('select pg_advisory_lock(7101971523114007);')).toBeLessThan(
+      sql!.indexOf('set lock_timeout'),
+    );
+    expect(sql!.trimEnd().endsWith('select pg_advisory_unlock(7101971523114007);')).toBe(true);
+    expect(sql).toContain(
+      "insert into schema_migrations_metadata (key, value) values ('environment', 'production') on conflict",
+    );
+    expect(sql).toContain('create table if not exists schema_migrations (');
+    // the plan was read, nothing was written
+    expect(await tableExists(shared.handle, 'schema_migrations')).toBe(false);
   });
 
-  it('a value renamed with --rename enum:type.old=new is RENAME VALUE: rows and views keep it, and it reverses', async () => {
-    const dir = emptyFolder();
-    await revise(dir, schemaOf(moods), 'notes');
-    await withViews(dir);
-    await upgrade(handle, dir);
-    await rows("insert into notes (mood) values ('sad'), ('ok'), ('sad')");
-    const renamed = await revise(dir, schemaOf(['unhappy', 'ok', 'happy']), 'sad is unhappy', {
-      renames: ['enum:mood.sad=unhappy'],
-      allow: { 'renaming-enum-value': 'no release writes sad yet' },
-    });
-    expect(renamed.written).toHaveLength(1);
-    expect(renamed.written[0]!.up).toContain(`ALTER TYPE "public"."mood" RENAME VALUE 'sad' TO 'unhappy';`);
-    expect(renamed.written[0]!.up).not.toMatch(/DROP TYPE|SET DATA TYPE/);
-    expect(renamed.written[0]!.down).toContain(`ALTER TYPE "public"."mood" RENAME VALUE 'unhappy' TO 'sad';`);
-    await upgrade(handle, dir);
-    expect(await rows('select mood::text from notes order by id')).toEqual([
-      { mood: 'unhappy' },
-      { mood: 'ok' },
-      { mood: 'unhappy' },
+  onServer(
+    'runs through psql on a fresh database and leaves what upgrade leaves, down to base too (psql, a server)',
+    async () => {
+      expect(
+        spawnSync('psql', ['--version']).status,
+        'psql is missing: apt-get install postgresql-client',
+      ).toBe(0);
+      const dir = copyMigrations();
+      addMigration(
+        dir,
+        H(1, 'title_index'),
+        [
+          '-- groundwork:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS "books_title_idx" ON "books" ("title")',
+        ],
+        ['-- groundwork:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS "books_title_idx"'],
+      );
+      const offline = await scratchDatabase('gwt_offline');
+      const other = await openDatabase(testSettings(shelf, {}, offline.url), { schema: shelf.schema });
+      const file = join(tmpdir(), `gw-offline-${process.pid}.sql`);
+      try {
+        writeFileSync(file, (await upgrade(other, dir, 'head', { sql: true, environment: 'test' })).sql!);
+        const ran = psql(file, offline.url);
+        expect(ran.stderr).toBe('');
+        expect(ran.status).toBe(0);
+        await upgrade(shared.handle, dir, 'head', { environment: 'test' });
+        expect(await stateOf(other)).toEqual(await stateOf(shared.handle));
+        expect((await readState(other, dir)).pending).toEqual([]);
+        expect(await checkDatabase(other, dir, { settings: testSettings(shelf, {}, offline.url) })).toEqual(
+          [],
+        );
+
+        // a lock timeout stops the script where it is: nothing after it runs, nothing half-applied
+        writeFileSync(file, (await downgrade(other, dir, 'base', { sql: true, lockTimeoutMs: 150 })).sql!);
+        const holder = await blocker('select * from books for share', offline.url);
+        const blocked = psql(file, offline.url);
+        await holder.release();
+        expect(blocked.status).toBe(3);
+        expect(blocked.stderr).toContain('canceling statement due to lock timeout');
+        expect(await appliedIds(other)).toEqual([M1.id, M2.id, idOf(H(1, 'title_index'))]);
+
+        // (the bookkeeping tables exist by now: psql shows CREATE TABLE IF NOT EXISTS's notices)
+        const down = psql(file, offline.url);
+        expect(down.stderr).not.toContain('ERROR');
+        expect(down.status).toBe(0);
+        expect(await appliedIds(other)).toEqual([]);
+        expect(await withSession(other, (session) => catalogDefinitions(session))).toEqual(
+          new Map([['schema public', '']]),
+        );
+      } finally {
+        rmSync(file, { force: true });
+        await other.close();
+        await offline.drop();
+      }
+    },
+  );
+});
+
+describe('checksums of both scripts', () => {
+  it('check names an applied down.sql edited since; a downgrade runs it and says so', async () => {
+    const dir = copyMigrations();
+    await upgrade(shared.handle, dir);
+    const down = join(dir, M2.name, 'down.sql');
+    appendFileSync(down, '-- an edit after it ran\n');
+    const problems = await checkDatabase(shared.handle, dir, shared.shadow);
+    expect(problems).toEqual([
+      {
+        kind: 'edited_migration',
+        message: expect.stringContaining(`${down} was edited after its migration was applied`),
+      },
     ]);
-    expect(await rows('select mood::text from note_moods order by id')).toHaveLength(3);
-    expect(await drift(dir)).toEqual([]);
-    await downgrade(handle, dir, '-1');
-    expect(await rows("select count(*)::int as n from notes where mood = 'sad'")).toEqual([{ n: 2 }]);
+    // upgrade does not run down.sql and is not refused; downgrade runs it as it is and warns
+    expect((await upgrade(shared.handle, dir)).steps).toEqual([]);
+    const lines: string[] = [];
+    await downgrade(shared.handle, dir, '-1', { log: (line) => lines.push(line) });
+    expect(lines).toContain(`warning: ${down} changed since ${M2.id} was applied; it runs as it is now`);
   });
 
-  it('a value removed rebuilds the type keeping the views on it, and the down of an added value does too', async () => {
-    const dir = emptyFolder();
-    await revise(dir, schemaOf(moods), 'notes');
-    await withViews(dir);
-    await upgrade(handle, dir);
-    await rows("insert into notes (mood) values ('sad'), ('happy'), (null)");
-    await rows('refresh materialized view mood_counts');
-    const before = await viewState();
-
-    // removing "ok" (no row has it): a rebuild, which rewrites the table, so it must be allowed
-    const removed = await revise(dir, schemaOf(['sad', 'happy']), 'no more ok', {
-      allow: { 'changing-column-type': 'notes has few rows' },
-    });
-    expect(removed.written[0]!.up).toContain('CREATE TEMP TABLE IF NOT EXISTS groundwork_saved_views');
-    await upgrade(handle, dir);
-    expect(await viewState()).toEqual(before);
-    expect(await drift(dir)).toEqual([]);
-
-    // its down adds the value back (no rebuild); re-adding it is an enum add whose down is a rebuild
-    await downgrade(handle, dir, '-1');
-    await upgrade(handle, dir);
-    const added = await revise(dir, schemaOf(['sad', 'happy', 'meh']), 'meh');
-    expect(added.written[0]!.up).toContain(`ALTER TYPE "public"."mood" ADD VALUE 'meh';`);
-    await upgrade(handle, dir);
-    await downgrade(handle, dir, '-1');
-    expect(await viewState()).toEqual(before);
-    expect(await rows('select enum_range(null::mood)::text as labels')).toEqual([{ labels: '{sad,happy}' }]);
+  it('lint annotations are not edits: -- groundwork:allow lines are outside the checksums', async () => {
+    const dir = copyMigrations();
+    await upgrade(shared.handle, dir);
+    for (const file of ['up.sql', 'down.sql']) {
+      const path = join(dir, M2.name, file);
+      writeFileSync(path, `-- groundwork:allow some-rule the table is tiny\n${readFileSync(path, 'utf8')}`);
+    }
+    expect(await checkDatabase(shared.handle, dir, shared.shadow)).toEqual([]);
+    expect((await upgrade(shared.handle, dir)).steps).toEqual([]);
   });
 
-  it('a removed value still used by a row fails the rebuild and changes nothing', async () => {
-    const dir = emptyFolder();
-    await revise(dir, schemaOf(moods), 'notes');
-    await withViews(dir);
-    await upgrade(handle, dir);
-    await rows("insert into notes (mood) values ('ok')");
-    await revise(dir, schemaOf(['sad', 'happy']), 'no more ok', {
-      allow: { 'changing-column-type': 'notes has few rows' },
-    });
-    await expect(upgrade(handle, dir)).rejects.toThrow(/invalid input value for enum mood: "ok"/);
-    expect(await rows('select mood::text from note_moods')).toEqual([{ mood: 'ok' }]);
+  it('rows recorded before down.sql had a checksum keep working, and get one with the next migration', async () => {
+    const dir = copyMigrations();
+    await upgrade(shared.handle, dir);
+    // a bookkeeping table from before: no down_checksum column; checksum is the sha256 of up.sql alone
+    await query(shared.handle, 'alter table schema_migrations drop column down_checksum');
+    expect(await checkDatabase(shared.handle, dir, shared.shadow)).toEqual([]);
+    const down = join(dir, M1.name, 'down.sql');
+    appendFileSync(down, '-- edited, unseen: nothing recorded to compare with\n');
+    expect(await checkDatabase(shared.handle, dir, shared.shadow)).toEqual([]);
+    writeFileSync(down, readFileSync(join(copyMigrations(), M1.name, 'down.sql')));
+
+    addMigration(dir, H(1, 'shelves'), ['create table shelves (id integer)'], ['drop table shelves']);
+    await upgrade(shared.handle, dir);
+    expect(
+      await query(shared.handle, 'select id from schema_migrations where down_checksum is null'),
+    ).toEqual([]);
+    appendFileSync(down, '-- edited now: caught\n');
+    expect((await checkDatabase(shared.handle, dir, shared.shadow)).map((p) => p.message)).toEqual([
+      expect.stringContaining(`${down} was edited after its migration was applied`),
+    ]);
   });
 });
 
-describe('table rename', () => {
-  const people = pgTable('people', { id: serial('id').primaryKey(), name: text('name').notNull() });
-  const accounts = pgTable('accounts', { id: serial('id').primaryKey(), name: text('name').notNull() });
+describe('a deleted migration folder', () => {
+  it('is named by check, refused by upgrade, and not mistaken for a second head', async () => {
+    const dir = copyMigrations();
+    addMigration(dir, H(1, 'shelves'), ['create table shelves (id integer)'], ['drop table shelves']);
+    // a third migration that follows M2 in the graph, as revision writes it
+    const snapshot = JSON.parse(readFileSync(join(dir, M2.name, 'snapshot.json'), 'utf8'));
+    writeFileSync(
+      join(dir, H(1, 'shelves'), 'snapshot.json'),
+      `${JSON.stringify({ ...snapshot, id: 'aaaaaaaa-0000-4000-8000-000000000001', prevId: snapshot.id }, null, 2)}\n`,
+    );
+    await upgrade(shared.handle, dir);
+    rmSync(join(dir, M2.name), { recursive: true });
 
-  it('renames the primary key, its index, the serial sequence and NOT NULL names: fresh equals upgraded', async () => {
-    const dir = emptyFolder();
-    await revise(dir, { people }, 'people');
-    await upgrade(handle, dir);
-    await rows("insert into people (name) values ('ada'), ('grace')");
-    const renamed = await revise(dir, { accounts }, 'people are accounts', {
-      renames: ['people=accounts'],
-      allow: { 'renaming-table': 'no release reads people yet' },
-    });
-    expect(renamed.written[0]!.up).toContain(
-      'ALTER INDEX IF EXISTS "people_pkey" RENAME TO "accounts_pkey";',
+    const folder = await checkFolder(dir, shelf.schema);
+    expect(folder.map((p) => p.kind)).toContain('missing_migration');
+    expect(folder.map((p) => p.kind)).not.toContain('multiple_heads');
+    expect(folder.find((p) => p.kind === 'missing_migration')!.message).toContain(
+      `a migration is missing from the folder: ${H(1, 'shelves')} follows a snapshot no migration in the folder has`,
     );
-    expect(renamed.written[0]!.up).toContain(
-      'ALTER SEQUENCE IF EXISTS "people_id_seq" RENAME TO "accounts_id_seq";',
-    );
-    await upgrade(handle, dir);
-    expect(await drift(dir)).toEqual([]);
-    const [row] = await query<{ id: number }>(
-      handle,
-      "insert into accounts (name) values ('linus') returning id",
-    );
-    expect(row!.id).toBe(3);
-    await downgrade(handle, dir, '-1');
-    expect(await constraintNames('people')).toEqual(['people_pkey']);
-    expect(await rows("select pg_get_serial_sequence('people', 'id') as seq")).toEqual([
-      { seq: 'public.people_id_seq' },
+    const database = await checkDatabase(shared.handle, dir, shared.shadow);
+    expect(database).toEqual([
+      {
+        kind: 'missing_migration',
+        message: expect.stringContaining(
+          `the database has 1 applied migration(s) that are not in ${dir}: ${M2.id}`,
+        ),
+      },
     ]);
+    await expect(upgrade(shared.handle, dir)).rejects.toThrow(
+      `Nothing was run: the database has 1 applied migration(s) that are not in ${dir}: ${M2.id}`,
+    );
   });
 });

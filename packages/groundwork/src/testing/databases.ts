@@ -6,7 +6,8 @@ import { dropDatabase, ensureDatabase, withAdminConnection } from '../database/a
 import { type DatabaseHandle, openDatabase } from '../database/open.ts';
 import { withSession } from '../database/sessions.ts';
 import { withDatabase } from '../database/urls.ts';
-import { METADATA_TABLE, MIGRATIONS_TABLE, upgrade } from '../migrations/runner.ts';
+import { METADATA_TABLE, MIGRATIONS_TABLE } from '../migrations/bookkeeping.ts';
+import { upgrade } from '../migrations/runner.ts';
 import { pgliteFromImage, schemaKey } from './pglite-images.ts';
 import { testSettings } from './settings.ts';
 
