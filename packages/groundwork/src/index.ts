@@ -55,7 +55,7 @@ export { MigrationError, MigrationLockTimeoutError } from './migrations/errors.t
 export { readMigrations } from './migrations/folder.ts';
 export type { MigrationSettings } from './migrations/locks.ts';
 export { readState } from './migrations/plan.ts';
-export { createRevision } from './migrations/revision.ts';
+export { createRevision, RevisionRefusedError } from './migrations/revision.ts';
 export { downgrade, stamp, upgrade } from './migrations/runner.ts';
 export { redactSecrets } from './redact.ts';
 export { appSettings, type RunningApp, startApp } from './runtime.ts';
