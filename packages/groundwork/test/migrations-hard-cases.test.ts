@@ -21,9 +21,9 @@ import {
 import { describe, expect, it, vi } from 'vitest';
 import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
 import { readMigrations } from '../src/migrations/folder.ts';
-import { createRevision, type RevisionOptions } from '../src/migrations/revision.ts';
+import { createRevision } from '../src/migrations/revision.ts';
 import { downgrade, upgrade } from '../src/migrations/runner.ts';
-import { copyMigrations, databasePerFile, query } from './support/harness.ts';
+import { copyMigrations, databasePerFile, query, revise } from './support/harness.ts';
 
 // Each check builds and migrates a shadow database: seconds on a busy machine.
 vi.setConfig({ testTimeout: 180_000 });
@@ -32,17 +32,6 @@ const shared = databasePerFile('gwt_hard');
 
 /** An empty migrations folder. */
 const emptyFolder = () => join(copyMigrations(), '..', 'hard');
-
-async function revise(
-  dir: string,
-  schema: Record<string, unknown>,
-  message: string,
-  options: Pick<RevisionOptions, 'renames' | 'allow'> = {},
-) {
-  const result = await createRevision(dir, schema, { message, autogenerate: true, ...options });
-  if (!result.dir) throw new Error(`no changes for "${message}"`);
-  return { ...result, dir: result.dir, up: read(result.dir, 'up.sql'), down: read(result.dir, 'down.sql') };
-}
 
 /** A hand-written migration (`revision --empty`, then its two files written). */
 async function handWritten(dir: string, message: string, up: string, down: string) {

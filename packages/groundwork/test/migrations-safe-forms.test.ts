@@ -3,7 +3,7 @@
  * tables, on PGlite (default) or on the server named by TEST_DATABASE_URL, and each checked against a database
  * built fresh from the same migrations (`check`).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import {
@@ -20,9 +20,9 @@ import {
 import { describe, expect, it, vi } from 'vitest';
 import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
 import { readMigrations } from '../src/migrations/folder.ts';
-import { createRevision, type RevisionOptions } from '../src/migrations/revision.ts';
+import { createRevision } from '../src/migrations/revision.ts';
 import { downgrade, upgrade } from '../src/migrations/runner.ts';
-import { copyMigrations, databasePerFile, query } from './support/harness.ts';
+import { copyMigrations, databasePerFile, query, revise } from './support/harness.ts';
 
 // Each check builds and migrates a shadow database: seconds on a busy machine.
 vi.setConfig({ testTimeout: 180_000 });
@@ -30,21 +30,6 @@ vi.setConfig({ testTimeout: 180_000 });
 const shared = databasePerFile('gwt_forms');
 
 const emptyFolder = () => join(copyMigrations(), '..', 'forms');
-const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8');
-
-/** Autogenerates a revision and returns each migration it wrote with its two files. */
-async function revise(
-  dir: string,
-  schema: Record<string, unknown>,
-  message: string,
-  options: Pick<RevisionOptions, 'renames' | 'allow'> = {},
-) {
-  const result = await createRevision(dir, schema, { message, autogenerate: true, ...options });
-  return {
-    ...result,
-    written: result.dirs.map((d) => ({ dir: d, up: read(d, 'up.sql'), down: read(d, 'down.sql') })),
-  };
-}
 
 const drift = (dir: string) => checkDatabase(shared.handle, dir, shared.shadow);
 const rows = async (sqlText: string) => query(shared.handle, sqlText);
@@ -301,6 +286,14 @@ describe('enum values', () => {
       'DROP MATERIALIZED VIEW mood_counts;\n--> statement-breakpoint\nDROP VIEW note_moods;\n',
     );
   }
+  /** notes with the three moods, the views on it, at head. */
+  async function notesWithViews(): Promise<string> {
+    const dir = emptyFolder();
+    await revise(dir, schemaOf(moods), 'notes');
+    await withViews(dir);
+    await upgrade(shared.handle, dir);
+    return dir;
+  }
   const viewState = async () => ({
     view: await rows('select mood::text from note_moods order by id'),
     counts: await rows('select mood::text, n::int from mood_counts order by mood'),
@@ -309,10 +302,7 @@ describe('enum values', () => {
   });
 
   it('a value renamed with --rename enum:type.old=new is RENAME VALUE: rows and views keep it, and it reverses', async () => {
-    const dir = emptyFolder();
-    await revise(dir, schemaOf(moods), 'notes');
-    await withViews(dir);
-    await upgrade(shared.handle, dir);
+    const dir = await notesWithViews();
     await rows("insert into notes (mood) values ('sad'), ('ok'), ('sad')");
     const renamed = await revise(dir, schemaOf(['unhappy', 'ok', 'happy']), 'sad is unhappy', {
       renames: ['enum:mood.sad=unhappy'],
@@ -335,10 +325,7 @@ describe('enum values', () => {
   });
 
   it('a value removed rebuilds the type keeping the views on it, and the down of an added value does too', async () => {
-    const dir = emptyFolder();
-    await revise(dir, schemaOf(moods), 'notes');
-    await withViews(dir);
-    await upgrade(shared.handle, dir);
+    const dir = await notesWithViews();
     await rows("insert into notes (mood) values ('sad'), ('happy'), (null)");
     await rows('refresh materialized view mood_counts');
     const before = await viewState();
@@ -364,10 +351,7 @@ describe('enum values', () => {
   });
 
   it('a removed value still used by a row fails the rebuild and changes nothing', async () => {
-    const dir = emptyFolder();
-    await revise(dir, schemaOf(moods), 'notes');
-    await withViews(dir);
-    await upgrade(shared.handle, dir);
+    const dir = await notesWithViews();
     await rows("insert into notes (mood) values ('ok')");
     await revise(dir, schemaOf(['sad', 'happy']), 'no more ok', {
       allow: { 'changing-column-type': 'notes has few rows' },
