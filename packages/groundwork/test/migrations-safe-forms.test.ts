@@ -4,9 +4,10 @@
  * built fresh from the same migrations (`check`).
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   check,
   index,
   integer,
@@ -392,5 +393,96 @@ describe('table rename', () => {
     expect(await rows("select pg_get_serial_sequence('people', 'id') as seq")).toEqual([
       { seq: 'public.people_id_seq' },
     ]);
+  });
+});
+
+describe('expand/contract', () => {
+  const orders = (amount: ReturnType<typeof integer> | ReturnType<typeof bigint>) =>
+    pgTable('orders', { id: serial('id').primaryKey(), amount, note: text('note') }, (t) => [
+      index('orders_amount_idx').on(t.amount),
+    ]);
+  const before = { orders: orders(integer('amount').notNull().default(0)) };
+  const after = { orders: orders(bigint('amount', { mode: 'number' }).notNull().default(0)) };
+  const sum = async () =>
+    (await query<{ total: string }>(shared.handle, 'select sum(amount)::text as total from orders'))[0]!
+      .total;
+  const columnType = async () =>
+    (
+      await query<{ type: string; nullable: string; fallback: string }>(
+        shared.handle,
+        `select data_type as type, is_nullable as nullable, column_default as fallback from information_schema.columns
+          where table_name = 'orders' and column_name = 'amount'`,
+      )
+    )[0];
+
+  it('writes integer -> bigint as expand, backfill, switch and contract; rows, default and index survive both ways', async () => {
+    const dir = emptyFolder();
+    await revise(dir, before, 'orders');
+    await upgrade(shared.handle, dir);
+    await query(shared.handle, 'insert into orders (amount) select g from generate_series(1, 3000) g');
+    const total = await sum();
+    await expect(revise(dir, after, 'bigint amounts')).rejects.toThrow(/changing-column-type/);
+
+    const result = await revise(dir, after, 'bigint amounts', { expandContract: 'orders.amount' });
+    expect(result.written.map((w) => w.dir.replace(/^.*\/\d{14}_/, ''))).toEqual([
+      'bigint_amounts_expand',
+      'bigint_amounts_backfill',
+      'bigint_amounts_switch',
+      'bigint_amounts_contract',
+    ]);
+    const [expand, backfill, swap, contract] = result.written;
+    expect(backfill!.up).toMatch(/^-- .*\n-- groundwork:no-transaction\nDO \$\$/);
+    expect(swap!.up).toContain('-- groundwork:allow renaming-column expand/contract switch:');
+    expect(contract!.up).toContain('-- groundwork:allow ban-drop-column expand/contract:');
+    expect(result.allowed.map((f) => f.rule).sort()).toEqual([
+      'ban-drop-column',
+      'renaming-column',
+      'renaming-column',
+    ]);
+
+    // after the expand, every write is copied into the new column by the trigger
+    await upgrade(shared.handle, dir, basename(expand!.dir).slice(0, 14));
+    await query(shared.handle, 'insert into orders (amount) values (7)');
+    expect(
+      await query(
+        shared.handle,
+        'select amount_new::int as amount_new from orders where amount = 7 and id > 3000',
+      ),
+    ).toEqual([{ amount_new: 7 }]);
+    await query(shared.handle, 'delete from orders where id > 3000');
+
+    await upgrade(shared.handle, dir);
+    expect(await columnType()).toEqual({ type: 'bigint', nullable: 'NO', fallback: '0' });
+    expect(await sum()).toBe(total);
+    expect(
+      await query(
+        shared.handle,
+        "select indexdef from pg_indexes where tablename = 'orders' and indexname = 'orders_amount_idx'",
+      ),
+    ).toEqual([{ indexdef: expect.stringContaining('(amount)') }]);
+    expect(await query(shared.handle, "select 1 from pg_proc where proname like 'groundwork_sync%'")).toEqual(
+      [],
+    );
+    expect(await drift(dir)).toEqual([]);
+    expect(await checkFolder(dir, after)).toEqual([]);
+    await query(shared.handle, 'insert into orders (amount) values (5000000000)');
+    await query(shared.handle, 'delete from orders where amount = 5000000000');
+
+    await downgrade(shared.handle, dir, '-4');
+    expect(await columnType()).toEqual({ type: 'integer', nullable: 'NO', fallback: '0' });
+    expect(await sum()).toBe(total);
+    await upgrade(shared.handle, dir);
+    expect(await drift(dir)).toEqual([]);
+  });
+
+  it('is refused, naming why, for a column in a key', async () => {
+    const dir = emptyFolder();
+    const keyed = (amount: ReturnType<typeof integer> | ReturnType<typeof bigint>) => ({
+      orders: pgTable('orders', { id: serial('id').primaryKey(), amount: amount.unique() }),
+    });
+    await revise(dir, keyed(integer('amount')), 'orders');
+    await expect(
+      revise(dir, keyed(bigint('amount', { mode: 'number' })), 'bigint', { expandContract: 'orders.amount' }),
+    ).rejects.toThrow('--expand-contract orders.amount: not offered: it is part of a key.');
   });
 });

@@ -354,8 +354,10 @@ function canonical(value: unknown): string {
 // ---- renames ----
 
 const schemaOf = (schema: string | undefined) => schema || 'public';
-const tableKey = (schema: string | undefined, name: string) => `${schemaOf(schema)}.${name}`;
-const quoted = (schema: string | undefined, name: string) =>
+/** `schema.table`, the key of a table in a snapshot. */
+export const tableKey = (schema: string | undefined, name: string) => `${schemaOf(schema)}.${name}`;
+/** A table's or index's name as SQL: `"name"`, or `"schema"."name"` outside public. */
+export const quoted = (schema: string | undefined, name: string) =>
   schema && schema !== 'public' ? `"${schema}"."${name}"` : `"${name}"`;
 const pointsAt = (fk: SnapshotForeignKey, schema: string | undefined, name: string) =>
   fk.tableTo === name && schemaOf(fk.schemaTo) === schemaOf(schema);

@@ -1,5 +1,13 @@
 import { onlineStep } from '../adapters/drizzle-kit-sql.ts';
-import { type DiffResult, describeAll, diffSnapshots, type Snapshot, type SnapshotTable } from './diff.ts';
+import {
+  type DiffResult,
+  describeAll,
+  diffSnapshots,
+  quoted,
+  type Snapshot,
+  type SnapshotTable,
+  tableKey,
+} from './diff.ts';
 
 /** What the online step adds and drops on a table that already had rows: everything index-backed or validated. */
 const ONLINE_KINDS = [
@@ -20,8 +28,6 @@ interface Item {
   where?: string;
   value?: string;
 }
-
-const tableKey = (schema: string | undefined, name: string) => `${schema || 'public'}.${name}`;
 
 /** The column names an item uses, and its SQL text (expressions, predicates, CHECK bodies). */
 function usesOf(item: Item): { columns: string[]; text: string } {
@@ -132,8 +138,7 @@ export function withoutImplicitIndexDrops(statements: string[], from: Snapshot, 
     if (!after) continue;
     for (const index of Object.values(before.indexes ?? {})) {
       if (outlivesTransaction(index, before, after, to)) continue;
-      const schema = before.schema && before.schema !== 'public' ? `"${before.schema}".` : '';
-      implicit.add(`DROP INDEX ${schema}"${index.name}";`);
+      implicit.add(`DROP INDEX ${quoted(before.schema, index.name)};`);
     }
   }
   return statements.filter((statement) => !implicit.has(statement));

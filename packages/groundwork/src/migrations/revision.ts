@@ -12,6 +12,7 @@ import {
   typeChangeWithoutRewrite,
   withRenames,
 } from './diff.ts';
+import { ExpandContractError, expandContract } from './expand-contract.ts';
 import {
   EMPTY_TEMPLATE,
   latestSnapshot,
@@ -40,6 +41,8 @@ export interface RevisionOptions {
    * them as `-- groundwork:allow <rule> <reason>`. Without one, a finding refuses the revision.
    */
   allow?: Partial<Record<LintRuleId, string>>;
+  /** `table.column`: write that column's type change as expand, backfill, switch and contract migrations. */
+  expandContract?: string;
   now?: Date;
 }
 
@@ -146,6 +149,8 @@ interface Planned {
   notes: string[];
   /** The `-- groundwork:allow` lines lint asked for. */
   allows: string[];
+  /** Reasons for the findings the step has by design (expand/contract's switch and contract). */
+  allowed: Partial<Record<LintRuleId, string>>;
 }
 
 /** Creates a migration folder; generation never prompts and writes nothing on an error or a refusal. */
@@ -177,11 +182,18 @@ export async function createRevision(
 
   const current = snapshotFromSchema(schema);
   if (renames.length === 0 && snapshotsEqual(previous, current)) return nothingToDo;
-  const whole = await diffSnapshots(previous, current, { renames });
-  if (whole.statements.length === 0) return nothingToDo;
-  const plan = await planRevision(previous, current, renames, message, whole);
+  if (options.expandContract && renames.length)
+    throw new ExpandContractError('--expand-contract goes in a revision of its own, without --rename');
+  const sequence = options.expandContract
+    ? expandContract(previous, current, options.expandContract, message)
+    : undefined;
+  const target = sequence?.rest ?? current;
+  const whole = await diffSnapshots(previous, target, { renames });
+  const plan = whole.statements.length ? await planRevision(previous, target, renames, message, whole) : [];
+  if (sequence) plan.push(...(await sequence.steps()).map((step) => ({ ...step, notes: [], allows: [] })));
+  if (plan.length === 0) return nothingToDo;
   const allowed = await lintPlan(plan, options.allow ?? {});
-  return writePlan(migrationsDir, id, slugify(message), plan, allowed);
+  return writePlan(migrationsDir, id, slugify(message), previous, plan, allowed);
 }
 
 /**
@@ -227,6 +239,7 @@ async function planRevision(
       down: (await diffOnline(current, from)).statements,
       notes: [],
       allows: [],
+      allowed: {},
     });
   }
   return plan;
@@ -254,7 +267,18 @@ async function transactional(
       : []),
   ];
   const downStatements = populatedTableSafe(down.statements);
-  return { suffix, message, noTransaction: false, from, to, up, down: downStatements, notes, allows: [] };
+  return {
+    suffix,
+    message,
+    noTransaction: false,
+    from,
+    to,
+    up,
+    down: downStatements,
+    notes,
+    allows: [],
+    allowed: {},
+  };
 }
 
 /**
@@ -272,7 +296,8 @@ async function lintPlan(plan: Planned[], allow: Partial<Record<LintRuleId, strin
     const reasons = new Map<LintRuleId, string>();
     for (const finding of findings) {
       const rule = finding.rule as LintRuleId;
-      const reason = allow[rule] ?? reasons.get(rule) ?? catalogOnlyTypeChanges(rule, step);
+      const reason =
+        step.allowed[rule] ?? allow[rule] ?? reasons.get(rule) ?? catalogOnlyTypeChanges(rule, step);
       if (reason === undefined) refused.push(finding);
       else {
         reasons.set(rule, reason);
@@ -298,12 +323,13 @@ function writePlan(
   migrationsDir: string,
   id: string,
   slug: string,
+  previous: Snapshot,
   plan: Planned[],
   allowed: LintFinding[],
 ): RevisionResult {
   const dirs: string[] = [];
   const warnings: string[] = [];
-  let from = plan[0]!.from;
+  let from = previous;
   for (const [index, step] of plan.entries()) {
     const name = `${BigInt(id) + BigInt(index)}_${step.suffix ? `${slug.slice(0, 60 - step.suffix.length)}${step.suffix}` : slug}`;
     const header = [
@@ -333,9 +359,16 @@ function writePlan(
         `${nameOf('_enum_values')} (the new values) and ${rest.join(', ')} (the rest)`,
     );
   }
-  if (plan.length > 1 && plan.at(-1)!.noTransaction) {
+  if (plan.length > 1 && plan.some((step) => step.suffix === '_online')) {
     warnings.push(
       `indexes and constraints on existing tables are built outside a transaction, without long locks: ${nameOf('_online')}`,
+    );
+  }
+  if (plan.some((step) => step.suffix === '_contract')) {
+    const phases = ['_expand', '_backfill', '_switch', '_contract'].map(nameOf).join(', ');
+    warnings.push(
+      `the type change is written as expand/contract (${phases}); ship the contract in a later release if the ` +
+        'running code still reads the old column',
     );
   }
   return {

@@ -1,4 +1,5 @@
 import { parseRename, RenameError } from '../../migrations/diff.ts';
+import { ExpandContractError } from '../../migrations/expand-contract.ts';
 import type { LintRuleId } from '../../migrations/lint-rules.ts';
 import { createRevision, mayBeRename, parseAllow, RevisionRefusedError } from '../../migrations/revision.ts';
 import { appCommand } from '../database-command.ts';
@@ -9,7 +10,7 @@ export const revisionCommand = appCommand({
   summary:
     'create a migration: --autogenerate from schema.ts, --empty for hand-written SQL, or --merge to join two branches',
   usage:
-    'revision -m <message> (--autogenerate|--empty|--merge) [--rename table.old=new|old_table=new_table|enum:type.old=new]... [--allow <rule>=<reason>]... [--app <name>] [--json]',
+    'revision -m <message> (--autogenerate|--empty|--merge) [--rename table.old=new|old_table=new_table|enum:type.old=new]... [--allow <rule>=<reason>]... [--expand-contract table.column] [--app <name>] [--json]',
   options: {
     message: {
       type: 'string',
@@ -34,6 +35,11 @@ export const revisionCommand = appCommand({
       description:
         'old_table=new_table, table.old_column=new_column or enum:type.old_value=new_value: a RENAME, not drop + add; repeatable',
     },
+    'expand-contract': {
+      type: 'string',
+      description:
+        'table.column: write its type change as expand (new column + sync trigger), backfill in batches, switch and contract migrations instead of one table rewrite',
+    },
     allow: {
       type: 'string',
       multiple: true,
@@ -45,6 +51,7 @@ export const revisionCommand = appCommand({
     'groundwork db revision -m "add phone to users" --autogenerate',
     'groundwork db revision -m "rename name" --autogenerate --rename users.name=full_name --allow renaming-column="no release reads users.name yet"',
     'groundwork db revision -m "sad is unhappy" --autogenerate --rename enum:mood.sad=unhappy --allow renaming-enum-value="written only by the admin tool, stopped for the deploy"',
+    'groundwork db revision -m "bigint ids" --autogenerate --expand-contract orders.customer_id',
     'groundwork db revision -m "enable pg_trgm" --empty       # then write up.sql and down.sql',
     'groundwork db revision -m "merge branches" --merge       # after git brought in a second head',
   ],
@@ -58,6 +65,8 @@ export const revisionCommand = appCommand({
     }
     if (renames.length && !values.autogenerate) throw new UsageError('--rename goes with --autogenerate');
     if (allows.length && !values.autogenerate) throw new UsageError('--allow goes with --autogenerate');
+    if (values['expand-contract'] && !values.autogenerate)
+      throw new UsageError('--expand-contract goes with --autogenerate');
     const allow: Partial<Record<LintRuleId, string>> = {};
     for (const spec of allows) {
       try {
@@ -75,9 +84,9 @@ export const revisionCommand = appCommand({
         throw error instanceof RenameError ? new UsageError(error.message) : error;
       }
     }
-    return { message, renames, allow };
+    return { message, renames, allow, expandContract: values['expand-contract'] };
   },
-  async run({ app, values, input: { message, renames, allow } }, out) {
+  async run({ app, values, input: { message, renames, allow, expandContract } }, out) {
     // So is one naming a table or column the schemas do not have: nothing is written either way.
     let result: Awaited<ReturnType<typeof createRevision>>;
     try {
@@ -88,6 +97,7 @@ export const revisionCommand = appCommand({
           merge: Boolean(values.merge),
           renames,
           allow,
+          expandContract,
         }),
       );
     } catch (error) {
@@ -125,7 +135,8 @@ async function asUsageError<T>(work: () => T | Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof RenameError) throw new UsageError(error.message);
+    if (error instanceof RenameError || error instanceof ExpandContractError)
+      throw new UsageError(error.message);
     throw error;
   }
 }
