@@ -2,7 +2,7 @@
  * The hard cases of the migrations engine (issue 18), each run with rows in the tables, on PGlite (default)
  * or on the server named by TEST_DATABASE_URL (a scratch database for the file).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import {
@@ -41,7 +41,6 @@ async function handWritten(dir: string, message: string, up: string, down: strin
   return result.dir!;
 }
 
-const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8');
 const count = async (table: string) =>
   Number((await query<{ n: number }>(shared.handle, `select count(*)::int as n from ${table}`))[0]!.n);
 
