@@ -247,7 +247,7 @@ describe('UNIQUE and PRIMARY KEY', () => {
     ).toEqual([]);
   });
 
-  it('on duplicates the step fails before anything is recorded', async () => {
+  it('on duplicates the step fails, leaves no index behind, and reruns once the rows are fixed', async () => {
     const dir = emptyFolder();
     await populated(dir);
     await rows("update posts set code = 'c1' where id = 2");
@@ -256,6 +256,12 @@ describe('UNIQUE and PRIMARY KEY', () => {
       /could not create unique index "posts_code_unique"/,
     );
     expect(await constraintNames('posts')).toEqual(['posts_pkey']);
+    // the runner dropped the INVALID index the failed build left, so the rerun builds it for real
+    expect(await rows("select 1 from pg_class where relname = 'posts_code_unique'")).toEqual([]);
+    await rows("update posts set code = 'c2-fixed' where id = 2");
+    await upgrade(shared.handle, dir);
+    expect(await constraintNames('posts')).toEqual(['posts_code_unique', 'posts_pkey']);
+    expect(await drift(dir)).toEqual([]);
   });
 });
 
