@@ -25,7 +25,7 @@ import {
 } from './folder.ts';
 import { headsProblem, type Lineage, mergeHeads, readLineage } from './lineage.ts';
 import { allowLine, formatFinding, type LintFinding, lintSql } from './lint.ts';
-import { isLintRule, type LintRuleId } from './lint-rules.ts';
+import { isLintRule, LINT_RULES, type LintRuleId } from './lint-rules.ts';
 import { diffOnline, transactionalTarget, withoutImplicitIndexDrops } from './online.ts';
 
 export interface RevisionOptions {
@@ -88,7 +88,9 @@ export function parseAllow(spec: string): [LintRuleId, string] {
   const [rule, reason] =
     equals < 0 ? [spec.trim(), ''] : [spec.slice(0, equals).trim(), spec.slice(equals + 1).trim()];
   if (!isLintRule(rule))
-    throw new Error(`--allow ${spec}: unknown rule "${rule}" (groundwork db lint --rules lists them)`);
+    throw new Error(
+      `--allow ${spec}: unknown rule "${rule}"; the rules: ${Object.keys(LINT_RULES).join(', ')}`,
+    );
   if (!reason)
     throw new Error(`--allow ${spec}: give the reason it is safe here: --allow ${rule}="<reason>"`);
   return [rule, reason];
