@@ -15,8 +15,8 @@ export class ExpandContractError extends Error {
   override name = 'ExpandContractError';
 }
 
-/** One migration of the sequence, complete. */
-export interface ExpandContractStep {
+/** One migration of a revision, computed in full before anything is written. */
+export interface PlannedStep {
   suffix: string;
   message: string;
   noTransaction: boolean;
@@ -50,7 +50,7 @@ export function expandContract(
   current: Snapshot,
   spec: string,
   message: string,
-): { rest: Snapshot; steps: () => Promise<ExpandContractStep[]> } {
+): { rest: Snapshot; steps: () => Promise<PlannedStep[]> } {
   const [tableName = '', columnName = '', ...more] = spec.split('.');
   const refuse = (why: string) => new ExpandContractError(`--expand-contract ${spec}: ${why}`);
   if (!tableName || !columnName || more.length) throw refuse('expected table.column');
@@ -120,7 +120,7 @@ async function sequence(
   key: string,
   column: string,
   message: string,
-): Promise<ExpandContractStep[]> {
+): Promise<PlannedStep[]> {
   const table = current.tables[key]!;
   const t = quoted(table.schema, table.name);
   const [oldType, newType] = [sqlType(rest.tables[key]!.columns[column]!), sqlType(table.columns[column]!)];

@@ -12,7 +12,7 @@ import {
   typeChangeWithoutRewrite,
   withRenames,
 } from './diff.ts';
-import { ExpandContractError, expandContract } from './expand-contract.ts';
+import { ExpandContractError, expandContract, type PlannedStep } from './expand-contract.ts';
 import {
   EMPTY_TEMPLATE,
   latestSnapshot,
@@ -137,22 +137,12 @@ const nothingToDo: RevisionResult = {
   allowed: [],
 };
 
-/** One migration of a revision, computed in full before anything is written. */
-interface Planned {
-  suffix: string;
-  /** The first line of up.sql (after `-- `). */
-  message: string;
-  noTransaction: boolean;
-  from: Snapshot;
-  to: Snapshot;
-  up: DiffResult;
-  down: string[];
+/** A planned migration and the header lines it gets. */
+interface Planned extends PlannedStep {
   /** Header warnings (data loss, a possible rename). */
   notes: string[];
   /** The `-- groundwork:allow` lines lint asked for. */
   allows: string[];
-  /** Reasons for the findings the step has by design (expand/contract's switch and contract). */
-  allowed: Partial<Record<LintRuleId, string>>;
 }
 
 /** Creates a migration folder; generation never prompts and writes nothing on an error or a refusal. */
