@@ -3,7 +3,7 @@
  * the layers below it, types and lazy `import()`s included; `npm run lint` runs this check on src/.
  */
 const layers = [
-  ['base', '^src/(config|redact|workspace|cache-folder|private-directory)\\.ts$|^src/security/'],
+  ['base', '^src/(config|redact|workspace|cache-folder|private-directory|pg-names)\\.ts$|^src/security/'],
   ['adapters', '^src/adapters/'],
   ['database', '^src/database/'],
   ['migrations', '^src/migrations/'],

@@ -59,7 +59,7 @@ export { checkDatabase, checkFolder } from './migrations/check.ts';
 export { MigrationError, MigrationLockTimeoutError } from './migrations/errors.ts';
 export { readMigrations } from './migrations/folder.ts';
 export { readState } from './migrations/plan.ts';
-export { createRevision } from './migrations/revision.ts';
+export { createRevision, RevisionRefusedError } from './migrations/revision.ts';
 export { downgrade, stamp, upgrade } from './migrations/runner.ts';
 export { redactSecrets } from './redact.ts';
 export { appSettings, type RunningApp, startApp } from './runtime.ts';

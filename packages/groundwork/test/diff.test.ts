@@ -138,6 +138,13 @@ function members(version: 1 | 2): Snapshot {
 }
 const MEMBER_RENAMES = [parseRename('users=people'), parseRename('users.name=full_name')];
 
+/** The statement that renames PostgreSQL 18's NOT NULL constraints of `table` (old, new pairs). */
+const notNullRenames = (table: string, pairs: [string, string][]) =>
+  `DO $$ DECLARE pair record; BEGIN FOR pair IN SELECT * FROM (VALUES ${pairs.map(([a, b]) => `('${a}', '${b}')`).join(', ')}) AS p(old, new) LOOP ` +
+  `IF EXISTS (SELECT FROM pg_constraint WHERE conrelid = '"${table}"'::regclass AND contype = 'n' AND conname = pair.old) ` +
+  `THEN EXECUTE format('ALTER TABLE "${table}" RENAME CONSTRAINT %I TO %I', pair.old, pair.new); END IF; END LOOP; END $$;`;
+const NOT_NULL_CHANGE = 'rename the NOT NULL constraints (PostgreSQL 18)';
+
 async function upAndDown(from: Snapshot, to: Snapshot, renames: Rename[] = []) {
   const up = await diffSnapshots(from, to, { renames });
   const down = await diffSnapshots(to, from, { renames: renames.map(reverseRename) });
@@ -192,7 +199,7 @@ describe('parseRename', () => {
     'rejects %j',
     (spec) => {
       expect(() => parseRename(spec)).toThrow(
-        /^Invalid rename .*expected old_table=new_table or table\.old_column=new_column/,
+        /^Invalid rename .*expected old_table=new_table, table\.old_column=new_column or enum:type\.old_value=new_value/,
       );
     },
   );
@@ -298,22 +305,48 @@ describe('diffSnapshots', () => {
       parseRename('users.email=login'),
     ]);
     expect(up).toEqual({
-      statements: ['ALTER TABLE "users" RENAME COLUMN "email" TO "login";'],
-      changes: ['rename column users.email -> login'],
+      statements: [
+        'ALTER TABLE "users" RENAME COLUMN "email" TO "login";',
+        notNullRenames('users', [['users_email_not_null', 'users_login_not_null']]),
+      ],
+      changes: ['rename column users.email -> login', NOT_NULL_CHANGE],
       dataLoss: [],
     });
-    expect(down.statements).toEqual(['ALTER TABLE "users" RENAME COLUMN "login" TO "email";']);
+    expect(down.statements).toEqual([
+      'ALTER TABLE "users" RENAME COLUMN "login" TO "email";',
+      notNullRenames('users', [['users_login_not_null', 'users_email_not_null']]),
+    ]);
   });
 
   it('renames a table with --rename old=new, up and back, and nothing else', async () => {
     const to = blog({ postsTable: 'articles', postsPrefix: 'posts' });
     const { up, down } = await upAndDown(blog(), to, [parseRename('posts=articles')]);
+    const notNull = (from: string, to: string) =>
+      notNullRenames(
+        to,
+        ['id', 'author_id', 'title'].map((column): [string, string] => [
+          `${from}_${column}_not_null`,
+          `${to}_${column}_not_null`,
+        ]),
+      );
     expect(up).toEqual({
-      statements: ['ALTER TABLE "posts" RENAME TO "articles";'],
-      changes: ['rename table posts -> articles'],
+      statements: [
+        'ALTER TABLE "posts" RENAME TO "articles";',
+        'ALTER INDEX IF EXISTS "posts_pkey" RENAME TO "articles_pkey";',
+        notNull('posts', 'articles'),
+      ],
+      changes: [
+        'rename table posts -> articles',
+        'rename index posts_pkey -> articles_pkey',
+        NOT_NULL_CHANGE,
+      ],
       dataLoss: [],
     });
-    expect(down.statements).toEqual(['ALTER TABLE "articles" RENAME TO "posts";']);
+    expect(down.statements).toEqual([
+      'ALTER TABLE "articles" RENAME TO "posts";',
+      'ALTER INDEX IF EXISTS "articles_pkey" RENAME TO "posts_pkey";',
+      notNull('articles', 'posts'),
+    ]);
   });
 
   it('renames a table and one of its columns together, naming the table either way', async () => {
@@ -325,10 +358,22 @@ describe('diffSnapshots', () => {
       expect(up.statements).toEqual([
         'ALTER TABLE "posts" RENAME COLUMN "title" TO "headline";',
         'ALTER TABLE "posts" RENAME TO "articles";',
+        'ALTER INDEX IF EXISTS "posts_pkey" RENAME TO "articles_pkey";',
+        notNullRenames('articles', [
+          ['posts_id_not_null', 'articles_id_not_null'],
+          ['posts_author_id_not_null', 'articles_author_id_not_null'],
+          ['posts_title_not_null', 'articles_headline_not_null'],
+        ]),
       ]);
       expect(down.statements).toEqual([
         'ALTER TABLE "articles" RENAME COLUMN "headline" TO "title";',
         'ALTER TABLE "articles" RENAME TO "posts";',
+        'ALTER INDEX IF EXISTS "articles_pkey" RENAME TO "posts_pkey";',
+        notNullRenames('posts', [
+          ['articles_id_not_null', 'posts_id_not_null'],
+          ['articles_author_id_not_null', 'posts_author_id_not_null'],
+          ['articles_headline_not_null', 'posts_title_not_null'],
+        ]),
       ]);
     }
   });
@@ -338,18 +383,22 @@ describe('diffSnapshots', () => {
     expect(up.statements).toEqual([
       'ALTER TABLE "users" RENAME COLUMN "name" TO "full_name";',
       'ALTER TABLE "users" RENAME TO "people";',
+      'ALTER INDEX IF EXISTS "users_pkey" RENAME TO "people_pkey";',
       'ALTER TABLE "posts" RENAME CONSTRAINT "posts_user_id_users_id_fk" TO "posts_user_id_people_id_fk";',
       'ALTER SEQUENCE "users_id_seq" RENAME TO "people_id_seq";',
       'ALTER INDEX "users_name_index" RENAME TO "people_full_name_index";',
       'ALTER TABLE "people" RENAME CONSTRAINT "users_name_unique" TO "people_full_name_unique";',
+      notNullRenames('people', [['users_id_not_null', 'people_id_not_null']]),
     ]);
     expect(down.statements).toEqual([
       'ALTER TABLE "people" RENAME COLUMN "full_name" TO "name";',
       'ALTER TABLE "people" RENAME TO "users";',
+      'ALTER INDEX IF EXISTS "people_pkey" RENAME TO "users_pkey";',
       'ALTER TABLE "posts" RENAME CONSTRAINT "posts_user_id_people_id_fk" TO "posts_user_id_users_id_fk";',
       'ALTER SEQUENCE "people_id_seq" RENAME TO "users_id_seq";',
       'ALTER INDEX "people_full_name_index" RENAME TO "users_name_index";',
       'ALTER TABLE "users" RENAME CONSTRAINT "people_full_name_unique" TO "users_name_unique";',
+      notNullRenames('users', [['people_id_not_null', 'users_id_not_null']]),
     ]);
   });
 
@@ -390,7 +439,7 @@ describe('diffSnapshots', () => {
     const { up } = await upAndDown(keyed(1), keyed(2));
     expect(up.statements).toEqual([
       `DO $$ DECLARE pk text; BEGIN SELECT conname INTO pk FROM pg_constraint WHERE conrelid = '"public"."pairs"'::regclass ` +
-        `AND contype = 'p'; EXECUTE format('ALTER TABLE "public"."pairs" DROP CONSTRAINT %I', pk); END $$;`,
+        `AND contype = 'p'; IF pk IS NOT NULL THEN EXECUTE format('ALTER TABLE "public"."pairs" DROP CONSTRAINT %I', pk); END IF; END $$;`,
       'ALTER TABLE "pairs" ADD PRIMARY KEY ("b");',
     ]);
     expect(up.changes).toEqual(['drop primary key on pairs', 'add primary key pairs.b']);

@@ -283,28 +283,23 @@ describe.concurrent('groundwork db (subprocesses)', () => {
       expect(folders()).toEqual(before);
 
       // author -> writer: drizzle-kit would prompt "rename or create?"; we never do (stdin is closed):
-      // a drop + add with a loud warning, or a real RENAME with --rename
+      // a drop + add, refused until allowed, or a real RENAME with --rename
       writeSchema(app, "    writer: varchar('writer', { length: 200 }),\n    isbn: text('isbn'),", 'writer');
-      // side by side (only the first writes): a drop + add, and usage errors (2) writing nothing
-      const [lossy, badSpec, unknownColumn, noMode] = await Promise.all([
+      // side by side, writing nothing: a refusal (1) and usage errors (2)
+      const [refused, badSpec, unknownColumn, noMode, badAllow] = await Promise.all([
         run('db', 'revision', '-m', 'writer', '--autogenerate'),
         run('db', 'revision', '-m', 'x', '--autogenerate', '--rename', 'books.author'),
         run('db', 'revision', '-m', 'x', '--autogenerate', '--rename', 'books.nope=writer'),
         run('db', 'revision', '-m', 'x'),
+        run('db', 'revision', '-m', 'x', '--autogenerate', '--allow', 'ban-drop-column'),
       ]);
-      ok(lossy);
-      expect(lossy.stderr).toMatch(line('WARNING: data loss: drop column books.author'));
-      expect(lossy.stderr).toContain('regenerate with --rename');
-      const [lossyDir, ...others] = folders().filter((f) => !before.includes(f));
-      expect(others).toEqual([]);
-      const lossyUp = readFileSync(join(migrations, lossyDir!, 'up.sql'), 'utf8');
-      expect(lossyUp).toContain('DROP COLUMN "author"');
-      expect(lossyUp).toContain('ADD COLUMN "writer"');
-      rmSync(join(migrations, lossyDir!), { recursive: true });
-
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('refused: Nothing was written');
+      expect(refused.stderr).toContain('ban-drop-column: ALTER TABLE "books" DROP COLUMN "author"');
+      expect(refused.stderr).toContain('--allow ban-drop-column="<why it is safe here>"');
       expect(badSpec.code).toBe(2);
       expect(badSpec.stderr).toContain(
-        'error: Invalid rename "books.author": expected old_table=new_table or table.old_column=new_column',
+        'error: Invalid rename "books.author": expected old_table=new_table, table.old_column=new_column or enum:type.old_value=new_value',
       );
       expect(unknownColumn.code).toBe(2);
       expect(unknownColumn.stderr).toContain('column "nope" does not exist in the previous snapshot');
@@ -312,6 +307,41 @@ describe.concurrent('groundwork db (subprocesses)', () => {
         code: 2,
         stderr: expect.stringContaining('choose one: --autogenerate'),
       });
+      expect(badAllow).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining(
+          'give the reason it is safe here: --allow ban-drop-column="<reason>"',
+        ),
+      });
+      expect(folders()).toEqual(before);
+
+      const lossy = ok(
+        await run(
+          'db',
+          'revision',
+          '-m',
+          'writer',
+          '--autogenerate',
+          '--allow',
+          'ban-drop-column=nothing reads author',
+        ),
+      );
+      expect(lossy.stderr).toMatch(line('WARNING: data loss: drop column books.author'));
+      expect(lossy.stderr).toContain('regenerate with --rename');
+      expect(lossy.stderr).toMatch(
+        line('allowed ban-drop-column: ALTER TABLE "books" DROP COLUMN "author" \\(nothing reads author\\)'),
+      );
+      // the transactional step, then the index on writer built concurrently in its own migration
+      const [lossyDir, onlineDir, ...others] = folders().filter((f) => !before.includes(f));
+      expect(others).toEqual([]);
+      const lossyUp = readFileSync(join(migrations, lossyDir!, 'up.sql'), 'utf8');
+      expect(lossyUp).toContain('-- groundwork:allow ban-drop-column nothing reads author\n');
+      expect(lossyUp).toContain('DROP COLUMN "author"');
+      expect(lossyUp).toContain('ADD COLUMN "writer"');
+      expect(readFileSync(join(migrations, onlineDir!, 'up.sql'), 'utf8')).toContain(
+        '-- groundwork:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS "books_author_idx" ON "books" USING btree ("writer")',
+      );
+      for (const dir of [lossyDir!, onlineDir!]) rmSync(join(migrations, dir), { recursive: true });
       expect(folders()).toEqual(before);
 
       const renamed = ok(
@@ -323,10 +353,12 @@ describe.concurrent('groundwork db (subprocesses)', () => {
           '--autogenerate',
           '--rename',
           'books.author=writer',
+          '--allow',
+          'renaming-column=no release reads author yet',
         ),
       );
       expect(renamed.stdout).toMatch(line('  rename column books.author -> writer'));
-      expect(renamed.stderr).toBe('');
+      expect(renamed.stderr).toContain('allowed renaming-column: ALTER TABLE "books" RENAME COLUMN');
       const renameDir = folders().find((f) => !before.includes(f))!;
       const up = readFileSync(join(migrations, renameDir, 'up.sql'), 'utf8');
       const down = readFileSync(join(migrations, renameDir, 'down.sql'), 'utf8');

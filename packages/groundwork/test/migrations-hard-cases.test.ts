@@ -2,7 +2,7 @@
  * The hard cases of the migrations engine (issue 18), each run with rows in the tables, on PGlite (default)
  * or on the server named by TEST_DATABASE_URL (a scratch database for the file).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import {
@@ -23,7 +23,7 @@ import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
 import { readMigrations } from '../src/migrations/folder.ts';
 import { createRevision } from '../src/migrations/revision.ts';
 import { downgrade, upgrade } from '../src/migrations/runner.ts';
-import { copyMigrations, databasePerFile, query } from './support/harness.ts';
+import { copyMigrations, databasePerFile, query, revise } from './support/harness.ts';
 
 // Each check builds and migrates a shadow database: seconds on a busy machine.
 vi.setConfig({ testTimeout: 180_000 });
@@ -33,12 +33,6 @@ const shared = databasePerFile('gwt_hard');
 /** An empty migrations folder. */
 const emptyFolder = () => join(copyMigrations(), '..', 'hard');
 
-async function revise(dir: string, schema: Record<string, unknown>, message: string, renames?: string[]) {
-  const result = await createRevision(dir, schema, { message, autogenerate: true, renames });
-  if (!result.dir) throw new Error(`no changes for "${message}"`);
-  return { ...result, dir: result.dir, up: read(result.dir, 'up.sql'), down: read(result.dir, 'down.sql') };
-}
-
 /** A hand-written migration (`revision --empty`, then its two files written). */
 async function handWritten(dir: string, message: string, up: string, down: string) {
   const result = await createRevision(dir, {}, { message, autogenerate: false });
@@ -47,7 +41,6 @@ async function handWritten(dir: string, message: string, up: string, down: strin
   return result.dir!;
 }
 
-const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8');
 const count = async (table: string) =>
   Number((await query<{ n: number }>(shared.handle, `select count(*)::int as n from ${table}`))[0]!.n);
 
@@ -73,7 +66,9 @@ describe('D1: never drops what it does not manage', () => {
     );
     await upgrade(shared.handle, dir);
 
-    const dropped = await revise(dir, { users }, 'drop posts');
+    const dropped = await revise(dir, { users }, 'drop posts', {
+      allow: { 'ban-drop-table': 'posts is read by no release' },
+    });
     expect(dropped.up).toContain('DROP TABLE "posts";');
     expect(dropped.up).not.toMatch(/CASCADE/);
     await expect(upgrade(shared.handle, dir)).rejects.toThrow(
@@ -110,7 +105,9 @@ describe('D2: generated downs run on populated tables', () => {
     await revise(dir, { accounts: accountsWithPlan }, 'create accounts');
     await upgrade(shared.handle, dir);
     await query(shared.handle, "insert into accounts (name, plan) values ('a', 'free'), ('b', 'pro')");
-    const dropped = await revise(dir, { accounts }, 'drop plan');
+    const dropped = await revise(dir, { accounts }, 'drop plan', {
+      allow: { 'ban-drop-column': 'no release reads plan' },
+    });
     expect(dropped.down).toContain('-- groundwork: "plan" comes back nullable');
     expect(dropped.down).toContain('ALTER TABLE "accounts" ADD COLUMN "plan" varchar(20);');
     await upgrade(shared.handle, dir);
@@ -121,17 +118,21 @@ describe('D2: generated downs run on populated tables', () => {
     ]);
   });
 
-  it('adding a NOT NULL column without a default warns at generation time', async () => {
+  it('adding a NOT NULL column without a default is refused with the recipe; allowed, it fails on rows', async () => {
     const dir = emptyFolder();
     await revise(dir, { accounts }, 'create accounts');
     await upgrade(shared.handle, dir);
     await query(shared.handle, "insert into accounts (name) values ('a')");
-    const added = await revise(dir, { accounts: accountsWithPlan }, 'add plan');
-    const warning =
-      'adding NOT NULL column accounts.plan without a default fails if accounts has rows: give it a default, ' +
-      'or add it nullable, backfill, then SET NOT NULL';
-    expect(added.warnings).toEqual([warning]);
-    expect(added.up).toContain(`-- WARNING: ${warning}`);
+    await expect(revise(dir, { accounts: accountsWithPlan }, 'add plan')).rejects.toThrow(
+      /adding-not-nullable-field: ALTER TABLE "accounts" ADD COLUMN "plan" varchar\(20\) NOT NULL\n.*\n {2}instead: Give it a DEFAULT/,
+    );
+    expect(readMigrations(dir)).toHaveLength(1);
+    const added = await revise(dir, { accounts: accountsWithPlan }, 'add plan', {
+      allow: { 'adding-not-nullable-field': 'accounts is empty in every environment' },
+    });
+    expect(added.up).toContain(
+      '-- groundwork:allow adding-not-nullable-field accounts is empty in every environment\n',
+    );
     await expect(upgrade(shared.handle, dir)).rejects.toThrow(
       /column "plan" of relation "accounts" contains null values/,
     );
@@ -351,13 +352,15 @@ describe('smaller: messages and warnings', () => {
     await revise(dir, { stock: stock(text('qty')) }, 'create stock');
     await upgrade(shared.handle, dir);
     await query(shared.handle, "insert into stock (qty) values ('12'), ('34')");
-    await revise(dir, { stock: stock(integer('qty')) }, 'qty as integer');
+    await revise(dir, { stock: stock(integer('qty')) }, 'qty as integer', {
+      allow: { 'changing-column-type': 'stock is a small table' },
+    });
     await expect(upgrade(shared.handle, dir)).rejects.toThrow(
       /cannot be cast automatically to type integer\nHINT: You might need to specify "USING qty::integer"\./,
     );
   });
 
-  it('safe widenings are no data loss and give no rename advice; a narrowing is flagged', async () => {
+  it('catalog-only widenings are allowed with their reason; integer -> bigint (a rewrite) and narrowings are refused', async () => {
     const dir = emptyFolder();
     const sized = (
       name: ReturnType<typeof varchar>,
@@ -373,17 +376,36 @@ describe('smaller: messages and warnings', () => {
     await query(shared.handle, "insert into sized (name, note, n) values ('a', 'b', 1)");
     const wider = await revise(
       dir,
-      { sized: sized(varchar('name', { length: 100 }), text('note'), bigint('n', { mode: 'number' })) },
+      { sized: sized(varchar('name', { length: 100 }), text('note'), integer('n')) },
       'widen',
     );
-    expect(wider.changes).toHaveLength(3);
+    expect(wider.changes).toHaveLength(2);
     expect(wider.dataLoss).toEqual([]);
+    expect(wider.up).toContain(
+      '-- groundwork:allow changing-column-type sized.name varchar(50) -> varchar(100), sized.note varchar -> text: ' +
+        'PostgreSQL changes the catalog only (no table or index rewrite)\n',
+    );
     expect(wider.up).not.toMatch(/WARNING|rename/);
     await upgrade(shared.handle, dir);
+
+    // every value survives integer -> bigint, but the table is rewritten under an exclusive lock
+    const bigger = {
+      sized: sized(varchar('name', { length: 100 }), text('note'), bigint('n', { mode: 'number' })),
+    };
+    await expect(revise(dir, bigger, 'bigint')).rejects.toThrow(
+      /changing-column-type: ALTER TABLE "sized" ALTER COLUMN "n" SET DATA TYPE bigint\n {2}why: Most type changes \(integer -> bigint included\) rewrite the table/,
+    );
+    const allowed = await revise(dir, bigger, 'bigint', {
+      allow: { 'changing-column-type': 'sized has few rows' },
+    });
+    expect(allowed.dataLoss).toEqual([]);
+    await upgrade(shared.handle, dir);
+
     const narrower = await revise(
       dir,
       { sized: sized(varchar('name', { length: 10 }), text('note'), bigint('n', { mode: 'number' })) },
       'narrow',
+      { allow: { 'changing-column-type': 'sized has few rows' } },
     );
     expect(narrower.dataLoss).toEqual(['alter column sized.name type varchar(10)']);
     expect(narrower.up).not.toContain('rename');

@@ -399,18 +399,25 @@ describe('revision', () => {
     expect(await catalogObjects(shared.handle)).toEqual(empty);
 
     const again = await createRevision(dir, shelf.schema, { message: 'nothing', autogenerate: true });
-    expect(again).toEqual({ dir: undefined, changes: [], dataLoss: [], warnings: [] });
+    expect(again).toEqual({ dir: undefined, dirs: [], changes: [], dataLoss: [], warnings: [], allowed: [] });
     expect(entries(dir)).toHaveLength(1);
   });
 
   it('warns about data loss for a dropped column', async () => {
     const dir = copyMigrations();
     const books = pgTable('books', { id: serial('id').primaryKey(), title: text('title').notNull() });
-    const result = await createRevision(dir, { books }, { message: 'drop author', autogenerate: true });
+    const result = await createRevision(
+      dir,
+      { books },
+      { message: 'drop author', autogenerate: true, allow: { 'ban-drop-column': 'no release reads author' } },
+    );
     expect(result.dataLoss).toEqual(['drop column books.author']);
     const up = readFileSync(join(result.dir!, 'up.sql'), 'utf8');
+    expect(up).toContain('-- groundwork:allow ban-drop-column no release reads author\n');
     expect(up).toContain('-- WARNING: data loss: drop column books.author');
     expect(up).toContain('ALTER TABLE "books" DROP COLUMN "author"');
+    // its index goes with the column, under the lock the drop takes anyway: no DROP INDEX of its own
+    expect(up).not.toContain('DROP INDEX');
   });
 
   it('--rename books.author=writer becomes a real RENAME up and back, keeping the data', async () => {
@@ -420,6 +427,7 @@ describe('revision', () => {
       message: 'rename author to writer',
       autogenerate: true,
       renames: ['books.author=writer'],
+      allow: { 'renaming-column': 'no release reads author' },
     });
     expect(result.dataLoss).toEqual([]);
     const up = readFileSync(join(result.dir!, 'up.sql'), 'utf8');
@@ -450,7 +458,7 @@ describe('revision', () => {
     await expect(
       createRevision(dir, shelf.schema, { ...options, renames: ['books.author'] }),
     ).rejects.toThrow(
-      'Invalid rename "books.author": expected old_table=new_table or table.old_column=new_column',
+      'Invalid rename "books.author": expected old_table=new_table, table.old_column=new_column or enum:type.old_value=new_value',
     );
     await expect(
       createRevision(dir, shelf.schema, { ...options, renames: ['books.nope=writer'] }),

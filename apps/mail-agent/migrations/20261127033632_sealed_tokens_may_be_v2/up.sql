@@ -1,4 +1,5 @@
 -- sealed tokens may be v2
+-- groundwork:allow constraint-missing-not-valid the checks are widened (v1 to v1 or v2) in the transaction that dropped the narrower ones, so no moment accepts a malformed token; every existing row passes; kept as applied
 ALTER TABLE "users" DROP CONSTRAINT "users_gmail_oauth_token_sealed";
 --> statement-breakpoint
 ALTER TABLE "users" DROP CONSTRAINT "users_gmail_refresh_token_sealed";

@@ -8,6 +8,7 @@ import { checkCommand } from './commands/check.ts';
 import { currentCommand } from './commands/current.ts';
 import { downgradeCommand } from './commands/downgrade.ts';
 import { historyCommand } from './commands/history.ts';
+import { lintCommand } from './commands/lint.ts';
 import { newCommand } from './commands/new.ts';
 import { openapiCommand } from './commands/openapi.ts';
 import { resetCommand } from './commands/reset.ts';
@@ -27,6 +28,7 @@ export const dbCommands: Command[] = [
   historyCommand,
   revisionCommand,
   checkCommand,
+  lintCommand,
   stampCommand,
   resetCommand,
   backupCommand,

@@ -5,6 +5,7 @@ import { diffSnapshots, type Snapshot, snapshotFromSchema, snapshotsEqual } from
 import { EMPTY_TEMPLATE, latestSnapshot, readMigrations } from './folder.ts';
 import { invalidIndexes } from './indexes.ts';
 import { gapProblem, headsProblem, readLineage } from './lineage.ts';
+import { formatFinding, isBlocking, lintMigrationsFolder } from './lint.ts';
 import { editedScripts, readState, unknownAppliedProblem } from './plan.ts';
 import { upgrade } from './runner.ts';
 import { type ShadowSource, withShadowDatabase } from './shadow.ts';
@@ -19,7 +20,8 @@ export interface CheckProblem {
     | 'missing_down'
     | 'edited_migration'
     | 'pending_migrations'
-    | 'drift';
+    | 'drift'
+    | 'lint';
   message: string;
 }
 
@@ -49,6 +51,9 @@ export async function checkFolder(
         message: `${migration.dir} has no down.sql: write the reverse, or one starting "-- irreversible: <why>"`,
       });
     }
+  }
+  for (const finding of (await lintMigrationsFolder(migrationsDir)).filter(isBlocking)) {
+    problems.push({ kind: 'lint', message: formatFinding(finding) });
   }
   return problems;
 }

@@ -1,5 +1,15 @@
 import type { DrizzleSnapshotJSON } from 'drizzle-kit/api';
+import {
+  dropPrimaryKeyByLookup,
+  enumRebuilds,
+  isDropPrimaryKey,
+  withoutCascade,
+  withoutConcurrently,
+  withSequenceAfterRows,
+} from '../adapters/drizzle-kit-sql.ts';
+import { postgresObjectName } from '../pg-names.ts';
 import { drizzleKit } from './drizzle-kit.ts';
+import { restoreDependentViews, saveDependentViews } from './enum-rebuild.ts';
 
 /**
  * drizzle-kit's PostgreSQL snapshot JSON (version 7), as written to `snapshot.json`: typed in the parts this
@@ -40,6 +50,9 @@ export interface SnapshotTable {
 interface SnapshotColumn {
   name: string;
   type: string;
+  primaryKey?: boolean;
+  notNull?: boolean;
+  default?: unknown;
   /** The identity's sequence, named after table and column. */
   identity?: { name: string; schema?: string; [other: string]: unknown };
   [other: string]: unknown;
@@ -48,6 +61,7 @@ interface SnapshotColumn {
 interface SnapshotIndex {
   name: string;
   columns: { expression: string; isExpression: boolean; [other: string]: unknown }[];
+  isUnique?: boolean;
   where?: string;
   [other: string]: unknown;
 }
@@ -88,7 +102,8 @@ export class RenameError extends Error {
 
 export type Rename =
   | { kind: 'table'; from: string; to: string }
-  | { kind: 'column'; table: string; from: string; to: string };
+  | { kind: 'column'; table: string; from: string; to: string }
+  | { kind: 'enumValue'; schema: string | undefined; type: string; from: string; to: string };
 
 export interface DiffResult {
   statements: string[];
@@ -100,6 +115,7 @@ export interface DiffResult {
 
 type TableRename = Extract<Rename, { kind: 'table' }>;
 type ColumnRename = Extract<Rename, { kind: 'column' }>;
+type EnumValueRename = Extract<Rename, { kind: 'enumValue' }>;
 
 const ORIGIN_ID = '00000000-0000-0000-0000-000000000000';
 
@@ -135,10 +151,12 @@ export function snapshotsEqual(a: Snapshot, b: Snapshot): boolean {
 }
 
 const NAME = /^[^\s."=]+$/;
+const ENUM_PREFIX = 'enum:';
 
-/** Parses `old_table=new_table` or `table.old_column=new_column`. */
+/** Parses `old_table=new_table`, `table.old_column=new_column` or `enum:[schema.]type.old_value=new_value`. */
 export function parseRename(spec: string): Rename {
-  const usage = `Invalid rename "${spec}": expected old_table=new_table or table.old_column=new_column`;
+  if (spec.trim().startsWith(ENUM_PREFIX)) return parseEnumValueRename(spec);
+  const usage = `Invalid rename "${spec}": expected old_table=new_table, table.old_column=new_column or enum:type.old_value=new_value`;
   const sides = spec.split('=').map((side) => side.trim());
   if (sides.length !== 2) throw new RenameError(usage);
   const [left = '', to = ''] = sides;
@@ -152,6 +170,22 @@ export function parseRename(spec: string): Rename {
   return column === undefined
     ? { kind: 'table', from: table, to }
     : { kind: 'column', table, from: column, to };
+}
+
+/** `enum:mood.sad=unhappy` or `enum:app.mood.sad=unhappy`: values are taken as written, spaces included. */
+function parseEnumValueRename(spec: string): EnumValueRename {
+  const usage = `Invalid rename "${spec}": expected enum:type.old_value=new_value (or enum:schema.type.old_value=new_value)`;
+  const body = spec.trim().slice(ENUM_PREFIX.length);
+  const equals = body.indexOf('=');
+  if (equals < 0 || body.indexOf('=', equals + 1) >= 0) throw new RenameError(usage);
+  const [left, to] = [body.slice(0, equals), body.slice(equals + 1)];
+  const path = left.split('.');
+  if (path.length < 2 || path.length > 3 || !to || path.some((part) => !part)) throw new RenameError(usage);
+  if (!path.slice(0, -1).every((part) => NAME.test(part))) throw new RenameError(usage);
+  const from = path.at(-1)!;
+  if (from === to) throw new RenameError(`Invalid rename "${spec}": old and new values are the same`);
+  const [schema, type] = path.length === 3 ? [path[0], path[1]!] : [undefined, path[0]!];
+  return { kind: 'enumValue', schema, type, from, to };
 }
 
 /** The rename that undoes `r`, for the down migration. */
@@ -178,7 +212,7 @@ export async function diffSnapshots(
   const dependentsDropped = withoutChangedDependents(renamed.snapshot, to);
   const removedDropped = withoutRemovedTablesAndColumns(dependentsDropped, to);
   const allCreated = withDeferredDrops(to, removedDropped);
-  const statements = [
+  const statements = withDependentViewsKept([
     ...renamed.statements,
     ...(await migrate(renamed.snapshot, dependentsDropped)),
     // drizzle also disables RLS on every dropped table (a no-op before DROP TABLE); nothing else in this
@@ -188,12 +222,15 @@ export async function diffSnapshots(
     ),
     ...(await migrate(removedDropped, allCreated)),
     ...(await migrate(allCreated, to)),
-  ];
+  ]);
+  return describeAll(statements, renamed.snapshot);
+}
+
+/** The human lines and data-loss flags of `statements`, run against the schema `from` describes. */
+export function describeAll(statements: string[], from: Snapshot): DiffResult {
   const described = statements.map((statement) => {
     const description = describe(statement);
-    return description.loss && widens(statement, renamed.snapshot)
-      ? { ...description, loss: false }
-      : description;
+    return description.loss && widens(statement, from) ? { ...description, loss: false } : description;
   });
   return {
     statements,
@@ -202,53 +239,30 @@ export async function diffSnapshots(
   };
 }
 
+/** `from` with the renames applied: the schema the rest of a diff is computed against. */
+export const withRenames = (from: Snapshot, to: Snapshot, renames: Rename[]): Snapshot =>
+  applyRenames(from, to, renames).snapshot;
+
 async function migrate(a: Snapshot, b: Snapshot): Promise<string[]> {
   const statements = await drizzleKit().generateMigration(a as DrizzleSnapshotJSON, b as DrizzleSnapshotJSON);
-  const fixed = statements.flatMap((s) => withSequenceAfterRows(withoutCascade(fixDropPrimaryKey(s.trim()))));
+  const fixed = statements.flatMap((s) =>
+    withSequenceAfterRows(withoutConcurrently(withoutCascade(dropPrimaryKeyByLookup(s.trim())))),
+  );
   // the primary key must go before a new one is added in the same phase
   return [...fixed.filter(isDropPrimaryKey), ...fixed.filter((s) => !isDropPrimaryKey(s))];
 }
 
-const DROP_TABLE_CASCADE = /^(DROP TABLE .+) CASCADE;$/s;
-
 /**
- * drizzle-kit drops a table with CASCADE, which silently takes hand-written views and other tables' FKs with
- * it. Without it PostgreSQL refuses and names the dependent object; the managed dependents (FKs, indexes,
- * views from schema.ts) are dropped explicitly in an earlier phase.
+ * An enum rebuild changes the type of every column of it, which PostgreSQL refuses while a view uses one: the
+ * dependent views are saved and dropped before, and re-created after, in the same transaction.
  */
-const withoutCascade = (statement: string) => statement.replace(DROP_TABLE_CASCADE, '$1;');
-
-const ADD_IDENTITY =
-  /^ALTER TABLE ((?:"[^"]+"\.)?"[^"]+") ALTER COLUMN "([^"]+)" ADD GENERATED .* AS IDENTITY/s;
-
-/**
- * An identity added to a populated column starts at 1 and the next insert collides with an existing key:
- * move its sequence past the column's maximum (a no-op on an empty table).
- */
-function withSequenceAfterRows(statement: string): string[] {
-  const match = ADD_IDENTITY.exec(statement);
-  if (!match) return [statement];
-  const [, table = '', column = ''] = match;
-  const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
-  return [
-    statement,
-    `SELECT setval(pg_get_serial_sequence(${literal(table)}, ${literal(column)}), max("${column}")) FROM ${table} HAVING max("${column}") IS NOT NULL;`,
-  ];
-}
-
-const DROP_PK = /^DO \$\$ DECLARE pk text;/;
-const isDropPrimaryKey = (statement: string) => DROP_PK.test(statement);
-
-/** drizzle-kit emits only a comment for dropping a column-level primary key (it does not know its name). */
-function fixDropPrimaryKey(statement: string): string {
-  if (!statement.includes("can't automatically get name for primary key")) return statement;
-  const m = /table_schema = '([^']*)'[\s\S]*?table_name = '([^']*)'/.exec(statement);
-  if (!m) return statement;
-  const table = `"${m[1]}"."${m[2]}"`;
-  return (
-    `DO $$ DECLARE pk text; BEGIN SELECT conname INTO pk FROM pg_constraint WHERE conrelid = '${table}'::regclass ` +
-    `AND contype = 'p'; EXECUTE format('ALTER TABLE ${table} DROP CONSTRAINT %I', pk); END $$;`
-  );
+function withDependentViewsKept(statements: string[]): string[] {
+  const result = [...statements];
+  for (const { type, start, end } of enumRebuilds(statements).reverse()) {
+    result.splice(end + 1, 0, restoreDependentViews());
+    result.splice(start, 0, saveDependentViews(type));
+  }
+  return result;
 }
 
 // ---- phases ----
@@ -340,8 +354,10 @@ function canonical(value: unknown): string {
 // ---- renames ----
 
 const schemaOf = (schema: string | undefined) => schema || 'public';
-const tableKey = (schema: string | undefined, name: string) => `${schemaOf(schema)}.${name}`;
-const quoted = (schema: string | undefined, name: string) =>
+/** `schema.table`, the key of a table in a snapshot. */
+export const tableKey = (schema: string | undefined, name: string) => `${schemaOf(schema)}.${name}`;
+/** A table's or index's name as SQL: `"name"`, or `"schema"."name"` outside public. */
+export const quoted = (schema: string | undefined, name: string) =>
   schema && schema !== 'public' ? `"${schema}"."${name}"` : `"${name}"`;
 const pointsAt = (fk: SnapshotForeignKey, schema: string | undefined, name: string) =>
   fk.tableTo === name && schemaOf(fk.schemaTo) === schemaOf(schema);
@@ -356,11 +372,108 @@ function applyRenames(from: Snapshot, to: Snapshot, renames: Rename[]) {
   const statements: string[] = [];
   const touched = new Set<string>();
   const tableRenames = renames.filter((r): r is TableRename => r.kind === 'table');
+  for (const r of renames) if (r.kind === 'enumValue') renameEnumValue(snapshot, to, r, statements);
+  const origins: Origins = new Map();
   for (const r of renames)
-    if (r.kind === 'column') renameColumn(snapshot, to, r, tableRenames, statements, touched);
-  for (const r of tableRenames) renameTable(snapshot, to, r, statements, touched);
+    if (r.kind === 'column') renameColumn(snapshot, to, r, tableRenames, statements, touched, origins);
+  for (const r of tableRenames) renameTable(snapshot, to, r, statements, touched, origins);
   followDerivedNames(snapshot, to, touched, statements);
+  renameNotNullConstraints(origins, statements);
   return { snapshot, statements };
+}
+
+/** `ALTER TYPE ... RENAME VALUE`: the rows keep their value under its new label, no rebuild. */
+function renameEnumValue(snapshot: Snapshot, to: Snapshot, r: EnumValueRename, statements: string[]) {
+  const action = `rename value ${r.from} of enum ${r.type} to ${r.to}`;
+  const keys = Object.keys(snapshot.enums ?? {}).filter((key) => {
+    const item = snapshot.enums[key]!;
+    return item.name === r.type && (r.schema === undefined || schemaOf(item.schema) === r.schema);
+  });
+  if (keys.length !== 1) {
+    throw new RenameError(
+      keys.length
+        ? `Cannot ${action}: enum "${r.type}" exists in several schemas (${keys.join(', ')}); write enum:schema.type.value=new`
+        : `Cannot ${action}: enum "${r.type}" does not exist in the previous snapshot`,
+    );
+  }
+  const key = keys[0]!;
+  const item = snapshot.enums[key]!;
+  if (!item.values.includes(r.from))
+    throw new RenameError(`Cannot ${action}: enum ${key} has no value "${r.from}"`);
+  if (item.values.includes(r.to))
+    throw new RenameError(`Cannot ${action}: enum ${key} already has "${r.to}"`);
+  if (!to.enums?.[key]?.values.includes(r.to)) {
+    throw new RenameError(`Cannot ${action}: enum ${key} has no value "${r.to}" in the new schema`);
+  }
+  statements.push(
+    `ALTER TYPE "${schemaOf(item.schema)}"."${item.name}" RENAME VALUE ${literal(r.from)} TO ${literal(r.to)};`,
+  );
+  item.values = item.values.map((value) => (value === r.from ? r.to : value));
+  // a column default names the value by its label, which PostgreSQL now prints as the new one
+  for (const table of Object.values(snapshot.tables)) {
+    for (const column of Object.values(table.columns)) {
+      if (
+        column.type === item.name &&
+        schemaOf(column.typeSchema as string | undefined) === schemaOf(item.schema)
+      ) {
+        if (column.default === literal(r.from)) column.default = literal(r.to);
+      }
+    }
+  }
+}
+
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+const SERIAL_TYPES = ['serial', 'bigserial', 'smallserial'];
+
+/** What each renamed table was called before this diff, and each of its columns (current name -> original). */
+type Origins = Map<SnapshotTable, { table: string; columns: Map<string, string> }>;
+
+function originOf(origins: Origins, table: SnapshotTable) {
+  let origin = origins.get(table);
+  if (!origin) {
+    origin = { table: table.name, columns: new Map(Object.keys(table.columns).map((name) => [name, name])) };
+    origins.set(table, origin);
+  }
+  return origin;
+}
+
+/** A serial column's sequence is named after table and column (`users_id_seq`), as a fresh database names it. */
+function renameSerialSequences(
+  table: SnapshotTable,
+  names: { fromTable: string; toTable: string; columns: [from: string, to: string][] },
+  statements: string[],
+) {
+  for (const [from, to] of names.columns) {
+    if (!SERIAL_TYPES.includes(table.columns[to]!.type)) continue;
+    const before = postgresObjectName(names.fromTable, from, 'seq');
+    const after = postgresObjectName(names.toTable, to, 'seq');
+    if (before !== after)
+      statements.push(`ALTER SEQUENCE IF EXISTS ${quoted(table.schema, before)} RENAME TO "${after}";`);
+  }
+}
+
+/**
+ * PostgreSQL 18 names each NOT NULL constraint `<table>_<column>_not_null` and keeps the name through renames;
+ * a fresh database names it after the new ones. Renamed only where it exists under the old name (not before 18).
+ */
+function renameNotNullConstraints(origins: Origins, statements: string[]) {
+  for (const [table, origin] of origins) {
+    const pairs = [...origin.columns]
+      .filter(([name]) => table.columns[name]?.notNull)
+      .map(([name, was]) => [
+        postgresObjectName(origin.table, was, 'not_null'),
+        postgresObjectName(table.name, name, 'not_null'),
+      ])
+      .filter(([before, after]) => before !== after)
+      .map(([before, after]) => `(${literal(before!)}, ${literal(after!)})`);
+    if (pairs.length === 0) continue;
+    const qualified = quoted(table.schema, table.name);
+    statements.push(
+      `DO $$ DECLARE pair record; BEGIN FOR pair IN SELECT * FROM (VALUES ${pairs.join(', ')}) AS p(old, new) LOOP ` +
+        `IF EXISTS (SELECT FROM pg_constraint WHERE conrelid = ${literal(qualified)}::regclass AND contype = 'n' AND conname = pair.old) ` +
+        `THEN EXECUTE format('ALTER TABLE ${qualified} RENAME CONSTRAINT %I TO %I', pair.old, pair.new); END IF; END LOOP; END $$;`,
+    );
+  }
 }
 
 function findTable(snapshot: Snapshot, name: string, action: string): string | undefined {
@@ -378,6 +491,7 @@ function renameColumn(
   tableRenames: TableRename[],
   statements: string[],
   touched: Set<string>,
+  origins: Origins,
 ) {
   const action = `rename column ${r.table}.${r.from} to ${r.to}`;
   const alias = tableRenames.find((t) => t.to === r.table)?.from;
@@ -396,8 +510,16 @@ function renameColumn(
   }
 
   statements.push(`ALTER TABLE ${quoted(table.schema, table.name)} RENAME COLUMN "${r.from}" TO "${r.to}";`);
+  const origin = originOf(origins, table);
+  origin.columns.set(r.to, origin.columns.get(r.from)!);
+  origin.columns.delete(r.from);
   table.columns = renameKey(table.columns, r.from, r.to);
   table.columns[r.to]!.name = r.to;
+  renameSerialSequences(
+    table,
+    { fromTable: table.name, toTable: table.name, columns: [[r.from, r.to]] },
+    statements,
+  );
   const column = (name: string) => (name === r.from ? r.to : name);
   // SQL text (checks, expression indexes, policies) names columns as quoted identifiers
   const sqlText = (text: string) => text.replaceAll(`"${r.from}"`, `"${r.to}"`);
@@ -431,6 +553,7 @@ function renameTable(
   r: TableRename,
   statements: string[],
   touched: Set<string>,
+  origins: Origins,
 ) {
   const action = `rename table ${r.from} to ${r.to}`;
   const key = findTable(snapshot, r.from, action);
@@ -444,6 +567,17 @@ function renameTable(
   }
 
   statements.push(`ALTER TABLE ${quoted(table.schema, r.from)} RENAME TO "${r.to}";`);
+  // a column-level key is named by PostgreSQL (<table>_pkey); renaming its index renames the constraint
+  if (Object.values(table.columns).some((column) => column.primaryKey === true)) {
+    const [before, after] = [
+      postgresObjectName(r.from, undefined, 'pkey'),
+      postgresObjectName(r.to, undefined, 'pkey'),
+    ];
+    statements.push(`ALTER INDEX IF EXISTS ${quoted(table.schema, before)} RENAME TO "${after}";`);
+  }
+  originOf(origins, table);
+  const columns = Object.keys(table.columns).map((name): [string, string] => [name, name]);
+  renameSerialSequences(table, { fromTable: r.from, toTable: r.to, columns }, statements);
   for (const [otherKey, other] of Object.entries(snapshot.tables)) {
     for (const fk of Object.values(other.foreignKeys)) {
       if (!pointsAt(fk, table.schema, r.from)) continue;
@@ -567,7 +701,33 @@ const RULES: Rule[] = [
     (m) => `add ${lower(m[4])} ${m[3]} on ${t(m)}`,
   ],
   [new RegExp(`${ALTER_TABLE}ADD PRIMARY KEY \\("([^"]+)"\\)`), (m) => `add primary key ${t(m)}.${m[3]}`],
-  [new RegExp(`${ALTER_TABLE}DROP CONSTRAINT "([^"]+)"`), (m) => `drop constraint ${m[3]} on ${t(m)}`],
+  [
+    new RegExp(
+      `${ALTER_TABLE}DROP CONSTRAINT IF EXISTS "([^"]+)", ADD CONSTRAINT "[^"]+" (FOREIGN KEY|CHECK)`,
+    ),
+    (m) => `add ${lower(m[4])} ${m[3]} on ${t(m)} (not valid)`,
+  ],
+  [
+    new RegExp(`${ALTER_TABLE}VALIDATE CONSTRAINT "([^"]+)"`),
+    (m) => `validate constraint ${m[3]} on ${t(m)}`,
+  ],
+  [
+    new RegExp(`${ALTER_TABLE}DROP CONSTRAINT (?:IF EXISTS )?"([^"]+)"`),
+    (m) => `drop constraint ${m[3]} on ${t(m)}`,
+  ],
+  [
+    /^DO \$\$ BEGIN IF NOT EXISTS .* THEN ALTER TABLE ((?:"[^"]+"\.)?"[^"]+") ADD CONSTRAINT "([^"]+)" (UNIQUE|PRIMARY KEY) USING INDEX/,
+    (m) => `add ${lower(m[3])} ${m[2]} on ${m[1]!.replaceAll('"', '')} using its index`,
+  ],
+  [
+    /^DO \$groundwork\$\nDECLARE\n {2}saved record;\nBEGIN\n {2}CREATE TEMP/,
+    () => 'save and drop the views that use the enum',
+  ],
+  [/^DO \$groundwork\$\nDECLARE\n {2}saved record;\n {2}kind text;/, () => 're-create the saved views'],
+  [
+    /^DO \$\$ DECLARE pair record;.*RENAME CONSTRAINT/,
+    () => 'rename the NOT NULL constraints (PostgreSQL 18)',
+  ],
   [
     new RegExp(`${ALTER_TABLE}(ENABLE|DISABLE) ROW LEVEL SECURITY`),
     (m) => `${lower(m[3])} row level security on ${t(m)}`,
@@ -581,18 +741,28 @@ const RULES: Rule[] = [
     (m) => `create ${m[1] ? 'unique ' : ''}index ${m[2]} on ${display(m[3], m[4])}`,
   ],
   [new RegExp(`^DROP INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?${QN}`), (m) => `drop index ${t(m)}`],
-  [new RegExp(`^ALTER INDEX ${QN} RENAME TO "([^"]+)"`), (m) => `rename index ${t(m)} -> ${m[3]}`],
+  [
+    new RegExp(`^ALTER INDEX (?:IF EXISTS )?${QN} RENAME TO "([^"]+)"`),
+    (m) => `rename index ${t(m)} -> ${m[3]}`,
+  ],
   [new RegExp(`^CREATE TYPE ${QN} AS ENUM`), (m) => `create enum ${t(m)}`],
   [new RegExp(`^DROP TYPE ${QN}`), (m) => `drop enum ${t(m)}`, true],
   [new RegExp(`^ALTER TYPE ${QN} ADD VALUE '([^']*)'`), (m) => `add value '${m[3]}' to enum ${t(m)}`],
   [new RegExp(`^ALTER TYPE ${QN} RENAME TO "([^"]+)"`), (m) => `rename enum ${t(m)} -> ${m[3]}`],
+  [
+    new RegExp(`^ALTER TYPE ${QN} RENAME VALUE '((?:[^']|'')*)' TO '((?:[^']|'')*)'`),
+    (m) => `rename value '${m[3]}' of enum ${t(m)} -> '${m[4]}'`,
+  ],
   [new RegExp(`^ALTER TYPE ${QN} SET SCHEMA "([^"]+)"`), (m) => `move enum ${t(m)} to schema ${m[3]}`],
   [/^CREATE SCHEMA (?:IF NOT EXISTS )?"([^"]+)"/, (m) => `create schema ${m[1]}`],
   [/^DROP SCHEMA (?:IF EXISTS )?"([^"]+)"/, (m) => `drop schema ${m[1]}`, true],
   [/^ALTER SCHEMA "([^"]+)" RENAME TO "([^"]+)"/, (m) => `rename schema ${m[1]} -> ${m[2]}`],
   [new RegExp(`^CREATE SEQUENCE (?:IF NOT EXISTS )?${QN}`), (m) => `create sequence ${t(m)}`],
   [new RegExp(`^DROP SEQUENCE (?:IF EXISTS )?${QN}`), (m) => `drop sequence ${t(m)}`, true],
-  [new RegExp(`^ALTER SEQUENCE ${QN} RENAME TO "([^"]+)"`), (m) => `rename sequence ${t(m)} -> ${m[3]}`],
+  [
+    new RegExp(`^ALTER SEQUENCE (?:IF EXISTS )?${QN} RENAME TO "([^"]+)"`),
+    (m) => `rename sequence ${t(m)} -> ${m[3]}`,
+  ],
   [new RegExp(`^ALTER SEQUENCE ${QN}`), (m) => `alter sequence ${t(m)}`],
   [
     new RegExp(`^CREATE (MATERIALIZED )?VIEW ${QN}`),
@@ -647,6 +817,32 @@ function widens(statement: string, from: Snapshot): boolean {
   }
   return false;
 }
+
+/**
+ * `table.column old -> new` when a type change only updates the catalog (PostgreSQL rewrites neither the table
+ * nor its indexes): a longer or unlimited varchar, varchar <-> text, a numeric with more precision and the same
+ * scale, or no limit. Undefined for any other change, integer -> bigint included.
+ */
+export function typeChangeWithoutRewrite(statement: string, from: Snapshot): string | undefined {
+  const m = SET_TYPE.exec(statement);
+  if (!m) return undefined;
+  const old = `${from.tables[tableKey(m[1], m[2]!)]?.columns[m[3]!]?.type ?? ''}`.toLowerCase();
+  const next = `${m[4]}`.replaceAll('"', '').toLowerCase();
+  const unlimited = (type: string) => type === 'text' || type === 'varchar' || type === 'character varying';
+  const [oldVarchar, nextVarchar] = [VARCHAR.exec(old), VARCHAR.exec(next)];
+  const [oldNumeric, nextNumeric] = [NUMERIC.exec(old), NUMERIC.exec(next)];
+  const free =
+    ((oldVarchar || unlimited(old)) && unlimited(next)) ||
+    (oldVarchar && nextVarchar && Number(nextVarchar[2]) >= Number(oldVarchar[2])) ||
+    (oldNumeric && (next === 'numeric' || next === 'decimal')) ||
+    (oldNumeric &&
+      nextNumeric &&
+      Number(nextNumeric[2]) >= Number(oldNumeric[2]) &&
+      (nextNumeric[3] ?? '0') === (oldNumeric[3] ?? '0'));
+  return free && !m[0].includes(' USING ') ? `${display(m[1], m[2])}.${m[3]} ${old} -> ${next}` : undefined;
+}
+
+const VARCHAR = /^(varchar|character varying)\((\d+)\)$/;
 
 function describe(statement: string): { change: string; loss: boolean } {
   for (const [pattern, text, loss] of RULES) {
