@@ -113,7 +113,10 @@ test('an edited source, a new one, a deleted output and a changed tsconfig each 
   expect(built('nested/b.js.map')).toContain('"version"');
   // The tsconfig the project extends, not its own.
   const base = join(root, 'tsconfig.base.json');
-  writeFileSync(base, readFileSync(base, 'utf8').replace('"strict":true', '"strict":true,"removeComments":true'));
+  writeFileSync(
+    base,
+    readFileSync(base, 'utf8').replace('"strict":true', '"strict":true,"removeComments":true'),
+  );
   expect(check().compiled).toBe(true);
   expect(check().compiled).toBe(false);
 });
