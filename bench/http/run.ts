@@ -26,9 +26,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
+import { loadAverage } from '../proc.ts';
 import { startIssuer } from './issuer.ts';
 import { logIn } from './login.ts';
-import { loadAverage, type Server, startServer } from './processes.ts';
+import { type Server, startServer } from './processes.ts';
 import { printSuite, type Results, resultKey, type Scenario, type Suite } from './report.ts';
 import { type Callers, type RequestShape, runWrk, wrkScript } from './wrk.ts';
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { loadAverage, type Server, treeCpuMs } from './processes.ts';
+import { cpuMs, loadAverage, processTree } from '../proc.ts';
+import type { Server } from './processes.ts';
 
 const run = promisify(execFile);
 /** wrk's threads (its -t). */
@@ -80,7 +81,9 @@ export async function runWrk(
   connections: number,
 ): Promise<Run> {
   const load = loadAverage();
-  const cpuBefore = treeCpuMs(server.child.pid!);
+  // The primary and its workers (serve --workers N), as they are when the run starts.
+  const tree = processTree(server.child.pid!);
+  const cpuBefore = cpuMs(tree);
   const { stdout } = await run('wrk', [
     `-t${THREADS}`,
     `-c${connections}`,
@@ -90,7 +93,7 @@ export async function runWrk(
     script,
     server.url,
   ]);
-  const cpu = treeCpuMs(server.child.pid!) - cpuBefore;
+  const cpu = cpuMs(tree) - cpuBefore;
   const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
   const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
