@@ -35,16 +35,19 @@ export async function startIssuer(algorithm: SigningAlgorithm, audience: string)
     issuer,
     audience,
     jwksUrl: `${issuer}/jwks`,
-    /** An ID token for `subject`, valid for `ttlSeconds`. */
-    sign: (subject: string, ttlSeconds: number) =>
-      new SignJWT({ token_use: 'id' })
-        .setProtectedHeader({ alg: algorithm, kid, typ: 'JWT' })
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setSubject(subject)
-        .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`)
-        .sign(privateKey),
+    /** An ID token for `subject`, valid for `ttlSeconds`, with the registered claims and Cognito's `token_use`. */
+    sign(subject: string, ttlSeconds: number): Promise<string> {
+      const now = Math.floor(Date.now() / 1000);
+      const claims = {
+        iss: issuer,
+        aud: audience,
+        sub: subject,
+        iat: now,
+        exp: now + ttlSeconds,
+        token_use: 'id',
+      };
+      return new SignJWT(claims).setProtectedHeader({ alg: algorithm, kid, typ: 'JWT' }).sign(privateKey);
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -254,7 +254,9 @@ try {
     });
   }
   if (suites.length === 0)
-    throw new Error(`nothing to measure: SUITES=${SUITES.join(',')} with BENCH=${MODE}`);
+    throw new Error(
+      `nothing to measure: SUITES=${SUITES.join(',')} (BENCH=workers runs operator and session)`,
+    );
 
   const runs = suites.reduce((sum, s) => sum + s.scenarios.length * (1 + s.contenders.length), 0);
   process.stderr.write(
