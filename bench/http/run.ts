@@ -54,6 +54,11 @@ const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.
 if (!['apps', 'workers'].includes(MODE)) throw new Error(`BENCH must be apps or workers, not ${MODE}`);
 if (JWT_ALG !== 'RS256' && JWT_ALG !== 'ES256')
   throw new Error(`JWT_ALG must be RS256 or ES256, not ${JWT_ALG}`);
+if (!Number.isInteger(TOKEN_USERS) || TOKEN_USERS < CONNECTIONS) {
+  // Fewer users than connections would put two requests of one user in flight at once (a PATCH then waits
+  // for the other's row lock).
+  throw new Error(`TOKEN_USERS must be a whole number of at least CONNECTIONS (${CONNECTIONS})`);
+}
 for (const suite of SUITES) {
   if (!['operator', 'session', 'jwt'].includes(suite)) throw new Error(`unknown suite in SUITES: ${suite}`);
 }
@@ -87,6 +92,7 @@ async function appDatabase(name: string, appDir: string, env: NodeJS.ProcessEnv)
   return url;
 }
 
+/** Starts a server; every one started is stopped at the end. */
 async function start(
   name: string,
   command: string[],
