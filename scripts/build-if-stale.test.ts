@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, test, vi } from 'vitest';
  * extends the root's), built by the real compiler behind a stand-in `typescript/bin/tsc` that records each
  * start. The tests run in order: each one starts from the state the previous one left.
  */
-// Each check that compiles starts the compiler (about a second idle, ten times that on a loaded machine).
+// Each check that compiles starts the real compiler, which takes seconds on a loaded machine.
 vi.setConfig({ testTimeout: 120_000 });
 const realTsc = createRequire(import.meta.url).resolve('typescript/lib/tsc.js');
 let root: string;
