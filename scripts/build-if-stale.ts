@@ -1,7 +1,7 @@
 /**
  * Builds the library (`tsc -b`) when its build is not known to be current; what `npm start`, `npm test` and
- * the benches run first. Starting the compiler only to learn that nothing changed was most of a warm
- * `npm start`'s overhead; this check only reads and hashes the inputs (docs/performance.md).
+ * the benches run first. Starting the compiler just to learn that nothing changed would be most of what
+ * `npm start` adds to the server's own start; this check only reads and hashes the inputs.
  *
  * The build is current when all of these hold, else `tsc -b` runs and, once it succeeds, the state is
  * recorded again (in node_modules/.cache, so a fresh install starts without one):
