@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * `npm test`: every workspace's suite in one vitest run. Files from all six projects share one worker pool,
- * so a slow file no longer holds up the suites after it; each project keeps its own vitest.config.ts.
+ * so a slow file does not hold up the suites after it; each project keeps its own vitest.config.ts.
  */
 export default defineConfig({
   test: {

@@ -280,8 +280,8 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     roundLoads.push(loadAverage());
     for (const suite of suites) {
-      // The order flips every round (baseline first, then last): this machine's speed drifts over a run,
-      // and a fixed order would hand the drift to whichever server always runs last.
+      // The order flips every round (baseline first, then last): a machine's speed can drift over a run
+      // (docs/performance.md), and a fixed order would hand the drift to whichever server always runs last.
       const inTurn = [suite.baseline, ...suite.contenders];
       const order = round % 2 === 1 ? inTurn : inTurn.reverse();
       for (const s of suite.scenarios) {

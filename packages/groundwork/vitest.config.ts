@@ -9,7 +9,7 @@ export default defineConfig({
     env: {
       // The CLI and servers these tests start run src/cli/bin.ts, which enables Node's compile cache only once it
       // is stripped of its types: enabled from the start (the folder bin.ts uses), no process loads the type
-      // stripper (~0.13 s of CPU each; `groundwork --version` 0.29 -> 0.16 s).
+      // stripper, which is a large part of a short CLI run's CPU (docs/testing.md).
       NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(cacheFolder(), 'node-compile-cache'),
     },
   },

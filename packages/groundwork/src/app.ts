@@ -1,23 +1,14 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
-import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AuthSessionsTable, SessionStore } from './auth/sessions.ts';
 import type { TokenUsers } from './auth/token-users.ts';
 import type { Settings, SettingsDefaults } from './config.ts';
 import type { Database, DatabaseHandle, ExtensionName } from './database/open.ts';
-import { readYourWritesPerRequest } from './database/read-your-writes.ts';
+import type { AppServer } from './http/app-server.ts';
 import type { ReadinessReport } from './http/health.ts';
 import { guardInput } from './http/input.ts';
+import { readYourWritesPerRequest } from './http/read-your-writes.ts';
 import type { Migration } from './migrations/folder.ts';
-
-export type AppServer = FastifyInstance<
-  RawServerDefault,
-  IncomingMessage,
-  ServerResponse,
-  FastifyBaseLogger,
-  ZodTypeProvider
->;
 
 /**
  * A route module: a Fastify plugin the app registers under its prefix

@@ -1,6 +1,6 @@
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { createPrivateDirectory } from './database/private-directory.ts';
+import { createPrivateDirectory } from './private-directory.ts';
 
 /** Errors that say a folder cannot be made where asked (a read-only or missing home in a container). */
 const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR']);

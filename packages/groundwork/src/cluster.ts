@@ -30,117 +30,144 @@ interface Slot {
  * Resolves with the exit code once every worker has exited after a shutdown signal.
  */
 export function runPrimary(options: ClusterOptions): Promise<number> {
-  const { workers: count, log } = options;
-  const stableAfterMs = options.stableAfterMs ?? 10_000;
-  const backoffMs = options.backoffMs ?? 500;
-  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
-  const slots = new Map<number, Slot>();
-  let crashStreak = 0;
-  let everListened = false;
-  let stopping = false;
-  let restarting = false;
-  let exitCode = 0;
-  const pendingForks = new Set<NodeJS.Timeout>();
+  const primary = new Primary(options);
+  process.on('SIGTERM', () => primary.stop('SIGTERM'));
+  process.on('SIGINT', () => primary.stop('SIGINT'));
+  process.on('SIGHUP', () => void primary.rollingRestart());
+  for (let i = 0; i < options.workers; i++) primary.fork();
+  return primary.done;
+}
 
-  let finish: (code: number) => void;
-  const done = new Promise<number>((resolve) => {
-    finish = resolve;
-  });
+/** The primary's workers and what it knows of them: which crashed lately, whether it is stopping. */
+class Primary {
+  /** The exit code, once every worker has exited after stop(). */
+  readonly done: Promise<number>;
+  #finish!: (code: number) => void;
+  readonly #log: (line: string) => void;
+  readonly #stableAfterMs: number;
+  readonly #backoffMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #slots = new Map<number, Slot>();
+  /** Replacements waiting out their backoff; cancelled by stop(). */
+  readonly #pendingForks = new Set<NodeJS.Timeout>();
+  /** Workers in a row that crashed soon after listening: the exponent of the next replacement's delay. */
+  #crashStreak = 0;
+  #everListened = false;
+  #stopping = false;
+  #restarting = false;
+  #exitCode = 0;
 
-  const fork = (): Slot => {
+  constructor(options: ClusterOptions) {
+    this.#log = options.log;
+    this.#stableAfterMs = options.stableAfterMs ?? 10_000;
+    this.#backoffMs = options.backoffMs ?? 500;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.done = new Promise<number>((resolve) => {
+      this.#finish = resolve;
+    });
+  }
+
+  fork(): Slot {
     const slot: Slot = { worker: cluster.fork() };
-    slots.set(slot.worker.id, slot);
+    this.#slots.set(slot.worker.id, slot);
     slot.worker.once('listening', () => {
       slot.listeningAt = Date.now();
-      everListened = true;
-      log(`worker ${slot.worker.id} (pid ${slot.worker.process.pid}) listening`);
+      this.#everListened = true;
+      this.#log(`worker ${slot.worker.id} (pid ${slot.worker.process.pid}) listening`);
     });
-    slot.worker.once('exit', (code, signal) => onExit(slot, code, signal));
+    slot.worker.once('exit', (code, signal) => this.#onExit(slot, code, signal));
     return slot;
-  };
+  }
 
-  const onExit = (slot: Slot, code: number | null, signal: string | null) => {
-    slots.delete(slot.worker.id);
-    const how = signal ? `signal ${signal}` : `code ${code}`;
-    if (stopping || slot.retiring) {
-      // Exit 1 from a draining worker means its SHUTDOWN_TIMEOUT_MS struck: report it as the primary's code.
-      if (code !== 0 && slot.listeningAt) exitCode = 1;
-      log(`worker ${slot.worker.id} stopped (${how})`);
-      if (stopping && slots.size === 0) finish(exitCode);
-      return;
-    }
-    if (slot.spare) {
-      log(`worker ${slot.worker.id} exited before listening (${how})`);
-      return;
-    }
-    if (!everListened) {
-      // Not one worker ever started: the same failure a single process would report, so stop rather than retry.
-      log(`worker ${slot.worker.id} failed to start (${how}); stopping`);
-      stop('startup failure', 1);
-      return;
-    }
-    const lived = slot.listeningAt ? Date.now() - slot.listeningAt : 0;
-    crashStreak = lived >= stableAfterMs ? 0 : crashStreak + 1;
-    const wait = crashStreak === 0 ? 0 : Math.min(maxBackoffMs, backoffMs * 2 ** (crashStreak - 1));
-    log(`worker ${slot.worker.id} died (${how}); replacing it in ${wait} ms`);
-    const timer = setTimeout(() => {
-      pendingForks.delete(timer);
-      if (!stopping) fork();
-    }, wait);
-    pendingForks.add(timer);
-  };
+  stop(reason: string, code = 0): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#exitCode = code;
+    for (const timer of this.#pendingForks) clearTimeout(timer);
+    this.#log(`${reason}: draining ${this.#slots.size} worker(s)`);
+    if (this.#slots.size === 0) this.#finish(this.#exitCode);
+    for (const slot of this.#slots.values()) slot.worker.process.kill('SIGTERM');
+  }
 
-  const retire = (slot: Slot): Promise<void> => {
-    slot.retiring = true;
-    const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
-    // The worker's own SIGTERM handler drains it (serve's single-process shutdown path).
-    slot.worker.process.kill('SIGTERM');
-    return exited;
-  };
-
-  const stop = (reason: string, code = 0) => {
-    if (stopping) return;
-    stopping = true;
-    exitCode = code;
-    for (const timer of pendingForks) clearTimeout(timer);
-    log(`${reason}: draining ${slots.size} worker(s)`);
-    if (slots.size === 0) finish(exitCode);
-    for (const slot of slots.values()) slot.worker.process.kill('SIGTERM');
-  };
-
-  const rollingRestart = async () => {
-    if (restarting || stopping) return;
-    restarting = true;
-    log(`SIGHUP: restarting ${slots.size} worker(s) one at a time`);
+  async rollingRestart(): Promise<void> {
+    if (this.#restarting || this.#stopping) return;
+    this.#restarting = true;
+    this.#log(`SIGHUP: restarting ${this.#slots.size} worker(s) one at a time`);
     try {
-      for (const old of [...slots.values()]) {
-        if (stopping) return;
-        if (old.retiring || !slots.has(old.worker.id)) continue;
-        const next = fork();
-        next.spare = true;
-        const started = await new Promise<boolean>((resolve) => {
-          next.worker.once('listening', () => resolve(true));
-          next.worker.once('exit', () => resolve(false));
-        });
-        next.spare = false;
-        if (!started) {
+      for (const old of [...this.#slots.values()]) {
+        if (this.#stopping) return;
+        if (old.retiring || !this.#slots.has(old.worker.id)) continue;
+        if (!(await this.#startSpare())) {
           // Keep the old worker serving: a new one that cannot start must not cost capacity.
-          log('rolling restart stopped: the new worker exited before listening');
+          this.#log('rolling restart stopped: the new worker exited before listening');
           return;
         }
         await retire(old);
       }
-      log('rolling restart done');
+      this.#log('rolling restart done');
     } finally {
-      restarting = false;
+      this.#restarting = false;
     }
-  };
+  }
 
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => void rollingRestart());
-  for (let i = 0; i < count; i++) fork();
-  return done;
+  /** Forks a replacement and resolves true once it listens, false if it exits first. */
+  async #startSpare(): Promise<boolean> {
+    const next = this.fork();
+    next.spare = true;
+    const started = await new Promise<boolean>((resolve) => {
+      next.worker.once('listening', () => resolve(true));
+      next.worker.once('exit', () => resolve(false));
+    });
+    next.spare = false;
+    return started;
+  }
+
+  #onExit(slot: Slot, code: number | null, signal: string | null): void {
+    this.#slots.delete(slot.worker.id);
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    if (this.#stopping || slot.retiring) {
+      // Exit 1 from a draining worker means its SHUTDOWN_TIMEOUT_MS struck: report it as the primary's code.
+      if (code !== 0 && slot.listeningAt) this.#exitCode = 1;
+      this.#log(`worker ${slot.worker.id} stopped (${how})`);
+      if (this.#stopping && this.#slots.size === 0) this.#finish(this.#exitCode);
+      return;
+    }
+    if (slot.spare) {
+      this.#log(`worker ${slot.worker.id} exited before listening (${how})`);
+      return;
+    }
+    if (!this.#everListened) {
+      // Not one worker ever started: the same failure a single process would report, so stop rather than retry.
+      this.#log(`worker ${slot.worker.id} failed to start (${how}); stopping`);
+      this.stop('startup failure', 1);
+      return;
+    }
+    this.#replaceCrashed(slot, how);
+  }
+
+  /** Forks a replacement for a crashed worker, at once if it had run a while, after a growing delay if not. */
+  #replaceCrashed(slot: Slot, how: string): void {
+    const lived = slot.listeningAt ? Date.now() - slot.listeningAt : 0;
+    this.#crashStreak = lived >= this.#stableAfterMs ? 0 : this.#crashStreak + 1;
+    const wait =
+      this.#crashStreak === 0
+        ? 0
+        : Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** (this.#crashStreak - 1));
+    this.#log(`worker ${slot.worker.id} died (${how}); replacing it in ${wait} ms`);
+    const timer = setTimeout(() => {
+      this.#pendingForks.delete(timer);
+      if (!this.#stopping) this.fork();
+    }, wait);
+    this.#pendingForks.add(timer);
+  }
+}
+
+/** Asks a worker to drain (serve's single-process shutdown path, on SIGTERM) and resolves once it exited. */
+function retire(slot: Slot): Promise<void> {
+  slot.retiring = true;
+  const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+  slot.worker.process.kill('SIGTERM');
+  return exited;
 }
 
 /**

@@ -2,8 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
-import { parseOperatorKeys } from './auth/operator-keys.ts';
-import { SESSION_TTL_S } from './auth/session-tokens.ts';
 import { redactSecrets } from './redact.ts';
 
 /** Parsed, validated settings: the only shape the rest of the code reads. */
@@ -34,6 +32,8 @@ export interface Settings {
   /** Raw `SECRET_KEYS` value; parsed into a key ring by the apps that seal secrets. */
   secretKeys: string | undefined;
   migrateOnStart: boolean;
+  /** How migrations behave on a live database: see docs/migrations.md, "Deploying to a live database". */
+  migrations: MigrationSettings;
   /** How long a signalled server waits for in-flight requests before it destroys their connections. */
   shutdownTimeoutMs: number;
   auth: AuthSettings;
@@ -51,6 +51,26 @@ export interface AuthSettings {
 /** The credentials an app accepts besides operator keys (AppDefinition.auth). */
 export type AppAuthKind = 'jwt' | 'password' | 'none';
 
+/** The timeouts and retries every migrating command runs with (upgrade, downgrade, reset, stamp). */
+export interface MigrationSettings {
+  /** MIGRATION_LOCK_TIMEOUT_MS: longest wait for one lock before the statement gives up (0: no limit). */
+  lockTimeoutMs: number;
+  /** MIGRATION_LOCK_RETRIES: further attempts after a lock timeout before the migration fails. */
+  lockRetries: number;
+  /** MIGRATION_LOCK_RETRY_DELAY_MS: the first wait between attempts; it doubles each retry, with jitter. */
+  lockRetryDelayMs: number;
+  /** MIGRATION_STATEMENT_TIMEOUT_MS: longest run of one migration statement (0: no limit). */
+  statementTimeoutMs: number;
+}
+
+/** Used where neither the environment nor a flag says otherwise (config.ts's defaults). */
+export const MIGRATION_DEFAULTS: MigrationSettings = {
+  lockTimeoutMs: 1_000,
+  lockRetries: 5,
+  lockRetryDelayMs: 500,
+  statementTimeoutMs: 0,
+};
+
 export type RawEnv = Record<string, string | undefined>;
 
 export class SettingsError extends Error {
@@ -64,6 +84,35 @@ export class SettingsError extends Error {
     this.name = 'SettingsError';
     this.problems = problems;
   }
+}
+
+/** Default session lifetime (`AUTH_SESSION_TTL_S`): 7 days. */
+const SESSION_TTL_S = 7 * 24 * 60 * 60;
+
+const OPERATOR_KEY_MIN_LENGTH = 32;
+
+/**
+ * `ADMIN_API_KEYS` as a list: comma-separated, blanks dropped. Throws naming the entry (never its value) that a
+ * Bearer header cannot carry or that is too short.
+ */
+export function operatorKeyList(raw: string | undefined): string[] {
+  const keys = (raw ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  keys.forEach((key, index) => {
+    if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(key)) {
+      throw new Error(
+        `ADMIN_API_KEYS entry ${index + 1} has characters a Bearer header cannot carry; use base64 or hex`,
+      );
+    }
+    if (key.length < OPERATOR_KEY_MIN_LENGTH) {
+      throw new Error(
+        `ADMIN_API_KEYS entry ${index + 1} is ${key.length} characters; each key needs at least ${OPERATOR_KEY_MIN_LENGTH} (openssl rand -base64 32)`,
+      );
+    }
+  });
+  return keys;
 }
 
 /** Values that ship in examples and must never guard real data. */
@@ -123,6 +172,10 @@ function envSchema(defaults: SettingsDefaults) {
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     SECRET_KEYS: z.string().optional(),
     MIGRATE_ON_START: flag.optional(),
+    MIGRATION_LOCK_TIMEOUT_MS: integer(0, 600_000).default(MIGRATION_DEFAULTS.lockTimeoutMs),
+    MIGRATION_LOCK_RETRIES: integer(0, 100).default(MIGRATION_DEFAULTS.lockRetries),
+    MIGRATION_LOCK_RETRY_DELAY_MS: integer(0, 600_000).default(MIGRATION_DEFAULTS.lockRetryDelayMs),
+    MIGRATION_STATEMENT_TIMEOUT_MS: integer(0, 86_400_000).default(MIGRATION_DEFAULTS.statementTimeoutMs),
     SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
     ADMIN_API_KEYS: z.string().optional(),
     AUTH_ISSUER: z.url({ message: 'must be the issuer URL (https://...)' }).optional(),
@@ -224,6 +277,12 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
     secretKeys: secretKeys || undefined,
     // Embedded databases belong to this process, so they follow the code; servers migrate on request.
     migrateOnStart: env.MIGRATE_ON_START ?? env.DATABASE_URL === undefined,
+    migrations: {
+      lockTimeoutMs: env.MIGRATION_LOCK_TIMEOUT_MS,
+      lockRetries: env.MIGRATION_LOCK_RETRIES,
+      lockRetryDelayMs: env.MIGRATION_LOCK_RETRY_DELAY_MS,
+      statementTimeoutMs: env.MIGRATION_STATEMENT_TIMEOUT_MS,
+    },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     auth: {
       adminApiKeys: env.ADMIN_API_KEYS,
@@ -277,7 +336,7 @@ const credentialsConfigured = ({ auth }: Settings, kind: AppAuthKind) =>
 function authProblems(env: z.infer<ReturnType<typeof envSchema>>) {
   const problems: { variable: string; reason: string }[] = [];
   try {
-    parseOperatorKeys(env.ADMIN_API_KEYS);
+    operatorKeyList(env.ADMIN_API_KEYS);
   } catch (error) {
     problems.push({
       variable: 'ADMIN_API_KEYS',

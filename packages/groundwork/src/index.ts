@@ -2,7 +2,6 @@ export {
   type AppAuth,
   type AppContext,
   type AppDefinition,
-  type AppServer,
   defineApp,
   type RoutesPlugin,
 } from './app.ts';
@@ -11,7 +10,13 @@ export { type PasswordAccount, passwordLoginRoutes, registrationRateLimit } from
 export type { Access, Identity } from './auth/plugin.ts';
 export { type AuthSessionsTable, authSessionsTable } from './auth/sessions.ts';
 export type { TokenUsers } from './auth/token-users.ts';
-export { loadSettings, type RawEnv, type Settings, SettingsError } from './config.ts';
+export {
+  loadSettings,
+  type MigrationSettings,
+  type RawEnv,
+  type Settings,
+  SettingsError,
+} from './config.ts';
 export { backupDatabase, restoreDatabase } from './database/backup.ts';
 export { databaseErrorOf, isUnavailable } from './database/connection-errors.ts';
 export { PoolTimeoutError } from './database/gate.ts';
@@ -29,6 +34,7 @@ export { readYourWrites } from './database/read-your-writes.ts';
 export type { ReplicaStatus } from './database/replicas.ts';
 export { executeRows } from './database/rows.ts';
 export { isoTimestamp } from './database/timestamps.ts';
+export type { AppServer } from './http/app-server.ts';
 export { type ErrorBody, errorBodySchema, HttpError, notFound } from './http/errors.ts';
 export { checkReadiness, type ReadinessReport, readinessSchema } from './http/health.ts';
 export { HEALTH_RETRY_AFTER_S, type HealthRouteOptions, healthRoute } from './http/health-route.ts';
@@ -49,11 +55,12 @@ export {
   type PageLimits,
   toKeysetPage,
 } from './http/pagination.ts';
-export { buildServer } from './http/server.ts';
 export { checkDatabase, checkFolder } from './migrations/check.ts';
+export { MigrationError, MigrationLockTimeoutError } from './migrations/errors.ts';
 export { readMigrations } from './migrations/folder.ts';
+export { readState } from './migrations/plan.ts';
 export { createRevision } from './migrations/revision.ts';
-export { downgrade, readState, stamp, upgrade } from './migrations/runner.ts';
+export { downgrade, stamp, upgrade } from './migrations/runner.ts';
 export { redactSecrets } from './redact.ts';
 export { appSettings, type RunningApp, startApp } from './runtime.ts';
 export { hashPassword, needsRehash, verifyPassword } from './security/passwords.ts';
@@ -72,3 +79,4 @@ export {
   SecretKeyError,
   seal,
 } from './security/secrets.ts';
+export { buildServer } from './server.ts';

@@ -102,6 +102,7 @@ export async function startApp<TSchema extends Record<string, unknown>>(
   try {
     if (options.migrate ?? settings.migrateOnStart) {
       await upgrade(handle, definition.migrationsDir, 'head', {
+        ...settings.migrations,
         log: (line) => options.log?.(`${definition.name}: ${line}`),
       });
     }

@@ -72,11 +72,13 @@ describe('help', () => {
     }
   });
 
-  it('db upgrade --help says what --sql and --allow-out-of-order do, with examples', async () => {
+  it('db upgrade --help says what --sql, --allow-out-of-order and the lock flags do, with examples', async () => {
     const help = await cli(['db', 'upgrade', '--help'], { cwd, env: {} });
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^ {2}--sql {2,}print the SQL/m);
+    expect(help.stdout).toMatch(/^ {2}--sql {2,}print the psql script/m);
     expect(help.stdout).toMatch(/^ {2}--allow-out-of-order {2,}\S/m);
+    expect(help.stdout).toMatch(/^ {2}--lock-timeout <value> {2,}longest wait for one lock/m);
+    expect(help.stdout).toMatch(/^ {2}--lock-retries <value> {2,}attempts after a lock timeout/m);
     expect(help.stdout).toContain('examples:\n  groundwork db upgrade');
   });
 

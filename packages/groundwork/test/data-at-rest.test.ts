@@ -6,8 +6,8 @@ import { loadSettings } from '../src/config.ts';
 import { dropDatabase, ensureDatabase } from '../src/database/admin.ts';
 import { backupDatabase, restoreDatabase } from '../src/database/backup.ts';
 import { openDatabase } from '../src/database/open.ts';
-import { DataDirectoryError } from '../src/database/private-directory.ts';
 import { withDatabase } from '../src/database/urls.ts';
+import { DataDirectoryError } from '../src/private-directory.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'gw-at-rest-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type ConsoleMessage, chromium, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppServer } from '../src/app.ts';
 import { resolveAllApps } from '../src/cli/apps.ts';
-import { buildServer } from '../src/http/server.ts';
+import type { AppServer } from '../src/http/app-server.ts';
 import { startApp } from '../src/runtime.ts';
+import { buildServer } from '../src/server.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

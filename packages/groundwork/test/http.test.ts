@@ -178,7 +178,7 @@ describe('logs', () => {
   it('never carry query parameters, passwords or connection strings of a failed request', async () => {
     const lines: string[] = [];
     const { startApp } = await import('../src/runtime.ts');
-    const { buildServer } = await import('../src/http/server.ts');
+    const { buildServer } = await import('../src/server.ts');
     const server = await buildServer(
       [await startApp(notes, { settings: t.app.settings, handle: t.handle, migrate: false })],
       { logLevel: 'info', logStream: { write: (line) => lines.push(line) } },
@@ -198,7 +198,7 @@ describe('logs', () => {
   it('write one line per request, at completion, with the route pattern rather than the URL', async () => {
     const lines: string[] = [];
     const { startApp } = await import('../src/runtime.ts');
-    const { buildServer } = await import('../src/http/server.ts');
+    const { buildServer } = await import('../src/server.ts');
     const server = await buildServer(
       [await startApp(notes, { settings: t.app.settings, handle: t.handle, migrate: false })],
       { logLevel: 'info', logStream: { write: (line) => lines.push(line) } },
@@ -234,7 +234,7 @@ describe('logs', () => {
 
   it("mask secret-named fields at the top of a line, one level down and in a child logger's bindings", async () => {
     const lines: string[] = [];
-    const { createLogger } = await import('../src/http/server.ts');
+    const { createLogger } = await import('../src/http/logger.ts');
     const logger = createLogger('info', { write: (line: string) => lines.push(line) });
     logger.info({ password: 'p0', user: { email: 'ann@example.com', hashed_password: 'argon2-h' } }, 'one');
     logger

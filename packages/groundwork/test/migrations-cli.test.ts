@@ -136,10 +136,11 @@ describe('groundwork db (main() in process: output, --json, exit codes)', () => 
     async () => {
       const { where, main: run } = await setup();
       const sql = ok(await run('db', 'upgrade', '--sql'));
-      expect(sql.stdout).toMatch(/^create table if not exists schema_migrations/);
+      expect(sql.stdout).toMatch(/^-- groundwork db upgrade --sql: base -> /);
+      expect(sql.stdout).toContain('create table if not exists schema_migrations');
       expect(sql.stdout).toContain('CREATE TABLE "books"');
       expect(sql.stdout).toContain(
-        `insert into schema_migrations (id, checksum, execution_ms) values ('${M2.id}'`,
+        `insert into schema_migrations (id, checksum, down_checksum, execution_ms) values ('${M2.id}'`,
       );
       expect(sql.stdout).not.toContain('upgrading');
 
@@ -198,6 +199,61 @@ describe('groundwork db (main() in process: output, --json, exit codes)', () => 
       expect(new Set(report.problems.map((p: { kind: string }) => p.kind))).toEqual(
         new Set(['uncaptured_schema_change', 'missing_down', 'edited_migration', 'drift']),
       );
+    },
+    TIMEOUT,
+  );
+  it(
+    'a deleted applied migration: check names it, current and history exit 1 naming it; lock flags are checked',
+    async () => {
+      const { migrations, main: run } = await setup();
+      const shelves = H(1, 'shelves');
+      addMigration(migrations, shelves, ['create table shelves (id integer)'], ['drop table shelves']);
+      // it follows M2 in the graph, as `revision` writes it
+      const snapshot = JSON.parse(readFileSync(join(migrations, M2.name, 'snapshot.json'), 'utf8'));
+      writeFileSync(
+        join(migrations, shelves, 'snapshot.json'),
+        JSON.stringify(
+          { ...snapshot, id: 'aaaaaaaa-0000-4000-8000-000000000002', prevId: snapshot.id },
+          null,
+          2,
+        ),
+      );
+      const badFlag = await run('db', 'upgrade', '--lock-timeout', 'soon');
+      expect(badFlag.code).toBe(2);
+      expect(badFlag.stderr).toContain(
+        '--lock-timeout must be a whole number of milliseconds from 0 to 600000, got "soon"',
+      );
+      ok(await run('db', 'upgrade', '--lock-timeout', '300', '--lock-retries', '1'));
+      rmSync(join(migrations, M2.name), { recursive: true });
+
+      const current = await run('db', 'current');
+      expect(current.code).toBe(1);
+      expect(current.stdout).toContain(
+        `${shelves} (ahead of the folder): the database has 1 applied migration(s) that are not in ${migrations}: ${M2.id}`,
+      );
+      const currentJson = JSON.parse((await run('db', 'current', '--json')).stdout);
+      expect(currentJson).toMatchObject({ ok: false, atHead: false, unknown: [M2.id] });
+
+      const history = await run('db', 'history');
+      expect(history.code).toBe(1);
+      expect(history.stdout).toMatch(
+        line(`${M2.id}  unknown  \\S+ \\S+  \\d+ ms  \\(not in ${migrations}\\)`),
+      );
+      expect(history.stderr).toContain(
+        `WARNING: the database has 1 applied migration(s) that are not in ${migrations}`,
+      );
+
+      const check = await run('db', 'check');
+      expect(check.code).toBe(1);
+      expect(check.stdout).toMatch(
+        line(`FAIL missing_migration: a migration is missing from the folder: ${shelves} follows .*`),
+      );
+      expect(check.stdout).toMatch(
+        line(
+          `FAIL missing_migration: the database has 1 applied migration\\(s\\) that are not in .*: ${M2.id} .*`,
+        ),
+      );
+      expect(check.stdout).not.toContain('multiple_heads');
     },
     TIMEOUT,
   );

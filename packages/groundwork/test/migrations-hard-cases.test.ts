@@ -4,7 +4,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -19,57 +18,17 @@ import {
   text,
   varchar,
 } from 'drizzle-orm/pg-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Settings } from '../src/config.ts';
-import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
-import { emptyInMemoryPglite } from '../src/database/pglite-cluster.ts';
+import { describe, expect, it, vi } from 'vitest';
 import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
 import { readMigrations } from '../src/migrations/folder.ts';
 import { createRevision } from '../src/migrations/revision.ts';
 import { downgrade, upgrade } from '../src/migrations/runner.ts';
-import { testSettings } from '../src/testing/index.ts';
-import {
-  copyMigrations,
-  query,
-  removeTempFolders,
-  scratchDatabase,
-  serverUrl,
-  shelf,
-} from './support/harness.ts';
+import { copyMigrations, databasePerFile, query } from './support/harness.ts';
 
 // Each check builds and migrates a shadow database: seconds on a busy machine.
 vi.setConfig({ testTimeout: 180_000 });
 
-let pglite: PGlite | undefined;
-let handle: DatabaseHandle<any>;
-let settings: Settings;
-let scratch: Awaited<ReturnType<typeof scratchDatabase>> | undefined;
-
-beforeAll(async () => {
-  if (serverUrl) {
-    scratch = await scratchDatabase('gwt_hard');
-    settings = testSettings(shelf, {}, scratch.url);
-    handle = await openDatabase(settings, { schema: {} });
-  } else {
-    pglite = await emptyInMemoryPglite();
-    settings = testSettings(shelf);
-    handle = await openDatabase(settings, { schema: {}, pglite });
-  }
-}, 120_000);
-
-beforeEach(async () => {
-  if (pglite) await query(handle, 'rollback; select pg_advisory_unlock_all()');
-  await query(handle, 'drop schema public cascade');
-  await query(handle, 'create schema public');
-});
-
-afterEach(() => removeTempFolders());
-
-afterAll(async () => {
-  await handle?.close();
-  await pglite?.close();
-  await scratch?.drop();
-});
+const shared = databasePerFile('gwt_hard');
 
 /** An empty migrations folder. */
 const emptyFolder = () => join(copyMigrations(), '..', 'hard');
@@ -90,7 +49,7 @@ async function handWritten(dir: string, message: string, up: string, down: strin
 
 const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8');
 const count = async (table: string) =>
-  Number((await query<{ n: number }>(handle, `select count(*)::int as n from ${table}`))[0]!.n);
+  Number((await query<{ n: number }>(shared.handle, `select count(*)::int as n from ${table}`))[0]!.n);
 
 const users = pgTable('users', { id: serial('id').primaryKey(), name: text('name').notNull() });
 const posts = pgTable('posts', {
@@ -103,21 +62,21 @@ describe('D1: never drops what it does not manage', () => {
   it('removing a table a hand-written view depends on: no CASCADE, PostgreSQL names the view, nothing changes', async () => {
     const dir = emptyFolder();
     await revise(dir, { users, posts }, 'create users and posts');
-    await upgrade(handle, dir);
-    await query(handle, "insert into users (name) values ('ada')");
-    await query(handle, "insert into posts (user_id, title) values (1, 'one'), (1, 'two')");
+    await upgrade(shared.handle, dir);
+    await query(shared.handle, "insert into users (name) values ('ada')");
+    await query(shared.handle, "insert into posts (user_id, title) values (1, 'one'), (1, 'two')");
     await handWritten(
       dir,
       'post titles view',
       'CREATE VIEW post_titles AS SELECT id, title FROM posts;',
       'DROP VIEW post_titles;',
     );
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
 
     const dropped = await revise(dir, { users }, 'drop posts');
     expect(dropped.up).toContain('DROP TABLE "posts";');
     expect(dropped.up).not.toMatch(/CASCADE/);
-    await expect(upgrade(handle, dir)).rejects.toThrow(
+    await expect(upgrade(shared.handle, dir)).rejects.toThrow(
       /cannot drop table posts because other objects depend on it\nDETAIL: view post_titles depends on table posts\nGroundwork never drops with CASCADE/,
     );
     expect(await count('post_titles')).toBe(2);
@@ -131,8 +90,8 @@ describe('D1: never drops what it does not manage', () => {
       join(dropped.dir, 'down.sql'),
       `${dropped.down}--> statement-breakpoint\nCREATE VIEW post_titles AS SELECT id, title FROM posts;\n`,
     );
-    await upgrade(handle, dir);
-    await downgrade(handle, dir, '-2');
+    await upgrade(shared.handle, dir);
+    await downgrade(shared.handle, dir, '-2');
     expect(await count('posts')).toBe(0);
     expect(await count('users')).toBe(1);
   });
@@ -149,14 +108,14 @@ describe('D2: generated downs run on populated tables', () => {
   it('the down of a dropped NOT NULL column re-adds it nullable, with a comment, and runs with rows', async () => {
     const dir = emptyFolder();
     await revise(dir, { accounts: accountsWithPlan }, 'create accounts');
-    await upgrade(handle, dir);
-    await query(handle, "insert into accounts (name, plan) values ('a', 'free'), ('b', 'pro')");
+    await upgrade(shared.handle, dir);
+    await query(shared.handle, "insert into accounts (name, plan) values ('a', 'free'), ('b', 'pro')");
     const dropped = await revise(dir, { accounts }, 'drop plan');
     expect(dropped.down).toContain('-- groundwork: "plan" comes back nullable');
     expect(dropped.down).toContain('ALTER TABLE "accounts" ADD COLUMN "plan" varchar(20);');
-    await upgrade(handle, dir);
-    await downgrade(handle, dir, '-1');
-    expect(await query(handle, 'select name, plan from accounts order by id')).toEqual([
+    await upgrade(shared.handle, dir);
+    await downgrade(shared.handle, dir, '-1');
+    expect(await query(shared.handle, 'select name, plan from accounts order by id')).toEqual([
       { name: 'a', plan: null },
       { name: 'b', plan: null },
     ]);
@@ -165,15 +124,15 @@ describe('D2: generated downs run on populated tables', () => {
   it('adding a NOT NULL column without a default warns at generation time', async () => {
     const dir = emptyFolder();
     await revise(dir, { accounts }, 'create accounts');
-    await upgrade(handle, dir);
-    await query(handle, "insert into accounts (name) values ('a')");
+    await upgrade(shared.handle, dir);
+    await query(shared.handle, "insert into accounts (name) values ('a')");
     const added = await revise(dir, { accounts: accountsWithPlan }, 'add plan');
     const warning =
       'adding NOT NULL column accounts.plan without a default fails if accounts has rows: give it a default, ' +
       'or add it nullable, backfill, then SET NOT NULL';
     expect(added.warnings).toEqual([warning]);
     expect(added.up).toContain(`-- WARNING: ${warning}`);
-    await expect(upgrade(handle, dir)).rejects.toThrow(
+    await expect(upgrade(shared.handle, dir)).rejects.toThrow(
       /column "plan" of relation "accounts" contains null values/,
     );
   });
@@ -189,17 +148,17 @@ describe('D3: an identity added to a populated key starts after its rows', () =>
   it('moves the new sequence past max(id), so the next insert succeeds', async () => {
     const dir = emptyFolder();
     await revise(dir, { tickets: plain }, 'create tickets');
-    await upgrade(handle, dir);
-    await query(handle, "insert into tickets (id, subject) values (1, 'a'), (2, 'b'), (7, 'c')");
+    await upgrade(shared.handle, dir);
+    await query(shared.handle, "insert into tickets (id, subject) values (1, 'a'), (2, 'b'), (7, 'c')");
     const changed = await revise(dir, { tickets: identity }, 'tickets id identity');
     expect(changed.changes).toContain('start the identity of tickets.id after its existing rows');
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
     const [row] = await query<{ id: number }>(
-      handle,
+      shared.handle,
       "insert into tickets (subject) values ('d') returning id",
     );
     expect(row!.id).toBe(8);
-    await downgrade(handle, dir, '-1');
+    await downgrade(shared.handle, dir, '-1');
     expect(await count('tickets')).toBe(4);
   });
 
@@ -207,9 +166,9 @@ describe('D3: an identity added to a populated key starts after its rows', () =>
     const dir = emptyFolder();
     await revise(dir, { tickets: plain }, 'create tickets');
     await revise(dir, { tickets: identity }, 'tickets id identity');
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
     const [row] = await query<{ id: number }>(
-      handle,
+      shared.handle,
       "insert into tickets (subject) values ('d') returning id",
     );
     expect(row!.id).toBe(1);
@@ -217,7 +176,7 @@ describe('D3: an identity added to a populated key starts after its rows', () =>
 });
 
 /** `check` against the database, its shadow built on the same engine. */
-const checkLive = (dir: string) => checkDatabase(handle, dir, { settings });
+const checkLive = (dir: string) => checkDatabase(shared.handle, dir, { settings: shared.settings });
 
 describe('D4: check on a composite primary key', () => {
   const memberships = pgTable(
@@ -229,13 +188,13 @@ describe('D4: check on a composite primary key', () => {
   it('passes, and reports a key changed by hand', async () => {
     const dir = emptyFolder();
     await revise(dir, { memberships }, 'create memberships');
-    await upgrade(handle, dir);
-    await query(handle, "insert into memberships values (1, 1, 'owner'), (1, 2, null)");
+    await upgrade(shared.handle, dir);
+    await query(shared.handle, "insert into memberships values (1, 1, 'owner'), (1, 2, null)");
     expect(await checkFolder(dir, { memberships })).toEqual([]);
     expect(await checkLive(dir)).toEqual([]);
-    await query(handle, 'alter table memberships drop constraint memberships_user_id_group_id_pk');
+    await query(shared.handle, 'alter table memberships drop constraint memberships_user_id_group_id_pk');
     await query(
-      handle,
+      shared.handle,
       'alter table memberships add constraint memberships_user_id_group_id_pk primary key (group_id, user_id)',
     );
     expect(await checkLive(dir)).toEqual([
@@ -255,19 +214,19 @@ describe('D5: tables outside public', () => {
   it('a pgSchema table is no drift, and a hand-made change in that schema is', async () => {
     const dir = emptyFolder();
     await revise(dir, { auth, sessions }, 'create auth sessions');
-    await upgrade(handle, dir);
-    await query(handle, "insert into auth.sessions (token) values ('a'), ('b')");
+    await upgrade(shared.handle, dir);
+    await query(shared.handle, "insert into auth.sessions (token) values ('a'), ('b')");
     expect(await checkFolder(dir, { auth, sessions })).toEqual([]);
     expect(await checkLive(dir)).toEqual([]);
-    await query(handle, 'create index sessions_token on auth.sessions (token)');
+    await query(shared.handle, 'create index sessions_token on auth.sessions (token)');
     expect(await checkLive(dir)).toEqual([
       {
         kind: 'drift',
         message: 'index auth.sessions_token is in the live database but not in the migrations',
       },
     ]);
-    await downgrade(handle, dir, 'base');
-    expect(await query(handle, "select 1 from pg_namespace where nspname = 'auth'")).toEqual([]);
+    await downgrade(shared.handle, dir, 'base');
+    expect(await query(shared.handle, "select 1 from pg_namespace where nspname = 'auth'")).toEqual([]);
   });
 });
 
@@ -296,19 +255,25 @@ describe('D7: drift in what PostgreSQL prints', () => {
       'CREATE VIEW item_names AS SELECT id, name FROM items;',
       'DROP VIEW item_names;',
     );
-    await upgrade(handle, dir);
-    await query(handle, "insert into items (name, qty) values ('a', 1), ('b', 10)");
+    await upgrade(shared.handle, dir);
+    await query(shared.handle, "insert into items (name, qty) values ('a', 1), ('b', 10)");
     expect(await checkLive(dir)).toEqual([]);
 
-    await query(handle, 'alter table items drop constraint items_qty_positive');
-    await query(handle, 'alter table items add constraint items_qty_positive check (qty >= 0)');
-    await query(handle, 'drop index items_lower_name_idx');
-    await query(handle, 'create index items_lower_name_idx on items (upper(name))');
-    await query(handle, 'drop index items_active_idx');
-    await query(handle, 'create index items_active_idx on items (name) where qty > 6');
-    await query(handle, 'create or replace view item_names as select id, upper(name) as name from items');
-    await query(handle, 'alter table items drop column total');
-    await query(handle, 'alter table items add column total integer generated always as (qty * 3) stored');
+    await query(shared.handle, 'alter table items drop constraint items_qty_positive');
+    await query(shared.handle, 'alter table items add constraint items_qty_positive check (qty >= 0)');
+    await query(shared.handle, 'drop index items_lower_name_idx');
+    await query(shared.handle, 'create index items_lower_name_idx on items (upper(name))');
+    await query(shared.handle, 'drop index items_active_idx');
+    await query(shared.handle, 'create index items_active_idx on items (name) where qty > 6');
+    await query(
+      shared.handle,
+      'create or replace view item_names as select id, upper(name) as name from items',
+    );
+    await query(shared.handle, 'alter table items drop column total');
+    await query(
+      shared.handle,
+      'alter table items add column total integer generated always as (qty * 3) stored',
+    );
 
     const drift = await checkLive(dir);
     expect(drift.every((problem) => problem.kind === 'drift')).toBe(true);
@@ -334,8 +299,8 @@ describe('D8: an enum value added and used in one revision', () => {
     const dir = emptyFolder();
     // the older enum's column, typed as the newer one: drizzle only reads its name here
     await revise(dir, { role, team: team(role as unknown as typeof roleWithOwner, 'member') }, 'create team');
-    await upgrade(handle, dir);
-    await query(handle, "insert into team (role) values ('member'), ('admin')");
+    await upgrade(shared.handle, dir);
+    await query(shared.handle, "insert into team (role) values ('member'), ('admin')");
     const result = await createRevision(
       dir,
       { role: roleWithOwner, team: team(roleWithOwner, 'owner') },
@@ -352,13 +317,16 @@ describe('D8: an enum value added and used in one revision', () => {
     expect(first!.up.statements[0]).toMatch(/\nALTER TYPE "public"."role" ADD VALUE 'owner';$/);
     expect(second!.up.text).toContain(`SET DEFAULT 'owner'`);
 
-    await upgrade(handle, dir);
-    const [row] = await query<{ role: string }>(handle, 'insert into team default values returning role');
+    await upgrade(shared.handle, dir);
+    const [row] = await query<{ role: string }>(
+      shared.handle,
+      'insert into team default values returning role',
+    );
     expect(row!.role).toBe('owner');
     expect(await checkFolder(dir, { role: roleWithOwner, team: team(roleWithOwner, 'owner') })).toEqual([]);
     expect(await checkLive(dir)).toEqual([]);
-    await query(handle, "delete from team where role = 'owner'");
-    await downgrade(handle, dir, '-2');
+    await query(shared.handle, "delete from team where role = 'owner'");
+    await downgrade(shared.handle, dir, '-2');
     expect(await count('team')).toBe(2);
   });
 });
@@ -368,9 +336,9 @@ describe('smaller: messages and warnings', () => {
     const dir = emptyFolder();
     await revise(dir, { accounts }, 'create accounts');
     const broken = await handWritten(dir, 'seed', "insert into accounts (name) values ('a')", 'select 1/0;');
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
     const id = basename(broken).slice(0, 14);
-    await expect(downgrade(handle, dir, '-1')).rejects.toThrow(
+    await expect(downgrade(shared.handle, dir, '-1')).rejects.toThrow(
       new RegExp(`division by zero[\\s\\S]*Rolled back: the database is still at ${id}\\.`),
     );
     expect(await count('accounts')).toBe(1);
@@ -381,10 +349,10 @@ describe('smaller: messages and warnings', () => {
     const stock = (qty: ReturnType<typeof text> | ReturnType<typeof integer>) =>
       pgTable('stock', { id: serial('id').primaryKey(), qty });
     await revise(dir, { stock: stock(text('qty')) }, 'create stock');
-    await upgrade(handle, dir);
-    await query(handle, "insert into stock (qty) values ('12'), ('34')");
+    await upgrade(shared.handle, dir);
+    await query(shared.handle, "insert into stock (qty) values ('12'), ('34')");
     await revise(dir, { stock: stock(integer('qty')) }, 'qty as integer');
-    await expect(upgrade(handle, dir)).rejects.toThrow(
+    await expect(upgrade(shared.handle, dir)).rejects.toThrow(
       /cannot be cast automatically to type integer\nHINT: You might need to specify "USING qty::integer"\./,
     );
   });
@@ -401,8 +369,8 @@ describe('smaller: messages and warnings', () => {
       { sized: sized(varchar('name', { length: 50 }), varchar('note'), integer('n')) },
       'create sized',
     );
-    await upgrade(handle, dir);
-    await query(handle, "insert into sized (name, note, n) values ('a', 'b', 1)");
+    await upgrade(shared.handle, dir);
+    await query(shared.handle, "insert into sized (name, note, n) values ('a', 'b', 1)");
     const wider = await revise(
       dir,
       { sized: sized(varchar('name', { length: 100 }), text('note'), bigint('n', { mode: 'number' })) },
@@ -411,7 +379,7 @@ describe('smaller: messages and warnings', () => {
     expect(wider.changes).toHaveLength(3);
     expect(wider.dataLoss).toEqual([]);
     expect(wider.up).not.toMatch(/WARNING|rename/);
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
     const narrower = await revise(
       dir,
       { sized: sized(varchar('name', { length: 10 }), text('note'), bigint('n', { mode: 'number' })) },

@@ -5,27 +5,24 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import { index, pgTable, serial, text, varchar } from 'drizzle-orm/pg-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
-import { emptyInMemoryPglite } from '../src/database/pglite-cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/database/open.ts';
 import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
 import { snapshotFromSchema, snapshotsEqual } from '../src/migrations/diff.ts';
 import { latestSnapshot, readMigrations } from '../src/migrations/folder.ts';
+import { readState } from '../src/migrations/plan.ts';
 import { createRevision } from '../src/migrations/revision.ts';
-import { downgrade, MigrationError, readState, stamp, upgrade } from '../src/migrations/runner.ts';
-import type { ShadowSource } from '../src/migrations/shadow.ts';
+import { downgrade, MigrationError, stamp, upgrade } from '../src/migrations/runner.ts';
 import { catalogObjects, testSettings } from '../src/testing/index.ts';
 import {
   addMigration,
   appliedIds,
   copyMigrations,
+  databasePerFile,
   M1,
   M2,
   query,
-  removeTempFolders,
-  scratchDatabase,
   serverUrl,
   shelf,
   tableExists,
@@ -33,38 +30,7 @@ import {
 
 // ---- one database per file (a scratch database on the server, or a PGlite), emptied before each test ----
 
-let pglite: PGlite | undefined;
-let handle: DatabaseHandle<any>;
-let scratch: Awaited<ReturnType<typeof scratchDatabase>> | undefined;
-/** Where `check` builds its shadow database: the same engine as `handle`. */
-let shadow: ShadowSource;
-
-beforeAll(async () => {
-  if (serverUrl) {
-    scratch = await scratchDatabase('gwt_runner');
-    shadow = { settings: testSettings(shelf, {}, scratch.url) };
-    handle = await openDatabase(shadow.settings, { schema: shelf.schema });
-  } else {
-    pglite = await emptyInMemoryPglite();
-    shadow = { settings: testSettings(shelf) };
-    handle = await openDatabase(shadow.settings, { schema: shelf.schema, pglite });
-  }
-}, 120_000);
-
-beforeEach(async () => {
-  // PGlite has one connection: end whatever transaction a failed test left open.
-  if (pglite) await query(handle, 'rollback; select pg_advisory_unlock_all()');
-  await query(handle, 'drop schema public cascade');
-  await query(handle, 'create schema public');
-});
-
-afterEach(() => removeTempFolders());
-
-afterAll(async () => {
-  await handle?.close();
-  await pglite?.close();
-  await scratch?.drop();
-});
+const shared = databasePerFile('gwt_runner');
 
 /** Ids of hand-written migrations: all after the fixture's two. */
 const H = (n: number, slug: string) => `2099010100000${n}_${slug}`;
@@ -72,7 +38,7 @@ const idOf = (name: string) => name.slice(0, 14);
 
 async function column(table: string, name: string): Promise<boolean> {
   const rows = await query(
-    handle,
+    shared.handle,
     'select 1 from information_schema.columns where table_name = $1 and column_name = $2',
     [table, name],
   );
@@ -113,17 +79,17 @@ describe('transactions', () => {
       'select 1 / 0',
     ]);
 
-    const error = await upgrade(handle, dir).catch((e: unknown) => e);
+    const error = await upgrade(shared.handle, dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
     expect((error as Error).message).toContain(`${join(failing, 'up.sql')}: statement 3 of 3 failed`);
     expect((error as Error).message).toContain('division by zero');
     expect((error as Error).message).toContain(`still at the revision before ${idOf(H(1, 'audit'))}`);
 
     // the two good migrations before it committed; nothing of the failing one did
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
-    expect(await tableExists(handle, 'shelf_audit')).toBe(false);
-    expect(await query(handle, 'select * from books')).toEqual([]);
-    expect((await readState(handle, dir)).current).toBe(M2.id);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
+    expect(await tableExists(shared.handle, 'shelf_audit')).toBe(false);
+    expect(await query(shared.handle, 'select * from books')).toEqual([]);
+    expect((await readState(shared.handle, dir)).current).toBe(M2.id);
   });
 
   it('rolls back a failing down.sql too: the migration stays applied and its objects stay', async () => {
@@ -134,13 +100,13 @@ describe('transactions', () => {
       ['create table shelf_audit (id integer)'],
       ['drop table shelf_audit', 'select 1 / 0'],
     );
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
 
-    await expect(downgrade(handle, dir, '-1')).rejects.toThrow(
+    await expect(downgrade(shared.handle, dir, '-1')).rejects.toThrow(
       `${join(migration, 'down.sql')}: statement 2 of 2 failed`,
     );
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id, idOf(H(1, 'audit'))]);
-    expect(await tableExists(handle, 'shelf_audit')).toBe(true);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id, idOf(H(1, 'audit'))]);
+    expect(await tableExists(shared.handle, 'shelf_audit')).toBe(true);
   });
 
   it('runs a no-transaction migration (CREATE INDEX CONCURRENTLY) statement by statement', async () => {
@@ -154,17 +120,17 @@ describe('transactions', () => {
     addMigration(control, H(1, 'title_indexes'), [
       'CREATE INDEX CONCURRENTLY books_title_idx ON books (title)',
     ]);
-    await expect(upgrade(handle, control)).rejects.toThrow(/cannot run inside a transaction block/);
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
+    await expect(upgrade(shared.handle, control)).rejects.toThrow(/cannot run inside a transaction block/);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
 
-    const result = await upgrade(handle, dir);
+    const result = await upgrade(shared.handle, dir);
     expect(result.steps.map((s) => s.name)).toEqual([H(1, 'title_indexes')]);
     const indexes = await query<{ indexname: string }>(
-      handle,
+      shared.handle,
       "select indexname from pg_indexes where tablename = 'books' and indexname like 'books_title%' order by 1",
     );
     expect(indexes.map((i) => i.indexname)).toEqual(['books_title_idx', 'books_title_lower_idx']);
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id, idOf(H(1, 'title_indexes'))]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id, idOf(H(1, 'title_indexes'))]);
   });
 
   it('records a no-transaction migration only after its last statement succeeds', async () => {
@@ -174,13 +140,13 @@ describe('transactions', () => {
       'select 1 / 0',
       'create table nt_three (id integer)',
     ]);
-    const error = (await upgrade(handle, dir).catch((e: unknown) => e)) as Error;
+    const error = (await upgrade(shared.handle, dir).catch((e: unknown) => e)) as Error;
     expect(error.message).toContain(`${join(path, 'up.sql')}: statement 2 of 3 failed`);
     expect(error.message).toContain('without a transaction');
     // statement 1 ran on its own and stays; the migration is not recorded
-    expect(await tableExists(handle, 'nt_one')).toBe(true);
-    expect(await tableExists(handle, 'nt_three')).toBe(false);
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
+    expect(await tableExists(shared.handle, 'nt_one')).toBe(true);
+    expect(await tableExists(shared.handle, 'nt_three')).toBe(false);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
 
     // fixed (idempotent) and rerun: recorded once every statement succeeded
     writeFileSync(
@@ -188,9 +154,9 @@ describe('transactions', () => {
       '-- groundwork:no-transaction\ncreate table if not exists nt_one (id integer)\n--> statement-breakpoint\n' +
         'select 1\n--> statement-breakpoint\ncreate table nt_three (id integer)\n',
     );
-    await upgrade(handle, dir);
-    expect(await tableExists(handle, 'nt_three')).toBe(true);
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id, idOf(H(1, 'backfill'))]);
+    await upgrade(shared.handle, dir);
+    expect(await tableExists(shared.handle, 'nt_three')).toBe(true);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id, idOf(H(1, 'backfill'))]);
   });
 
   // On PGlite every session is the same connection and advisory locks are re-entrant per session: the
@@ -198,11 +164,11 @@ describe('transactions', () => {
   it('serializes two upgrade() calls on the same handle in one process', async () => {
     const dir = copyMigrations();
     addMigration(dir, H(1, 'slow'), ['create table slow_one (id integer)', 'select pg_sleep(0.3)']);
-    const results = await Promise.allSettled([upgrade(handle, dir), upgrade(handle, dir)]);
+    const results = await Promise.allSettled([upgrade(shared.handle, dir), upgrade(shared.handle, dir)]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
     const steps = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.steps : []));
     expect(steps.map((s) => s.name).sort()).toEqual([M1.name, M2.name, H(1, 'slow')]);
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id, idOf(H(1, 'slow'))]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id, idOf(H(1, 'slow'))]);
   });
 });
 
@@ -212,8 +178,8 @@ describe('long migrations', () => {
   it("neither a slow statement nor the lock wait is cut by the app's statement timeout", async () => {
     const dir = copyMigrations();
     addMigration(dir, H(1, 'slow'), ['select pg_sleep(1)']);
-    const settings = testSettings(shelf, { DB_STATEMENT_TIMEOUT_MS: '300' }, scratch?.url);
-    const open = () => openDatabase(settings, { schema: shelf.schema, pglite });
+    const settings = testSettings(shelf, { DB_STATEMENT_TIMEOUT_MS: '300' }, shared.scratch?.url);
+    const open = () => openDatabase(settings, { schema: shelf.schema, pglite: shared.pglite });
     const handles = serverUrl ? [await open(), await open()] : [await open()];
     try {
       const results = await Promise.all(handles.map((h) => upgrade(h, dir)));
@@ -227,39 +193,46 @@ describe('long migrations', () => {
 describe('checksums and order', () => {
   it('refuses to upgrade when an applied migration was edited, naming the file', async () => {
     const dir = copyMigrations();
-    await upgrade(handle, dir, M1.id);
+    await upgrade(shared.handle, dir, M1.id);
     const file = join(dir, M1.name, 'up.sql');
     writeFileSync(file, `${readFileSync(file, 'utf8')}\n-- an innocent-looking edit\n`);
 
-    await expect(upgrade(handle, dir)).rejects.toThrow(
+    await expect(upgrade(shared.handle, dir)).rejects.toThrow(
       `Applied migration(s) changed since they ran: ${file}`,
     );
-    expect(await appliedIds(handle)).toEqual([M1.id]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id]);
     expect(await column('books', 'author')).toBe(false);
   });
 
   it('refuses a pending migration older than the applied head unless allowOutOfOrder', async () => {
     const dir = copyMigrations();
     addMigration(dir, H(3, 'later'), ['create table later_one (id integer)']);
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
     const late = addMigration(dir, H(2, 'merged_late'), ['create table merged_late (id integer)']);
 
-    await expect(upgrade(handle, dir)).rejects.toThrow(
+    await expect(upgrade(shared.handle, dir)).rejects.toThrow(
       `Pending migration ${late} is older than the applied head ${idOf(H(3, 'later'))}`,
     );
-    expect(await tableExists(handle, 'merged_late')).toBe(false);
+    expect(await tableExists(shared.handle, 'merged_late')).toBe(false);
 
-    const result = await upgrade(handle, dir, 'head', { allowOutOfOrder: true });
+    const result = await upgrade(shared.handle, dir, 'head', { allowOutOfOrder: true });
     expect(result.steps.map((s) => s.name)).toEqual([H(2, 'merged_late')]);
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id, idOf(H(2, 'merged_late')), idOf(H(3, 'later'))]);
+    expect(await appliedIds(shared.handle)).toEqual([
+      M1.id,
+      M2.id,
+      idOf(H(2, 'merged_late')),
+      idOf(H(3, 'later')),
+    ]);
   });
 
   it('upgrades to a target id and no further', async () => {
     const dir = copyMigrations();
-    const result = await upgrade(handle, dir, M1.id);
+    const result = await upgrade(shared.handle, dir, M1.id);
     expect(result).toMatchObject({ from: null, to: M1.id, steps: [{ name: M1.name }] });
     expect(await column('books', 'author')).toBe(false);
-    await expect(upgrade(handle, dir, '20000101000000')).rejects.toThrow(/Unknown target "20000101000000"/);
+    await expect(upgrade(shared.handle, dir, '20000101000000')).rejects.toThrow(
+      /Unknown target "20000101000000"/,
+    );
   });
 });
 
@@ -273,30 +246,30 @@ describe('downgrade', () => {
 
   it('reverts -1, -N, to an id (kept applied) and to base, leaving nothing behind', async () => {
     const dir = fourSteps();
-    const empty = await catalogObjects(handle);
-    await upgrade(handle, dir);
+    const empty = await catalogObjects(shared.handle);
+    await upgrade(shared.handle, dir);
 
-    let result = await downgrade(handle, dir, '-1');
+    let result = await downgrade(shared.handle, dir, '-1');
     expect(result.steps.map((s) => s.name)).toEqual([H(2, 'loans')]);
     expect(result.to).toBe(idOf(H(1, 'shelves')));
-    expect(await tableExists(handle, 'loans')).toBe(false);
-    expect(await tableExists(handle, 'shelves')).toBe(true);
+    expect(await tableExists(shared.handle, 'loans')).toBe(false);
+    expect(await tableExists(shared.handle, 'shelves')).toBe(true);
 
-    result = await downgrade(handle, dir, '-2');
+    result = await downgrade(shared.handle, dir, '-2');
     expect(result.steps.map((s) => s.name)).toEqual([H(1, 'shelves'), M2.name]);
-    expect(await appliedIds(handle)).toEqual([M1.id]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id]);
     expect(await column('books', 'author')).toBe(false);
 
-    await upgrade(handle, dir);
-    result = await downgrade(handle, dir, M2.id);
+    await upgrade(shared.handle, dir);
+    result = await downgrade(shared.handle, dir, M2.id);
     expect(result.steps.map((s) => s.name)).toEqual([H(2, 'loans'), H(1, 'shelves')]);
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
     expect(await column('books', 'author')).toBe(true);
 
-    result = await downgrade(handle, dir, 'base');
+    result = await downgrade(shared.handle, dir, 'base');
     expect(result.to).toBeNull();
-    expect(await appliedIds(handle)).toEqual([]);
-    expect(await catalogObjects(handle)).toEqual(empty);
+    expect(await appliedIds(shared.handle)).toEqual([]);
+    expect(await catalogObjects(shared.handle)).toEqual(empty);
   });
 
   it('stops before an irreversible step, naming it and its reason, with nothing reverted', async () => {
@@ -308,71 +281,71 @@ describe('downgrade', () => {
       '-- irreversible: the original spelling of authors is gone\n',
     );
     addMigration(dir, H(2, 'loans'), ['create table loans (id integer)'], ['drop table loans']);
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
 
-    const error = (await downgrade(handle, dir, 'base').catch((e: unknown) => e)) as Error;
+    const error = (await downgrade(shared.handle, dir, 'base').catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(MigrationError);
     expect(error.message).toContain(join(irreversible, 'down.sql'));
     expect(error.message).toContain('the original spelling of authors is gone');
     expect(error.message).toContain('Nothing was reverted');
     // the reversible step above it was not reverted either
-    expect(await tableExists(handle, 'loans')).toBe(true);
-    expect((await readState(handle, dir)).current).toBe(idOf(H(2, 'loans')));
+    expect(await tableExists(shared.handle, 'loans')).toBe(true);
+    expect((await readState(shared.handle, dir)).current).toBe(idOf(H(2, 'loans')));
 
     // a path that does not cross it still works; the next step down is refused
-    await downgrade(handle, dir, '-1');
-    expect(await tableExists(handle, 'loans')).toBe(false);
-    await expect(downgrade(handle, dir, '-1')).rejects.toThrow('is irreversible');
-    await expect(downgrade(handle, dir, '-1', { sql: true })).rejects.toThrow('is irreversible');
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id, idOf(H(1, 'squash_authors'))]);
+    await downgrade(shared.handle, dir, '-1');
+    expect(await tableExists(shared.handle, 'loans')).toBe(false);
+    await expect(downgrade(shared.handle, dir, '-1')).rejects.toThrow('is irreversible');
+    await expect(downgrade(shared.handle, dir, '-1', { sql: true })).rejects.toThrow('is irreversible');
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id, idOf(H(1, 'squash_authors'))]);
   });
 
   it('stops before a migration without down.sql, naming it, with nothing reverted', async () => {
     const dir = copyMigrations();
     const noDown = addMigration(dir, H(1, 'shelves'), ['create table shelves (id integer)'], null);
     addMigration(dir, H(2, 'loans'), ['create table loans (id integer)'], ['drop table loans']);
-    await upgrade(handle, dir);
+    await upgrade(shared.handle, dir);
 
-    await expect(downgrade(handle, dir, '-2')).rejects.toThrow(
+    await expect(downgrade(shared.handle, dir, '-2')).rejects.toThrow(
       `${noDown} has no down.sql, so it cannot be reverted`,
     );
-    expect(await tableExists(handle, 'loans')).toBe(true);
-    expect(await appliedIds(handle)).toHaveLength(4);
-    await expect(downgrade(handle, dir, 'nonsense')).rejects.toThrow(/Unknown target "nonsense"/);
+    expect(await tableExists(shared.handle, 'loans')).toBe(true);
+    expect(await appliedIds(shared.handle)).toHaveLength(4);
+    await expect(downgrade(shared.handle, dir, 'nonsense')).rejects.toThrow(/Unknown target "nonsense"/);
   });
 });
 
 describe('--sql (offline)', () => {
   it('upgrade returns the SQL and touches nothing, not even schema_migrations', async () => {
     const dir = copyMigrations();
-    const result = await upgrade(handle, dir, 'head', { sql: true });
+    const result = await upgrade(shared.handle, dir, 'head', { sql: true });
     expect(result.sql).toContain('CREATE TABLE "books"');
     expect(result.sql).toContain('CREATE INDEX "books_author_idx"');
     expect(result.sql).toContain(
-      `insert into schema_migrations (id, checksum, execution_ms) values ('${M2.id}'`,
+      `insert into schema_migrations (id, checksum, down_checksum, execution_ms) values ('${M2.id}'`,
     );
     expect(result.sql).toMatch(/^begin;$/m);
     expect(result.steps.map((s) => s.name)).toEqual([M1.name, M2.name]);
-    expect(await tableExists(handle, 'schema_migrations')).toBe(false);
-    expect(await tableExists(handle, 'books')).toBe(false);
+    expect(await tableExists(shared.handle, 'schema_migrations')).toBe(false);
+    expect(await tableExists(shared.handle, 'books')).toBe(false);
   });
 
   it('downgrade returns the SQL and reverts nothing', async () => {
     const dir = copyMigrations();
-    await upgrade(handle, dir);
-    const result = await downgrade(handle, dir, 'base', { sql: true });
+    await upgrade(shared.handle, dir);
+    const result = await downgrade(shared.handle, dir, 'base', { sql: true });
     expect(result.sql).toContain('DROP INDEX "books_author_idx"');
     expect(result.sql).toContain('DROP TABLE "books" CASCADE');
     expect(result.sql).toContain(`delete from schema_migrations where id = '${M1.id}'`);
     expect(result.sql!.indexOf(M2.name)).toBeLessThan(result.sql!.indexOf(M1.name));
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
     expect(await column('books', 'author')).toBe(true);
   });
 
   it('downgrade --sql reports the revision it would leave the database at', async () => {
     const dir = copyMigrations();
-    await upgrade(handle, dir);
-    const result = await downgrade(handle, dir, '-1', { sql: true });
+    await upgrade(shared.handle, dir);
+    const result = await downgrade(shared.handle, dir, '-1', { sql: true });
     expect(result).toMatchObject({ from: M2.id, to: M1.id, steps: [{ name: M2.name }] });
   });
 });
@@ -380,27 +353,27 @@ describe('--sql (offline)', () => {
 describe('stamp', () => {
   it('records head, an id or base without running any SQL', async () => {
     const dir = copyMigrations();
-    let result = await stamp(handle, dir, 'head');
+    let result = await stamp(shared.handle, dir, 'head');
     expect(result.to).toBe(M2.id);
-    expect(await appliedIds(handle)).toEqual([M1.id, M2.id]);
-    expect(await tableExists(handle, 'books')).toBe(false);
-    expect((await readState(handle, dir)).pending).toEqual([]);
-    expect((await upgrade(handle, dir)).steps).toEqual([]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id, M2.id]);
+    expect(await tableExists(shared.handle, 'books')).toBe(false);
+    expect((await readState(shared.handle, dir)).pending).toEqual([]);
+    expect((await upgrade(shared.handle, dir)).steps).toEqual([]);
 
-    result = await stamp(handle, dir, M1.id);
+    result = await stamp(shared.handle, dir, M1.id);
     expect(result).toMatchObject({ from: M2.id, to: M1.id });
-    expect(await appliedIds(handle)).toEqual([M1.id]);
+    expect(await appliedIds(shared.handle)).toEqual([M1.id]);
 
-    await stamp(handle, dir, 'base');
-    expect(await appliedIds(handle)).toEqual([]);
-    expect(await tableExists(handle, 'books')).toBe(false);
-    await expect(stamp(handle, dir, 'nowhere')).rejects.toThrow(/Unknown target "nowhere"/);
+    await stamp(shared.handle, dir, 'base');
+    expect(await appliedIds(shared.handle)).toEqual([]);
+    expect(await tableExists(shared.handle, 'books')).toBe(false);
+    await expect(stamp(shared.handle, dir, 'nowhere')).rejects.toThrow(/Unknown target "nowhere"/);
 
     // adopting a database built by hand: stamp the first, upgrade the rest
-    await query(handle, 'create table books (id serial primary key, title text not null)');
-    await stamp(handle, dir, M1.id);
-    expect((await upgrade(handle, dir)).steps.map((s) => s.name)).toEqual([M2.name]);
-    expect(await checkDatabase(handle, dir, shadow)).toEqual([]);
+    await query(shared.handle, 'create table books (id serial primary key, title text not null)');
+    await stamp(shared.handle, dir, M1.id);
+    expect((await upgrade(shared.handle, dir)).steps.map((s) => s.name)).toEqual([M2.name]);
+    expect(await checkDatabase(shared.handle, dir, shared.shadow)).toEqual([]);
   });
 });
 
@@ -419,11 +392,11 @@ describe('revision', () => {
     expect(readFileSync(join(result.dir!, 'down.sql'), 'utf8')).toContain('DROP TABLE "books"');
 
     // what it wrote applies, matches schema.ts, and reverts to nothing
-    const empty = await catalogObjects(handle);
-    await upgrade(handle, dir);
-    expect(await checkDatabase(handle, dir, shadow)).toEqual([]);
-    await downgrade(handle, dir, 'base');
-    expect(await catalogObjects(handle)).toEqual(empty);
+    const empty = await catalogObjects(shared.handle);
+    await upgrade(shared.handle, dir);
+    expect(await checkDatabase(shared.handle, dir, shared.shadow)).toEqual([]);
+    await downgrade(shared.handle, dir, 'base');
+    expect(await catalogObjects(shared.handle)).toEqual(empty);
 
     const again = await createRevision(dir, shelf.schema, { message: 'nothing', autogenerate: true });
     expect(again).toEqual({ dir: undefined, changes: [], dataLoss: [], warnings: [] });
@@ -457,15 +430,15 @@ describe('revision', () => {
     expect(down).not.toMatch(/DROP COLUMN|ADD COLUMN/);
     expect(await checkFolder(dir, renamed)).toEqual([]);
 
-    await upgrade(handle, dir, M2.id);
-    await query(handle, "insert into books (title, author) values ('Dune', 'Herbert')");
-    await upgrade(handle, dir);
-    expect(await query(handle, 'select title, writer from books')).toEqual([
+    await upgrade(shared.handle, dir, M2.id);
+    await query(shared.handle, "insert into books (title, author) values ('Dune', 'Herbert')");
+    await upgrade(shared.handle, dir);
+    expect(await query(shared.handle, 'select title, writer from books')).toEqual([
       { title: 'Dune', writer: 'Herbert' },
     ]);
-    expect(await checkDatabase(handle, dir, shadow)).toEqual([]);
-    await downgrade(handle, dir, '-1');
-    expect(await query(handle, 'select title, author from books')).toEqual([
+    expect(await checkDatabase(shared.handle, dir, shared.shadow)).toEqual([]);
+    await downgrade(shared.handle, dir, '-1');
+    expect(await query(shared.handle, 'select title, author from books')).toEqual([
       { title: 'Dune', author: 'Herbert' },
     ]);
   });
@@ -508,8 +481,8 @@ describe('check', () => {
   it('passes on a database at head that matches schema.ts', async () => {
     const dir = copyMigrations();
     expect(await checkFolder(dir, shelf.schema)).toEqual([]);
-    await upgrade(handle, dir);
-    expect(await checkDatabase(handle, dir, shadow)).toEqual([]);
+    await upgrade(shared.handle, dir);
+    expect(await checkDatabase(shared.handle, dir, shared.shadow)).toEqual([]);
   });
 
   it('reports schema.ts changes not captured in a migration', async () => {
@@ -537,10 +510,10 @@ describe('check', () => {
 
   it('reports an applied migration edited since, and pending migrations', async () => {
     const dir = copyMigrations();
-    await upgrade(handle, dir, M1.id);
+    await upgrade(shared.handle, dir, M1.id);
     const file = join(dir, M1.name, 'up.sql');
     writeFileSync(file, readFileSync(file, 'utf8').replace('"title" text', '"title" varchar(10)'));
-    const problems = await checkDatabase(handle, dir, shadow);
+    const problems = await checkDatabase(shared.handle, dir, shared.shadow);
     expect(problems.map((p) => p.kind)).toEqual(['edited_migration', 'pending_migrations']);
     expect(problems[0]!.message).toContain(`${file} was edited after it was applied`);
     expect(problems[1]!.message).toContain(M2.name);
@@ -548,9 +521,9 @@ describe('check', () => {
 
   it('reports live drift: a column altered by hand', async () => {
     const dir = copyMigrations();
-    await upgrade(handle, dir);
-    await query(handle, 'alter table books alter column title type varchar(50)');
-    const problems = await checkDatabase(handle, dir, shadow);
+    await upgrade(shared.handle, dir);
+    await query(shared.handle, 'alter table books alter column title type varchar(50)');
+    const problems = await checkDatabase(shared.handle, dir, shared.shadow);
     expect(problems).toEqual([
       {
         kind: 'drift',

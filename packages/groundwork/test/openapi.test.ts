@@ -5,8 +5,8 @@ import { type AppDefinition, defineApp } from '../src/app.ts';
 import { openDatabase } from '../src/database/open.ts';
 import { emptyInMemoryPglite } from '../src/database/pglite-cluster.ts';
 import { operationIdOf } from '../src/http/openapi.ts';
-import { buildServer } from '../src/http/server.ts';
 import { startApp } from '../src/runtime.ts';
+import { buildServer } from '../src/server.ts';
 import { operationsOf } from '../src/testing/fuzz/openapi.ts';
 import { testSettings } from '../src/testing/index.ts';
 

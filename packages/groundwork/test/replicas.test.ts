@@ -16,8 +16,8 @@ import { loadSettings, type Settings } from '../src/config.ts';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
 import { prepareQuery } from '../src/database/prepared.ts';
 import { readYourWrites } from '../src/database/read-your-writes.ts';
-import { buildServer } from '../src/http/server.ts';
 import { startApp } from '../src/runtime.ts';
+import { buildServer } from '../src/server.ts';
 import {
   missingPrograms,
   missingServerPrograms,

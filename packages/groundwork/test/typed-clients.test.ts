@@ -9,8 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveAllApps } from '../src/cli/apps.ts';
 import { openDatabase } from '../src/database/open.ts';
 import { emptyInMemoryPglite } from '../src/database/pglite-cluster.ts';
-import { buildServer } from '../src/http/server.ts';
 import { startApp } from '../src/runtime.ts';
+import { buildServer } from '../src/server.ts';
 import { testSettings } from '../src/testing/index.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');

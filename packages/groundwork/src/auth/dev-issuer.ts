@@ -9,7 +9,7 @@ import {
   type JWTVerifyGetKey,
   SignJWT,
 } from 'jose';
-import { createPrivateDirectory } from '../database/private-directory.ts';
+import { createPrivateDirectory } from '../private-directory.ts';
 import { type JwtVerifier, verifierWith } from './jwt.ts';
 
 /** The file, in the app's data directory, that holds the development issuer's private key. */

@@ -1,4 +1,5 @@
 import { hash, timingSafeEqual } from 'node:crypto';
+import { operatorKeyList } from '../config.ts';
 
 /** Operators' API keys (`ADMIN_API_KEYS`): each reaches every route of the app. */
 export interface OperatorKeys {
@@ -10,32 +11,15 @@ export interface OperatorKeys {
   matches(credential: string): boolean;
 }
 
-export const OPERATOR_KEY_MIN_LENGTH = 32;
-
 const digest = (value: string) => hash('sha256', value, 'buffer');
 
-/** Parses a comma-separated list; throws naming the entry (never its value) that is too short. */
+/** Parses a comma-separated list (see operatorKeyList); throws naming the entry (never its value) that is wrong. */
 export function parseOperatorKeys(raw: string | undefined): OperatorKeys {
-  const keys = (raw ?? '')
-    .split(',')
-    .map((key) => key.trim())
-    .filter((key) => key !== '');
-  keys.forEach((key, index) => {
-    if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(key)) {
-      throw new Error(
-        `ADMIN_API_KEYS entry ${index + 1} has characters a Bearer header cannot carry; use base64 or hex`,
-      );
-    }
-    if (key.length < OPERATOR_KEY_MIN_LENGTH) {
-      throw new Error(
-        `ADMIN_API_KEYS entry ${index + 1} is ${key.length} characters; each key needs at least ${OPERATOR_KEY_MIN_LENGTH} (openssl rand -base64 32)`,
-      );
-    }
-  });
+  const keys = operatorKeyList(raw);
   const digests = keys.map(digest);
   /**
-   * Presented keys that matched: the SHA-256 per request was ~2% of a request's CPU. Only a match is added,
-   * so this holds at most one entry per configured key and cannot be filled by guesses; the keys are fixed
+   * Presented keys that matched, so a repeated key skips the SHA-256 a request would otherwise pay for (a
+   * visible share of its CPU, docs/performance.md). Only a match is added, so this holds at most one entry per configured key and cannot be filled by guesses; the keys are fixed
    * for the life of the process (rotating one means restarting), so an entry never outlives its key. A
    * lookup compares content only when V8's hash of the string, seeded at random per process, equals an
    * entry's, which a guess cannot steer; every other credential takes the constant-time path.

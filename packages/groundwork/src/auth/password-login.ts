@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
-import type { AppServer } from '../app.ts';
+import type { AppServer } from '../http/app-server.ts';
 import { HttpError } from '../http/errors.ts';
 import { safeText } from '../http/input.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../security/passwords.ts';

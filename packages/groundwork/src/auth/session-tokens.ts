@@ -10,6 +10,3 @@ export function createSessionToken(): { token: string; digest: string } {
 export function sessionTokenDigest(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
-
-/** Default session lifetime (`AUTH_SESSION_TTL_S`): 7 days. */
-export const SESSION_TTL_S = 7 * 24 * 60 * 60;

@@ -1,7 +1,7 @@
 import { enableCompileCache } from 'node:module';
 import { join } from 'node:path';
+import { registerFastResolve } from '../adapters/node-resolve.ts';
 import { cacheFolder } from '../cache-folder.ts';
-import { registerFastResolve } from './fast-resolve.ts';
 
 // Both before anything else loads: compiled code is cached between runs (Node >= 22.1), and installed
 // ESM packages resolve without Node 22/24's per-module package.json cost. The cache lives in the user's own

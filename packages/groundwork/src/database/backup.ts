@@ -13,8 +13,8 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { markedPooled, type Settings } from '../config.ts';
+import { createPrivateDirectory, restrictToOwner } from '../private-directory.ts';
 import { redactSecrets } from '../redact.ts';
-import { createPrivateDirectory, restrictToOwner } from './private-directory.ts';
 
 /**
  * Backup and restore for both engines.

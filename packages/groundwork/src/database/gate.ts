@@ -21,9 +21,9 @@ interface Waiter {
  * `statementsPerConnection` statements per connection and fails a waiter after `waitTimeoutMs`.
  *
  * Two statements per connection, not one: postgres.js then pipelines a second statement behind the first and
- * writes and reads both in one system call each. Under 50 concurrent GETs that was 13-20% more requests per
- * second in two of three comparisons (docs/performance.md); four added nothing measurable. The price is that
- * a statement may wait behind one other on its connection (bounded by statement_timeout). A session or
+ * writes and reads both in one system call each, which served more requests per second under concurrent
+ * GETs; four added nothing measurable (docs/performance.md, two statements per pooled connection). The price is that a statement may
+ * wait behind one other on its connection (bounded by statement_timeout). A session or
  * transaction holds a whole connection, so it takes all of that connection's places.
  */
 export class ConnectionGate {

@@ -81,7 +81,7 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
 ): Promise<DatabaseHandle<TSchema>> {
   const logger: DrizzleLogger | undefined =
     settings.logSql && options.log ? { logQuery: (query) => options.log?.(query) } : undefined;
-  // Each engine's driver is loaded only when used: PGlite alone costs ~0.3 s to import.
+  // Each engine's driver is loaded only when used: importing PGlite is a noticeable part of a start.
   if (settings.databaseUrl) {
     const { openServer } = await import('./postgres.ts');
     return openServer(settings.databaseUrl, settings, options, logger);

@@ -3,13 +3,14 @@ import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Extension, PGlite } from '@electric-sql/pglite';
 import { cacheFolder } from '../cache-folder.ts';
+import { restrictToOwner, writePrivateFile } from '../private-directory.ts';
 import { PGLITE_VERSION, pgliteRuntime } from './pglite-runtime.ts';
-import { restrictToOwner, writePrivateFile } from './private-directory.ts';
 
 /**
  * Where the fresh cluster every new embedded database is copied from is kept: one initdb per user and PGlite
  * version, as a PostgreSQL server package runs initdb once at install (the repository's `npm install` makes
- * it). initdb costs 2-5 s here, a copy of its ~1,000 files 0.3-1 s. It holds no data, only the empty cluster.
+ * it). A copy costs a fraction of an initdb (docs/performance.md, embedded start). It holds no data, only the
+ * empty cluster.
  */
 export function freshClusterFolder(): string {
   return join(cacheFolder(), `pglite-${PGLITE_VERSION}-fresh-cluster`);
@@ -53,7 +54,7 @@ async function makeFreshCluster(folder: string): Promise<string> {
 /**
  * `from`'s files and folders into `to` (folders 0700, files with their own mode), over whatever is there,
  * except the entries directly in `from` whose names `skip` returns true for (subfolders are copied whole).
- * Not fs.cp: its per-file checks made a cluster's copy ~400 ms of CPU here, against ~130 ms for this.
+ * Not fs.cp: its checks on every file cost several times this walk's CPU on a cluster's thousand files.
  */
 async function copyTree(
   from: string,
@@ -93,7 +94,7 @@ let image: Promise<Blob> | undefined;
 
 /**
  * The fresh cluster as a PGlite image (`dumpDataDir`), kept beside the folder: an in-memory instance (a shadow
- * database, a test database's first build, `openapi`) loads it in ~0.3 s where its own initdb costs 2-4 s.
+ * database, a test database's first build, `openapi`) loads it far faster than it would run its own initdb.
  */
 export function freshImage(): Promise<Blob> {
   image ??= readOrMakeImage(`${freshClusterFolder()}.tar`);

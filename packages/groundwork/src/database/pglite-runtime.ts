@@ -4,8 +4,8 @@ import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 
 /**
  * PGlite's own parameters (`startParams` replaces them) with a smaller buffer pool. Its default 128 MB of
- * shared_buffers is touched as the instance starts: ~190 MB of RSS per app, five apps over 1 GB. 16 MB holds a
- * development database; measured ~65 MB per instance, and five instances open in ~1.6 s instead of ~2.8 s.
+ * shared_buffers is touched as the instance starts, so every app's instance paid for all of it in memory and
+ * start time; 16 MB holds a development database (figures in docs/performance.md, embedded start).
  */
 const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
@@ -23,7 +23,7 @@ let runtime: Promise<PgliteRuntime> | undefined;
 /**
  * Options every PGlite instance of the process shares: the compiled module, the file bundle and the start
  * parameters. PGlite caches its module only once a first compile has finished, so instances opened together
- * (five apps at `npm start`, a test file's databases) each read and compiled the 8 MB module themselves.
+ * (every app at `npm start`, a test file's databases) would each read and compile the module themselves.
  */
 export function pgliteRuntime(): Promise<PgliteRuntime> {
   runtime ??= (async () => {

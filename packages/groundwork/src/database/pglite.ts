@@ -2,6 +2,7 @@ import type { Extension } from '@electric-sql/pglite';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { Settings } from '../config.ts';
+import { createPrivateDirectory, restrictToOwner } from '../private-directory.ts';
 import {
   type Database,
   type DatabaseHandle,
@@ -10,7 +11,6 @@ import {
   timed,
 } from './open.ts';
 import { openCluster } from './pglite-cluster.ts';
-import { createPrivateDirectory, restrictToOwner } from './private-directory.ts';
 
 export async function pgliteExtensions(
   names: readonly ExtensionName[] = [],

@@ -4,6 +4,7 @@ import * as tls from 'node:tls';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { shareTypeTables } from '../adapters/postgres-type-tables.ts';
 import { markedPooled, type Settings } from '../config.ts';
 import { isServerEndedBackend, isSocketLost, isUnreachable } from './connection-errors.ts';
 import { ConnectionGate } from './gate.ts';
@@ -190,17 +191,8 @@ function openPool(
     },
     onnotice: () => {},
   });
-  if (replicaOf) {
-    // A replica is a copy of its primary, same type OIDs: its connections look types up in the primary's tables
-    // (the array types the primary's connections load, Drizzle's own parsers) and skip loading them, which
-    // postgres.js loses as an unhandled rejection when it fails (porsager/postgres#1192): a replica stopping
-    // while a connection starts would crash the process.
-    for (const table of [sql.options.parsers, sql.options.serializers]) {
-      for (const key of Object.keys(table)) delete table[key as unknown as number];
-    }
-    Object.setPrototypeOf(sql.options.parsers, replicaOf.options.parsers);
-    Object.setPrototypeOf(sql.options.serializers, replicaOf.options.serializers);
-  }
+  // A replica's connections use its primary's type tables instead of loading their own (see the adapter).
+  if (replicaOf) shareTypeTables(sql, replicaOf);
   const gate = new ConnectionGate(pool.max, pool.waitTimeoutMs);
   // Through a pooler the timeout is set per transaction; the value is a validated integer, not input.
   const setTimeoutSql = pooled && timeout > 0 ? `set local statement_timeout = ${timeout}` : undefined;

@@ -1,9 +1,8 @@
-import { Column, DrizzleQueryError, fillPlaceholders, is, type Logger, SQL, sql } from 'drizzle-orm';
-import { PostgresJsPreparedQuery } from 'drizzle-orm/postgres-js/session';
+import { type SQL, sql } from 'drizzle-orm';
+import { directExecution } from '../adapters/drizzle-prepared.ts';
 import type { Database } from './open.ts';
-import type { DrizzleClient } from './postgres.ts';
 
-/** What a repository keeps of a prepared query: Drizzle's, or the leaner one below. */
+/** What a repository keeps of a prepared query: Drizzle's, or the leaner one of adapters/drizzle-prepared.ts. */
 export interface PreparedQuery<TResult> {
   execute(placeholderValues?: Record<string, unknown>): Promise<TResult>;
 }
@@ -27,69 +26,6 @@ export function prepareQuery<TResult>(
     prepares ? name : undefined,
   );
   return directExecution(prepared) ?? prepared;
-}
-
-type Decoder = { mapFromDriverValue(value: unknown): unknown };
-
-/** What Drizzle 0.45's PostgresJsPreparedQuery keeps (private in its types). */
-interface PostgresJsInternals {
-  client?: DrizzleClient;
-  queryString?: string;
-  params?: unknown[];
-  logger?: Logger;
-  fields?: { path: string[]; field: unknown }[];
-  prepare?: boolean;
-  customResultMapper?: unknown;
-}
-
-/**
- * Drizzle's `execute` on postgres.js wraps each call in tracing spans, a cache check and three async layers,
- * and maps rows with entity checks per column per row: ~2.5 µs for one row, ~15 µs for twenty. For a query
- * whose columns map to flat keys (a select of a table or of columns, a returning), the same statement goes to
- * the same client (so the pool gate, reconnects and replica routing stay), its errors are wrapped as Drizzle
- * wraps them, and each column's decoder is looked up once. Anything else (relational queries, joins, fields
- * this version does not keep where expected) is left to Drizzle. test/prepared.test.ts compares the two.
- */
-function directExecution<TResult>(prepared: PreparedQuery<TResult>): PreparedQuery<TResult> | undefined {
-  if (!is(prepared, PostgresJsPreparedQuery)) return undefined;
-  const { client, queryString, params, logger, fields, prepare, customResultMapper } =
-    prepared as unknown as PostgresJsInternals;
-  if (!client || queryString === undefined || !params || !logger || !fields || customResultMapper) {
-    return undefined;
-  }
-  const keys: string[] = [];
-  const decoders: Decoder[] = [];
-  for (const { path, field } of fields) {
-    // A column decodes its own values; an sql`` field (count()) carries its decoder.
-    const decoder = is(field, Column)
-      ? field
-      : is(field, SQL)
-        ? (field as unknown as { decoder: Decoder }).decoder
-        : undefined;
-    if (path.length !== 1 || !decoder) return undefined;
-    keys.push(path[0]!);
-    decoders.push(decoder);
-  }
-  return {
-    async execute(placeholderValues = {}) {
-      const values = fillPlaceholders(params, placeholderValues);
-      logger.logQuery(queryString, values);
-      let rows: unknown[][];
-      try {
-        rows = await client.unsafe(queryString, values, { prepare }).values();
-      } catch (error) {
-        throw new DrizzleQueryError(queryString, values, error as Error);
-      }
-      return rows.map((row) => {
-        const result: Record<string, unknown> = {};
-        for (let i = 0; i < keys.length; i++) {
-          const value = row[i];
-          result[keys[i]!] = value === null ? null : decoders[i]!.mapFromDriverValue(value);
-        }
-        return result;
-      }) as TResult;
-    },
-  };
 }
 
 /**

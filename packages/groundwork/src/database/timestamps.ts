@@ -4,7 +4,7 @@ const UTC_TEXT = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
 /**
  * A timestamptz read as text (Drizzle's `mode: 'string'`: `2026-11-22 07:34:35.123456+00`) in ISO 8601 at
  * UTC with milliseconds, as `Date#toISOString` writes it (microseconds truncated). At UTC the string is
- * rearranged: parsing it into a Date cost ~1 µs per value, a few per response. Any other offset goes
+ * rearranged, which is cheaper than parsing it into a Date, a few times per response. Any other offset goes
  * through Date, written the ISO way first (`T`, `+05:00`).
  */
 export function isoTimestamp(value: string): string {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AppServer } from '../app.ts';
+import type { AppServer } from './app-server.ts';
 import type { ReadinessReport } from './health.ts';
 
 /** Seconds a load balancer or client is asked to wait before probing a 503 again. */

@@ -3,14 +3,9 @@ import { databaseErrorOf, PING_TIMEOUT } from '../database/connection-errors.ts'
 import type { DatabaseHandle } from '../database/open.ts';
 import type { ReplicaStatus } from '../database/replicas.ts';
 import { executeRows } from '../database/rows.ts';
+import { type AppliedRow, SELECT_APPLIED, toAppliedRows } from '../migrations/bookkeeping.ts';
 import type { Migration } from '../migrations/folder.ts';
-import {
-  type AppliedRow,
-  SELECT_APPLIED,
-  stateOf,
-  toAppliedRows,
-  unknownApplied,
-} from '../migrations/runner.ts';
+import { stateOf, unknownApplied } from '../migrations/plan.ts';
 
 /** Response schema of a readiness report; apps extend it for their own health bodies. */
 export const readinessSchema = z.object({

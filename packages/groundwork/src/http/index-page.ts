@@ -1,5 +1,3 @@
-import type { AppDefinition } from '../app.ts';
-
 const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
@@ -7,7 +5,7 @@ const escapeHtml = (text: string) =>
   );
 
 /** The landing page of all-apps mode: each app with links to its docs and health. */
-export function renderIndex(apps: AppDefinition[]): string {
+export function renderIndex(apps: { name: string; title: string; description?: string }[]): string {
   const rows = apps
     .map(
       (app) => `<li><h2>${escapeHtml(app.title)} <code>/${app.name}/</code></h2>

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { AppServer } from '../app.ts';
+import type { AppServer } from './app-server.ts';
 import { type ColumnNames, columnNamesOf } from './field-names.ts';
 
 /** Bounds of a free-form JSON field (boundedJson). */

@@ -1,5 +1,5 @@
 import type { SqlSession } from '../database/open.ts';
-import { MIGRATIONS_TABLE } from './runner.ts';
+import { MIGRATIONS_TABLE } from './bookkeeping.ts';
 
 /**
  * Every object of the app's schemas, keyed by kind and name, with its definition as PostgreSQL itself prints

@@ -3,14 +3,18 @@ import { withSession } from '../database/sessions.ts';
 import { type CatalogDifference, catalogDefinitions, compareCatalogs } from './catalog.ts';
 import { diffSnapshots, type Snapshot, snapshotFromSchema, snapshotsEqual } from './diff.ts';
 import { EMPTY_TEMPLATE, latestSnapshot, readMigrations } from './folder.ts';
-import { headsProblem, readLineage } from './lineage.ts';
-import { editedMigrations, readState, upgrade } from './runner.ts';
+import { invalidIndexes } from './indexes.ts';
+import { gapProblem, headsProblem, readLineage } from './lineage.ts';
+import { editedScripts, readState, unknownAppliedProblem } from './plan.ts';
+import { upgrade } from './runner.ts';
 import { type ShadowSource, withShadowDatabase } from './shadow.ts';
 
 export interface CheckProblem {
   kind:
     | 'uncaptured_schema_change'
     | 'multiple_heads'
+    | 'missing_migration'
+    | 'invalid_index'
     | 'empty_migration'
     | 'missing_down'
     | 'edited_migration'
@@ -26,9 +30,11 @@ export async function checkFolder(
 ): Promise<CheckProblem[]> {
   const problems: CheckProblem[] = [];
   const migrations = readMigrations(migrationsDir);
-  const heads = headsProblem(readLineage(migrations));
+  const lineage = readLineage(migrations);
+  const heads = headsProblem(lineage);
   // with two heads the newest snapshot is one branch's: a diff against it would re-add the other's changes
-  if (heads) problems.push({ kind: 'multiple_heads', message: heads });
+  if (heads)
+    problems.push({ kind: gapProblem(lineage) ? 'missing_migration' : 'multiple_heads', message: heads });
   else problems.push(...(await uncapturedChanges(latestSnapshot(migrations), schema)));
   for (const migration of migrations) {
     if (migration.up.statements.length === 0 && migration.up.text.includes(`-- ${EMPTY_TEMPLATE}:`)) {
@@ -65,9 +71,10 @@ async function uncapturedChanges(
 }
 
 /**
- * Database checks: edited applied migrations, pending ones, and drift: the live schema against a shadow
- * database built from the migrations, compared as PostgreSQL prints each object. schema.ts against the
- * migrations is `checkFolder`'s part.
+ * Database checks: applied migrations the folder lacks, edited applied scripts (up.sql and down.sql), INVALID
+ * indexes, pending migrations, and drift: the live schema against a shadow database built from the
+ * migrations, compared as PostgreSQL prints each object. schema.ts against the migrations is `checkFolder`'s
+ * part.
  */
 export async function checkDatabase(
   handle: DatabaseHandle,
@@ -76,12 +83,27 @@ export async function checkDatabase(
 ): Promise<CheckProblem[]> {
   const problems: CheckProblem[] = [];
   const state = await readState(handle, migrationsDir);
-  for (const migration of editedMigrations(state)) {
+  const unknown = unknownAppliedProblem(state, migrationsDir);
+  if (unknown) problems.push({ kind: 'missing_migration', message: unknown });
+  for (const edit of editedScripts(state)) {
     problems.push({
       kind: 'edited_migration',
-      message: `${migration.up.file} was edited after it was applied (checksum differs): revert it and add a new migration`,
+      message:
+        edit.direction === 'up'
+          ? `${edit.file} was edited after it was applied (checksum differs): revert it and add a new migration`
+          : `${edit.file} was edited after its migration was applied (checksum differs): revert it, or, if the edit fixes the reverse of what ran, re-record the checksums with \`stamp ${state.current}\``,
     });
   }
+  for (const index of await withSession(handle, (session) => invalidIndexes(session))) {
+    problems.push({
+      kind: 'invalid_index',
+      message:
+        `index ${index.schema}.${index.name} on ${index.table} is INVALID (a failed CREATE INDEX CONCURRENTLY leaves one: ` +
+        `queries never use it, every write still updates it): drop it with DROP INDEX CONCURRENTLY IF EXISTS ` +
+        `"${index.schema}"."${index.name}", fix the cause, and build it again`,
+    });
+  }
+  if (unknown) return problems;
   if (state.pending.length > 0) {
     problems.push({
       kind: 'pending_migrations',

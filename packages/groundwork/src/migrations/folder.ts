@@ -7,6 +7,12 @@ export const STATEMENT_BREAKPOINT = '--> statement-breakpoint';
 /** The placeholder line of `revision --empty`: still there with no statement means nobody wrote the migration. */
 export const EMPTY_TEMPLATE = 'Hand-written migration';
 const NO_TRANSACTION = /^--\s*groundwork:no-transaction\s*$/i;
+/**
+ * `-- groundwork:allow <rule> <reason>` on a line of its own: a lint annotation (groups: the rule, the
+ * reason; either may be empty, which is for the linter to refuse). Such lines are left out of the checksums,
+ * so annotating an applied migration is not an edit.
+ */
+export const ALLOW_ANNOTATION = /^[ \t]*--[ \t]*groundwork:allow\b[ \t]*(\S*)[ \t]*(.*?)[ \t]*$/i;
 const IRREVERSIBLE = /^--\s*irreversible:\s*(.*)$/i;
 const FOLDER_NAME = /^(\d{14})_([a-z0-9_]+)$/;
 
@@ -28,7 +34,10 @@ export interface Migration {
   down: MigrationScript | undefined;
   /** Why the migration cannot be reversed, when down.sql says so. */
   irreversible: string | undefined;
+  /** checksumOf(up.sql), recorded when the migration is applied. */
   checksum: string;
+  /** checksumOf(down.sql); undefined without one. */
+  downChecksum: string | undefined;
   snapshotFile: string;
 }
 
@@ -39,8 +48,12 @@ export class MigrationFolderError extends Error {
   }
 }
 
+/** sha256 of a script with LF line ends and without its `-- groundwork:allow` lines. */
 export function checksumOf(text: string): string {
-  return createHash('sha256').update(text.replace(/\r\n/g, '\n')).digest('hex');
+  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  return createHash('sha256')
+    .update(lines.filter((line) => !ALLOW_ANNOTATION.test(line)).join('\n'))
+    .digest('hex');
 }
 
 /** Leading `--` comment lines: where markers and the message live. */
@@ -115,6 +128,7 @@ export function readMigrations(dir: string, options: { mayBeMissing?: boolean } 
         ? IRREVERSIBLE.exec(irreversibleLine)![1]!.trim() || 'no reason given'
         : undefined,
       checksum: checksumOf(up.text),
+      downChecksum: down && checksumOf(down.text),
       snapshotFile: join(path, 'snapshot.json'),
     });
   }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Snapshot, SnapshotSchema } from './diff.ts';
+import { emptySnapshot, type Snapshot, type SnapshotSchema } from './diff.ts';
 import { type Migration, MigrationFolderError, readSnapshot } from './folder.ts';
 
 /**
@@ -12,6 +12,8 @@ export interface Lineage {
   nodes: Map<string, { id: string; parents: string[] }>;
   /** Migrations no other migration follows; more than one means unmerged branches. */
   heads: Migration[];
+  /** Migrations whose parent snapshot no migration in the folder has: the one before them is missing. */
+  gaps: Migration[];
 }
 
 export const parentsOf = (snapshot: Snapshot): string[] =>
@@ -49,11 +51,31 @@ export function readLineage(migrations: Migration[]): Lineage {
     const node = nodes.get(m.id);
     return node !== undefined && !followed.has(node.id);
   });
-  return { nodes, heads };
+  const known = new Set([emptySnapshot().id, ...[...nodes.values()].map((node) => node.id)]);
+  const gaps = migrations.filter((m) => nodes.get(m.id)?.parents.some((parent) => !known.has(parent)));
+  return { nodes, heads, gaps };
 }
 
-/** The error text for unmerged branches, naming every head; undefined when there is one head. */
+/**
+ * The error text for a hole in the chain, naming the migrations after it; undefined without one. A deleted
+ * migration folder also leaves its parent without a child, which would read as a second head.
+ */
+export function gapProblem(lineage: Lineage): string | undefined {
+  if (lineage.gaps.length === 0) return undefined;
+  return (
+    `a migration is missing from the folder: ${lineage.gaps.map((m) => m.name).join(' and ')} ` +
+    `follow${lineage.gaps.length === 1 ? 's' : ''} a snapshot no migration in the folder has (its folder was deleted, ` +
+    'or is not in this checkout). Restore it from version control'
+  );
+}
+
+/**
+ * The error text for unmerged branches, naming every head; undefined when there is one head. With a hole in
+ * the chain the heads cannot be told, so the hole is what it reports (gapProblem).
+ */
 export function headsProblem(lineage: Lineage): string | undefined {
+  const gap = gapProblem(lineage);
+  if (gap) return gap;
   if (lineage.heads.length < 2) return undefined;
   return (
     `the migrations have ${lineage.heads.length} heads: ${lineage.heads.map((m) => m.name).join(' and ')}. ` +

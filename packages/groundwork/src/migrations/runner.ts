@@ -1,34 +1,61 @@
+import { MIGRATION_DEFAULTS, type MigrationSettings } from '../config.ts';
 import type { DatabaseHandle, SqlSession } from '../database/open.ts';
 import { inTransaction, withSession } from '../database/sessions.ts';
 import { redactSecrets } from '../redact.ts';
-import { type Migration, readMigrations } from './folder.ts';
-import { fromMergedBranch, headsProblem, type Lineage, readLineage } from './lineage.ts';
+import {
+  bookkeeping,
+  execute,
+  LOCK_KEY,
+  MIGRATIONS_TABLE,
+  readApplied,
+  recordApplied,
+  recordReverted,
+  type Sql,
+} from './bookkeeping.ts';
+import { MigrationError, MigrationLockTimeoutError } from './errors.ts';
+import { type Migration, type MigrationScript, readMigrations } from './folder.ts';
+import {
+  type ConcurrentIndexBuild,
+  dropIndexStatement,
+  indexOnTable,
+  invalidIndexes,
+  invalidIndexesLeftBy,
+  parseConcurrentIndexBuild,
+} from './indexes.ts';
+import {
+  BlockerWatch,
+  type BlockingSession,
+  describeBlockers,
+  firstBlocker,
+  LockRetriesExhausted,
+  type LockRetry,
+  seconds,
+  timeoutStatements,
+  withLockRetries,
+} from './locks.ts';
+import { offlineScript } from './offline.ts';
+import {
+  type Direction,
+  editedScripts,
+  findMigration,
+  legacyDowns,
+  type MigrationState,
+  planSteps,
+  readState,
+  revisionAfter,
+  stateOf,
+} from './plan.ts';
 
-export const MIGRATIONS_TABLE = 'schema_migrations';
-/** One advisory lock key for every Groundwork migration command (locks are per database). */
-const LOCK_KEY = 7_101_971_523_114_007n;
-
-export class MigrationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MigrationError';
-  }
-}
-
-export interface AppliedRow {
-  id: string;
-  checksum: string;
-  applied_at: string;
-  execution_ms: number;
-}
+export { MigrationError, MigrationLockTimeoutError } from './errors.ts';
 
 export interface StepResult {
   id: string;
   name: string;
+  /** From the first attempt to the commit, lock retries included. */
   ms: number;
+  /** Attempts (of the migration, or of one of its statements) that met the lock timeout and were retried. */
+  retries: number;
 }
-
-export type Direction = 'up' | 'down';
 
 export interface RunResult {
   direction: Direction;
@@ -47,8 +74,9 @@ export interface StampResult {
   to: string | null;
 }
 
-export interface RunOptions {
-  /** One line per migration and notices (waiting for the lock). */
+/** The settings' values for this run; those left out are MIGRATION_DEFAULTS (config.ts's defaults). */
+export interface RunOptions extends Partial<MigrationSettings> {
+  /** One line per migration and notices (waiting for the lock, a lock retry). */
   log?: (line: string) => void;
   /** Print the SQL instead of running it. */
   sql?: boolean;
@@ -57,86 +85,24 @@ export interface RunOptions {
   environment?: string;
 }
 
-export interface MigrationState {
-  migrations: Migration[];
-  applied: AppliedRow[];
-  pending: Migration[];
-  current: string | null;
-  head: string | null;
-}
-
-/** Run inside the first migration's transaction, so a failed first upgrade leaves no trace at all. */
-const CREATE_TABLE = `create table if not exists ${MIGRATIONS_TABLE} (id varchar(14) primary key, checksum char(64) not null, applied_at timestamptz not null default now(), execution_ms integer not null)`;
-
-export const METADATA_TABLE = `${MIGRATIONS_TABLE}_metadata`;
-/** Like Rails' ar_internal_metadata: the environment the database was last migrated under. */
-const CREATE_METADATA = `create table if not exists ${METADATA_TABLE} (key text primary key, value text not null, updated_at timestamptz not null default now())`;
-
-/** The bookkeeping tables, created on first use (inside the first migration's transaction). */
-const BOOKKEEPING_TABLES = `${CREATE_TABLE}; ${CREATE_METADATA}`;
-const RECORD_ENVIRONMENT = `insert into ${METADATA_TABLE} (key, value) values ('environment', $1) on conflict (key) do update set value = excluded.value, updated_at = now()`;
-const INSERT_APPLIED = `insert into ${MIGRATIONS_TABLE} (id, checksum, execution_ms) values ($1, $2, $3)`;
-const DELETE_APPLIED = `delete from ${MIGRATIONS_TABLE} where id = $1`;
-
-/** Creates the bookkeeping tables when missing and records the environment migrating now. */
-async function prepareBookkeeping(session: SqlSession, environment: string): Promise<void> {
-  await session.query(BOOKKEEPING_TABLES);
-  await session.query(RECORD_ENVIRONMENT, [environment]);
-}
-
-async function recordApplied(session: SqlSession, migration: Migration, ms: number): Promise<void> {
-  await session.query(INSERT_APPLIED, [migration.id, migration.checksum, ms]);
-}
-
-async function recordReverted(session: SqlSession, migration: Migration): Promise<void> {
-  await session.query(DELETE_APPLIED, [migration.id]);
-}
-
 const defaultEnvironment = () => process.env.NODE_ENV || 'development';
 
-/** The environment the database was last migrated under, or undefined when never recorded. */
-export function recordedEnvironment(handle: DatabaseHandle): Promise<string | undefined> {
-  return withSession(handle, async (session) => {
-    if (!(await tableExists(session, METADATA_TABLE))) return undefined;
-    const [row] = await session.query<{ value: string }>(
-      `select value from ${METADATA_TABLE} where key = 'environment'`,
-    );
-    return row?.value;
-  });
-}
-
-async function tableExists(session: SqlSession, table: string): Promise<boolean> {
-  const rows = await session.query<{ exists: boolean }>('select to_regclass($1) is not null as "exists"', [
-    table,
-  ]);
-  return rows[0]?.exists === true;
-}
-
-export const SELECT_APPLIED = `select id, checksum, applied_at::text as applied_at, execution_ms from ${MIGRATIONS_TABLE} order by id`;
-
-/** Driver rows as AppliedRow (execution_ms may arrive as a string). */
-export const toAppliedRows = (rows: AppliedRow[]): AppliedRow[] =>
-  rows.map((row) => ({ ...row, execution_ms: Number(row.execution_ms) }));
-
-async function readApplied(session: SqlSession): Promise<AppliedRow[]> {
-  if (!(await tableExists(session, MIGRATIONS_TABLE))) return [];
-  return toAppliedRows(await session.query<AppliedRow>(SELECT_APPLIED));
-}
-
-/** Reads the migration table and folder without changing anything. */
-export function readState(handle: DatabaseHandle, dir: string): Promise<MigrationState> {
-  return withSession(handle, async (session) => stateOf(readMigrations(dir), await readApplied(session)));
-}
-
-export function stateOf(migrations: Migration[], applied: AppliedRow[]): MigrationState {
-  const appliedIds = new Set(applied.map((row) => row.id));
+function settingsOf(options: RunOptions): MigrationSettings {
   return {
-    migrations,
-    applied,
-    pending: migrations.filter((m) => !appliedIds.has(m.id)),
-    current: applied.at(-1)?.id ?? null,
-    head: migrations.at(-1)?.id ?? null,
+    lockTimeoutMs: options.lockTimeoutMs ?? MIGRATION_DEFAULTS.lockTimeoutMs,
+    lockRetries: options.lockRetries ?? MIGRATION_DEFAULTS.lockRetries,
+    lockRetryDelayMs: options.lockRetryDelayMs ?? MIGRATION_DEFAULTS.lockRetryDelayMs,
+    statementTimeoutMs: options.statementTimeoutMs ?? MIGRATION_DEFAULTS.statementTimeoutMs,
   };
+}
+
+/** The migration session of one locked run, with what it runs under. */
+interface LockedRun {
+  session: SqlSession;
+  settings: MigrationSettings;
+  /** Sees the sessions a waiting statement is blocked by. */
+  watch: BlockerWatch;
+  log: ((line: string) => void) | undefined;
 }
 
 /**
@@ -145,13 +111,16 @@ export function stateOf(migrations: Migration[], applied: AppliedRow[]): Migrati
  */
 const queues = new WeakMap<DatabaseHandle, Promise<unknown>>();
 
-/** Runs `work` holding the migrations lock on one dedicated session, with no statement timeout. */
+/** Runs `work` holding the migrations lock on one dedicated session, under the migration timeouts. */
 function withLock<T>(
   handle: DatabaseHandle,
+  settings: MigrationSettings,
   log: ((line: string) => void) | undefined,
-  work: (session: SqlSession) => Promise<T>,
+  work: (run: LockedRun) => Promise<T>,
 ): Promise<T> {
-  const run = (queues.get(handle) ?? Promise.resolve()).then(() => lockedSession(handle, log, work));
+  const run = (queues.get(handle) ?? Promise.resolve()).then(() =>
+    lockedSession(handle, settings, log, work),
+  );
   queues.set(
     handle,
     run.catch(() => {}),
@@ -167,13 +136,14 @@ const POOLED_LOCK =
 
 function lockedSession<T>(
   handle: DatabaseHandle,
+  settings: MigrationSettings,
   log: ((line: string) => void) | undefined,
-  work: (session: SqlSession) => Promise<T>,
+  work: (run: LockedRun) => Promise<T>,
 ): Promise<T> {
   if (handle.pooledSessions) return Promise.reject(new MigrationError(POOLED_LOCK));
   return withSession(handle, async (session) => {
     try {
-      // The app's DB_STATEMENT_TIMEOUT_MS must not cut a long migration, nor a deploy waiting for the lock.
+      // Neither the app's DB_STATEMENT_TIMEOUT_MS nor a lock timeout cuts a deploy waiting for another's lock.
       await session.query('set statement_timeout = 0');
       const [row] = await session.query<{ locked: boolean }>(
         `select pg_try_advisory_lock(${LOCK_KEY}) as locked`,
@@ -182,79 +152,21 @@ function lockedSession<T>(
         log?.('Waiting for another migration run to finish (advisory lock held)...');
         await session.query(`select pg_advisory_lock(${LOCK_KEY})`);
       }
+      let watch: BlockerWatch | undefined;
       try {
-        return await work(session);
+        for (const statement of timeoutStatements(settings)) await session.query(statement);
+        watch = await BlockerWatch.start(handle, session, settings.lockTimeoutMs);
+        return await work({ session, settings, watch, log });
       } finally {
+        await watch?.close();
         await session.query(`select pg_advisory_unlock(${LOCK_KEY})`).catch(() => {});
       }
     } finally {
-      // The connection goes back to the pool: it keeps the app's timeout there.
+      // The connection goes back to the pool: it keeps the app's timeouts there.
       await session.query('reset statement_timeout').catch(() => {});
+      await session.query('reset lock_timeout').catch(() => {});
     }
   });
-}
-
-/** Upgrading unmerged branches would apply both in id order and leave the schema of neither. */
-function singleHead(state: MigrationState): Lineage {
-  const lineage = readLineage(state.migrations);
-  const problem = headsProblem(lineage);
-  if (problem) throw new MigrationError(`Nothing was applied: ${problem}.`);
-  return lineage;
-}
-
-/** Applied migrations the folder does not have (the database is ahead of this code). */
-export function unknownApplied(state: MigrationState): AppliedRow[] {
-  const known = new Set(state.migrations.map((m) => m.id));
-  return state.applied.filter((row) => !known.has(row.id));
-}
-
-function assertKnown(state: MigrationState, dir: string): void {
-  const missing = unknownApplied(state);
-  if (missing.length > 0) {
-    throw new MigrationError(
-      `The database has migration(s) ${missing.map((r) => r.id).join(', ')} applied that are not in ${dir}. ` +
-        'Restore the folder(s) from version control, or `stamp` the database to a known revision.',
-    );
-  }
-}
-
-export function editedMigrations(state: MigrationState): Migration[] {
-  const byId = new Map(state.migrations.map((m) => [m.id, m]));
-  return state.applied.flatMap((row) => {
-    const migration = byId.get(row.id);
-    return migration && migration.checksum !== row.checksum ? [migration] : [];
-  });
-}
-
-/** A target names a migration by its id or its folder name. */
-function findMigration(state: MigrationState, target: string): Migration | undefined {
-  return state.migrations.find((m) => m.id === target || m.name === target);
-}
-
-function resolveUpTarget(state: MigrationState, target: string): Migration[] {
-  if (target === 'head') return state.pending;
-  const migration = findMigration(state, target);
-  if (!migration) {
-    throw new MigrationError(`Unknown target "${target}": use head or a migration id (see \`history\`).`);
-  }
-  return state.pending.filter((m) => m.id <= migration.id);
-}
-
-function resolveDownTarget(state: MigrationState, target: string): Migration[] {
-  const appliedNewestFirst = [...state.applied]
-    .reverse()
-    .map((row) => state.migrations.find((m) => m.id === row.id)!);
-  if (target === 'base') return appliedNewestFirst;
-  const relative = /^-(\d+)$/.exec(target);
-  if (relative) return appliedNewestFirst.slice(0, Number(relative[1]));
-  const migration = findMigration(state, target);
-  if (!migration) {
-    throw new MigrationError(
-      `Unknown target "${target}": use -1, -N, base or a migration id (see \`history\`).`,
-    );
-  }
-  // Downgrading to an id keeps that migration applied, as in Alembic.
-  return appliedNewestFirst.filter((m) => m.id > migration.id);
 }
 
 export function upgrade(
@@ -283,117 +195,305 @@ async function run(
   target: string,
   options: RunOptions,
 ): Promise<RunResult> {
-  if (options.sql) return planSql(handle, dir, direction, target);
+  const settings = settingsOf(options);
   const environment = options.environment ?? defaultEnvironment();
+  if (options.sql) return planSql(handle, dir, direction, target, settings, environment);
   const [doing, done] = direction === 'up' ? ['applying', 'applied '] : ['reverting', 'reverted'];
-  return withLock(handle, options.log, async (session) => {
-    const state = stateOf(readMigrations(dir), await readApplied(session));
+  return withLock(handle, settings, options.log, async (locked) => {
+    const state = stateOf(readMigrations(dir), await readApplied(locked.session));
     const steps = planSteps(state, dir, direction, target, options);
+    if (direction === 'down') warnEditedDowns(state, steps, options.log);
+    const applied = new Set(state.applied.map((row) => row.id));
+    // Legacy rows get their down.sql checksum with the first step's bookkeeping.
+    let downs = legacyDowns(state);
     const results: StepResult[] = [];
     for (const migration of steps) {
       options.log?.(`${doing} ${migration.name} ...`);
-      const ms = await runScript(session, migration, direction, environment);
-      results.push({ id: migration.id, name: migration.name, ms });
-      options.log?.(`${done} ${migration.name}  (${ms} ms)`);
+      const at = [...applied].sort().at(-1) ?? null;
+      const step = { migration, direction, at };
+      const { ms, retries } = await runScript(locked, step, bookkeeping(environment, downs));
+      downs = new Map();
+      if (direction === 'up') applied.add(migration.id);
+      else applied.delete(migration.id);
+      results.push({ id: migration.id, name: migration.name, ms, retries });
+      const retried = retries > 0 ? `, ${retries} lock ${retries === 1 ? 'retry' : 'retries'}` : '';
+      options.log?.(`${done} ${migration.name}  (${ms} ms${retried})`);
     }
     return { direction, steps: results, from: state.current, to: revisionAfter(state, direction, steps) };
   });
 }
 
-/** The migrations to run, in order, once every rule that would stop the run half-way has been checked. */
-function planSteps(
-  state: MigrationState,
-  dir: string,
-  direction: Direction,
-  target: string,
-  options: Pick<RunOptions, 'allowOutOfOrder'>,
-): Migration[] {
-  assertKnown(state, dir);
-  if (direction === 'down') {
-    const steps = resolveDownTarget(state, target);
-    assertReversible(steps);
-    return steps;
+/** A downgrade runs down.sql as it is now; one edited since its migration ran is said out loud. */
+function warnEditedDowns(state: MigrationState, steps: Migration[], log: RunOptions['log']): void {
+  for (const edit of editedScripts(state)) {
+    if (edit.direction === 'down' && steps.includes(edit.migration)) {
+      log?.(`warning: ${edit.file} changed since ${edit.migration.id} was applied; it runs as it is now`);
+    }
   }
-  const edited = editedMigrations(state);
-  if (edited.length > 0) {
-    throw new MigrationError(
-      `Applied migration(s) changed since they ran: ${edited.map((m) => m.up.file).join(', ')}. ` +
-        'Revert the edit and put the change in a new migration (`revision`).',
+}
+
+/** One migration to run, and the revision the database is at before it. */
+interface Step {
+  migration: Migration;
+  direction: Direction;
+  at: string | null;
+}
+
+/**
+ * Runs one script. In a transaction (the default) the bookkeeping commits with the schema change or not at
+ * all, and a lock timeout reruns the whole transaction; a no-transaction script runs statement by
+ * statement, a lock timeout reruns the statement, and it is recorded after its last statement.
+ */
+async function runScript(
+  locked: LockedRun,
+  step: Step,
+  books: Sql[],
+): Promise<{ ms: number; retries: number }> {
+  const { migration, direction } = step;
+  const script = direction === 'up' ? migration.up : migration.down!;
+  const record = (ms: number) => [
+    ...books,
+    direction === 'up' ? recordApplied(migration, ms) : recordReverted(migration),
+  ];
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const onRetry = (retry: LockRetry) => logRetry(locked, script, retry);
+  try {
+    if (!script.noTransaction) {
+      const { value: ms, retries } = await withLockRetries(
+        locked.settings,
+        () =>
+          inTransaction(locked.session, async () => {
+            for (const [index, statement] of script.statements.entries()) {
+              await runStatement(locked, index, statement);
+            }
+            const ms = elapsed();
+            await execute(locked.session, record(ms));
+            return ms;
+          }),
+        onRetry,
+      );
+      return { ms, retries };
+    }
+    let retries = 0;
+    for (const [index, statement] of script.statements.entries()) {
+      retries += await runStatementAlone(locked, index, statement, onRetry);
+    }
+    const ms = elapsed();
+    const recorded = await withLockRetries(
+      locked.settings,
+      () => inTransaction(locked.session, () => execute(locked.session, record(ms))),
+      onRetry,
     );
+    return { ms, retries: retries + recorded.retries };
+  } catch (error) {
+    throw failure(locked, step, script, error);
   }
-  const lineage = singleHead(state);
-  const steps = resolveUpTarget(state, target);
-  if (!options.allowOutOfOrder && state.current) {
-    const applied = state.migrations.filter((m) => !state.pending.includes(m));
-    const older = steps.filter((m) => m.id < state.current! && !fromMergedBranch(lineage, m, applied));
-    if (older.length > 0) {
-      throw new MigrationError(
-        `Pending migration ${older[0]!.dir} is older than the applied head ${state.current}. ` +
-          'Give it a newer timestamp, or pass --allow-out-of-order if applying it late is safe.',
-      );
-    }
-  }
-  return steps;
 }
 
-function revisionAfter(state: MigrationState, direction: Direction, steps: Migration[]): string | null {
-  if (direction === 'up') return steps.at(-1)?.id ?? state.current;
-  return state.applied.filter((row) => !steps.some((m) => m.id === row.id)).at(-1)?.id ?? null;
+/** A statement of a script that failed, with the sessions seen blocking it. */
+class StatementFailure extends Error {
+  readonly index: number;
+  readonly statement: string;
+  readonly blockers: BlockingSession[] | string | undefined;
+
+  constructor(index: number, statement: string, cause: unknown, blockers?: BlockingSession[] | string) {
+    super((cause as Error).message, { cause });
+    this.index = index;
+    this.statement = statement;
+    this.blockers = blockers;
+  }
+
+  /** The cause's SQLSTATE, so that a lock timeout is seen through the wrapper. */
+  get code(): unknown {
+    return (this.cause as { code?: unknown }).code;
+  }
 }
 
-/** Checks the whole path before touching anything, so a downgrade never stops half-way on a known wall. */
-function assertReversible(steps: Migration[]): void {
-  for (const migration of steps) {
-    if (!migration.down) {
-      throw new MigrationError(
-        `${migration.dir} has no down.sql, so it cannot be reverted. Write one, or add down.sql starting with ` +
-          '"-- irreversible: <why>". Nothing was reverted.',
-      );
-    }
-    if (migration.irreversible !== undefined) {
-      throw new MigrationError(
-        `${migration.down.file} is irreversible (${migration.irreversible}); downgrade stops before it. ` +
-          'Nothing was reverted.',
-      );
-    }
+/** A failed concurrent build, and what became of the INVALID index it left. */
+class IndexBuildFailure extends Error {
+  readonly failure: unknown;
+  readonly note: string | undefined;
+
+  constructor(failure: unknown, note: string | undefined) {
+    super((failure as Error).message);
+    this.failure = failure;
+    this.note = note;
+  }
+}
+
+async function runStatement(locked: LockedRun, index: number, statement: string): Promise<void> {
+  try {
+    await locked.watch.during(() => locked.session.query(statement));
+  } catch (cause) {
+    throw new StatementFailure(index, statement, cause, locked.watch.report());
   }
 }
 
 /**
- * Runs one script. In a transaction (the default) the bookkeeping row commits with the schema change or not
- * at all; a no-transaction script runs statement by statement and is recorded after its last statement.
+ * One statement of a no-transaction script, retried alone on a lock timeout. A concurrent index build is
+ * guarded: an INVALID index of its name left by an earlier failed build is dropped first (IF NOT EXISTS
+ * would otherwise skip the build and "succeed"), and a build that fails or leaves its index INVALID has
+ * that index dropped and is reported, so the migration is never recorded with an index that does not work.
  */
-async function runScript(
-  session: SqlSession,
-  migration: Migration,
-  direction: Direction,
-  environment: string,
+async function runStatementAlone(
+  locked: LockedRun,
+  index: number,
+  statement: string,
+  onRetry: (retry: LockRetry) => void,
 ): Promise<number> {
-  const script = direction === 'up' ? migration.up : migration.down!;
-  const transactional = !script.noTransaction;
-  const execute = async () => {
-    const started = performance.now();
-    for (const [index, statement] of script.statements.entries()) {
+  const build = parseConcurrentIndexBuild(statement);
+  const { session } = locked;
+  /** Failures of the lookups around the statement are reported as the statement's. */
+  const asStatement = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw error instanceof StatementFailure ? error : new StatementFailure(index, statement, error);
+    }
+  };
+  // An unnamed build's index is told apart from the table's INVALID indexes that were there before it.
+  const before = new Set(
+    build && build.name === undefined
+      ? (await asStatement(() => invalidIndexes(session, build.table))).map((i) => i.name)
+      : [],
+  );
+  const attempt = () =>
+    asStatement(async () => {
+      if (build?.name !== undefined) {
+        for (const leftover of await invalidIndexesLeftBy(session, build)) {
+          locked.log?.(
+            `dropping INVALID index ${leftover.name}, left by an earlier failed build, to build it again`,
+          );
+          await runStatement(locked, index, dropIndexStatement(leftover));
+        }
+      }
+      await runStatement(locked, index, statement);
+      if (build) await assertBuilt(locked, index, statement, build, before);
+    });
+  try {
+    return (await withLockRetries(locked.settings, attempt, onRetry)).retries;
+  } catch (error) {
+    if (!build) throw error;
+    throw new IndexBuildFailure(error, await dropLeftBy(locked, build, before));
+  }
+}
+
+/** A build that "succeeded" must have left a valid index of its name on its table. */
+async function assertBuilt(
+  locked: LockedRun,
+  index: number,
+  statement: string,
+  build: ConcurrentIndexBuild,
+  before: ReadonlySet<string>,
+): Promise<void> {
+  const left = await invalidIndexesLeftBy(locked.session, build, before);
+  if (left.length > 0) {
+    const names = left.map((i) => i.name).join(', ');
+    throw new StatementFailure(index, statement, new Error(`the build ended with index ${names} INVALID`));
+  }
+  if (build.ifNotExists && !(await indexOnTable(locked.session, build))) {
+    const reason = `IF NOT EXISTS skipped the build: an index named "${build.name}" already exists on another table`;
+    throw new StatementFailure(index, statement, new Error(reason));
+  }
+}
+
+/** Drops the INVALID index a failed build left; says what was done, for the error message. */
+async function dropLeftBy(
+  locked: LockedRun,
+  build: ConcurrentIndexBuild,
+  before: ReadonlySet<string>,
+): Promise<string | undefined> {
+  try {
+    const notes: string[] = [];
+    for (const index of await invalidIndexesLeftBy(locked.session, build, before)) {
+      const drop = dropIndexStatement(index);
+      const what = `The failed build left index ${index.name} INVALID (never used by queries, yet updated on every write)`;
       try {
-        await session.query(statement);
+        await locked.session.query(drop);
+        notes.push(`${what}; it was dropped.`);
       } catch (error) {
-        throw new MigrationError(
-          `${script.file}: statement ${index + 1} of ${script.statements.length} failed: ` +
-            `${redactSecrets(describePgError(error))}\n  ${firstLine(statement)}\n` +
-            (transactional
-              ? `Rolled back: the database is still ${direction === 'up' ? `at the revision before ${migration.id}` : `at ${migration.id}`}.`
-              : `This migration runs without a transaction: statements before ${index + 1} stay applied; ` +
-                'make them idempotent (IF NOT EXISTS) and rerun.'),
+        notes.push(
+          `${what}; dropping it failed (${redactSecrets((error as Error).message)}): run ${drop}, or rerun, which drops it before building again.`,
         );
       }
     }
-    const ms = Math.round(performance.now() - started);
-    await prepareBookkeeping(session, environment);
-    if (direction === 'up') await recordApplied(session, migration, ms);
-    else await recordReverted(session, migration);
-    return ms;
-  };
-  return transactional ? inTransaction(session, execute) : execute();
+    return notes.length ? notes.join('\n') : undefined;
+  } catch (error) {
+    return `Could not look for an INVALID index left by the failed build (${redactSecrets((error as Error).message)}): run check.`;
+  }
+}
+
+function logRetry(locked: LockedRun, script: MigrationScript, { error, retry, delayMs }: LockRetry): void {
+  const where = error instanceof StatementFailure ? `statement ${error.index + 1}` : 'its bookkeeping';
+  const blockers =
+    error instanceof StatementFailure && error.blockers ? firstBlocker(error.blockers) : 'an unseen session';
+  locked.log?.(
+    `lock timeout (${locked.settings.lockTimeoutMs} ms) on ${script.file} ${where}, held by ${blockers}; ` +
+      `retry ${retry} of ${locked.settings.lockRetries} in ${seconds(delayMs)}`,
+  );
+}
+
+/** The error a failed step throws: where, why, the sessions in the way, and the revision the database is at. */
+function failure(locked: LockedRun, step: Step, script: MigrationScript, thrown: unknown): MigrationError {
+  let error = thrown;
+  let note: string | undefined;
+  if (error instanceof IndexBuildFailure) {
+    note = error.note;
+    error = error.failure;
+  }
+  const exhausted = error instanceof LockRetriesExhausted ? error : undefined;
+  if (exhausted) error = exhausted.last;
+  const statement = error instanceof StatementFailure ? error : undefined;
+  const cause = statement ? statement.cause : error;
+  const where = statement
+    ? `${script.file}: statement ${statement.index + 1} of ${script.statements.length}`
+    : `${script.file}: recording it in ${MIGRATIONS_TABLE}`;
+  const shown = statement ? `\n  ${firstLine(statement.statement)}` : '';
+  const tail = [stateAfterFailure(step, script, statement), ...(note ? [note] : [])].join('\n');
+  if (!exhausted) {
+    return new MigrationError(`${where} failed: ${redactSecrets(describePgError(cause))}${shown}\n${tail}`);
+  }
+  const { settings } = locked;
+  const blockers = statement?.blockers ?? locked.watch.report();
+  return new MigrationLockTimeoutError(
+    `${where} could not take its lock within lock_timeout ${settings.lockTimeoutMs} ms in ${exhausted.attempts} ` +
+      `attempts over ${seconds(exhausted.elapsedMs)} (1 + MIGRATION_LOCK_RETRIES=${settings.lockRetries}): ` +
+      `${redactSecrets(describePgError(cause))}${shown}\n` +
+      `Blocked by:\n${describeBlockers(blockers)}\n${tail}\n` +
+      `End the blocking transaction (${terminate(blockers)} ends its session) or wait for it, then rerun; ` +
+      '--lock-timeout (MIGRATION_LOCK_TIMEOUT_MS) and MIGRATION_LOCK_RETRIES set how long a migration tries.',
+    step.migration.name,
+    exhausted.attempts,
+    Array.isArray(blockers) ? blockers : [],
+  );
+}
+
+const terminate = (blockers: BlockingSession[] | string) =>
+  Array.isArray(blockers) && blockers.length > 0
+    ? blockers.map((b) => `SELECT pg_terminate_backend(${b.pid})`).join('; ')
+    : 'SELECT pg_terminate_backend(<pid>)';
+
+function stateAfterFailure(
+  step: Step,
+  script: MigrationScript,
+  statement: StatementFailure | undefined,
+): string {
+  const { migration, direction, at } = step;
+  const revision =
+    direction === 'up' ? `the revision before ${migration.id} (${at ?? 'base'})` : `${migration.id}`;
+  if (!script.noTransaction) return `Rolled back: the database is still at ${revision}.`;
+  const recorded = `the migration is not recorded, so the database is still at ${revision}`;
+  if (statement?.index === 0) return `This migration runs without a transaction; ${recorded}.`;
+  const ran = !statement
+    ? 'every statement ran'
+    : statement.index === 1
+      ? 'statement 1 stays applied'
+      : `statements 1 to ${statement.index} stay applied`;
+  return (
+    `This migration runs without a transaction: ${ran}, and ${recorded}. ` +
+    'Make its statements idempotent (IF NOT EXISTS) and rerun.'
+  );
 }
 
 const DEPENDENT_OBJECTS = '2BP01';
@@ -423,36 +523,34 @@ function firstLine(statement: string): string {
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }
 
-/** Offline mode: the SQL a DBA could run by hand, with the bookkeeping, read-only on the database. */
+/** Offline mode: the script a DBA runs with psql, read-only on the database. */
 async function planSql(
   handle: DatabaseHandle,
   dir: string,
   direction: Direction,
   target: string,
+  settings: MigrationSettings,
+  environment: string,
 ): Promise<RunResult> {
   const state = await readState(handle, dir);
   const steps = planSteps(state, dir, direction, target, { allowOutOfOrder: true });
-  const parts: string[] = [];
-  if (direction === 'up' && !state.applied.length) {
-    parts.push(`${CREATE_TABLE};`);
-  }
-  for (const migration of steps) {
-    const script = direction === 'up' ? migration.up : migration.down!;
-    const body = script.statements.map((s) => (s.trimEnd().endsWith(';') ? s : `${s};`)).join('\n\n');
-    // Printed for a person to run, so the values are written out as literals.
-    const record =
-      direction === 'up'
-        ? `insert into ${MIGRATIONS_TABLE} (id, checksum, execution_ms) values ('${migration.id}', '${migration.checksum}', 0);`
-        : `delete from ${MIGRATIONS_TABLE} where id = '${migration.id}';`;
-    const wrapped = script.noTransaction ? [body, record] : ['begin;', body, record, 'commit;'];
-    parts.push(`-- ${direction} ${migration.name}\n${wrapped.join('\n')}`);
-  }
+  const from = state.current;
+  const to = revisionAfter(state, direction, steps);
+  const sql = offlineScript({
+    direction,
+    steps,
+    from,
+    to,
+    settings,
+    environment,
+    legacyDowns: legacyDowns(state),
+  });
   return {
     direction,
-    steps: steps.map((m) => ({ id: m.id, name: m.name, ms: 0 })),
-    from: state.current,
-    to: revisionAfter(state, direction, steps),
-    sql: `${parts.join('\n\n')}\n`,
+    steps: steps.map((m) => ({ id: m.id, name: m.name, ms: 0, retries: 0 })),
+    from,
+    to,
+    sql,
   };
 }
 
@@ -463,7 +561,7 @@ export function stamp(
   target: string,
   options: RunOptions = {},
 ): Promise<StampResult> {
-  return withLock(handle, options.log, async (session) => {
+  return withLock(handle, settingsOf(options), options.log, async ({ session }) => {
     const state = stateOf(readMigrations(dir), await readApplied(session));
     let keep: Migration[];
     if (target === 'base') keep = [];
@@ -476,9 +574,12 @@ export function stamp(
       keep = state.migrations.slice(0, index + 1);
     }
     await inTransaction(session, async () => {
-      await prepareBookkeeping(session, options.environment ?? defaultEnvironment());
+      await execute(session, bookkeeping(options.environment ?? defaultEnvironment()));
       await session.query(`delete from ${MIGRATIONS_TABLE}`);
-      for (const migration of keep) await recordApplied(session, migration, 0);
+      await execute(
+        session,
+        keep.map((migration) => recordApplied(migration, 0)),
+      );
     });
     options.log?.(`stamped at ${keep.at(-1)?.name ?? 'base'}`);
     return {

@@ -4,7 +4,7 @@ import type { Settings } from '../config.ts';
 import { withAdminConnection } from '../database/admin.ts';
 import { type DatabaseHandle, type ExtensionName, openDatabase } from '../database/open.ts';
 import { databaseNameOf, withDatabase } from '../database/urls.ts';
-import { MigrationError } from './runner.ts';
+import { MigrationError } from './errors.ts';
 
 /** Where a shadow database can be made: the app's own database settings and extensions. */
 export interface ShadowSource {

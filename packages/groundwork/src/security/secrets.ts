@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPrivateDirectory } from '../database/private-directory.ts';
+import { createPrivateDirectory } from '../private-directory.ts';
 
 export class SecretError extends Error {
   override name = 'SecretError';

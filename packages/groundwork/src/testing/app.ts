@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import type { AppDefinition, AppServer } from '../app.ts';
+import type { AppDefinition } from '../app.ts';
 import { createDevIssuer, type DevIssuer } from '../auth/dev-issuer.ts';
 import type { DatabaseHandle } from '../database/open.ts';
-import { buildServer } from '../http/server.ts';
+import type { AppServer } from '../http/app-server.ts';
 import { type RunningApp, startApp } from '../runtime.ts';
+import { buildServer } from '../server.ts';
 import { createTestDatabase, type TestDatabase, type TestOptions } from './databases.ts';
 
 export interface TestApp<TSchema extends Record<string, unknown>> {

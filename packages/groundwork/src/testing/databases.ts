@@ -6,7 +6,8 @@ import { dropDatabase, ensureDatabase, withAdminConnection } from '../database/a
 import { type DatabaseHandle, openDatabase } from '../database/open.ts';
 import { withSession } from '../database/sessions.ts';
 import { withDatabase } from '../database/urls.ts';
-import { METADATA_TABLE, MIGRATIONS_TABLE, upgrade } from '../migrations/runner.ts';
+import { METADATA_TABLE, MIGRATIONS_TABLE } from '../migrations/bookkeeping.ts';
+import { upgrade } from '../migrations/runner.ts';
 import { pgliteFromImage, schemaKey } from './pglite-images.ts';
 import { testSettings } from './settings.ts';
 
@@ -162,7 +163,7 @@ const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const NEWER = (rows: string) => `exists (select 1 from ${rows} and age(xmin) < age($1::text::xid))`;
 
 /**
- * The per-test reset, a few milliseconds instead of a new database (~125 ms on the server): empty the
+ * The per-test reset, far cheaper than a new database (docs/testing.md, isolation cost): empty the
  * tables that hold rows and restore every sequence, in three statements. It first checks, from the
  * transaction ids of catalog rows, that no DDL ran since the last reset (and that the migrations'
  * bookkeeping is untouched); if something did, or if the migrations seeded rows that truncation would
@@ -221,10 +222,10 @@ async function migratedStateReset(handle: DatabaseHandle): Promise<() => Promise
 }
 
 /**
- * Fresh server databases, one ahead: CREATE DATABASE from a template costs ~125 ms on this machine's disk
- * (a WAL-logged copy with fsync), so the next test's database is created while the current test runs and a
- * test waits only for the part its predecessor did not hide. Creating more ahead was measured slower:
- * concurrent copies of one template contend (median wait 83 ms one ahead, 152 ms two, 845 ms four).
+ * Fresh server databases, one ahead: CREATE DATABASE from a template is a WAL-logged copy with fsync, slow
+ * next to a test, so the next test's database is created while the current test runs and a test waits only
+ * for the part its predecessor did not hide. Not more ahead: concurrent copies of one template contend, and
+ * each test waited longer (docs/performance.md, test isolation).
  */
 export function serverDatabasePipeline<TSchema extends Record<string, unknown>>(
   app: AppDefinition<TSchema>,

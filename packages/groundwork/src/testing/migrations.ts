@@ -4,9 +4,11 @@ import type { AppDefinition } from '../app.ts';
 import type { DatabaseHandle, Executor } from '../database/open.ts';
 import { executeRows } from '../database/rows.ts';
 import { withSession } from '../database/sessions.ts';
+import { MIGRATIONS_TABLE } from '../migrations/bookkeeping.ts';
 import { checkDatabase, checkFolder } from '../migrations/check.ts';
 import { readMigrations } from '../migrations/folder.ts';
-import { downgrade, MIGRATIONS_TABLE, readState, upgrade } from '../migrations/runner.ts';
+import { readState } from '../migrations/plan.ts';
+import { downgrade, upgrade } from '../migrations/runner.ts';
 import { createTestDatabase } from './databases.ts';
 
 /** Everything of the app's in the catalog: tables, views, sequences, indexes, types, functions, triggers. */
@@ -71,7 +73,7 @@ export function describeMigrations(app: AppDefinition): void {
       } finally {
         await database.dispose();
       }
-      // Two drift checks each build a shadow database and load drizzle-kit: tens of seconds on a busy PGlite.
+      // Two drift checks each build a shadow database and load drizzle-kit: slow on a busy machine.
     }, 120_000);
   });
 }

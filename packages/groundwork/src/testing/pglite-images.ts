@@ -8,14 +8,14 @@ import { openDatabase } from '../database/open.ts';
 import { pgliteExtensions } from '../database/pglite.ts';
 import { emptyInMemoryPglite } from '../database/pglite-cluster.ts';
 import { PGLITE_VERSION, pgliteRuntime } from '../database/pglite-runtime.ts';
-import { createPrivateDirectory, writePrivateFile } from '../database/private-directory.ts';
 import { readMigrations } from '../migrations/folder.ts';
 import { upgrade } from '../migrations/runner.ts';
+import { createPrivateDirectory, writePrivateFile } from '../private-directory.ts';
 import { testSettings } from './settings.ts';
 
 /**
- * Images of an app's migrated test database: initdb and the migrations cost 2-4 s of CPU per test
- * file, loading an image ~0.3 s. Kept in the process and on disk (a private folder under the temporary
+ * Images of an app's migrated test database: loading one costs a small part of what initdb and the
+ * migrations cost per test file (docs/testing.md). Kept in the process and on disk (a private folder under the temporary
  * directory), keyed by everything that shapes the database, so every test file and every later run starts
  * from the same bytes a fresh migration would have produced.
  */

@@ -1,7 +1,8 @@
-import type { AppDefinition, AppServer } from '../../src/app.ts';
+import type { AppDefinition } from '../../src/app.ts';
 import type { Settings } from '../../src/config.ts';
-import { buildServer } from '../../src/http/server.ts';
+import type { AppServer } from '../../src/http/app-server.ts';
 import { startApp } from '../../src/runtime.ts';
+import { buildServer } from '../../src/server.ts';
 import {
   createTestDatabase,
   type TestDatabase,

@@ -6,7 +6,7 @@ export const bin = join(import.meta.dirname, '..', '..', 'src', 'cli', 'bin.ts')
 export const notesDir = join(import.meta.dirname, 'notes');
 /**
  * Node with the flags for the processes tests start: they live for seconds, too short for V8's optimizing
- * tier to pay for itself on PGlite's WebAssembly (it starts ~0.4 s sooner without it, on less CPU).
+ * tier to pay for itself on PGlite's WebAssembly (without it PGlite starts sooner, on less CPU).
  */
 export const testNode = [process.execPath, '--liftoff-only'] as const;
 

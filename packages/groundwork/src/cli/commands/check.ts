@@ -3,7 +3,7 @@ import { appCommand, withAppDatabase } from '../database-command.ts';
 export const checkCommand = appCommand({
   name: 'check',
   summary:
-    'exit 1 on schema.ts changes without a migration, edited or irreversible-without-reason migrations, pending migrations, or live drift',
+    'exit 1 on schema.ts changes without a migration, missing, edited or irreversible-without-reason migrations, INVALID indexes, pending migrations, or live drift',
   usage: 'check [--offline] [--app <name>] [--json]',
   options: {
     offline: {

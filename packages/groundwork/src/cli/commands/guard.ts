@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { Settings } from '../../config.ts';
 import type { DatabaseHandle } from '../../database/open.ts';
 import { databaseNameOf } from '../../database/urls.ts';
-import { recordedEnvironment } from '../../migrations/runner.ts';
+import { recordedEnvironment } from '../../migrations/bookkeeping.ts';
 import type { OptionSpec, OptionValues } from '../command.ts';
 import { UsageError } from '../output.ts';
 

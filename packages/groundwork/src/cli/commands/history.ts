@@ -1,10 +1,11 @@
 import { headsProblem, readLineage } from '../../migrations/lineage.ts';
-import { readState } from '../../migrations/runner.ts';
+import { readState, unknownApplied, unknownAppliedProblem } from '../../migrations/plan.ts';
 import { databaseCommand } from '../database-command.ts';
 
 export const historyCommand = databaseCommand({
   name: 'history',
-  summary: 'every migration: id, message, applied or pending, when, how long',
+  summary:
+    'every migration: id, message, applied or pending, when, how long; exit 1 when applied ones are missing from the folder',
   usage: 'history [--app <name>] [--json]',
   options: {},
   examples: [
@@ -15,25 +16,39 @@ export const historyCommand = databaseCommand({
     const state = await readState(handle, app.migrationsDir);
     const heads = headsProblem(readLineage(state.migrations));
     if (heads) process.stderr.write(`WARNING: ${heads}\n`);
+    const ahead = unknownAppliedProblem(state, app.migrationsDir);
+    if (ahead) process.stderr.write(`WARNING: ${ahead}\n`);
     const applied = new Map(state.applied.map((row) => [row.id, row]));
-    const rows = state.migrations.map((m) => {
-      const row = applied.get(m.id);
-      return {
-        id: m.id,
-        name: m.name,
-        message: m.message,
-        status: row ? 'applied' : 'pending',
-        appliedAt: row?.applied_at ?? null,
-        executionMs: row?.execution_ms ?? null,
-        reversible: Boolean(m.down) && m.irreversible === undefined,
-      };
-    });
+    const rows = [
+      ...state.migrations.map((m) => {
+        const row = applied.get(m.id);
+        return {
+          id: m.id,
+          name: m.name as string | null,
+          message: m.message,
+          status: row ? 'applied' : 'pending',
+          appliedAt: row?.applied_at ?? null,
+          executionMs: row?.execution_ms ?? null,
+          reversible: Boolean(m.down) && m.irreversible === undefined,
+        };
+      }),
+      // applied, but the folder does not have them: listed, not hidden
+      ...unknownApplied(state).map((row) => ({
+        id: row.id,
+        name: null,
+        message: `(not in ${app.migrationsDir})`,
+        status: 'unknown',
+        appliedAt: row.applied_at,
+        executionMs: row.execution_ms,
+        reversible: false,
+      })),
+    ].sort((a, b) => a.id.localeCompare(b.id));
     const lines = rows.map(
       (r) =>
         `${r.id}  ${r.status.padEnd(7)}  ${r.appliedAt ? `${r.appliedAt}  ${r.executionMs} ms  ` : ''}${r.message}` +
-        `${r.reversible ? '' : '  [irreversible]'}${r.id === state.head ? '  (head)' : ''}`,
+        `${r.reversible || r.status === 'unknown' ? '' : '  [irreversible]'}${r.id === state.head ? '  (head)' : ''}`,
     );
     out.result(rows, lines.length ? lines.join('\n') : `No migrations in ${app.migrationsDir}`);
-    return 0;
+    return ahead ? 1 : 0;
   },
 });

@@ -22,7 +22,7 @@ export const openapiCommand = defineCommand({
         import('../../config.ts'),
         import('../../database/open.ts'),
         import('../../runtime.ts'),
-        import('../../http/server.ts'),
+        import('../../server.ts'),
       ]);
     // The document needs the routes, not data: an empty in-memory database stands in, and nothing is queried.
     const settings = loadSettings({ appName: app.name, readDotenv: false, env: { NODE_ENV: 'development' } });

@@ -43,7 +43,7 @@ export const serveCommand = defineCommand({
   async run({ values, positionals }, out) {
     const [{ loadSettings }, { buildServer, drainAndClose }, { startApp, startApps }] = await Promise.all([
       import('../../config.ts'),
-      import('../../http/server.ts'),
+      import('../../server.ts'),
       import('../../runtime.ts'),
     ]);
     const single = positionals[0] || enclosingAppDir() ? await resolveApp(positionals[0]) : undefined;

@@ -1,4 +1,5 @@
-import { recordedEnvironment, stamp } from '../../migrations/runner.ts';
+import { recordedEnvironment } from '../../migrations/bookkeeping.ts';
+import { stamp } from '../../migrations/runner.ts';
 import { databaseCommand } from '../database-command.ts';
 import { UsageError } from '../output.ts';
 import { assertDestructiveAllowed, DESTRUCTIVE_OPTIONS } from './guard.ts';

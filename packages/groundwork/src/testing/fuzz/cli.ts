@@ -4,9 +4,9 @@
  * first violation, naming the seed and the request.
  */
 import { resolveAllApps } from '../../cli/apps.ts';
-import { buildServer } from '../../http/server.ts';
 import { startApp } from '../../runtime.ts';
 import { generateKey } from '../../security/secrets.ts';
+import { buildServer } from '../../server.ts';
 import { createTestDatabase } from '../index.ts';
 import { fuzzSeed } from './index.ts';
 import { type FuzzCounts, FuzzFailure, fuzzServer } from './run.ts';

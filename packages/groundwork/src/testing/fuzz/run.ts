@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import type { AppServer } from '../../app.ts';
 import type { DatabaseHandle } from '../../database/open.ts';
 import { withSession } from '../../database/sessions.ts';
+import type { AppServer } from '../../http/app-server.ts';
 import { errorBodySchema } from '../../http/errors.ts';
-import { MIGRATIONS_TABLE } from '../../migrations/runner.ts';
+import { MIGRATIONS_TABLE } from '../../migrations/bookkeeping.ts';
 import { type FuzzRequest, OMIT, PoolPick, Raw, requestFor, type Value } from './arbitraries.ts';
 import { operationsOf } from './openapi.ts';
 

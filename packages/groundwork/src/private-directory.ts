@@ -22,8 +22,8 @@ export function createPrivateDirectory(dataDir: string): void {
 }
 
 /**
- * PGlite creates its files 0666 whatever the umask (measured), so they are made the owner's after it writes.
- * Only those that need it are changed: a cluster is ~1,000 files, and on a warm start all are private already.
+ * PGlite creates its files 0666 whatever the umask, so they are made the owner's after it writes. Only those
+ * that need it are changed: a cluster is many files, and on a warm start all are private already.
  */
 export function restrictToOwner(dir: string): void {
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {

@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController } from 'fastify';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { registerAuth } from './auth/plugin.ts';
+import { servesOpenly } from './config.ts';
+import type { AppServer } from './http/app-server.ts';
+import { ERROR_RESPONSES, errorHandler, notFoundHandler } from './http/errors.ts';
+import { readinessSchema } from './http/health.ts';
+import { healthRoute } from './http/health-route.ts';
+import { renderIndex } from './http/index-page.ts';
+import { createLogger, type LogLevel, type LogStream, logRequests, prettyStream } from './http/logger.ts';
+import { openapiComponents, operationIds } from './http/openapi.ts';
+import { API_SECURITY_HEADERS, DOCUMENT_SECURITY_HEADERS, isHtml } from './http/security-headers.ts';
+import { serializerCompiler } from './http/serialize.ts';
+import type { RunningApp } from './runtime.ts';
+
+export interface ServerOptions {
+  logLevel?: LogLevel;
+  /** 'root': one app at `/`; 'prefixed': each app under `/<name>/` with an index at `/`. */
+  mount?: 'root' | 'prefixed';
+  bodyLimit?: number;
+  /** Where log lines go (default stdout); tests read them. */
+  logStream?: LogStream;
+  /** Human-readable lines (pino-pretty); by default in development when stdout is a terminal. */
+  pretty?: boolean;
+}
+
+/**
+ * One Fastify server for `apps`: each app mounted in its own encapsulated context (its docs, its health, its
+ * routes behind the auth hook), at `/` alone or under `/<name>/` beside an index page and an aggregate
+ * `/health`. Closing it closes the apps' databases.
+ */
+export async function buildServer(apps: RunningApp[], options: ServerOptions = {}): Promise<AppServer> {
+  const mount = options.mount ?? (apps.length === 1 ? 'root' : 'prefixed');
+  if (mount === 'root' && apps.length !== 1) throw new Error('root mount serves exactly one app');
+  const level = options.logLevel ?? 'info';
+  const server = createServer(level, options.logStream ?? (await prettyLogs(apps, options)), options);
+  addResponseHeaders(server);
+  logRequests(server, level);
+  for (const running of apps) {
+    await mountApp(server, running, mount === 'root' ? '' : `/${running.definition.name}`);
+    warnIfServingOpenly(server, running);
+  }
+  if (mount === 'prefixed') addIndex(server, apps);
+  server.addHook('onClose', async () => {
+    await Promise.all(apps.map((a) => a.handle.close()));
+  });
+  return server;
+}
+
+/** An incoming id is trusted only in a shape that is safe to log and echo; anything else gets a fresh UUID. */
+const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function requestIdOf(request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id'];
+  return typeof incoming === 'string' && INCOMING_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** Fastify with the foundation's logger, request ids, limits, zod compilers and the one error shape. */
+function createServer(
+  level: LogLevel,
+  logStream: LogStream | NodeJS.WritableStream | undefined,
+  options: ServerOptions,
+): AppServer {
+  const server = Fastify({
+    loggerInstance: createLogger(level, logStream),
+    // One line per request, written by logRequests, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    return503OnClosing: true,
+    // `/users/` answers as `/users`, and a route module's '/' registers only its prefix (fastify/demo style).
+    routerOptions: { ignoreTrailingSlash: true },
+    forceCloseConnections: 'idle',
+    // A malformed URL or an overlong path parameter is refused before routing; answer in the error shape too.
+    frameworkErrors: errorHandler,
+  }).withTypeProvider<ZodTypeProvider>();
+  server.setValidatorCompiler(validatorCompiler);
+  server.setSerializerCompiler(serializerCompiler);
+  server.setErrorHandler(errorHandler);
+  server.setNotFoundHandler(notFoundHandler);
+  return server;
+}
+
+/** pino-pretty in development on a terminal; JSON lines everywhere else. */
+async function prettyLogs(
+  apps: RunningApp[],
+  options: ServerOptions,
+): Promise<NodeJS.WritableStream | undefined> {
+  const pretty =
+    options.pretty ??
+    (apps.every((a) => a.settings.nodeEnv === 'development') && process.stdout.isTTY === true);
+  return pretty ? prettyStream() : undefined;
+}
+
+/** Security headers on every response, its request id, and `connection: close` once the server is closing. */
+function addResponseHeaders(server: AppServer): void {
+  // Before the handler, as helmet does, so a route may still set one of them itself.
+  server.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(API_SECURITY_HEADERS);
+    done();
+  });
+  // Set once close() starts: a keep-alive socket whose request was in flight must not stay open after it.
+  let closing = false;
+  server.addHook('preClose', async () => {
+    closing = true;
+  });
+  server.addHook('onSend', (request, reply, payload, done) => {
+    // Known only once the body is: an HTML page swaps the REST set for the document set.
+    if (isHtml(reply)) reply.headers(DOCUMENT_SECURITY_HEADERS);
+    reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+}
+
+/** Registers one app (its docs, its health, its routes) in an encapsulated context. */
+async function mountApp(server: AppServer, running: RunningApp, prefix: string): Promise<void> {
+  const { definition, context } = running;
+  await server.register(
+    async (scope) => {
+      await scope.register(swagger, {
+        openapi: {
+          openapi: '3.0.3',
+          info: {
+            title: definition.title,
+            description: definition.description,
+            version: definition.version ?? '0.1.0',
+          },
+          servers: [{ url: prefix || '/' }],
+          components: {
+            securitySchemes: {
+              bearerAuth: {
+                type: 'http',
+                scheme: 'bearer',
+                description: 'an operator key (ADMIN_API_KEYS), an issuer token or a login session token',
+              },
+            },
+          },
+        },
+        ...openapiComponents(),
+      });
+      // The UI page links its assets by absolute path, so in all-apps mode it needs the app's prefix too.
+      await scope.register(swaggerUi, { routePrefix: '/docs', indexPrefix: prefix });
+      const app = scope.withTypeProvider<ZodTypeProvider>();
+      app.addHook('onRoute', operationIds(prefix));
+      app.get(
+        '/health/live',
+        { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } } },
+        async () => ({ status: 'ok' as const }),
+      );
+      healthRoute(app, {
+        url: '/health/ready',
+        summary: 'Database reachable and migrations current (503 when not)',
+        schema: readinessSchema,
+        readiness: () => context.readiness(),
+        body: (report) => report,
+      });
+      // The app's own routes sit in a child scope with the auth hook; docs and /health/* above stay public.
+      await app.register(async (authed) => {
+        registerAuth(authed, running.auth);
+        authed.addHook('onRoute', (route) => {
+          route.schema = {
+            ...route.schema,
+            response: { ...ERROR_RESPONSES, ...(route.schema?.response as object | undefined) },
+            ...(route.config?.auth === 'public' ? {} : { security: [{ bearerAuth: [] }] }),
+          };
+        });
+        await definition.routes(authed, context);
+      });
+    },
+    { prefix },
+  );
+}
+
+function warnIfServingOpenly(server: AppServer, { definition, settings }: RunningApp): void {
+  if (!servesOpenly(settings, definition.auth.kind)) return;
+  server.log.warn(
+    `${definition.name}: no credentials configured, so requests without one act as operators (development only; set ADMIN_API_KEYS${definition.auth.kind === 'jwt' ? ' or AUTH_ISSUER and AUTH_AUDIENCE' : ''})`,
+  );
+}
+
+const aggregateSchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  apps: z.record(z.string(), readinessSchema),
+  timestamp: z.string(),
+});
+
+/** All-apps mode: the index page at `/` and `/health`, which is ok only when every app is ready. */
+function addIndex(server: AppServer, apps: RunningApp[]): void {
+  server.get('/', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(renderIndex(apps.map((a) => a.definition))),
+  );
+  server.get(
+    '/health',
+    { schema: { response: { 200: aggregateSchema, 503: aggregateSchema } } },
+    async (_request, reply) => {
+      const reports = await Promise.all(
+        apps.map(async (a) => [a.definition.name, await a.context.readiness()] as const),
+      );
+      const status = reports.every(([, report]) => report.status === 'ok') ? 'ok' : 'unavailable';
+      return reply
+        .status(status === 'ok' ? 200 : 503)
+        .send({ status, apps: Object.fromEntries(reports), timestamp: new Date().toISOString() });
+    },
+  );
+}
+
+/**
+ * Stops accepting, lets in-flight requests finish (each response closes its connection), and at the deadline
+ * destroys the connections still open. The databases close last (buildServer's onClose hook).
+ */
+export async function drainAndClose(server: AppServer, timeoutMs: number): Promise<'drained' | 'deadline'> {
+  let struck = false;
+  const deadline = setTimeout(() => {
+    struck = true;
+    server.server.closeAllConnections();
+  }, timeoutMs);
+  try {
+    await server.close();
+  } finally {
+    clearTimeout(deadline);
+  }
+  return struck ? 'deadline' : 'drained';
+}
