@@ -7,7 +7,12 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    projects: ['packages/groundwork', 'apps/*'],
+    projects: [
+      'packages/groundwork',
+      'apps/*',
+      // The repository's own tooling (the build check of `npm start`).
+      { test: { name: 'scripts', include: ['scripts/*.test.ts'] } },
+    ],
     // One worker per core (vitest's default leaves one idle): much of a test's time is spent waiting on
     // child processes and databases. A third worker on 2 cores pushed single tests past their timeouts
     // under load. TEST_WORKERS overrides.

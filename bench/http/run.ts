@@ -1,72 +1,98 @@
 /**
- * `npm run bench:http`: learnr against the floor (bench/http/floor.ts) on one PostgreSQL database, driven by
- * wrk (Debian's package: it uses far less CPU than a Node load generator on 2 cores).
+ * `npm run bench:http`: the apps against floors that do the same work by hand (plain Fastify + postgres.js,
+ * no validation library, no logging), on one PostgreSQL server, driven by wrk (Debian's package: it uses far
+ * less CPU than a Node load generator on 2 cores). Every scenario runs against its own floor; the servers take
+ * turns, ROUNDS times, and the medians, the ratios to the floor with their spread, the CPU per request and
+ * every round's figures (with the load average as it began) are printed. See docs/performance.md.
  *
- * Seeds 10,000 users, then for each scenario (GET user, PATCH user, list, health) runs the floor, learnr at
- * LOG_LEVEL=info and learnr at LOG_LEVEL=warn in turn, ROUNDS times (default 3), and prints medians, ratios
- * to the floor and p99 latencies. Server: TEST_DATABASE_URL or the local PostgreSQL; DURATION seconds per
- * run (default 5); CONNECTIONS (default 50).
+ * BENCH=apps (default), suites (SUITES, comma-separated; default all):
+ *   operator  learnr with an operator key: GET user, PATCH user, list, health (floor: bench/http/floor.ts)
+ *   session   learnr users with their login session token: GET and PATCH of their own row (the floor checks
+ *             the session in the query that reads or writes it)
+ *   jwt       rnd-cards users with an ID token from a loopback issuer (JWT_ALG, RS256 or ES256): GET of their
+ *             own row (bench/http/floor-jwt.ts: jose, then one query)
+ * Each app is measured at LOG_LEVEL=info and warn, in production mode.
+ *
+ * BENCH=workers: learnr `serve --workers 2` against one process (at info), GET and PATCH with the operator
+ * key and with session tokens; the CPU per request counts the primary and its workers.
+ *
+ * Server: TEST_DATABASE_URL or the local PostgreSQL. DURATION seconds per run (default 5); CONNECTIONS
+ * (default 50); TOKEN_USERS users log in or get a token (default 200).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
-import { freePort } from '../free-port.ts';
+import { loadAverage } from '../proc.ts';
+import { startIssuer } from './issuer.ts';
+import { logIn } from './login.ts';
+import { type Server, startServer } from './processes.ts';
+import { printSuite, type Results, resultKey, type Scenario, type Suite } from './report.ts';
+import { type Callers, type RequestShape, runWrk, wrkScript } from './wrk.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'packages', 'groundwork', 'bin', 'groundwork.js');
-const LEARNR = join(ROOT, 'apps', 'learnr');
+const MODE = process.env.BENCH ?? 'apps';
+const SUITES = (process.env.SUITES ?? 'operator,session,jwt').split(',').map((name) => name.trim());
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 5);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+const TOKEN_USERS = Number(process.env.TOKEN_USERS ?? 200);
+const JWT_ALG = process.env.JWT_ALG ?? 'RS256';
 const USERS = 10_000;
+const PASSWORD = 'bench-password-1';
 const OPERATOR_KEY = randomBytes(32).toString('base64url');
+const WARM_UP_S = 2;
+/** Longer than any run, so no request meets an expired token (issuers' ID tokens live an hour). */
+const TOKEN_LIFETIME_S = 12 * 3600;
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const database = 'gw_bench_http';
-const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).href;
 
-type Target = Awaited<ReturnType<typeof start>>;
-interface Result {
-  rps: number;
-  p99Ms: number;
-  /** The server process's CPU time per request (user + system). */
-  cpuUs: number;
-  /** Answers that were not 2xx (wrk does not say which status). */
-  errors: number;
+if (!['apps', 'workers'].includes(MODE)) throw new Error(`BENCH must be apps or workers, not ${MODE}`);
+if (JWT_ALG !== 'RS256' && JWT_ALG !== 'ES256')
+  throw new Error(`JWT_ALG must be RS256 or ES256, not ${JWT_ALG}`);
+if (!Number.isInteger(TOKEN_USERS) || TOKEN_USERS < CONNECTIONS) {
+  // Fewer users than connections would put two requests of one user in flight at once (a PATCH then waits
+  // for the other's row lock).
+  throw new Error(`TOKEN_USERS must be a whole number of at least CONNECTIONS (${CONNECTIONS})`);
 }
-
-/** CPU time (ms) a process has used so far, from /proc (Linux); NaN elsewhere. */
-function cpuMs(pid: number | undefined): number {
-  try {
-    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second).
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
+for (const suite of SUITES) {
+  if (!['operator', 'session', 'jwt'].includes(suite)) throw new Error(`unknown suite in SUITES: ${suite}`);
 }
+const wanted = (suite: string) => SUITES.includes(suite) && (MODE === 'apps' || suite !== 'jwt');
 
-const scenarios: Record<string, string> = {
-  'GET user': `request = function()
-  return wrk.format('GET', '/api/v1/users/' .. ids[math.random(#ids)])
-end`,
-  'PATCH user': `request = function()
-  local body = '{"target_score":' .. math.random(0, 100) .. '}'
-  return wrk.format('PATCH', '/api/v1/users/' .. ids[math.random(#ids)], { ['content-type'] = 'application/json', ['authorization'] = wrk.headers['authorization'] }, body)
-end`,
-  list: `request = function()
-  return wrk.format('GET', '/api/v1/users?limit=20&offset=' .. math.random(0, ${USERS - 20}))
-end`,
-  health: `request = function()
-  return wrk.format('GET', '/api/v1/health')
-end`,
+const shapes: Record<string, RequestShape> = {
+  'GET user': { method: 'GET', path: "'/api/v1/users/' .. id" },
+  'PATCH user': {
+    method: 'PATCH',
+    path: "'/api/v1/users/' .. id",
+    body: `'{"target_score":' .. math.random(0, 100) .. '}'`,
+  },
+  list: { method: 'GET', path: `'/api/v1/users?limit=20&offset=' .. math.random(0, ${USERS - 20})` },
+  health: { method: 'GET', path: "'/api/v1/health'" },
 };
 
-/** Starts a server on a free port and resolves once `readyPath` answers 200. */
+const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+const databaseUrl = (name: string) => Object.assign(new URL(serverUrl), { pathname: `/${name}` }).href;
+const scratch = mkdtempSync(join(tmpdir(), 'gw-bench-http-'));
+const databases: string[] = [];
+const servers: Server[] = [];
+const closers: (() => Promise<void>)[] = [];
+
+/** A fresh database at head of an app's migrations; answers its URL. */
+async function appDatabase(name: string, appDir: string, env: NodeJS.ProcessEnv): Promise<string> {
+  await admin.unsafe(`drop database if exists "${name}" with (force)`);
+  await admin.unsafe(`create database "${name}"`);
+  databases.push(name);
+  const url = databaseUrl(name);
+  await run(process.execPath, [BIN, 'db', 'upgrade'], { cwd: appDir, env: { ...env, DATABASE_URL: url } });
+  return url;
+}
+
+/** Starts a server; every one started is stopped at the end. */
 async function start(
   name: string,
   command: string[],
@@ -74,187 +100,222 @@ async function start(
   cwd: string,
   readyPath: string,
 ) {
-  const port = await freePort();
-  // Log lines go to a pipe that is drained, as a log collector would: their cost is part of the figure.
-  const child = spawn(command[0]!, command.slice(1), {
-    cwd,
-    env: { ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let errors = '';
-  child.stdout!.resume();
-  child.stderr!.on('data', (chunk: Buffer) => {
-    errors += chunk.toString();
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if (child.exitCode !== null) break;
-    const response = await fetch(`${url}${readyPath}`).catch(() => undefined);
-    if (response?.status === 200) return { name, url, child };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGTERM');
-  throw new Error(`${name} did not become ready:\n${errors}`);
+  const server = await startServer(name, command, { env, cwd, readyPath });
+  servers.push(server);
+  return server;
 }
 
-async function wrk(target: Target, script: string, seconds: number): Promise<Result> {
-  const cpuBefore = cpuMs(target.child.pid);
-  const { stdout } = await run('wrk', [
-    '-t2',
-    `-c${CONNECTIONS}`,
-    `-d${seconds}s`,
-    '--latency',
-    '-s',
-    script,
-    target.url,
-  ]);
-  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
-  if (errors) process.stderr.write(`${target.name}: ${errors} non-2xx answers\n`);
-  const cpu = cpuMs(target.child.pid) - cpuBefore;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
-  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
-  const unit = { us: 0.001, ms: 1, s: 1000 }[p99?.[2] as 'us' | 'ms' | 's'];
-  return { rps, p99Ms: Number(p99?.[1]) * unit, cpuUs: (cpu * 1000) / requests, errors };
+let scriptCount = 0;
+function scenario(name: string, callers: Callers, targets: Record<string, number> = {}): Scenario {
+  const script = join(scratch, `${scriptCount++}.lua`);
+  writeFileSync(script, wrkScript(shapes[name]!, callers));
+  return { name, script, targets };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-await admin.unsafe(`drop database if exists "${database}" with (force)`);
-await admin.unsafe(`create database "${database}"`);
-const scratch = mkdtempSync(join(tmpdir(), 'gw-bench-http-'));
-const targets: Target[] = [];
 try {
-  // learnr in production needs a credential: an operator key, which wrk sends on every request (the floor
-  // ignores it), so the app's authentication is part of the cost measured.
+  // The apps in production need a credential: operators' key, and the users' own tokens where measured.
   const appEnv: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
     HOST: '127.0.0.1',
     ADMIN_API_KEYS: OPERATOR_KEY,
   };
   delete appEnv.TEST_DATABASE_URL;
-  await run(process.execPath, [BIN, 'db', 'upgrade'], { cwd: LEARNR, env: appEnv });
+  const suites: Suite[] = [];
 
-  const db = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  // One real argon2id hash for every row: the bench never logs in, and hashing 10,000 would take minutes.
-  const { hashPassword } = await import('groundwork-pg');
-  const hash = await hashPassword('bench-password-1');
-  await db`insert into users (email, hashed_password, target_score, created_at)
-           select 'user' || g || '@bench.test', ${hash}, g % 101, now() - g * interval '1 second'
-             from generate_series(1, ${USERS}) g`;
-  const ids = (await db<{ id: string }[]>`select id from users`).map((r) => r.id);
-  await db.end();
+  if (wanted('operator') || wanted('session')) {
+    const learnrDir = join(ROOT, 'apps', 'learnr');
+    const url = await appDatabase('gw_bench_http', learnrDir, appEnv);
+    const db = postgres(url, { max: 1, onnotice: () => {} });
+    // One real argon2id hash for every row: hashing 10,000 would take minutes.
+    const { hashPassword } = await import('groundwork-pg');
+    const hash = await hashPassword(PASSWORD);
+    await db`insert into users (email, hashed_password, target_score, created_at)
+             select 'user' || g || '@bench.test', ${hash}, g % 101, now() - g * interval '1 second'
+               from generate_series(1, ${USERS}) g`;
+    const ids = (await db<{ id: string }[]>`select id from users`).map((r) => r.id);
+    const tokenUsers = await db<{ id: string; email: string }[]>`
+      select id, email from users order by random() limit ${TOKEN_USERS}`;
+    await db.end();
 
-  const scripts: Record<string, string> = {};
-  for (const [name, body] of Object.entries(scenarios)) {
-    const file = join(scratch, `${name.replace(/\W+/g, '_')}.lua`);
-    const header = `wrk.headers['authorization'] = 'Bearer ${OPERATOR_KEY}'`;
-    writeFileSync(file, `${header}\nids = { ${ids.map((id) => `'${id}'`).join(', ')} }\n${body}\n`);
-    scripts[name] = file;
+    const env = { ...appEnv, DATABASE_URL: url };
+    const serve = (name: string, extra: string[], level: string) =>
+      start(
+        name,
+        [process.execPath, BIN, 'serve', ...extra],
+        { ...env, LOG_LEVEL: level },
+        learnrDir,
+        '/health/ready',
+      );
+    const learnr =
+      MODE === 'apps'
+        ? [await serve('learnr info', [], 'info'), await serve('learnr warn', [], 'warn')]
+        : [await serve('1 worker', [], 'info'), await serve('2 workers', ['--workers', '2'], 'info')];
+    const floor = (auth: string) =>
+      start(
+        auth === 'session' ? 'floor (session)' : 'floor',
+        [process.execPath, join(ROOT, 'bench', 'http', 'floor.ts')],
+        { ...env, FLOOR_AUTH: auth },
+        ROOT,
+        '/api/v1/health',
+      );
+    // In workers mode one process is the baseline; in apps mode each suite has its own floor.
+    const baseline = MODE === 'apps' ? undefined : learnr[0];
+    const contenders = MODE === 'apps' ? learnr : learnr.slice(1);
+    const operator: Callers = { kind: 'operator', key: OPERATOR_KEY, ids };
+    const levels = (info: number, warn: number) => ({ 'learnr info': info, 'learnr warn': warn });
+
+    if (wanted('operator')) {
+      suites.push({
+        name: 'operator key',
+        about:
+          MODE === 'apps'
+            ? `learnr with an operator key (ADMIN_API_KEYS), a random one of ${USERS.toLocaleString('en-US')} users per request; the floor reads no credential.`
+            : `learnr with an operator key (ADMIN_API_KEYS), a random one of ${USERS.toLocaleString('en-US')} users per request.`,
+        baseline: baseline ?? (await floor('none')),
+        contenders,
+        scenarios:
+          MODE === 'apps'
+            ? [
+                scenario('GET user', operator, levels(0.85, 0.9)),
+                scenario('PATCH user', operator, levels(0.8, 0.8)),
+                scenario('list', operator, levels(1.0, 1.0)),
+                scenario('health', operator, levels(0.85, 0.8)),
+              ]
+            : [scenario('GET user', operator), scenario('PATCH user', operator)],
+        p99Limit: MODE === 'apps' ? 1.5 : undefined,
+      });
+    }
+    if (wanted('session')) {
+      // Through the real login route, as a client does: whatever a session costs the app is measured.
+      const tokens = await logIn(
+        `${contenders[0]!.url}/api/v1/auth/login`,
+        tokenUsers.map((user) => ({ email: user.email, password: PASSWORD })),
+      );
+      const users: Callers = {
+        kind: 'users',
+        users: tokenUsers.map((user, i) => ({ id: user.id, token: tokens[i]! })),
+      };
+      suites.push({
+        name: 'session token',
+        about:
+          `${TOKEN_USERS} learnr users, logged in through POST /api/v1/auth/login, each reading or updating their own row with their session token` +
+          (MODE === 'apps'
+            ? '; the floor checks in the same query that an unexpired session with the SHA-256 of the token belongs to the row.'
+            : '.'),
+        baseline: baseline ?? (await floor('session')),
+        contenders,
+        scenarios: [
+          scenario('GET user', users, levels(0.8, 0.8)),
+          scenario('PATCH user', users, levels(0.8, 0.8)),
+        ].map((s) => (MODE === 'apps' ? s : { ...s, targets: {} })),
+      });
+    }
   }
 
-  targets.push(
-    await start(
-      'floor',
-      [process.execPath, join(ROOT, 'bench', 'http', 'floor.ts')],
-      appEnv,
-      ROOT,
-      '/api/v1/health',
-    ),
-    await start(
-      'learnr info',
-      [process.execPath, BIN, 'serve'],
-      { ...appEnv, LOG_LEVEL: 'info' },
-      LEARNR,
-      '/health/ready',
-    ),
-    await start(
-      'learnr warn',
-      [process.execPath, BIN, 'serve'],
-      { ...appEnv, LOG_LEVEL: 'warn' },
-      LEARNR,
-      '/health/ready',
-    ),
+  if (wanted('jwt')) {
+    const rndDir = join(ROOT, 'apps', 'rnd-cards');
+    const url = await appDatabase('gw_bench_http_rnd', rndDir, appEnv);
+    const db = postgres(url, { max: 1, onnotice: () => {} });
+    await db`insert into users (email, name, cognito_sub, created_at)
+             select 'user' || g || '@bench.test', 'User ' || g, 'bench-sub-' || g, now() - g * interval '1 second'
+               from generate_series(1, ${USERS}) g`;
+    const tokenUsers = await db<{ id: string; sub: string }[]>`
+      select id, cognito_sub as sub from users order by random() limit ${TOKEN_USERS}`;
+    await db.end();
+    const issuer = await startIssuer(JWT_ALG, 'rnd-cards');
+    closers.push(issuer.close);
+    const tokens = await Promise.all(tokenUsers.map((user) => issuer.sign(user.sub, TOKEN_LIFETIME_S)));
+    const env = {
+      ...appEnv,
+      DATABASE_URL: url,
+      AUTH_ISSUER: issuer.issuer,
+      AUTH_AUDIENCE: issuer.audience,
+      AUTH_JWKS_URL: issuer.jwksUrl,
+    };
+    const serve = (level: string) =>
+      start(
+        `rnd-cards ${level}`,
+        [process.execPath, BIN, 'serve'],
+        { ...env, LOG_LEVEL: level },
+        rndDir,
+        '/health/ready',
+      );
+    const users: Callers = {
+      kind: 'users',
+      users: tokenUsers.map((user, i) => ({ id: user.id, token: tokens[i]! })),
+    };
+    suites.push({
+      name: 'JWT',
+      about: `${TOKEN_USERS} rnd-cards users, each reading their own row with an ${JWT_ALG} ID token from an OpenID issuer on loopback (the app fetches its discovery document and key set); the floor verifies the token with jose and reads the row in one query.`,
+      baseline: await start(
+        'floor (jwt)',
+        [process.execPath, join(ROOT, 'bench', 'http', 'floor-jwt.ts')],
+        env,
+        ROOT,
+        '/health',
+      ),
+      contenders: [await serve('info'), await serve('warn')],
+      scenarios: [scenario('GET user', users, { 'rnd-cards info': 0.8, 'rnd-cards warn': 0.8 })],
+    });
+  }
+  if (suites.length === 0)
+    throw new Error(
+      `nothing to measure: SUITES=${SUITES.join(',')} (BENCH=workers runs operator and session)`,
+    );
+
+  const runs = suites.reduce((sum, s) => sum + s.scenarios.length * (1 + s.contenders.length), 0);
+  process.stderr.write(
+    `${runs} runs per round, ${ROUNDS} rounds of ${DURATION} s after a ${WARM_UP_S} s warm-up: about ${Math.ceil((runs * (ROUNDS * (DURATION + 0.5) + WARM_UP_S + 0.5)) / 60)} min\n`,
   );
-
-  const results = new Map<string, Result[]>();
-  for (const scenario of Object.keys(scenarios)) {
-    for (const target of targets) await wrk(target, scripts[scenario]!, 2); // warm-up: JIT, pools, caches
+  const results: Results = new Map();
+  for (const suite of suites) {
+    for (const s of suite.scenarios) {
+      // Warm-up: JIT, pools, caches (a token's first verification, the key set's first fetch).
+      for (const server of [suite.baseline, ...suite.contenders])
+        await runWrk(server, s.script, WARM_UP_S, CONNECTIONS);
+    }
   }
+  const roundLoads: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    // The order flips every round (floor, info, warn, then warn, info, floor): a machine's speed can drift
-    // over a run (docs/performance.md), and a fixed order would hand the drift to whichever server always
-    // runs last.
-    const order = round % 2 === 1 ? targets : [...targets].reverse();
-    for (const scenario of Object.keys(scenarios)) {
-      for (const target of order) {
-        const key = `${scenario}|${target.name}`;
-        results.set(key, [...(results.get(key) ?? []), await wrk(target, scripts[scenario]!, DURATION)]);
+    roundLoads.push(loadAverage());
+    for (const suite of suites) {
+      // The order flips every round (baseline first, then last): a machine's speed can drift over a run
+      // (docs/performance.md), and a fixed order would hand the drift to whichever server always runs last.
+      const inTurn = [suite.baseline, ...suite.contenders];
+      const order = round % 2 === 1 ? inTurn : inTurn.reverse();
+      for (const s of suite.scenarios) {
+        for (const server of order) {
+          const key = resultKey(suite, s, server);
+          results.set(key, [
+            ...(results.get(key) ?? []),
+            await runWrk(server, s.script, DURATION, CONNECTIONS),
+          ]);
+        }
       }
     }
-    process.stderr.write(`round ${round}/${ROUNDS} done\n`);
+    process.stderr.write(`round ${round}/${ROUNDS} done (load average before it: ${roundLoads.at(-1)})\n`);
   }
 
-  const targetsFor: Record<string, { info: number; warn: number }> = {
-    'GET user': { info: 0.8, warn: 0.9 },
-    'PATCH user': { info: 0.8, warn: 0.8 },
-    list: { info: 1.0, warn: 1.0 },
-    health: { info: 0.8, warn: 0.8 },
-  };
   console.log(
-    `\nNode ${process.version}, ${USERS} users, wrk ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s (medians)\n`,
+    `\nNode ${process.version}, ${MODE === 'apps' ? 'apps against their floors' : '`serve --workers 2` against one process'}, ${USERS.toLocaleString('en-US')} users, wrk ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s (medians).`,
   );
-  // Each cell: the median, then the ratio to the floor's median and, in brackets, the lowest and highest
-  // ratio of one round to the floor's run in the same round (the spread a loaded machine gives).
-  console.log('| scenario | floor req/s | learnr info | learnr warn | p99 floor | p99 info | p99 warn |');
-  console.log('|---|---|---|---|---|---|---|');
-  const cpuLines: string[] = [];
-  let failures = 0;
-  for (const scenario of Object.keys(scenarios)) {
-    const runs = (name: string) => results.get(`${scenario}|${name}`)!;
-    const stat = (name: string) => ({
-      rps: median(runs(name).map((r) => r.rps)),
-      p99: median(runs(name).map((r) => r.p99Ms)),
-      cpuUs: median(runs(name).map((r) => r.cpuUs)),
-    });
-    const floor = stat('floor');
-    const cells = (['info', 'warn'] as const).map((level) => {
-      const s = stat(`learnr ${level}`);
-      const ratio = s.rps / floor.rps;
-      const perRound = runs(`learnr ${level}`).map((r, i) => r.rps / runs('floor')[i]!.rps);
-      const p99Ratio = s.p99 / floor.p99;
-      // A fast error is not a fast request: any non-2xx answer misses the target.
-      const errors = runs(`learnr ${level}`).reduce((sum, r) => sum + r.errors, 0);
-      const ok = ratio >= targetsFor[scenario]![level] && p99Ratio <= 1.5 && errors === 0;
-      if (!ok) failures++;
-      return {
-        rps: `${Math.round(s.rps)} (${ratio.toFixed(2)} [${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)}]${errors ? `, ${errors} non-2xx` : ''}${ok ? '' : ' MISSED'})`,
-        p99: `${s.p99.toFixed(1)} ms (${p99Ratio.toFixed(2)}x)`,
-        cpu: `${Math.round(s.cpuUs)} µs (${(floor.cpuUs / s.cpuUs).toFixed(2)})`,
-      };
-    });
+  console.log(
+    `Load average (1, 5, 15 min) before each round: ${roundLoads.map((l, i) => `${i + 1}: ${l}`).join('; ')}.`,
+  );
+  const missed = suites.flatMap((suite) => printSuite(suite, results));
+  const judged = suites.some(
+    (s) => s.p99Limit !== undefined || s.scenarios.some((x) => Object.keys(x.targets).length),
+  );
+  if (judged) {
     console.log(
-      `| ${scenario} | ${Math.round(floor.rps)} | ${cells[0]!.rps} | ${cells[1]!.rps} | ${floor.p99.toFixed(1)} ms | ${cells[0]!.p99} | ${cells[1]!.p99} |`,
+      `\nTargets: ${missed.length === 0 ? 'all met' : `${missed.length} missed (${missed.join('; ')})`}`,
     );
-    cpuLines.push(`| ${scenario} | ${Math.round(floor.cpuUs)} µs | ${cells[0]!.cpu} | ${cells[1]!.cpu} |`);
   }
-  console.log(
-    `\nTargets: GET user >= 0.80 (info) / 0.90 (warn), PATCH >= 0.80, health >= 0.80, list >= 1.0, p99 <= 1.5x floor: ${
-      failures === 0 ? 'all met' : `${failures} missed`
-    }`,
-  );
-  // Throughput on a shared machine moves with its load; the server's own CPU per request moves far less.
-  // Its ratio (floor's CPU / learnr's) is the throughput ratio to expect when the server is CPU-bound.
-  console.log("\nServer process CPU per request (median; in brackets the floor's divided by learnr's):\n");
-  console.log('| scenario | floor | learnr info | learnr warn |');
-  console.log('|---|---|---|---|');
-  for (const line of cpuLines) console.log(line);
 } finally {
-  for (const target of targets) target.child.kill('SIGTERM');
+  for (const server of servers) server.child.kill('SIGTERM');
+  for (const close of closers) await close();
   rmSync(scratch, { recursive: true, force: true });
-  await admin.unsafe(`drop database if exists "${database}" with (force)`);
+  for (const name of databases) await admin.unsafe(`drop database if exists "${name}" with (force)`);
   await admin.end();
 }
