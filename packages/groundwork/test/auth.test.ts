@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createJwtVerifier } from '../src/auth/jwt.ts';
+import { createJwtVerifier, TokenError, VERIFIED_TOKEN_TTL_MS, verifierWith } from '../src/auth/jwt.ts';
 import { parseOperatorKeys } from '../src/auth/operator-keys.ts';
 import { type AuthOptions, registerAuth } from '../src/auth/plugin.ts';
 import { createSessionToken } from '../src/auth/session-tokens.ts';
@@ -157,6 +157,66 @@ describe('jwt credentials, verified against the issuer JWKS', () => {
       subject: 'rotated',
     });
     current = next;
+  });
+});
+
+describe('verified tokens are remembered, within their lifetime only', () => {
+  /** A verifier over the published keys that counts signature checks (each one looks the key set up once). */
+  function countingVerifier(options: { now?: () => number; remember?: number } = {}) {
+    const checks = { count: 0 };
+    const verifier = verifierWith(
+      { issuer, audience: AUDIENCE },
+      async () => {
+        checks.count++;
+        return createLocalJWKSet({ keys: published });
+      },
+      options,
+    );
+    return { verifier, checks };
+  }
+
+  it('checks the signature of a token once, then answers from memory', async () => {
+    const { verifier, checks } = countingVerifier();
+    const token = await sign({ sub: 'remembered' });
+    expect((await verifier.verify(token)).sub).toBe('remembered');
+    expect((await verifier.verify(token)).sub).toBe('remembered');
+    expect(checks.count).toBe(1);
+  });
+
+  it('checks again once the exp of the token has passed, and after the remembering time at most', async () => {
+    let clock = Date.now();
+    const { verifier, checks } = countingVerifier({ now: () => clock });
+    const shortLived = await sign({ sub: 'short', exp: Math.floor(clock / 1000) + 60 });
+    const longLived = await sign({ sub: 'long', exp: Math.floor(clock / 1000) + 3600 });
+    await verifier.verify(shortLived);
+    await verifier.verify(longLived);
+    expect(checks.count).toBe(2);
+    clock += 61_000;
+    await verifier.verify(shortLived);
+    await verifier.verify(longLived);
+    expect(checks.count).toBe(3);
+    clock += VERIFIED_TOKEN_TTL_MS;
+    await verifier.verify(longLived);
+    expect(checks.count).toBe(4);
+  });
+
+  it('never remembers a refusal', async () => {
+    const { verifier, checks } = countingVerifier();
+    const foreign = await sign({ sub: 'x', aud: 'another-service' });
+    await expect(verifier.verify(foreign)).rejects.toBeInstanceOf(TokenError);
+    await expect(verifier.verify(foreign)).rejects.toBeInstanceOf(TokenError);
+    expect(checks.count).toBe(2);
+  });
+
+  it('remembers a bounded number of tokens, forgetting the oldest first', async () => {
+    const { verifier, checks } = countingVerifier({ remember: 2 });
+    const [first, second, third] = await Promise.all(['a', 'b', 'c'].map((sub) => sign({ sub })));
+    for (const token of [first, second, third]) await verifier.verify(token!);
+    await verifier.verify(third!);
+    await verifier.verify(second!);
+    expect(checks.count).toBe(3);
+    await verifier.verify(first!);
+    expect(checks.count).toBe(4);
   });
 });
 

@@ -18,6 +18,13 @@ export const JWT_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
 export const JWT_CLOCK_TOLERANCE_S = 30;
 /** An unknown `kid` refetches the key set at most this often, so forged kids cannot hammer the issuer. */
 export const JWKS_REFETCH_COOLDOWN_MS = 30_000;
+/** Verified tokens remembered at once; the oldest is forgotten first. */
+export const VERIFIED_TOKENS_MAX = 10_000;
+/**
+ * A verified token is trusted without its signature being checked again for at most this long (and never past
+ * its `exp`), so a signing key the issuer withdraws stops working here within this time.
+ */
+export const VERIFIED_TOKEN_TTL_MS = 5 * 60_000;
 
 export class TokenError extends Error {
   readonly reason: 'expired' | 'invalid';
@@ -30,7 +37,7 @@ export class TokenError extends Error {
 
 export interface JwtVerifier {
   /** Resolves the verified claims (with a `sub`), or rejects with a TokenError. */
-  verify(token: string): Promise<JWTPayload & { sub: string }>;
+  verify(token: string): Promise<VerifiedClaims>;
 }
 
 /**
@@ -55,30 +62,57 @@ export function createJwtVerifier(
   return verifierWith(settings, keySet);
 }
 
-/** Verifies against `keys` with the issuer, audience, algorithm and clock rules above. */
+/**
+ * Verifies against `keys` with the issuer, audience, algorithm and clock rules above. A token that verified is
+ * remembered (see VERIFIED_TOKEN_TTL_MS): checking an RSA or EC signature costs more CPU than the rest of a
+ * request. Only the claims are remembered; the user row is still read on every request, so a deleted or
+ * blocked user is refused at once. Refusals are never remembered.
+ */
 export function verifierWith(
   settings: Pick<JwtSettings, 'issuer' | 'audience'>,
   keys: KeySource,
+  { now = Date.now, remember = VERIFIED_TOKENS_MAX }: { now?: () => number; remember?: number } = {},
 ): JwtVerifier {
+  const verified = new Map<string, { claims: VerifiedClaims; until: number }>();
   return {
     async verify(token) {
-      try {
-        const { payload } = await jwtVerify(token, await keys(), {
-          issuer: settings.issuer,
-          audience: settings.audience,
-          algorithms: JWT_ALGORITHMS,
-          clockTolerance: JWT_CLOCK_TOLERANCE_S,
-        });
-        if (!payload.sub) throw new TokenError('invalid', 'token has no subject');
-        return payload as JWTPayload & { sub: string };
-      } catch (error) {
-        if (error instanceof TokenError) throw error;
-        if (error instanceof errors.JWTExpired) throw new TokenError('expired', 'token has expired');
-        // The reason stays in the server's log at debug level; the client learns only that it is invalid.
-        throw new TokenError('invalid', 'token is not valid for this service');
+      const known = verified.get(token);
+      if (known !== undefined) {
+        if (now() < known.until) return known.claims;
+        verified.delete(token);
       }
+      const claims = await verifySignature(token, settings, keys);
+      if (typeof claims.exp === 'number') {
+        if (verified.size >= remember) verified.delete(verified.keys().next().value as string);
+        verified.set(token, { claims, until: Math.min(claims.exp * 1000, now() + VERIFIED_TOKEN_TTL_MS) });
+      }
+      return claims;
     },
   };
+}
+
+type VerifiedClaims = JWTPayload & { sub: string };
+
+async function verifySignature(
+  token: string,
+  settings: Pick<JwtSettings, 'issuer' | 'audience'>,
+  keys: KeySource,
+): Promise<VerifiedClaims> {
+  try {
+    const { payload } = await jwtVerify(token, await keys(), {
+      issuer: settings.issuer,
+      audience: settings.audience,
+      algorithms: JWT_ALGORITHMS,
+      clockTolerance: JWT_CLOCK_TOLERANCE_S,
+    });
+    if (!payload.sub) throw new TokenError('invalid', 'token has no subject');
+    return payload as VerifiedClaims;
+  } catch (error) {
+    if (error instanceof TokenError) throw error;
+    if (error instanceof errors.JWTExpired) throw new TokenError('expired', 'token has expired');
+    // The reason stays in the server's log at debug level; the client learns only that it is invalid.
+    throw new TokenError('invalid', 'token is not valid for this service');
+  }
 }
 
 async function resolveJwksUrl(settings: JwtSettings): Promise<URL> {
