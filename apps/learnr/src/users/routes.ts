@@ -1,5 +1,4 @@
 import {
-  ensureOwnUser,
   hashPassword,
   notFound,
   type RoutesPlugin,
@@ -70,6 +69,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.get(
     '/:id',
     {
+      config: { auth: 'own', owner: { param: 'id' } },
       schema: {
         tags: ['users'],
         summary: 'One user (your own)',
@@ -78,7 +78,6 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
       },
     },
     async (request) => {
-      ensureOwnUser(request, request.params.id);
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
       return toUserResponse(row);
@@ -88,6 +87,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.patch(
     '/:id',
     {
+      config: { auth: 'own', owner: { param: 'id' } },
       schema: {
         tags: ['users'],
         summary: 'Update your onboarding answers and display preferences',
@@ -97,7 +97,6 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
       },
     },
     async (request) => {
-      ensureOwnUser(request, request.params.id);
       const row = await users.update({ id: request.params.id, changes: toChanges(request.body) });
       if (!row) throw notFound('User');
       return toUserResponse(row);

@@ -40,3 +40,31 @@ export function ensureOwnClaim(
     { field, message: 'must match your token' },
   ]);
 }
+
+/** A user id as rows hold it (uuid or integer keys). */
+export type OwnerId = string | number;
+
+/**
+ * How an `own` route finds the user whose row the request names: a path parameter, a body field, or a
+ * lookup (`undefined`: no such row, a 404). It runs after the request is validated, so values are parsed.
+ */
+export type Owner =
+  | { param: string }
+  | { body: string }
+  | ((request: FastifyRequest) => OwnerId | undefined | Promise<OwnerId | undefined>);
+
+function ownerOf(request: FastifyRequest, owner: Owner): OwnerId | undefined | Promise<OwnerId | undefined> {
+  if (typeof owner === 'function') return owner(request);
+  const [source, name] = 'param' in owner ? [request.params, owner.param] : [request.body, owner.body];
+  return (source as Record<string, OwnerId | undefined> | undefined)?.[name];
+}
+
+/** The preHandler of an `own` route: a row that is missing or another user's answers 404 (`entity`). */
+export function ownerCheck(owner: Owner, entity = 'User') {
+  return async (request: FastifyRequest): Promise<void> => {
+    const scope = rowScopeOf(request);
+    if (scope.all) return;
+    const ownerId = await ownerOf(request, owner);
+    if (ownerId === undefined || scope.userId !== String(ownerId)) throw notFound(entity);
+  };
+}

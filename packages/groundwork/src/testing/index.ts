@@ -11,3 +11,4 @@ export {
 } from './databases.ts';
 export { catalogObjects, describeMigrations, expectIndexScan, recordingExecutor } from './migrations.ts';
 export { testSettings } from './settings.ts';
+export { describeOwnership, type OwnershipFixtures, type OwnershipUser } from './ownership.ts';
