@@ -1,5 +1,4 @@
 import {
-  ensureOwnUser,
   hashPassword,
   notFound,
   type RoutesPlugin,
@@ -43,6 +42,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.get(
     '/:id',
     {
+      config: { auth: 'own', owner: { param: 'id' } },
       schema: {
         tags,
         summary: 'Get a user (your own)',
@@ -51,7 +51,6 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
       },
     },
     async (request) => {
-      ensureOwnUser(request, request.params.id);
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
       return toPublicUser(row);

@@ -14,6 +14,8 @@ export interface OwnershipFixtures<TUser extends OwnershipUser> {
   requests: Record<string, (user: TUser) => InjectOptions>;
   /** What a refused request must leave as it was: the user's rows, read back. */
   state?(user: TUser): Promise<unknown>;
+  /** A `jwt` app: a claim no registered user has, whose token must get the 404 of `own` routes too. */
+  unregistered?: string;
 }
 
 type Response = Awaited<ReturnType<TestApp<Record<string, unknown>>['server']['inject']>>;
@@ -33,7 +35,8 @@ function expectRefused(response: Response, status: number, code: string, who: st
  * The access matrix of an app, built from what each route declares (`config.auth`, and `owner` for `own`):
  * without a credential every route but a public one answers 401 with `WWW-Authenticate: Bearer`; a user
  * gets 403 from an `admin` route and 404 from another user's row on an `own` route, as for a missing one;
- * a refused request changes nothing (`state`); owners, users and operators are served. A route that declares
+ * (so does a token whose user has not registered, `unregistered`); a refused request changes nothing
+ * (`state`); owners, users and operators are served. A route that declares
  * no `auth`, or has no request in `fixtures`, fails.
  */
 export function describeOwnership<TSchema extends Record<string, unknown>, TUser extends OwnershipUser>(
@@ -73,6 +76,10 @@ export function describeOwnership<TSchema extends Record<string, unknown>, TUser
             }
             if (access === 'own') {
               expectRefused(await send(request(owner), otherHeaders), 404, 'not_found', 'another user');
+              if (fixtures.unregistered !== undefined) {
+                const stranger = await t.userHeaders(fixtures.unregistered);
+                expectRefused(await send(request(owner), stranger), 404, 'not_found', 'an unregistered user');
+              }
             }
           });
         }
