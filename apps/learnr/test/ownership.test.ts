@@ -34,6 +34,10 @@ describeOwnership(t, {
     }),
     'GET /api/v1/users': () => ({ url: '/api/v1/users' }),
     'GET /api/v1/users/:id': (user) => ({ url: owner(user) }),
-    'PATCH /api/v1/users/:id': (user) => ({ method: 'PATCH', url: owner(user), payload: { target_score: 9 } }),
+    'PATCH /api/v1/users/:id': (user) => ({
+      method: 'PATCH',
+      url: owner(user),
+      payload: { target_score: 9 },
+    }),
   },
 });

@@ -1,9 +1,4 @@
-import {
-  hashPassword,
-  notFound,
-  type RoutesPlugin,
-  registrationRateLimit,
-} from 'groundwork-pg';
+import { hashPassword, notFound, type RoutesPlugin, registrationRateLimit } from 'groundwork-pg';
 import type { UsersRepository } from './repository.ts';
 import {
   toPublicUser,

@@ -1,9 +1,4 @@
-import {
-  hashPassword,
-  notFound,
-  type RoutesPlugin,
-  registrationRateLimit,
-} from 'groundwork-pg';
+import { hashPassword, notFound, type RoutesPlugin, registrationRateLimit } from 'groundwork-pg';
 import type { UserChanges, UsersRepository } from './repository.ts';
 import {
   toUserResponse,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { AppDefinition } from '../app.ts';
-import type { Access } from '../auth/plugin.ts';
 import { createDevIssuer, type DevIssuer } from '../auth/dev-issuer.ts';
+import type { Access } from '../auth/plugin.ts';
 import type { DatabaseHandle } from '../database/open.ts';
 import type { AppServer } from '../http/app-server.ts';
 import { type RunningApp, startApp } from '../runtime.ts';

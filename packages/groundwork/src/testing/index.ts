@@ -10,5 +10,5 @@ export {
   truncateAll,
 } from './databases.ts';
 export { catalogObjects, describeMigrations, expectIndexScan, recordingExecutor } from './migrations.ts';
-export { testSettings } from './settings.ts';
 export { describeOwnership, type OwnershipFixtures, type OwnershipUser } from './ownership.ts';
+export { testSettings } from './settings.ts';
