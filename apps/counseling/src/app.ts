@@ -23,7 +23,7 @@ export default defineApp({
     await app.register(passwordLoginRoutes, {
       prefix: '/api/v1',
       loginField: 'username',
-      sessions: context.sessions!,
+      sessions: context.sessions,
       findAccount: async (username) => {
         const row = await users.findByUsername({ username });
         return row && { id: row.id, hashedPassword: row.passwordHash, blocked: row.isBlocked };

@@ -22,7 +22,7 @@ export default defineApp({
     await app.register(passwordLoginRoutes, {
       prefix: '/api/v1',
       loginField: 'email',
-      sessions: context.sessions!,
+      sessions: context.sessions,
       findAccount: async (email) => {
         const row = await users.findByEmail({ email });
         return row && { id: row.id, hashedPassword: row.hashedPassword };

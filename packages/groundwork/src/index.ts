@@ -55,6 +55,7 @@ export {
   type PageLimits,
   toKeysetPage,
 } from './http/pagination.ts';
+export { IdParams, IntegerIdParams } from './http/params.ts';
 export { checkDatabase, checkFolder } from './migrations/check.ts';
 export { MigrationError, MigrationLockTimeoutError } from './migrations/errors.ts';
 export { readMigrations } from './migrations/folder.ts';

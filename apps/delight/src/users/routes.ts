@@ -1,4 +1,4 @@
-import { ensureOwnClaim, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { ensureOwnClaim, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import { z } from 'zod';
 import type { UsersRepository } from './repository.ts';
 import {
@@ -6,7 +6,6 @@ import {
   PreferencesPublic,
   PreferencesReplace,
   UserCreate,
-  UserIdParams,
   UserPublic,
   UserWithPreferences,
 } from './schemas.ts';
@@ -57,7 +56,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
       schema: {
         tags: ['users'],
         summary: 'Create (201) or replace (200) the caller’s preferences; omitted fields reset to defaults',
-        params: UserIdParams,
+        params: IdParams,
         body: PreferencesReplace,
         response: { 200: PreferencesPublic, 201: PreferencesPublic },
       },
@@ -78,7 +77,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
       schema: {
         tags: ['users'],
         summary: 'Delete the caller (operators: any user); the database cascades to their preferences',
-        params: UserIdParams,
+        params: IdParams,
         response: { 204: z.null() },
       },
     },

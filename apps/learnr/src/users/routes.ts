@@ -1,14 +1,6 @@
-import { hashPassword, notFound, type RoutesPlugin, registrationRateLimit } from 'groundwork-pg';
+import { hashPassword, IdParams, notFound, type RoutesPlugin, registrationRateLimit } from 'groundwork-pg';
 import type { UserChanges, UsersRepository } from './repository.ts';
-import {
-  toUserResponse,
-  UserCreate,
-  UserList,
-  UserListQuery,
-  UserParams,
-  UserResponse,
-  UserUpdate,
-} from './schemas.ts';
+import { toUserResponse, UserCreate, UserList, UserListQuery, UserResponse, UserUpdate } from './schemas.ts';
 
 /** API field names (snake_case, as in the story's data model) to repository keys. */
 function toChanges(body: UserUpdate): UserChanges {
@@ -68,7 +60,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
       schema: {
         tags: ['users'],
         summary: 'One user (your own)',
-        params: UserParams,
+        params: IdParams,
         response: { 200: UserResponse },
       },
     },
@@ -86,7 +78,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
       schema: {
         tags: ['users'],
         summary: 'Update your onboarding answers and display preferences',
-        params: UserParams,
+        params: IdParams,
         body: UserUpdate,
         response: { 200: UserResponse },
       },

@@ -1,11 +1,10 @@
-import { ensureOwnClaim, notFound, type RoutesPlugin, toKeysetPage } from 'groundwork-pg';
+import { ensureOwnClaim, IntegerIdParams, notFound, type RoutesPlugin, toKeysetPage } from 'groundwork-pg';
 import { z } from 'zod';
-import { UserIdParams } from '../http.ts';
 import type { GmailTokenVault } from './gmail-tokens.ts';
 import type { UsersRepository } from './repository.ts';
 import {
   GmailTokensPut,
-  toPublicUser,
+  toUserPublic,
   UserCreate,
   UserList,
   UserListQuery,
@@ -28,7 +27,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
       // Registration: a Google account registers only its own (verified) address; operators any.
       ensureOwnClaim(request, { field: 'email', value: request.body.email, claim: 'email' });
       const row = await users.create({ email: request.body.email });
-      return reply.status(201).send(toPublicUser(row));
+      return reply.status(201).send(toUserPublic(row));
     },
   );
 
@@ -41,23 +40,26 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     async (request) => {
       const { limit, after } = request.query;
       const rows = await users.listActive({ limit: limit + 1, after });
-      return toKeysetPage(rows, limit, (row) => row.id, toPublicUser);
+      return toKeysetPage(rows, limit, (row) => row.id, toUserPublic);
     },
   );
 
   app.get(
     '/:id',
-    { config: own, schema: { tags, params: UserIdParams, response: { 200: UserPublic } } },
+    { config: own, schema: { tags, params: IntegerIdParams, response: { 200: UserPublic } } },
     async (request) => {
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
-      return toPublicUser(row);
+      return toUserPublic(row);
     },
   );
 
   app.patch(
     '/:id',
-    { config: own, schema: { tags, params: UserIdParams, body: UserUpdate, response: { 200: UserPublic } } },
+    {
+      config: own,
+      schema: { tags, params: IntegerIdParams, body: UserUpdate, response: { 200: UserPublic } },
+    },
     async (request) => {
       const { telegram_id, telegram_username, onboarding_completed } = request.body;
       const row = await users.update({
@@ -69,13 +71,13 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
         },
       });
       if (!row) throw notFound('User');
-      return toPublicUser(row);
+      return toUserPublic(row);
     },
   );
 
   app.delete(
     '/:id',
-    { config: own, schema: { tags, params: UserIdParams, response: { 204: z.null() } } },
+    { config: own, schema: { tags, params: IntegerIdParams, response: { 204: z.null() } } },
     async (request, reply) => {
       if (!(await users.deactivate({ id: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);
@@ -86,7 +88,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id/gmail-tokens',
     {
       config: own,
-      schema: { tags, params: UserIdParams, body: GmailTokensPut, response: { 204: z.null() } },
+      schema: { tags, params: IntegerIdParams, body: GmailTokensPut, response: { 204: z.null() } },
     },
     async (request, reply) => {
       const { access_token, refresh_token } = request.body;
@@ -101,7 +103,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 
   app.delete(
     '/:id/gmail-tokens',
-    { config: own, schema: { tags, params: UserIdParams, response: { 204: z.null() } } },
+    { config: own, schema: { tags, params: IntegerIdParams, response: { 204: z.null() } } },
     async (request, reply) => {
       if (!(await vault.clear({ userId: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);

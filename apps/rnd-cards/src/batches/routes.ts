@@ -1,5 +1,4 @@
-import { HttpError, notFound, type RoutesPlugin } from 'groundwork-pg';
-import { IdParams } from '../api.ts';
+import { HttpError, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { ProjectsRepository } from '../projects/repository.ts';
 import { ProjectCreate, ProjectPublic, toProjectPublic } from '../projects/schemas.ts';
 import type { BatchesRepository } from './repository.ts';

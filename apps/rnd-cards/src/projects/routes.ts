@@ -1,5 +1,4 @@
-import { notFound, type RoutesPlugin } from 'groundwork-pg';
-import { IdParams } from '../api.ts';
+import { IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { ProjectsRepository } from './repository.ts';
 import { ProjectPublic, ProjectUpdate, toProjectPublic } from './schemas.ts';
 

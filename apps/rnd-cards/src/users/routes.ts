@@ -1,5 +1,4 @@
-import { ensureOwnClaim, notFound, type RoutesPlugin } from 'groundwork-pg';
-import { IdParams } from '../api.ts';
+import { ensureOwnClaim, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { BatchesRepository } from '../batches/repository.ts';
 import { BatchList, BatchListQuery, toBatchPublic } from '../batches/schemas.ts';
 import type { UsersRepository } from './repository.ts';
