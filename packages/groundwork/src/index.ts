@@ -29,7 +29,15 @@ export {
   openDatabase,
   type Transaction,
 } from './database/open.ts';
-export { type PreparedQuery, placeholders, preparePerKeys, prepareQuery } from './database/prepared.ts';
+export {
+  type Bindable,
+  hotQuery,
+  hotUpdate,
+  type PreparedQuery,
+  placeholders,
+  preparePerKeys,
+  prepareQuery,
+} from './database/prepared.ts';
 export { readYourWrites } from './database/read-your-writes.ts';
 export type { ReplicaStatus } from './database/replicas.ts';
 export { executeRows } from './database/rows.ts';
