@@ -19,7 +19,7 @@ export default defineApp({
   auth: { kind: 'password', sessions: schema.authSessions },
   routes: async (app, context) => {
     const users = createUsersRepository(context.db);
-    await app.register(healthRoutes, { prefix: '/health', readiness: context.readiness });
+    await app.register(healthRoutes, { prefix: '/health', context });
     await app.register(passwordLoginRoutes, {
       prefix: '/api/v1',
       loginField: 'username',

@@ -18,7 +18,7 @@ export default defineApp({
   auth: { kind: 'password', sessions: schema.authSessions },
   routes: async (app, context) => {
     const users = createUsersRepository(context.db);
-    await app.register(healthRoutes, { prefix: '/api/v1/health', readiness: context.readiness });
+    await app.register(healthRoutes, { prefix: '/api/v1/health', context });
     await app.register(passwordLoginRoutes, {
       prefix: '/api/v1',
       loginField: 'email',
