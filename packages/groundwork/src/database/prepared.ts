@@ -61,6 +61,8 @@ export function placeholders(keys: string[]): Record<string, SQL> {
   return Object.fromEntries(keys.map((key) => [key, sql`${sql.placeholder(key)}`]));
 }
 
+type Fields = Record<string, unknown>;
+
 /** Each value, or the placeholder a prepared statement fills in at each call. */
 export type Bindable<TValues> = { [K in keyof TValues]: TValues[K] | Placeholder };
 
@@ -80,11 +82,7 @@ function placeholderValues<TValues>(): Bindable<TValues> {
  * builds its SQL once), on any other executor it is built with the values and run as it is, because a
  * prepared statement belongs to the pool's sessions, not to a caller's transaction.
  */
-export function hotQuery<
-  TSchema extends Record<string, unknown>,
-  TValues extends Record<string, unknown>,
-  TResult,
->(
+export function hotQuery<TSchema extends Fields, TValues extends Fields, TResult>(
   db: Database<TSchema>,
   name: string,
   build: (executor: Executor<TSchema>, values: Bindable<TValues>) => HotQueryBuilder<TResult>,
@@ -98,19 +96,11 @@ export function hotQuery<
  * `hotQuery` for an update of only the columns a PATCH names: prepared once per set of changed columns
  * (see `preparePerKeys`), `key` (the row's id) bound like `hotQuery`'s values, `changes` the columns to set.
  */
-export function hotUpdate<
-  TSchema extends Record<string, unknown>,
-  TKey extends Record<string, unknown>,
-  TResult,
->(
+export function hotUpdate<TSchema extends Fields, TKey extends Fields, TResult>(
   db: Database<TSchema>,
   name: string,
-  build: (
-    executor: Executor<TSchema>,
-    key: Bindable<TKey>,
-    changes: Record<string, unknown>,
-  ) => HotQueryBuilder<TResult>,
-): (key: TKey, changes: Record<string, unknown>, executor?: Executor<TSchema>) => Promise<TResult> {
+  build: (executor: Executor<TSchema>, key: Bindable<TKey>, changes: Fields) => HotQueryBuilder<TResult>,
+): (key: TKey, changes: Fields, executor?: Executor<TSchema>) => Promise<TResult> {
   const perKeys = preparePerKeys(db, name, (keys) =>
     build(db, placeholderValues<TKey>(), placeholders(keys)),
   );
