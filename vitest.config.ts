@@ -10,6 +10,8 @@ export default defineConfig({
     projects: [
       'packages/groundwork',
       'apps/*',
+      // The app `groundwork new` copies, tested like the apps.
+      'packages/groundwork/template',
       // The repository's own tooling (the build check of `npm start`).
       { test: { name: 'scripts', include: ['scripts/*.test.ts'] } },
     ],

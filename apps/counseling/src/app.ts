@@ -19,11 +19,11 @@ export default defineApp({
   auth: { kind: 'password', sessions: schema.authSessions },
   routes: async (app, context) => {
     const users = createUsersRepository(context.db);
-    await app.register(healthRoutes, { prefix: '/health', readiness: context.readiness });
+    await app.register(healthRoutes, { prefix: '/health', context });
     await app.register(passwordLoginRoutes, {
       prefix: '/api/v1',
       loginField: 'username',
-      sessions: context.sessions!,
+      sessions: context.sessions,
       findAccount: async (username) => {
         const row = await users.findByUsername({ username });
         return row && { id: row.id, hashedPassword: row.passwordHash, blocked: row.isBlocked };

@@ -18,11 +18,11 @@ export default defineApp({
   auth: { kind: 'password', sessions: schema.authSessions },
   routes: async (app, context) => {
     const users = createUsersRepository(context.db);
-    await app.register(healthRoutes, { prefix: '/api/v1/health', readiness: context.readiness });
+    await app.register(healthRoutes, { prefix: '/api/v1/health', context });
     await app.register(passwordLoginRoutes, {
       prefix: '/api/v1',
       loginField: 'email',
-      sessions: context.sessions!,
+      sessions: context.sessions,
       findAccount: async (email) => {
         const row = await users.findByEmail({ email });
         return row && { id: row.id, hashedPassword: row.hashedPassword };

@@ -1,36 +1,26 @@
 import { sql } from 'drizzle-orm';
-import {
-  createTestDatabase,
-  expectIndexScan,
-  recordingExecutor,
-  type TestDatabase,
-} from 'groundwork-pg/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIndexUse } from 'groundwork-pg/testing';
 import app from '../src/app.ts';
 import { createUsersRepository } from '../src/users/repository.ts';
 
-let database: TestDatabase<typeof app.schema>;
-
-beforeAll(async () => {
-  database = await createTestDatabase(app);
-  await database.handle.db.execute(sql`
-    insert into users (email, hashed_password, created_at)
-    select 'user' || i || '@example.com', 'hash', now() - make_interval(mins => i)
-      from generate_series(1, 5000) i`);
-}, 180_000);
-
-afterAll(() => database?.dispose());
-
-describe('learnr list queries use their indexes (issue 11.6), over 5,000 users', () => {
-  it('list (newest first) on the first and a later page reads idx_users_created_at, with no full sort', async () => {
-    const { db } = database.handle;
-    for (const offset of [0, 50]) {
-      const recorded = recordingExecutor(db);
-      const page = await createUsersRepository(db).list({ limit: 10, offset }, recorded.executor);
-      expect(page.rows).toHaveLength(10);
-      const plan = JSON.stringify(await expectIndexScan(db, recorded.queries[0]!));
-      expect(plan).toContain('idx_users_created_at');
-      expect(plan).not.toContain('"Node Type":"Sort"'); // an Incremental Sort of equal timestamps is fine
-    }
-  });
+// Issue 11.6, over 5,000 users: the page (newest first) reads idx_users_created_at on the first and a later page.
+describeIndexUse(app, {
+  seed: async (db) => {
+    await db.execute(sql`
+      insert into users (email, hashed_password, created_at)
+      select 'user' || i || '@example.com', 'hash', now() - make_interval(mins => i)
+        from generate_series(1, 5000) i`);
+  },
+  cases: {
+    'the first page': {
+      run: async (executor, db) =>
+        (await createUsersRepository(db).list({ limit: 10, offset: 0 }, executor)).rows,
+      index: 'idx_users_created_at',
+    },
+    'a later page': {
+      run: async (executor, db) =>
+        (await createUsersRepository(db).list({ limit: 10, offset: 50 }, executor)).rows,
+      index: 'idx_users_created_at',
+    },
+  },
 });

@@ -1,3 +1,4 @@
+import { IdParams } from 'groundwork-pg';
 import { describe, expect, it } from 'vitest';
 import type { UserRow } from '../src/schema.ts';
 import {
@@ -5,7 +6,6 @@ import {
   UserCreate,
   UserList,
   UserListQuery,
-  UserParams,
   UserResponse,
   UserUpdate,
 } from '../src/users/schemas.ts';
@@ -157,7 +157,7 @@ describe('query and path schemas', () => {
   });
 
   it('requires a UUID id', () => {
-    expect(issues(UserParams, { id: 'abc' })).toEqual({ id: ['id must be a UUID'] });
+    expect(issues(IdParams, { id: 'abc' })).toEqual({ id: ['id must be a UUID'] });
   });
 });
 

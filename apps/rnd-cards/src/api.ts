@@ -1,8 +1,5 @@
 import { z } from 'zod';
 
-/** `{ id }` path parameters; a malformed id is a 400 naming `id`, before any query runs. */
-export const IdParams = z.object({ id: z.uuid() });
-
 /** Timestamps leave the API as ISO 8601 strings, whatever the driver returned. */
 export const Timestamp = z.iso.datetime();
 export const iso = (date: Date) => date.toISOString();

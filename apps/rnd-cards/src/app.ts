@@ -28,7 +28,7 @@ export default defineApp({
     const users = createUsersRepository(context.db);
     const batches = createBatchesRepository(context.db);
     const projects = createProjectsRepository(context.db);
-    await app.register(healthRoutes, { prefix: '/health', readiness: context.readiness, version: VERSION });
+    await app.register(healthRoutes, { prefix: '/health', context, version: VERSION });
     await app.register(usersRoutes, { prefix: '/api/v1/users', users, batches });
     await app.register(batchesRoutes, { prefix: '/api/v1/batches', batches, projects });
     await app.register(projectsRoutes, { prefix: '/api/v1/projects', projects });

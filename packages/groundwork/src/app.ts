@@ -29,6 +29,12 @@ export interface AppContext<TSchema extends Record<string, unknown> = Record<str
   sessions?: SessionStore;
 }
 
+/** The context an app's own `routes` and `verify` get: a `password` app's has its session store. */
+export type AppContextFor<
+  TSchema extends Record<string, unknown>,
+  TAuth extends AppAuth,
+> = AppContext<TSchema> & (TAuth extends { kind: 'password' } ? { sessions: SessionStore } : unknown);
+
 /**
  * The credentials an app's users present, besides operators' ADMIN_API_KEYS (see docs/auth.md): tokens from
  * an OpenID Connect issuer (`jwt`), session tokens from the app's own login (`password`), or none.
@@ -59,37 +65,49 @@ export interface AppDefinition<TSchema extends Record<string, unknown> = Record<
   verify?(context: AppContext<TSchema>): Promise<void> | void;
 }
 
-export type AppOptions<TSchema extends Record<string, unknown>> = Omit<
+export type AppOptions<TSchema extends Record<string, unknown>, TAuth extends AppAuth = AppAuth> = Omit<
   AppDefinition<TSchema>,
-  'migrationsDir' | 'extensions' | 'defaults' | 'requireSecretKeys' | 'auth'
+  'migrationsDir' | 'extensions' | 'defaults' | 'requireSecretKeys' | 'auth' | 'routes' | 'verify'
 > &
-  Partial<
-    Pick<AppDefinition<TSchema>, 'migrationsDir' | 'extensions' | 'defaults' | 'requireSecretKeys' | 'auth'>
-  >;
+  Partial<Pick<AppDefinition<TSchema>, 'migrationsDir' | 'extensions' | 'defaults' | 'requireSecretKeys'>> & {
+    auth?: TAuth;
+    routes(app: AppServer, context: AppContextFor<TSchema, TAuth>): Promise<void> | void;
+    verify?(context: AppContextFor<TSchema, TAuth>): Promise<void> | void;
+  };
 
 export const APP_NAME = /^[a-z][a-z0-9-]{0,40}$/;
 
-export function defineApp<TSchema extends Record<string, unknown>>(
-  options: AppOptions<TSchema>,
+export function defineApp<TSchema extends Record<string, unknown>, TAuth extends AppAuth = { kind: 'none' }>(
+  options: AppOptions<TSchema, TAuth>,
 ): AppDefinition<TSchema> {
   if (!APP_NAME.test(options.name)) {
     throw new Error(
       `App name "${options.name}" must match ${APP_NAME} (it becomes a URL prefix and a folder name).`,
     );
   }
+  const auth: AppAuth = options.auth ?? { kind: 'none' };
+  /** The runtime opens a password app's session store before either hook runs. */
+  const forApp = (context: AppContext<TSchema>) => {
+    if (auth.kind === 'password' && !context.sessions) {
+      throw new Error(`${options.name}: a password app's context has no session store`);
+    }
+    return context as AppContextFor<TSchema, TAuth>;
+  };
+  const { verify } = options;
   return {
     migrationsDir: join(options.dir, 'migrations'),
     extensions: [],
     defaults: {},
     requireSecretKeys: false,
-    auth: { kind: 'none' },
     ...options,
+    auth,
     // Every app's routes get the hostile-body guard and error fields named as its API spells them, and with
     // replicas, reads after a request's writes on the primary.
     routes: async (app, context) => {
       guardInput(app, options.schema);
       if (context.settings.replicas.urls.length > 0) readYourWritesPerRequest(app);
-      await options.routes(app, context);
+      await options.routes(app, forApp(context));
     },
+    verify: verify && ((context) => verify(forApp(context))),
   };
 }

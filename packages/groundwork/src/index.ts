@@ -29,7 +29,15 @@ export {
   openDatabase,
   type Transaction,
 } from './database/open.ts';
-export { type PreparedQuery, placeholders, preparePerKeys, prepareQuery } from './database/prepared.ts';
+export {
+  type Bindable,
+  hotQuery,
+  hotUpdate,
+  type PreparedQuery,
+  placeholders,
+  preparePerKeys,
+  prepareQuery,
+} from './database/prepared.ts';
 export { readYourWrites } from './database/read-your-writes.ts';
 export type { ReplicaStatus } from './database/replicas.ts';
 export { executeRows } from './database/rows.ts';
@@ -55,6 +63,7 @@ export {
   type PageLimits,
   toKeysetPage,
 } from './http/pagination.ts';
+export { IdParams, IntegerIdParams } from './http/params.ts';
 export { checkDatabase, checkFolder } from './migrations/check.ts';
 export { MigrationError, MigrationLockTimeoutError } from './migrations/errors.ts';
 export { readMigrations } from './migrations/folder.ts';

@@ -149,7 +149,7 @@ afterAll(async () => {
 });
 
 describe('an installed groundwork-pg, outside this repository', () => {
-  it('ships compiled JavaScript and types, not its sources or tests', () => {
+  it('ships compiled JavaScript and types, not its sources or tests, and the app template', () => {
     const topLevel = new Set(shipped.map((path) => path.split('/')[0]));
     expect([...topLevel].sort()).toEqual([
       'CHANGELOG.md',
@@ -158,11 +158,17 @@ describe('an installed groundwork-pg, outside this repository', () => {
       'bin',
       'dist',
       'package.json',
+      'template',
     ]);
     expect(shipped).toEqual(
       expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/testing/index.d.ts']),
     );
-    expect(shipped.filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))).toEqual([]);
+    // The template is an app's TypeScript, copied by `groundwork new`; the library itself ships compiled.
+    const library = shipped.filter((path) => !path.startsWith('template/'));
+    expect(library.filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))).toEqual([]);
+    expect(shipped).toEqual(
+      expect.arrayContaining(['template/src/app.ts', 'template/test/ownership.test.ts']),
+    );
   });
 
   it('prints its version', async () => {

@@ -4,7 +4,15 @@ import { PostgresJsPreparedQuery } from 'drizzle-orm/postgres-js/session';
 import { describe, expect, it } from 'vitest';
 import { databaseErrorOf } from '../src/database/connection-errors.ts';
 import type { Database } from '../src/database/open.ts';
-import { type PreparedQuery, placeholders, preparePerKeys, prepareQuery } from '../src/database/prepared.ts';
+import {
+  type Bindable,
+  hotQuery,
+  hotUpdate,
+  type PreparedQuery,
+  placeholders,
+  preparePerKeys,
+  prepareQuery,
+} from '../src/database/prepared.ts';
 import { setupTestApp, testBackend } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
 import { authors, notes as notesTable } from './support/notes/src/schema.ts';
@@ -75,6 +83,41 @@ describe('preparePerKeys', () => {
       { body: 'again', stars: 1 },
     ]);
     expect(built).toEqual([['body', 'stars'], ['stars']]);
+  });
+});
+
+describe('hotQuery and hotUpdate', () => {
+  it('run prepared on the database and built with the values inside a transaction, with one answer', async () => {
+    const [ann] = await t.db.insert(authors).values({ email: 'ann@example.com' }).returning();
+    const [note] = await t.db.insert(notesTable).values({ authorId: ann!.id, body: 'draft' }).returning();
+    const calls: unknown[] = [];
+    const byEmail = hotQuery(
+      t.db,
+      'hot_authors_by_email',
+      (executor, { email }: Bindable<{ email: string }>) => {
+        calls.push(email);
+        return executor.select().from(authors).where(eq(authors.email, email));
+      },
+    );
+    const update = hotUpdate(
+      t.db,
+      'hot_notes_update',
+      (executor, { id }: Bindable<{ id: string }>, changes) =>
+        executor.update(notesTable).set(changes).where(eq(notesTable.id, id)).returning(),
+    );
+    // Built once with placeholders, at creation; on the database every call reuses that statement.
+    expect(calls).toEqual([sql.placeholder('email')]);
+    expect(await byEmail({ email: 'ann@example.com' })).toEqual([ann]);
+    expect(await update({ id: note!.id }, { stars: 4 })).toMatchObject([{ body: 'draft', stars: 4 }]);
+    expect(calls).toHaveLength(1);
+    await t.db.transaction(async (tx) => {
+      expect(await byEmail({ email: 'ann@example.com' }, tx)).toEqual([ann]);
+      expect(await update({ id: note!.id }, { body: 'final' }, tx)).toMatchObject([
+        { body: 'final', stars: 4 },
+      ]);
+    });
+    // Inside the transaction the query was built with the value itself.
+    expect(calls).toEqual([sql.placeholder('email'), 'ann@example.com']);
   });
 });
 

@@ -1,4 +1,4 @@
-import { healthRoute, type ReadinessReport, type RoutesPlugin } from 'groundwork-pg';
+import { type AppContext, healthRoute, type RoutesPlugin } from 'groundwork-pg';
 import { z } from 'zod';
 
 /** The story's health body. `database` says whether the server answered; `error` is sanitized by the foundation. */
@@ -16,15 +16,12 @@ type HealthResponse = z.infer<typeof HealthResponse>;
  * cached), so it turns healthy again on its own once the database is back. Pending migrations also make it
  * unhealthy: the database answers, but this code cannot use it yet.
  */
-export const healthRoutes: RoutesPlugin<{ readiness: () => Promise<ReadinessReport> }> = async (
-  app,
-  { readiness },
-) => {
+export const healthRoutes: RoutesPlugin<{ context: AppContext }> = async (app, { context }) => {
   healthRoute(app, {
     url: '/',
     summary: 'Database connection status (200 healthy, 503 unhealthy)',
     schema: HealthResponse,
-    readiness,
+    readiness: context.readiness,
     body: (report): HealthResponse => ({
       status: report.status === 'ok' ? 'healthy' : 'unhealthy',
       database: report.database,

@@ -1,5 +1,5 @@
 import { count, desc, eq, sql } from 'drizzle-orm';
-import { type Database, type Executor, prepareQuery } from 'groundwork-pg';
+import { type Bindable, type Database, type Executor, hotQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { authSessions, users } from '../schema.ts';
 
@@ -9,14 +9,9 @@ type Schema = typeof schema;
 
 /** Data access for users: the only place that builds SQL for them. */
 export function createUsersRepository(db: Database<Schema>) {
-  // The hot read is built once; each request only binds the id.
-  const byId = prepareQuery(
-    db,
-    'counseling_user_by_id',
-    db
-      .select()
-      .from(users)
-      .where(eq(users.id, sql.placeholder('id'))),
+  // The hot read: prepared on the pool, built with the id inside a caller's transaction.
+  const byId = hotQuery(db, 'counseling_user_by_id', (executor, { id }: Bindable<{ id: string }>) =>
+    executor.select().from(users).where(eq(users.id, id)),
   );
 
   return {
@@ -28,12 +23,8 @@ export function createUsersRepository(db: Database<Schema>) {
       return row!;
     },
 
-    async findById({ id }: { id: string }, executor?: Executor<Schema>): Promise<UserRow | undefined> {
-      if (executor) {
-        const [row] = await executor.select().from(users).where(eq(users.id, id));
-        return row;
-      }
-      const [row] = await byId.execute({ id });
+    async findById({ id }: { id: string }, executor: Executor<Schema> = db): Promise<UserRow | undefined> {
+      const [row] = await byId({ id }, executor);
       return row;
     },
 

@@ -1,20 +1,6 @@
-import {
-  ensureOwnUser,
-  hashPassword,
-  notFound,
-  type RoutesPlugin,
-  registrationRateLimit,
-} from 'groundwork-pg';
+import { hashPassword, IdParams, notFound, type RoutesPlugin, registrationRateLimit } from 'groundwork-pg';
 import type { UsersRepository } from './repository.ts';
-import {
-  toPublicUser,
-  UserCreate,
-  UserId,
-  UserList,
-  UserListQuery,
-  UserPublic,
-  UserUpdate,
-} from './schemas.ts';
+import { toUserPublic, UserCreate, UserList, UserListQuery, UserPublic, UserUpdate } from './schemas.ts';
 
 export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app, { users }) => {
   const tags = ['users'];
@@ -36,25 +22,25 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
       const { username, password } = request.body;
       // One INSERT: it either stores the whole row or nothing (a duplicate is the database's 23505 -> 409).
       const row = await users.create({ username, passwordHash: await hashPassword(password) });
-      return reply.status(201).send(toPublicUser(row));
+      return reply.status(201).send(toUserPublic(row));
     },
   );
 
   app.get(
     '/:id',
     {
+      config: { auth: 'own', owner: { param: 'id' } },
       schema: {
         tags,
         summary: 'Get a user (your own)',
-        params: UserId,
+        params: IdParams,
         response: { 200: UserPublic },
       },
     },
     async (request) => {
-      ensureOwnUser(request, request.params.id);
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
-      return toPublicUser(row);
+      return toUserPublic(row);
     },
   );
 
@@ -71,7 +57,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     },
     async (request) => {
       const { rows, total } = await users.list(request.query);
-      return { data: rows.map(toPublicUser), count: total };
+      return { data: rows.map(toUserPublic), count: total };
     },
   );
 
@@ -83,7 +69,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
       schema: {
         tags,
         summary: 'Block or unblock a user; blocking ends their sessions (operators only)',
-        params: UserId,
+        params: IdParams,
         body: UserUpdate,
         response: { 200: UserPublic },
       },
@@ -91,7 +77,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     async (request) => {
       const row = await users.setBlocked({ id: request.params.id, isBlocked: request.body.is_blocked });
       if (!row) throw notFound('User');
-      return toPublicUser(row);
+      return toUserPublic(row);
     },
   );
 };

@@ -13,8 +13,6 @@ const username = safeText()
   .regex(USERNAME_PATTERN, { message: 'must have the form \\domain\\username' })
   .describe('Windows-style account name, for example \\\\campus\\\\jdoe');
 
-export const UserId = z.object({ id: z.guid({ message: 'must be a UUID' }) });
-
 /** Body of POST /users. Strict: a client cannot slip is_blocked or a hash into a new account. */
 export const UserCreate = z
   .strictObject({
@@ -52,7 +50,7 @@ export type UserListQuery = z.infer<typeof UserListQuery>;
 export const UserList = offsetPage(UserPublic).meta({ id: 'UserList' });
 
 /** Timestamps arrive as PostgreSQL text (`2025-12-20 12:34:56.123456+00`); the API speaks ISO 8601. */
-export function toPublicUser(row: {
+export function toUserPublic(row: {
   id: string;
   username: string;
   isBlocked: boolean;

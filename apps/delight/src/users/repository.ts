@@ -1,40 +1,18 @@
 import { eq, getTableColumns, sql } from 'drizzle-orm';
 import { type Database, type Executor, prepareQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
-import { type UserPreferencesRow, type UserRow, userPreferences, users } from '../schema.ts';
-import type {
-  PreferencesPublic,
-  PreferencesReplace,
-  UserCreate,
-  UserPublic,
-  UserWithPreferences,
+import { userPreferences, users } from '../schema.ts';
+import {
+  type PreferencesPublic,
+  type PreferencesReplace,
+  toPreferencesPublic,
+  toUserPublic,
+  type UserCreate,
+  type UserPublic,
+  type UserWithPreferences,
 } from './schemas.ts';
 
 type Schema = typeof schema;
-
-export function toUserPublic(row: UserRow): UserPublic {
-  return {
-    id: row.id,
-    clerk_user_id: row.clerkUserId,
-    email: row.email,
-    timezone: row.timezone,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  };
-}
-
-export function toPreferencesPublic(row: UserPreferencesRow): PreferencesPublic {
-  return {
-    id: row.id,
-    user_id: row.userId,
-    custom_hours: row.customHours,
-    theme: row.theme,
-    communication_preferences: row.communicationPreferences,
-    onboarding_completed: row.onboardingCompleted,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  };
-}
 
 export function createUsersRepository(db: Database<Schema>) {
   /**

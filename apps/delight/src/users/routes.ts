@@ -1,4 +1,4 @@
-import { ensureOwnClaim, ensureOwnUser, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { ensureOwnClaim, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import { z } from 'zod';
 import type { UsersRepository } from './repository.ts';
 import {
@@ -6,7 +6,6 @@ import {
   PreferencesPublic,
   PreferencesReplace,
   UserCreate,
-  UserIdParams,
   UserPublic,
   UserWithPreferences,
 } from './schemas.ts';
@@ -15,6 +14,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.post(
     '/',
     {
+      config: { auth: 'user' },
       schema: {
         tags: ['users'],
         summary:
@@ -32,6 +32,8 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.get(
     '/by-clerk-id/:clerkUserId',
     {
+      // The Clerk id is the token's subject: another user's answers 404 without a read.
+      config: { auth: 'own', owner: { param: 'clerkUserId', claim: 'sub' } },
       schema: {
         tags: ['users'],
         summary: 'The caller with their preferences (null until set), in one query; another user is a 404',
@@ -42,7 +44,6 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     async (request) => {
       const user = await users.findByClerkId({ clerkUserId: request.params.clerkUserId });
       if (!user) throw notFound('User');
-      ensureOwnUser(request, user.id);
       return user;
     },
   );
@@ -51,17 +52,16 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     '/:id/preferences',
     {
       // The user is named in the URL: a foreign-key miss means "no such user", a 404.
-      config: { foreignKeyStatus: 404 },
+      config: { auth: 'own', owner: { param: 'id' }, foreignKeyStatus: 404 },
       schema: {
         tags: ['users'],
         summary: 'Create (201) or replace (200) the caller’s preferences; omitted fields reset to defaults',
-        params: UserIdParams,
+        params: IdParams,
         body: PreferencesReplace,
         response: { 200: PreferencesPublic, 201: PreferencesPublic },
       },
     },
     async (request, reply) => {
-      ensureOwnUser(request, request.params.id);
       const { preferences, created } = await users.replacePreferences({
         userId: request.params.id,
         preferences: request.body,
@@ -73,15 +73,15 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.delete(
     '/:id',
     {
+      config: { auth: 'own', owner: { param: 'id' } },
       schema: {
         tags: ['users'],
         summary: 'Delete the caller (operators: any user); the database cascades to their preferences',
-        params: UserIdParams,
+        params: IdParams,
         response: { 204: z.null() },
       },
     },
     async (request, reply) => {
-      ensureOwnUser(request, request.params.id);
       if (!(await users.delete({ id: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);
     },

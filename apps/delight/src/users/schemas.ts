@@ -1,5 +1,6 @@
 import { safeText } from 'groundwork-pg';
 import { z } from 'zod';
+import type { UserPreferencesRow, UserRow } from '../schema.ts';
 import { canonicalTimeZone } from './timezones.ts';
 
 /** Validates an IANA zone name and stores it in canonical case; the column is varchar(50). */
@@ -98,5 +99,29 @@ export const UserWithPreferences = UserPublic.extend({ preferences: PreferencesP
 });
 export type UserWithPreferences = z.infer<typeof UserWithPreferences>;
 
-export const UserIdParams = z.object({ id: z.uuid() });
 export const ClerkIdParams = z.object({ clerkUserId: ClerkUserId });
+
+/** The only ways rows leave the repository for a client; timestamps as ISO 8601 strings. */
+export function toUserPublic(row: UserRow): UserPublic {
+  return {
+    id: row.id,
+    clerk_user_id: row.clerkUserId,
+    email: row.email,
+    timezone: row.timezone,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+export function toPreferencesPublic(row: UserPreferencesRow): PreferencesPublic {
+  return {
+    id: row.id,
+    user_id: row.userId,
+    custom_hours: row.customHours,
+    theme: row.theme,
+    communication_preferences: row.communicationPreferences,
+    onboarding_completed: row.onboardingCompleted,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}

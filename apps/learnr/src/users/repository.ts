@@ -1,6 +1,6 @@
-import { count, desc, eq, type Placeholder, sql } from 'drizzle-orm';
+import { count, desc, eq, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
-import { type Database, type Executor, placeholders, preparePerKeys, prepareQuery } from 'groundwork-pg';
+import { type Bindable, type Database, type Executor, hotQuery, hotUpdate } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type NewUserRow, type UserRow, users } from '../schema.ts';
 
@@ -16,58 +16,47 @@ export interface UserChanges {
   darkMode?: UserRow['darkMode'];
 }
 
-/** A value, or the placeholder a prepared statement fills in at each call. */
-type Input<T> = T | Placeholder;
-const { placeholder } = sql;
-
-/**
- * The hot queries, written once: prepared with placeholders on the database, and built with the values
- * on a caller's transaction (a prepared query belongs to the database's session, not to a transaction).
- */
-const queries = {
-  findById: (executor: Executor<Schema>, id: Input<string>) =>
+/** Data access for users; every method takes an optional transaction so callers can compose writes. */
+export function createUsersRepository(db: Database<Schema>) {
+  // The hot queries: prepared on the pool, built with the values inside a caller's transaction.
+  const byId = hotQuery(db, 'learnr_users_by_id', (executor, { id }: Bindable<{ id: string }>) =>
     executor.select().from(users).where(eq(users.id, id)).limit(1),
-  findByEmail: (executor: Executor<Schema>, email: Input<string>) =>
+  );
+  const byEmail = hotQuery(db, 'learnr_users_by_email', (executor, { email }: Bindable<{ email: string }>) =>
     executor
       .select()
       .from(users)
       .where(eq(sql`lower(${users.email})`, email))
       .limit(1),
-  page: (executor: Executor<Schema>, limit: Input<number>, offset: Input<number>) =>
-    executor.select().from(users).orderBy(desc(users.createdAt), desc(users.id)).limit(limit).offset(offset),
-  count: (executor: Executor<Schema>) => executor.select({ value: count() }).from(users),
-  update: (executor: Executor<Schema>, id: Input<string>, changes: Record<string, unknown>) =>
+  );
+  const page = hotQuery(
+    db,
+    'learnr_users_page',
+    (executor, { limit, offset }: Bindable<{ limit: number; offset: number }>) =>
+      executor
+        .select()
+        .from(users)
+        .orderBy(desc(users.createdAt), desc(users.id))
+        .limit(limit)
+        .offset(offset),
+  );
+  const total = hotQuery(db, 'learnr_users_count', (executor) =>
+    executor.select({ value: count() }).from(users),
+  );
+  /** One statement per set of changed columns (at most 2^7): a PATCH names only what it changes. */
+  const update = hotUpdate(db, 'learnr_users_update', (executor, { id }: Bindable<{ id: string }>, changes) =>
     executor
       .update(users)
       .set(changes as PgUpdateSetSource<typeof users>)
       .where(eq(users.id, id))
       .returning(),
-};
-
-/** Data access for users; every method takes an optional transaction so callers can compose writes. */
-export function createUsersRepository(db: Database<Schema>) {
-  const prepared = {
-    findById: prepareQuery(db, 'learnr_users_by_id', queries.findById(db, placeholder('id'))),
-    findByEmail: prepareQuery(db, 'learnr_users_by_email', queries.findByEmail(db, placeholder('email'))),
-    page: prepareQuery(
-      db,
-      'learnr_users_page',
-      queries.page(db, placeholder('limit'), placeholder('offset')),
-    ),
-    count: prepareQuery(db, 'learnr_users_count', queries.count(db)),
-    /** One statement per set of changed columns (at most 2^7): a PATCH names only what it changes. */
-    update: preparePerKeys(db, 'learnr_users_update', (keys) =>
-      queries.update(db, placeholder('id'), placeholders(keys)),
-    ),
-  };
+  );
 
   async function findById(
     { id }: { id: string },
     executor: Executor<Schema> = db,
   ): Promise<UserRow | undefined> {
-    const [row] = await (executor === db
-      ? prepared.findById.execute({ id })
-      : queries.findById(executor, id).execute());
+    const [row] = await byId({ id }, executor);
     return row;
   }
 
@@ -88,10 +77,7 @@ export function createUsersRepository(db: Database<Schema>) {
       { email }: { email: string },
       executor: Executor<Schema> = db,
     ): Promise<UserRow | undefined> {
-      const normalized = email.trim().toLowerCase();
-      const [row] = await (executor === db
-        ? prepared.findByEmail.execute({ email: normalized })
-        : queries.findByEmail(executor, normalized).execute());
+      const [row] = await byEmail({ email: email.trim().toLowerCase() }, executor);
       return row;
     },
 
@@ -111,9 +97,7 @@ export function createUsersRepository(db: Database<Schema>) {
       const keys = Object.keys(changes);
       // Nothing to set is not an error: the row as it is (and no updated_at bump for a no-op).
       if (keys.length === 0) return findById({ id }, executor);
-      const [row] = await (executor === db
-        ? prepared.update(keys).execute({ ...changes, id })
-        : queries.update(executor, id, { ...changes }).execute());
+      const [row] = await update({ id }, { ...changes }, executor);
       return row;
     },
 
@@ -122,12 +106,8 @@ export function createUsersRepository(db: Database<Schema>) {
       { limit, offset }: { limit: number; offset: number },
       executor: Executor<Schema> = db,
     ): Promise<{ rows: UserRow[]; count: number }> {
-      const [rows, [total]] = await Promise.all(
-        executor === db
-          ? [prepared.page.execute({ limit, offset }), prepared.count.execute()]
-          : [queries.page(executor, limit, offset).execute(), queries.count(executor).execute()],
-      );
-      return { rows, count: total?.value ?? 0 };
+      const [rows, [counted]] = await Promise.all([page({ limit, offset }, executor), total({}, executor)]);
+      return { rows, count: counted?.value ?? 0 };
     },
   };
 }

@@ -1,20 +1,6 @@
-import {
-  ensureOwnUser,
-  hashPassword,
-  notFound,
-  type RoutesPlugin,
-  registrationRateLimit,
-} from 'groundwork-pg';
+import { hashPassword, IdParams, notFound, type RoutesPlugin, registrationRateLimit } from 'groundwork-pg';
 import type { UserChanges, UsersRepository } from './repository.ts';
-import {
-  toUserResponse,
-  UserCreate,
-  UserList,
-  UserListQuery,
-  UserParams,
-  UserResponse,
-  UserUpdate,
-} from './schemas.ts';
+import { toUserResponse, UserCreate, UserList, UserListQuery, UserResponse, UserUpdate } from './schemas.ts';
 
 /** API field names (snake_case, as in the story's data model) to repository keys. */
 function toChanges(body: UserUpdate): UserChanges {
@@ -70,15 +56,15 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.get(
     '/:id',
     {
+      config: { auth: 'own', owner: { param: 'id' } },
       schema: {
         tags: ['users'],
         summary: 'One user (your own)',
-        params: UserParams,
+        params: IdParams,
         response: { 200: UserResponse },
       },
     },
     async (request) => {
-      ensureOwnUser(request, request.params.id);
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
       return toUserResponse(row);
@@ -88,16 +74,16 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.patch(
     '/:id',
     {
+      config: { auth: 'own', owner: { param: 'id' } },
       schema: {
         tags: ['users'],
         summary: 'Update your onboarding answers and display preferences',
-        params: UserParams,
+        params: IdParams,
         body: UserUpdate,
         response: { 200: UserResponse },
       },
     },
     async (request) => {
-      ensureOwnUser(request, request.params.id);
       const row = await users.update({ id: request.params.id, changes: toChanges(request.body) });
       if (!row) throw notFound('User');
       return toUserResponse(row);

@@ -103,8 +103,6 @@ export type UserListQuery = z.infer<typeof UserListQuery>;
 export const UserList = offsetPage(UserResponse).meta({ id: 'UserList' });
 export type UserList = z.infer<typeof UserList>;
 
-export const UserParams = z.strictObject({ id: z.uuid('id must be a UUID') });
-
 /** The only way a row leaves the repository for a client: the password hash is not copied. */
 export function toUserResponse(row: UserRow): UserResponse {
   return {

@@ -1,10 +1,10 @@
-import { ensureOwnUser, notFound, type RoutesPlugin } from 'groundwork-pg';
-import { UserIdParams } from '../http.ts';
+import { IntegerIdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { UsersRepository } from '../users/repository.ts';
 import type { SessionsRepository } from './repository.ts';
-import { SessionCreate, SessionList, SessionListQuery, SessionPublic, toPublicSession } from './schemas.ts';
+import { SessionCreate, SessionList, SessionListQuery, SessionPublic, toSessionPublic } from './schemas.ts';
 
 const tags = ['sessions'];
+const own = { auth: 'own', owner: { param: 'id' } } as const;
 
 /** A user's chat sessions, under `/users/:id/sessions`. */
 export const sessionsRoutes: RoutesPlugin<{ sessions: SessionsRepository; users: UsersRepository }> = async (
@@ -13,24 +13,33 @@ export const sessionsRoutes: RoutesPlugin<{ sessions: SessionsRepository; users:
 ) => {
   app.post(
     '/:id/sessions',
-    { schema: { tags, params: UserIdParams, body: SessionCreate, response: { 201: SessionPublic } } },
+    {
+      config: own,
+      schema: { tags, params: IntegerIdParams, body: SessionCreate, response: { 201: SessionPublic } },
+    },
     async (request, reply) => {
-      ensureOwnUser(request, request.params.id);
       const row = await sessions.create({ userId: request.params.id, name: request.body.name });
       if (!row) throw notFound('User');
-      return reply.status(201).send(toPublicSession(row));
+      return reply.status(201).send(toSessionPublic(row));
     },
   );
 
   app.get(
     '/:id/sessions',
-    { schema: { tags, params: UserIdParams, querystring: SessionListQuery, response: { 200: SessionList } } },
+    {
+      config: own,
+      schema: {
+        tags,
+        params: IntegerIdParams,
+        querystring: SessionListQuery,
+        response: { 200: SessionList },
+      },
+    },
     async (request) => {
-      ensureOwnUser(request, request.params.id);
       // A deactivated user's sessions are kept with its row but, like the user, no longer shown.
       if (!(await users.findById({ id: request.params.id }))) throw notFound('User');
       const rows = await sessions.listForUser({ userId: request.params.id, limit: request.query.limit });
-      return { items: rows.map(toPublicSession) };
+      return { items: rows.map(toSessionPublic) };
     },
   );
 };

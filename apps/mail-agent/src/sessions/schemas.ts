@@ -16,6 +16,7 @@ export const SessionPublic = z
     created_at: z.string(),
   })
   .meta({ id: 'SessionPublic' });
+export type SessionPublic = z.infer<typeof SessionPublic>;
 
 export const SessionListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -23,6 +24,6 @@ export const SessionListQuery = z.object({
 
 export const SessionList = z.object({ items: z.array(SessionPublic) }).meta({ id: 'SessionList' });
 
-export function toPublicSession(row: SessionRow): z.infer<typeof SessionPublic> {
+export function toSessionPublic(row: SessionRow): SessionPublic {
   return { id: row.id, user_id: row.userId, name: row.name, created_at: isoTimestamp(row.createdAt) };
 }

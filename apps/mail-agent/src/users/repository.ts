@@ -1,12 +1,5 @@
 import { and, asc, eq, gt, isNotNull, or, type Placeholder, sql } from 'drizzle-orm';
-import {
-  type Database,
-  type Executor,
-  executeRows,
-  placeholders,
-  preparePerKeys,
-  prepareQuery,
-} from 'groundwork-pg';
+import { type Bindable, type Database, type Executor, executeRows, hotQuery, hotUpdate } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { users } from '../schema.ts';
 
@@ -40,20 +33,14 @@ const sealedOutside = (keyId: string) =>
 /** Users: every read and write of the API goes through here; inactive (soft-deleted) users are invisible. */
 export function createUsersRepository(db: Database<typeof schema>) {
   // What requests repeat, built once: the by-id read and the PATCH (one statement per set of changed fields).
-  const byId = prepareQuery(
-    db,
-    'mail_agent_user_by_id',
-    db
-      .select()
-      .from(users)
-      .where(active(sql.placeholder('id'))),
+  const byId = hotQuery(db, 'mail_agent_user_by_id', (executor, { id }: Bindable<{ id: number }>) =>
+    executor.select().from(users).where(active(id)),
   );
-  const updateOf = preparePerKeys(db, 'mail_agent_user_update', (keys) =>
-    db
-      .update(users)
-      .set(placeholders(keys))
-      .where(active(sql.placeholder('id')))
-      .returning(),
+  const updateOf = hotUpdate(
+    db,
+    'mail_agent_user_update',
+    (executor, { id }: Bindable<{ id: number }>, changes) =>
+      executor.update(users).set(changes).where(active(id)).returning(),
   );
 
   return {
@@ -63,9 +50,7 @@ export function createUsersRepository(db: Database<typeof schema>) {
     },
 
     async findById({ id }: { id: number }, executor: Db = db): Promise<UserRow | undefined> {
-      const [row] = await (executor === db
-        ? byId.execute({ id })
-        : executor.select().from(users).where(active(id)));
+      const [row] = await byId({ id }, executor);
       return row;
     },
 
@@ -84,10 +69,8 @@ export function createUsersRepository(db: Database<typeof schema>) {
 
     async update({ id, changes }: { id: number; changes: UserChanges }, executor: Db = db) {
       // An undefined field is left as it is, as set() leaves it.
-      const keys = Object.keys(changes).filter((key) => changes[key as keyof UserChanges] !== undefined);
-      const [row] = await (executor === db
-        ? updateOf(keys).execute({ ...changes, id })
-        : executor.update(users).set(changes).where(active(id)).returning());
+      const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+      const [row] = await updateOf({ id }, defined, executor);
       return row;
     },
 

@@ -1,11 +1,10 @@
-import { ensureOwnClaim, ensureOwnUser, notFound, type RoutesPlugin, toKeysetPage } from 'groundwork-pg';
+import { ensureOwnClaim, IntegerIdParams, notFound, type RoutesPlugin, toKeysetPage } from 'groundwork-pg';
 import { z } from 'zod';
-import { UserIdParams } from '../http.ts';
 import type { GmailTokenVault } from './gmail-tokens.ts';
 import type { UsersRepository } from './repository.ts';
 import {
   GmailTokensPut,
-  toPublicUser,
+  toUserPublic,
   UserCreate,
   UserList,
   UserListQuery,
@@ -14,6 +13,8 @@ import {
 } from './schemas.ts';
 
 const tags = ['users'];
+/** The user in the path, that user or an operator. */
+const own = { auth: 'own', owner: { param: 'id' } } as const;
 
 export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTokenVault }> = async (
   app,
@@ -21,12 +22,12 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 ) => {
   app.post(
     '/',
-    { schema: { tags, body: UserCreate, response: { 201: UserPublic } } },
+    { config: { auth: 'user' }, schema: { tags, body: UserCreate, response: { 201: UserPublic } } },
     async (request, reply) => {
       // Registration: a Google account registers only its own (verified) address; operators any.
       ensureOwnClaim(request, { field: 'email', value: request.body.email, claim: 'email' });
       const row = await users.create({ email: request.body.email });
-      return reply.status(201).send(toPublicUser(row));
+      return reply.status(201).send(toUserPublic(row));
     },
   );
 
@@ -39,26 +40,27 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     async (request) => {
       const { limit, after } = request.query;
       const rows = await users.listActive({ limit: limit + 1, after });
-      return toKeysetPage(rows, limit, (row) => row.id, toPublicUser);
+      return toKeysetPage(rows, limit, (row) => row.id, toUserPublic);
     },
   );
 
   app.get(
     '/:id',
-    { schema: { tags, params: UserIdParams, response: { 200: UserPublic } } },
+    { config: own, schema: { tags, params: IntegerIdParams, response: { 200: UserPublic } } },
     async (request) => {
-      ensureOwnUser(request, request.params.id);
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
-      return toPublicUser(row);
+      return toUserPublic(row);
     },
   );
 
   app.patch(
     '/:id',
-    { schema: { tags, params: UserIdParams, body: UserUpdate, response: { 200: UserPublic } } },
+    {
+      config: own,
+      schema: { tags, params: IntegerIdParams, body: UserUpdate, response: { 200: UserPublic } },
+    },
     async (request) => {
-      ensureOwnUser(request, request.params.id);
       const { telegram_id, telegram_username, onboarding_completed } = request.body;
       const row = await users.update({
         id: request.params.id,
@@ -69,15 +71,14 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
         },
       });
       if (!row) throw notFound('User');
-      return toPublicUser(row);
+      return toUserPublic(row);
     },
   );
 
   app.delete(
     '/:id',
-    { schema: { tags, params: UserIdParams, response: { 204: z.null() } } },
+    { config: own, schema: { tags, params: IntegerIdParams, response: { 204: z.null() } } },
     async (request, reply) => {
-      ensureOwnUser(request, request.params.id);
       if (!(await users.deactivate({ id: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);
     },
@@ -85,9 +86,11 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 
   app.put(
     '/:id/gmail-tokens',
-    { schema: { tags, params: UserIdParams, body: GmailTokensPut, response: { 204: z.null() } } },
+    {
+      config: own,
+      schema: { tags, params: IntegerIdParams, body: GmailTokensPut, response: { 204: z.null() } },
+    },
     async (request, reply) => {
-      ensureOwnUser(request, request.params.id);
       const { access_token, refresh_token } = request.body;
       const stored = await vault.store({
         userId: request.params.id,
@@ -100,9 +103,8 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 
   app.delete(
     '/:id/gmail-tokens',
-    { schema: { tags, params: UserIdParams, response: { 204: z.null() } } },
+    { config: own, schema: { tags, params: IntegerIdParams, response: { 204: z.null() } } },
     async (request, reply) => {
-      ensureOwnUser(request, request.params.id);
       if (!(await vault.clear({ userId: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);
     },

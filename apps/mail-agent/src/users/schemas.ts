@@ -41,6 +41,7 @@ export const UserPublic = z
     updated_at: z.string(),
   })
   .meta({ id: 'UserPublic' });
+export type UserPublic = z.infer<typeof UserPublic>;
 
 export const UserListQuery = keysetPageQuery(z.coerce.number().int().min(0), {
   defaultLimit: 50,
@@ -57,7 +58,7 @@ export const GmailTokensPut = z
   })
   .meta({ id: 'GmailTokensPut' });
 
-export function toPublicUser(row: UserRow): z.infer<typeof UserPublic> {
+export function toUserPublic(row: UserRow): UserPublic {
   return {
     id: row.id,
     email: row.email,

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, ne, sql } from 'drizzle-orm';
-import { type Database, type Executor, prepareQuery } from 'groundwork-pg';
+import { type Bindable, type Database, type Executor, hotQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type BatchRow, type BatchStatus, batches } from '../schema.ts';
 
@@ -21,22 +21,18 @@ export interface ListBatchesInput {
 const listedBy = (userId: string) => and(eq(batches.userId, userId), ne(batches.status, 'archived'));
 
 export function createBatchesRepository(db: Database<Schema>) {
-  const byId = prepareQuery(
-    db,
-    'rnd_cards_batch_by_id',
-    db
-      .select()
-      .from(batches)
-      .where(eq(batches.id, sql.placeholder('id'))),
+  const byId = hotQuery(db, 'rnd_cards_batch_by_id', (executor, { id }: Bindable<{ id: string }>) =>
+    executor.select().from(batches).where(eq(batches.id, id)),
   );
-  const setStatus = prepareQuery(
+  const setStatus = hotQuery(
     db,
     'rnd_cards_batch_set_status',
-    db
-      .update(batches)
-      .set({ status: sql`${sql.placeholder('status')}` })
-      .where(eq(batches.id, sql.placeholder('id')))
-      .returning(),
+    (executor, { id, status }: Bindable<{ id: string; status: BatchStatus }>) =>
+      executor
+        .update(batches)
+        .set({ status: sql`${status}` })
+        .where(eq(batches.id, id))
+        .returning(),
   );
 
   return {
@@ -49,11 +45,9 @@ export function createBatchesRepository(db: Database<Schema>) {
       return row!;
     },
 
-    async findById({ id }: { id: string }, executor?: Executor<Schema>): Promise<BatchRow | undefined> {
-      const rows = executor
-        ? await executor.select().from(batches).where(eq(batches.id, id))
-        : await byId.execute({ id });
-      return rows[0];
+    async findById({ id }: { id: string }, executor: Executor<Schema> = db): Promise<BatchRow | undefined> {
+      const [row] = await byId({ id }, executor);
+      return row;
     },
 
     /** The user's batches except archived ones, newest first (id breaks ties so pages never overlap). */
@@ -80,9 +74,7 @@ export function createBatchesRepository(db: Database<Schema>) {
       { id, status }: { id: string; status: BatchStatus },
       executor: Executor<Schema> = db,
     ): Promise<BatchRow | undefined> {
-      const [row] = await (executor === db
-        ? setStatus.execute({ id, status })
-        : executor.update(batches).set({ status }).where(eq(batches.id, id)).returning());
+      const [row] = await setStatus({ id, status }, executor);
       return row;
     },
   };

@@ -1,5 +1,4 @@
-import { ensureOwnUser, HttpError, notFound, type RoutesPlugin } from 'groundwork-pg';
-import { IdParams } from '../api.ts';
+import { HttpError, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { ProjectsRepository } from '../projects/repository.ts';
 import { ProjectCreate, ProjectPublic, toProjectPublic } from '../projects/schemas.ts';
 import type { BatchesRepository } from './repository.ts';
@@ -9,11 +8,15 @@ export const batchesRoutes: RoutesPlugin<{
   batches: BatchesRepository;
   projects: ProjectsRepository;
 }> = async (app, { batches, projects }) => {
-  /** The batch, when it is the caller's (or the caller is an operator); else the 404 of a missing one. */
-  async function ownBatch(request: Parameters<typeof ensureOwnUser>[0], id: string) {
+  /** The batch in the path, when it is the caller's (or the caller is an operator); else a 404. */
+  const ownBatch = {
+    auth: 'own',
+    owner: { param: 'id', lookup: async (id: string) => (await batches.findById({ id }))?.userId },
+    entity: 'Batch',
+  } as const;
+  async function batchOf(id: string) {
     const batch = await batches.findById({ id });
     if (!batch) throw notFound('Batch');
-    ensureOwnUser(request, batch.userId, 'Batch');
     return batch;
   }
 
@@ -21,7 +24,7 @@ export const batchesRoutes: RoutesPlugin<{
     '/',
     {
       // The user is named in the body; an unknown one is still "not found", not a conflict.
-      config: { foreignKeyStatus: 404 },
+      config: { auth: 'own', owner: { body: 'userId' }, foreignKeyStatus: 404 },
       schema: {
         tags: ['batches'],
         summary: 'Create a batch of 1 to 20 projects for the caller',
@@ -30,7 +33,6 @@ export const batchesRoutes: RoutesPlugin<{
       },
     },
     async (request, reply) => {
-      ensureOwnUser(request, request.body.userId);
       return reply.status(201).send(toBatchPublic(await batches.create(request.body)));
     },
   );
@@ -38,6 +40,7 @@ export const batchesRoutes: RoutesPlugin<{
   app.get(
     '/:id',
     {
+      config: ownBatch,
       schema: {
         tags: ['batches'],
         summary: 'Read a batch with its aggregates (completed projects, average quality score)',
@@ -45,12 +48,13 @@ export const batchesRoutes: RoutesPlugin<{
         response: { 200: BatchPublic },
       },
     },
-    async (request) => toBatchPublic(await ownBatch(request, request.params.id)),
+    async (request) => toBatchPublic(await batchOf(request.params.id)),
   );
 
   app.patch(
     '/:id/status',
     {
+      config: ownBatch,
       schema: {
         tags: ['batches'],
         summary: "Change a batch's status",
@@ -60,8 +64,7 @@ export const batchesRoutes: RoutesPlugin<{
       },
     },
     async (request) => {
-      // A batch never changes owner, so checking it before the write is enough.
-      await ownBatch(request, request.params.id);
+      // A batch never changes owner, so the check before the write is enough.
       const batch = await batches.updateStatus({ id: request.params.id, status: request.body.status });
       if (!batch) throw notFound('Batch');
       return toBatchPublic(batch);
@@ -72,7 +75,7 @@ export const batchesRoutes: RoutesPlugin<{
     '/:id/projects',
     {
       // A batch deleted between the check and the insert is still a 404.
-      config: { foreignKeyStatus: 404 },
+      config: { ...ownBatch, foreignKeyStatus: 404 },
       schema: {
         tags: ['projects'],
         summary: 'Add a project to a batch at a row number',
@@ -82,7 +85,7 @@ export const batchesRoutes: RoutesPlugin<{
       },
     },
     async (request, reply) => {
-      const batch = await ownBatch(request, request.params.id);
+      const batch = await batchOf(request.params.id);
       // Row numbers are positions 1..totalProjects, so with (batch_id, row_number) unique a batch
       // never holds more projects than it declared.
       if (request.body.rowNumber > batch.totalProjects) {

@@ -1,4 +1,4 @@
-import { healthRoute, type ReadinessReport, type RoutesPlugin, readinessSchema } from 'groundwork-pg';
+import { type AppContext, healthRoute, type RoutesPlugin, readinessSchema } from 'groundwork-pg';
 import { z } from 'zod';
 
 // The story's body ({ status: healthy, version, database: connected }) plus the foundation's readiness
@@ -8,15 +8,15 @@ const Health = readinessSchema.extend({
   version: z.string(),
 });
 
-export const healthRoutes: RoutesPlugin<{
-  readiness: () => Promise<ReadinessReport>;
-  version: string;
-}> = async (app, { readiness, version }) => {
+export const healthRoutes: RoutesPlugin<{ context: AppContext; version: string }> = async (
+  app,
+  { context, version },
+) => {
   healthRoute(app, {
     url: '/',
     summary: 'Database connectivity and migration state',
     schema: Health,
-    readiness,
+    readiness: context.readiness,
     body: ({ status, ...report }) => ({
       status: status === 'ok' ? ('healthy' as const) : ('unhealthy' as const),
       version,

@@ -1,5 +1,5 @@
-import { eq, sql } from 'drizzle-orm';
-import { type Database, type Executor, placeholders, preparePerKeys, prepareQuery } from 'groundwork-pg';
+import { eq } from 'drizzle-orm';
+import { type Bindable, type Database, type Executor, hotQuery, hotUpdate } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { batches, type ProjectRow, type ProjectStatus, projects } from '../schema.ts';
 
@@ -22,40 +22,30 @@ export interface UpdateProjectInput {
 // Every write here fires the update_batch_quality_score trigger, which keeps the batch's
 // average_quality_score and completed_projects true in the same statement.
 export function createProjectsRepository(db: Database<Schema>) {
-  const byId = prepareQuery(
-    db,
-    'rnd_cards_project_by_id',
-    db
-      .select()
-      .from(projects)
-      .where(eq(projects.id, sql.placeholder('id'))),
+  const byId = hotQuery(db, 'rnd_cards_project_by_id', (executor, { id }: Bindable<{ id: string }>) =>
+    executor.select().from(projects).where(eq(projects.id, id)),
   );
   // Every project route checks the owner first.
-  const ownerOf = prepareQuery(
-    db,
-    'rnd_cards_project_owner',
-    db
+  const ownerOf = hotQuery(db, 'rnd_cards_project_owner', (executor, { id }: Bindable<{ id: string }>) =>
+    executor
       .select({ userId: batches.userId })
       .from(projects)
       .innerJoin(batches, eq(batches.id, projects.batchId))
-      .where(eq(projects.id, sql.placeholder('id'))),
+      .where(eq(projects.id, id)),
   );
-  const updateOf = preparePerKeys(db, 'rnd_cards_project_update', (keys) =>
-    db
-      .update(projects)
-      .set(placeholders(keys))
-      .where(eq(projects.id, sql.placeholder('id')))
-      .returning(),
+  const updateOf = hotUpdate(
+    db,
+    'rnd_cards_project_update',
+    (executor, { id }: Bindable<{ id: string }>, changes) =>
+      executor.update(projects).set(changes).where(eq(projects.id, id)).returning(),
   );
 
   async function findById(
     { id }: { id: string },
-    executor?: Executor<Schema>,
+    executor: Executor<Schema> = db,
   ): Promise<ProjectRow | undefined> {
-    const rows = executor
-      ? await executor.select().from(projects).where(eq(projects.id, id))
-      : await byId.execute({ id });
-    return rows[0];
+    const [row] = await byId({ id }, executor);
+    return row;
   }
 
   return {
@@ -74,7 +64,7 @@ export function createProjectsRepository(db: Database<Schema>) {
 
     /** The user a project belongs to, through its batch; undefined when no such project. */
     async findOwnerId({ id }: { id: string }): Promise<string | undefined> {
-      const [row] = await ownerOf.execute({ id });
+      const [row] = await ownerOf({ id });
       return row?.userId;
     },
 
@@ -87,9 +77,7 @@ export function createProjectsRepository(db: Database<Schema>) {
       if (status !== undefined) changes.status = status;
       if (qualityScore !== undefined) changes.qualityScore = qualityScore;
       if (Object.keys(changes).length === 0) return findById({ id }, executor);
-      const [row] = await (executor === db
-        ? updateOf(Object.keys(changes)).execute({ ...changes, id })
-        : executor.update(projects).set(changes).where(eq(projects.id, id)).returning());
+      const [row] = await updateOf({ id }, changes, executor);
       return row;
     },
 

@@ -1,5 +1,4 @@
-import { ensureOwnUser, notFound, type RoutesPlugin } from 'groundwork-pg';
-import { IdParams } from '../api.ts';
+import { IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { ProjectsRepository } from './repository.ts';
 import { ProjectPublic, ProjectUpdate, toProjectPublic } from './schemas.ts';
 
@@ -7,6 +6,12 @@ export const projectsRoutes: RoutesPlugin<{ projects: ProjectsRepository }> = as
   app.patch(
     '/:id',
     {
+      // Whose it is comes from its batch, read before anything is written.
+      config: {
+        auth: 'own',
+        owner: { param: 'id', lookup: (id) => projects.findOwnerId({ id }) },
+        entity: 'Project',
+      },
       schema: {
         tags: ['projects'],
         summary: "Change a project's status and/or quality score (the batch's aggregates follow)",
@@ -16,10 +21,6 @@ export const projectsRoutes: RoutesPlugin<{ projects: ProjectsRepository }> = as
       },
     },
     async (request) => {
-      // Whose it is comes from its batch, read before anything is written.
-      const ownerId = await projects.findOwnerId(request.params);
-      if (!ownerId) throw notFound('Project');
-      ensureOwnUser(request, ownerId, 'Project');
       const project = await projects.update({ id: request.params.id, ...request.body });
       if (!project) throw notFound('Project');
       return toProjectPublic(project);

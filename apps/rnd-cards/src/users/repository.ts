@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { type Database, type Executor, prepareQuery } from 'groundwork-pg';
+import { type Bindable, type Database, type Executor, hotQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type UserRow, users } from '../schema.ts';
 
@@ -16,14 +16,9 @@ export interface CreateUserInput {
 const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 export function createUsersRepository(db: Database<Schema>) {
-  // The by-id read is what requests repeat; prepared once per database handle.
-  const byId = prepareQuery(
-    db,
-    'rnd_cards_user_by_id',
-    db
-      .select()
-      .from(users)
-      .where(eq(users.id, sql.placeholder('id'))),
+  // The by-id read is what requests repeat: prepared on the pool, plain inside a caller's transaction.
+  const byId = hotQuery(db, 'rnd_cards_user_by_id', (executor, { id }: Bindable<{ id: string }>) =>
+    executor.select().from(users).where(eq(users.id, id)),
   );
 
   return {
@@ -38,11 +33,9 @@ export function createUsersRepository(db: Database<Schema>) {
       return row!;
     },
 
-    async findById({ id }: { id: string }, executor?: Executor<Schema>): Promise<UserRow | undefined> {
-      const rows = executor
-        ? await executor.select().from(users).where(eq(users.id, id))
-        : await byId.execute({ id });
-      return rows[0];
+    async findById({ id }: { id: string }, executor: Executor<Schema> = db): Promise<UserRow | undefined> {
+      const [row] = await byId({ id }, executor);
+      return row;
     },
 
     async findByEmail(

@@ -1,5 +1,4 @@
-import { ensureOwnClaim, ensureOwnUser, notFound, type RoutesPlugin } from 'groundwork-pg';
-import { IdParams } from '../api.ts';
+import { ensureOwnClaim, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { BatchesRepository } from '../batches/repository.ts';
 import { BatchList, BatchListQuery, toBatchPublic } from '../batches/schemas.ts';
 import type { UsersRepository } from './repository.ts';
@@ -12,6 +11,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
   app.post(
     '/',
     {
+      config: { auth: 'user' },
       schema: {
         tags: ['users'],
         summary: 'Register the caller; cognitoSub must be the token’s subject',
@@ -28,6 +28,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
   app.get(
     '/:id',
     {
+      config: { auth: 'own', owner: { param: 'id' } },
       schema: {
         tags: ['users'],
         summary: 'Read the caller (another user is a 404)',
@@ -36,7 +37,6 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
       },
     },
     async (request) => {
-      ensureOwnUser(request, request.params.id);
       const user = await users.findById(request.params);
       if (!user) throw notFound('User');
       return toUserPublic(user);
@@ -46,6 +46,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
   app.get(
     '/:id/batches',
     {
+      config: { auth: 'own', owner: { param: 'id' } },
       schema: {
         tags: ['batches'],
         summary: "A page of the caller's batches, newest first, archived ones excluded",
@@ -56,7 +57,6 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
     },
     async (request) => {
       const userId = request.params.id;
-      ensureOwnUser(request, userId);
       if (!(await users.findById({ id: userId }))) throw notFound('User');
       const [rows, count] = await Promise.all([
         batches.listByUser({ userId, ...request.query }),

@@ -22,6 +22,12 @@ export function ensureOwnUser(request: FastifyRequest, userId: string | number, 
   if (!scope.all && scope.userId !== String(userId)) throw notFound(entity);
 }
 
+/** Emails compare in one case, as they are stored. */
+function ownClaim(claims: Record<string, unknown>, claim: TokenUsers['claim'], value: string): boolean {
+  const own = claimValueOf(claims, claim);
+  return own !== undefined && own === (claim === 'email' ? value.toLowerCase() : value);
+}
+
 /**
  * Registration in a `jwt` app: the body's `field` must hold the caller's own token claim (`sub`, or the
  * verified `email`), so no one registers an account under someone else's identity. Operators pass.
@@ -32,11 +38,51 @@ export function ensureOwnClaim(
 ): void {
   const { identity } = request;
   if (identity.kind === 'admin') return;
-  if (identity.kind === 'user' && identity.via === 'jwt') {
-    const own = claimValueOf(identity.claims, claim);
-    if (own !== undefined && own === (claim === 'email' ? value.toLowerCase() : value)) return;
-  }
+  if (identity.kind === 'user' && identity.via === 'jwt' && ownClaim(identity.claims, claim, value)) return;
   throw new HttpError(403, 'forbidden', `${field} must be the identity your token names`, [
     { field, message: 'must match your token' },
   ]);
+}
+
+/** A user id as rows hold it (uuid or integer keys). */
+export type OwnerId = string | number;
+
+/**
+ * How an `own` route finds the user whose row the request names: a path parameter or a body field holding
+ * the user's id; with `lookup`, naming a row whose owner `lookup` reads (`undefined`: no such row); with
+ * `claim`, holding the caller's own token claim (a `jwt` app's `sub` or verified `email`), compared without a
+ * read. It runs once the request is validated, so the value is the parsed one.
+ */
+export type Owner = ({ param: string } | { body: string }) &
+  (
+    | { lookup?: (value: string) => Promise<OwnerId | undefined>; claim?: never }
+    | { claim: TokenUsers['claim']; lookup?: never }
+  );
+
+function isOwner(
+  request: FastifyRequest,
+  owner: Owner,
+  userId: string | undefined,
+): Promise<boolean> | boolean {
+  const [source, name] = 'param' in owner ? [request.params, owner.param] : [request.body, owner.body];
+  const value = (source as Record<string, OwnerId | undefined> | undefined)?.[name];
+  if (value === undefined) return false;
+  if (owner.claim) {
+    const { identity } = request;
+    return (
+      identity.kind === 'user' &&
+      identity.via === 'jwt' &&
+      ownClaim(identity.claims, owner.claim, String(value))
+    );
+  }
+  if (!owner.lookup) return userId === String(value);
+  return owner.lookup(String(value)).then((ownerId) => ownerId !== undefined && userId === String(ownerId));
+}
+
+/** The preHandler of an `own` route: a row that is missing or another user's answers 404 (`entity`). */
+export function ownerCheck(owner: Owner, entity = 'User') {
+  return async (request: FastifyRequest): Promise<void> => {
+    const scope = rowScopeOf(request);
+    if (!scope.all && !(await isOwner(request, owner, scope.userId))) throw notFound(entity);
+  };
 }

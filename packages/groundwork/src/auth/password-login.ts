@@ -81,7 +81,10 @@ export async function passwordLoginRoutes(app: AppServer, options: PasswordLogin
 
   app.post(
     '/auth/logout',
-    { schema: { tags: ['auth'], summary: 'Revoke the session token this request carries' } },
+    {
+      config: { auth: 'user' },
+      schema: { tags: ['auth'], summary: 'Revoke the session token this request carries' },
+    },
     async (request, reply) => {
       const token = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
       if (token && request.identity.kind === 'user' && request.identity.via === 'session') {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../http/errors.ts';
+import { type Owner, ownerCheck } from './access.ts';
 import { type JwtVerifier, TokenError } from './jwt.ts';
 import type { OperatorKeys } from './operator-keys.ts';
 import { sessionTokenDigest } from './session-tokens.ts';
@@ -12,16 +13,24 @@ export type Identity =
   | { kind: 'user'; via: 'session'; userId: string }
   | { kind: 'anonymous' };
 
-/** `public`: no credential read (health, docs, login); `user`: any valid credential; `admin`: operator keys. */
-export type Access = 'public' | 'user' | 'admin';
+/**
+ * `public`: no credential read (health, docs, login); `user`: any valid credential; `own`: a user, on rows
+ * of their own (the route's `owner` says whose the row is; another user's is a 404); `admin`: operator keys.
+ * Operators reach every level.
+ */
+export type Access = 'public' | 'user' | 'own' | 'admin';
 
 declare module 'fastify' {
   interface FastifyRequest {
     identity: Identity;
   }
   interface FastifyContextConfig {
-    /** Who may call the route; `user` when unset. */
+    /** Who may call the route; `user` when unset (`describeOwnership` fails on a route that leaves it unset). */
     auth?: Access;
+    /** With `auth: 'own'`: where the owning user's id comes from. */
+    owner?: Owner;
+    /** With `auth: 'own'`: the entity a refused request's 404 names (`User` by default). */
+    entity?: string;
   }
 }
 
@@ -40,9 +49,21 @@ const ANONYMOUS: Identity = { kind: 'anonymous' };
 const OPERATOR: Identity = { kind: 'admin' };
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 
-/** Authenticates every non-public route of `app` (its encapsulated context) and enforces its `auth` level. */
+/**
+ * Authenticates every non-public route of `app` (its encapsulated context) and enforces its `auth` level;
+ * an `own` route's ownership check runs before its own preHandlers, once the request is validated.
+ */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest<Identity | null>('identity', null);
+  app.addHook('onRoute', (route) => {
+    const { auth, owner, entity } = route.config ?? {};
+    const where = `${[route.method].flat().join(',')} ${route.url}`;
+    if ((auth === 'own') !== (owner !== undefined)) {
+      throw new Error(`${where}: a route declares \`owner\` exactly when its auth is 'own'`);
+    }
+    if (owner === undefined) return;
+    route.preHandler = [ownerCheck(owner, entity), ...[route.preHandler ?? []].flat()];
+  });
   // Callback style, so a request that needs no database read (public, an operator key) costs no promise.
   app.addHook('onRequest', (request, reply, done) => {
     request.identity = ANONYMOUS;

@@ -1,6 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { directExecution } from '../adapters/drizzle-prepared.ts';
-import type { Database } from './open.ts';
+import type { Database, Executor } from './open.ts';
 
 /** What a repository keeps of a prepared query: Drizzle's, or the leaner one of adapters/drizzle-prepared.ts. */
 export interface PreparedQuery<TResult> {
@@ -59,4 +59,53 @@ export function preparePerKeys<TResult>(
  */
 export function placeholders(keys: string[]): Record<string, SQL> {
   return Object.fromEntries(keys.map((key) => [key, sql`${sql.placeholder(key)}`]));
+}
+
+type Fields = Record<string, unknown>;
+
+/** Each value, or the placeholder a prepared statement fills in at each call. */
+export type Bindable<TValues> = { [K in keyof TValues]: TValues[K] | Placeholder };
+
+/** A Drizzle query that can be prepared or run as it is. */
+export interface HotQueryBuilder<TResult> {
+  prepare(name: string): PreparedQuery<TResult>;
+  execute(): Promise<TResult>;
+}
+
+/** `values.key` is `placeholder('key')`, for any key the query builder reads. */
+function placeholderValues<TValues>(): Bindable<TValues> {
+  return new Proxy({}, { get: (_, key) => sql.placeholder(String(key)) }) as Bindable<TValues>;
+}
+
+/**
+ * A repository's hot query, written once: on `db` it runs prepared (a placeholder per value, so Drizzle
+ * builds its SQL once), on any other executor it is built with the values and run as it is, because a
+ * prepared statement belongs to the pool's sessions, not to a caller's transaction.
+ */
+export function hotQuery<TSchema extends Fields, TValues extends Fields, TResult>(
+  db: Database<TSchema>,
+  name: string,
+  build: (executor: Executor<TSchema>, values: Bindable<TValues>) => HotQueryBuilder<TResult>,
+): (values: TValues, executor?: Executor<TSchema>) => Promise<TResult> {
+  const prepared = prepareQuery(db, name, build(db, placeholderValues<TValues>()));
+  return (values, executor = db) =>
+    executor === db ? prepared.execute(values) : build(executor, values).execute();
+}
+
+/**
+ * `hotQuery` for an update of only the columns a PATCH names: prepared once per set of changed columns
+ * (see `preparePerKeys`), `key` (the row's id) bound like `hotQuery`'s values, `changes` the columns to set.
+ */
+export function hotUpdate<TSchema extends Fields, TKey extends Fields, TResult>(
+  db: Database<TSchema>,
+  name: string,
+  build: (executor: Executor<TSchema>, key: Bindable<TKey>, changes: Fields) => HotQueryBuilder<TResult>,
+): (key: TKey, changes: Fields, executor?: Executor<TSchema>) => Promise<TResult> {
+  const perKeys = preparePerKeys(db, name, (keys) =>
+    build(db, placeholderValues<TKey>(), placeholders(keys)),
+  );
+  return (key, changes, executor = db) =>
+    executor === db
+      ? perKeys(Object.keys(changes)).execute({ ...changes, ...key })
+      : build(executor, key, changes).execute();
 }

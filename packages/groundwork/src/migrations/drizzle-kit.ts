@@ -5,7 +5,7 @@ const require = createRequire(import.meta.url);
 let loaded: typeof DrizzleKit | undefined;
 
 /**
- * drizzle-kit/api, loaded on first use: importing it costs about 2 s, and only the commands that diff
+ * drizzle-kit/api, loaded on first use: importing it takes seconds, and only the commands that diff
  * (`revision --autogenerate`, `check`) need it. `require` keeps the callers synchronous.
  */
 export function drizzleKit(): typeof DrizzleKit {

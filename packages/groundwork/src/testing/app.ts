@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { AppDefinition } from '../app.ts';
 import { createDevIssuer, type DevIssuer } from '../auth/dev-issuer.ts';
+import type { Access } from '../auth/plugin.ts';
 import type { DatabaseHandle } from '../database/open.ts';
 import type { AppServer } from '../http/app-server.ts';
 import { type RunningApp, startApp } from '../runtime.ts';
@@ -30,6 +31,8 @@ export interface TestApp<TSchema extends Record<string, unknown>> {
    * a test that lists routes by hand compares against it, so a new route without a case fails.
    */
   readonly routes: readonly string[];
+  /** Each of `routes` with the `auth` its config declares (`undefined` when it declares none). */
+  readonly access: ReadonlyMap<string, Access | undefined>;
 }
 
 export interface TestAppOptions extends TestOptions {
@@ -51,13 +54,18 @@ export function setupTestApp<TSchema extends Record<string, unknown>>(
   let issuer: Promise<DevIssuer> | undefined;
   const devIssuer = () => (issuer ??= createDevIssuer(definition.name));
   const routes: string[] = [];
+  const access = new Map<string, Access | undefined>();
   const collecting: AppDefinition<TSchema> = {
     ...definition,
     routes: async (server, context) => {
       routes.length = 0;
+      access.clear();
       server.addHook('onRoute', (route) => {
-        for (const method of [route.method].flat())
-          if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
+        for (const method of [route.method].flat()) {
+          if (method === 'HEAD') continue;
+          routes.push(`${method} ${route.url}`);
+          access.set(`${method} ${route.url}`, route.config?.auth);
+        }
       });
       await definition.routes(server, context);
     },
@@ -117,6 +125,7 @@ export function setupTestApp<TSchema extends Record<string, unknown>>(
       return active().app.handle;
     },
     routes,
+    access,
     adminHeaders: { authorization: `Bearer ${adminKey}` },
     async userHeaders(who) {
       const { auth } = definition;

@@ -7,7 +7,7 @@ import { UsageError } from '../output.ts';
 export const newCommand = defineCommand({
   name: 'new',
   summary:
-    'write a new app: schema, one resource with routes and owner rules, health, a test, its first migration',
+    'copy the template app (users, owner rules, health, tests) under a new name, with its first migration',
   usage: 'new <app> [--dir <folder>] [--json]',
   options: {
     ...JSON_OPTION,

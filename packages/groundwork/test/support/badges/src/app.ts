@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineApp, type RoutesPlugin } from '../../../../src/app.ts';
-import { ensureOwnClaim, ensureOwnUser } from '../../../../src/auth/access.ts';
+import { ensureOwnClaim } from '../../../../src/auth/access.ts';
 import type { Database } from '../../../../src/database/open.ts';
 import { notFound } from '../../../../src/http/errors.ts';
 import { healthRoute } from '../../../../src/http/health-route.ts';
@@ -15,6 +15,7 @@ const usersRoutes: RoutesPlugin<{ db: Database<typeof schema> }> = async (app, {
   app.post(
     '/',
     {
+      config: { auth: 'user' },
       schema: {
         body: z.strictObject({ subject: z.string().min(1), name: z.string().min(1) }),
         response: { 201: User },
@@ -43,9 +44,11 @@ const usersRoutes: RoutesPlugin<{ db: Database<typeof schema> }> = async (app, {
   );
   app.get(
     '/:id',
-    { schema: { params: z.object({ id: z.uuid() }), response: { 200: User } } },
+    {
+      config: { auth: 'own', owner: { param: 'id' } },
+      schema: { params: z.object({ id: z.uuid() }), response: { 200: User } },
+    },
     async (request) => {
-      ensureOwnUser(request, request.params.id);
       const [row] = await db.select().from(schema.users).where(eq(schema.users.id, request.params.id));
       if (!row) throw notFound('User');
       return row;
@@ -67,7 +70,7 @@ export default defineApp({
       readiness: context.readiness,
       body: (report) => ({ up: report.status === 'ok' }),
     });
-    app.get('/me', async (request) => ({
+    app.get('/me', { config: { auth: 'user' } }, async (request) => ({
       userId: request.identity.kind === 'user' ? (request.identity.userId ?? null) : null,
     }));
     await app.register(usersRoutes, { prefix: '/users', db: context.db });
