@@ -19,6 +19,7 @@ import { databaseNameOf, withDatabase } from './database/urls.ts';
 import { checkReadiness } from './http/health.ts';
 import { readMigrations } from './migrations/folder.ts';
 import { MigrationError, upgrade } from './migrations/runner.ts';
+import { countMigrations } from './observability/metrics.ts';
 import { findRoot } from './workspace.ts';
 
 export interface RunningApp<TSchema extends Record<string, unknown> = Record<string, unknown>> {
@@ -101,10 +102,11 @@ export async function startApp<TSchema extends Record<string, unknown>>(
     }));
   try {
     if (options.migrate ?? settings.migrateOnStart) {
-      await upgrade(handle, definition.migrationsDir, 'head', {
+      const result = await upgrade(handle, definition.migrationsDir, 'head', {
         ...settings.migrations,
         log: (line) => options.log?.(`${definition.name}: ${line}`),
       });
+      countMigrations(definition.name, result);
     }
     const migrations = readMigrations(definition.migrationsDir);
     const context: AppContext<TSchema> = {
