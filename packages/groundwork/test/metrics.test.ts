@@ -3,12 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerTestDatabase } from '../src/testing/index.ts';
 import { until } from './support/load.ts';
 import notes from './support/notes/src/app.ts';
 import { type Served, serveOnTestDatabase } from './support/serve.ts';
-import { startServer } from './support/subprocess.ts';
+import { bin, startServer } from './support/subprocess.ts';
 
 const OPERATOR_KEY = 'metrics-test-operator-key-0123456789abcdef';
 const PRODUCTION = { NODE_ENV: 'production', ADMIN_API_KEYS: OPERATOR_KEY };
@@ -163,6 +164,28 @@ const hasPrometheus = await new Promise<boolean>((resolve) => {
   child.once('exit', (code) => resolve(code === 0));
 });
 
+describe('pool-wait refusals', { timeout: 60_000 }, () => {
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    'count each statement the full pool refused (the 503s)',
+    async () => {
+      const { server, database } = await serve({
+        ...PRODUCTION,
+        DB_POOL_MAX: '1',
+        DB_POOL_WAIT_TIMEOUT_MS: '50',
+      });
+      // One connection holds two statements; the next two wait 50 ms and are refused.
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 4 }, () => database!.handle.db.execute(sql`select pg_sleep(0.3)`)),
+      );
+      expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toHaveLength(2);
+      const text = (await server.inject({ url: '/metrics', headers: asOperator })).body;
+      expect(
+        samples(text, 'groundwork_db_pool_wait_timeouts_total', { app: 'notes', pool: 'primary' }),
+      ).toEqual([expect.stringMatching(/ 2$/)]);
+    },
+  );
+});
+
 describe('a real Prometheus', { timeout: 120_000 }, () => {
   // `.ci/run` installs Debian's prometheus; elsewhere the test says it was skipped rather than pass unseen.
   it.skipIf(!hasPrometheus)(
@@ -234,6 +257,70 @@ describe('a real Prometheus', { timeout: 120_000 }, () => {
       expect(result).toHaveLength(1);
       expect(result[0]!.metric).toMatchObject({ job: 'groundwork', route: '/authors', app: 'notes' });
       expect(Number(result[0]!.value[1])).toBe(1);
+      if (!process.env.TEST_DATABASE_URL) {
+        // This process migrated its embedded database at start.
+        const text = await (await fetch(`http://127.0.0.1:${env.METRICS_PORT}/metrics`)).text();
+        expect(
+          samples(text, 'groundwork_migrations_applied_total', { app: 'notes', direction: 'up' }),
+        ).toEqual([expect.stringMatching(/ [1-9]\d*$/)]);
+        expect(samples(text, 'groundwork_migration_duration_seconds_count', { app: 'notes' })).toHaveLength(
+          1,
+        );
+      }
+    },
+  );
+});
+
+describe('serve --workers 2', { timeout: 120_000 }, () => {
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    "sums both workers' metrics in one scrape, on METRICS_PORT and on the app port",
+    async () => {
+      const database = await createServerTestDatabase(notes);
+      cleanups.push(() => database.dispose());
+      const metricsPort = await freePort();
+      const server = await startServer({
+        command: [process.execPath, bin, 'serve', '--workers', '2'],
+        env: {
+          ...PRODUCTION,
+          DATABASE_URL: database.settings.databaseUrl!,
+          METRICS_PORT: String(metricsPort),
+        },
+      });
+      cleanups.push(() => {
+        server.child.kill('SIGTERM');
+        return server.exited.then(() => undefined);
+      });
+      await until(() => (server.output().match(/worker \d+ \(pid \d+\) listening/g) ?? []).length === 2);
+      const requests = 40;
+      // Fresh connections, so the primary's round robin hands requests to both workers.
+      for (let i = 0; i < requests; i++) {
+        const answer = await fetch(`${server.url}/count`, {
+          headers: { ...asOperator, connection: 'close' },
+        });
+        expect(answer.status).toBe(200);
+      }
+      // Both workers served some of them (their log lines carry their pids), so the sum below is a sum.
+      const servedBy = () =>
+        new Set(
+          server
+            .output()
+            .split('\n')
+            .filter((line) => line.includes('"route":"/count"'))
+            .map((line) => (JSON.parse(line) as { pid: number }).pid),
+        );
+      await until(() => servedBy().size === 2);
+      const labels = { app: 'notes', route: '/count', method: 'GET', status_class: '2xx' };
+      const counted = (text: string) =>
+        samples(text, 'groundwork_http_request_duration_seconds_count', labels).map((line) =>
+          Number(line.split(' ').at(-1)),
+        );
+      const onMetricsPort = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(counted(onMetricsPort)).toEqual([requests]);
+      // Through a worker, which asks the primary for the sum.
+      const onAppPort = await fetch(`${server.url}/metrics`, { headers: asOperator });
+      expect(onAppPort.status).toBe(200);
+      expect(counted(await onAppPort.text())).toEqual([requests]);
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
     },
   );
 });

@@ -97,5 +97,7 @@ export async function listenForScrapes(
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
+  // It serves the process while the process runs for other reasons; it never keeps one from exiting.
+  server.unref();
   return server;
 }
