@@ -20,6 +20,7 @@ import { checkReadiness } from './http/health.ts';
 import { readMigrations } from './migrations/folder.ts';
 import { MigrationError, upgrade } from './migrations/runner.ts';
 import { countMigrations } from './observability/metrics.ts';
+import { startTracing } from './observability/tracing.ts';
 import { findRoot } from './workspace.ts';
 
 export interface RunningApp<TSchema extends Record<string, unknown> = Record<string, unknown>> {
@@ -93,6 +94,8 @@ export async function startApp<TSchema extends Record<string, unknown>>(
       options.log?.(`created database ${databaseNameOf(settings.databaseUrl)} for ${definition.name}`);
     }
   }
+  // Before the database opens, so its pools trace their statements.
+  if (settings.otlpEndpoint) await startTracing(settings.otlpEndpoint, definition.name);
   const handle: DatabaseHandle<TSchema> =
     options.handle ??
     (await openDatabase(settings, {

@@ -16,12 +16,14 @@ const SPAN_STATEMENT_CHARS = 4096;
 /**
  * What a pool's statements report: their duration by kind (when `metrics`), a span each with the statement
  * text (placeholders, never the parameters' values) and rows, and a pool-wait span when one waited (when
- * tracing runs). Undefined when neither is on, so the pool runs statements with nothing in between.
+ * tracing runs). Undefined when neither is on when the pool opens (runtime.ts starts tracing before it opens
+ * the database), so the pool runs statements with nothing in between.
  */
 export function observeQueries(app: string, pool: string, metrics: boolean): ObserveQuery | undefined {
-  const tracing = activeTracing();
-  if (!metrics && !tracing) return undefined;
+  if (!metrics && !activeTracing()) return undefined;
   return async (query, through) => {
+    // Read per statement: tracing may start after the pool opened (a server built on an open database).
+    const tracing = activeTracing();
     const operation = operationOf(query);
     const queuedAt = performance.now();
     const span = tracing?.tracer.startSpan(operation, {
