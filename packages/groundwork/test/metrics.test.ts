@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import notes from './support/notes/src/app.ts';
 import { type Served, serveOnTestDatabase } from './support/serve.ts';
 import { bin, startServer } from './support/subprocess.ts';
 
+const OBSERVABILITY_DOCS = join(import.meta.dirname, '..', '..', '..', 'docs', 'observability');
 const OPERATOR_KEY = 'metrics-test-operator-key-0123456789abcdef';
 const PRODUCTION = { NODE_ENV: 'production', ADMIN_API_KEYS: OPERATOR_KEY };
 const asOperator = { authorization: `Bearer ${OPERATOR_KEY}` };
@@ -265,6 +266,38 @@ describe('a real Prometheus', { timeout: 120_000 }, () => {
       expect(result).toHaveLength(1);
       expect(result[0]!.metric).toMatchObject({ job: 'groundwork', route: '/authors', app: 'notes' });
       expect(Number(result[0]!.value[1])).toBe(1);
+      // Every query of the dashboard and every alert rule is valid PromQL against these metrics; the request
+      // panels find series.
+      const dashboard = JSON.parse(
+        readFileSync(join(OBSERVABILITY_DOCS, 'grafana-dashboard.json'), 'utf8'),
+      ) as {
+        panels: { title: string; targets: { expr: string }[] }[];
+      };
+      const ask = async (expr: string) => {
+        const promql = expr.replaceAll('$__rate_interval', '1m').replaceAll('$app', '.*');
+        const answer = await fetch(
+          `http://127.0.0.1:${webPort}/api/v1/query?query=${encodeURIComponent(promql)}`,
+        );
+        return (await answer.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+      };
+      for (const panel of dashboard.panels) {
+        for (const target of panel.targets) {
+          const answer = await ask(target.expr);
+          expect(answer, `${panel.title}: ${target.expr}`).toMatchObject({ status: 'success' });
+          if (/^Requests per second|^Latency|^Requests in flight|^Process/.test(panel.title)) {
+            // rate() needs two scrapes in its window.
+            await until(async () => ((await ask(target.expr)).data?.result.length ?? 0) > 0, 30_000);
+          }
+        }
+      }
+      const rules = readFileSync(join(OBSERVABILITY_DOCS, 'alerts.yml'), 'utf8');
+      for (const [, expr] of rules.matchAll(/expr: (?:\|\n)?([\s\S]+?)\n\s+(?:for|labels):/g)) {
+        expect(await ask(expr!.trim()), expr).toMatchObject({ status: 'success' });
+      }
+      const check = spawnSync('promtool', ['check', 'rules', join(OBSERVABILITY_DOCS, 'alerts.yml')], {
+        encoding: 'utf8',
+      });
+      expect(check.stdout + check.stderr).toContain('SUCCESS: 6 rules found');
       if (!process.env.TEST_DATABASE_URL) {
         // This process migrated its embedded database at start.
         const text = await (await fetch(`http://127.0.0.1:${env.METRICS_PORT}/metrics`)).text();
