@@ -1,5 +1,6 @@
+import type { Span } from '@opentelemetry/api';
 import { operationOf, poolWaitTimeouts, queryDuration } from './metrics.ts';
-import { activeTracing } from './tracing.ts';
+import { activeTracing, type Tracing } from './tracing.ts';
 
 /** Runs `run` once the statement holds its place in the pool: what `through` calls when the gate admits it. */
 export type Admitted = <R>(run: () => PromiseLike<R>) => PromiseLike<R>;
@@ -21,52 +22,87 @@ const SPAN_STATEMENT_CHARS = 4096;
  */
 export function observeQueries(app: string, pool: string, metrics: boolean): ObserveQuery | undefined {
   if (!metrics && !activeTracing()) return undefined;
-  return async (query, through) => {
+  const durations = new Map<string, ReturnType<typeof queryDuration.series>>();
+  const durationOf = (operation: string) => {
+    let series = durations.get(operation);
+    if (!series) {
+      series = queryDuration.series({ app, pool, operation });
+      durations.set(operation, series);
+    }
+    return series;
+  };
+  /** Metrics alone: one `then`, no span; a statement failing before its admission was refused by the gate. */
+  const measured: ObserveQuery = (query, through) => {
+    let admittedAt = -1;
+    const took = () => durationOf(operationOf(query)).observe((performance.now() - admittedAt) / 1000);
+    return through((run) => {
+      admittedAt = performance.now();
+      return run();
+    }).then(
+      (result) => {
+        took();
+        return result;
+      },
+      (error: unknown) => {
+        if (admittedAt < 0) poolWaitTimeouts.inc({ app, pool });
+        else took();
+        throw error;
+      },
+    );
+  };
+  return (query, through) => {
     // Read per statement: tracing may start after the pool opened (a server built on an open database).
     const tracing = activeTracing();
-    const operation = operationOf(query);
-    const queuedAt = performance.now();
-    const span = tracing?.tracer.startSpan(operation, {
-      kind: tracing.api.SpanKind.CLIENT,
-      attributes: {
-        'db.system.name': 'postgresql',
-        'db.operation.name': operation,
-        'db.query.text': query.slice(0, SPAN_STATEMENT_CHARS),
-        'groundwork.pool': pool,
-      },
-    });
-    let admittedAt: number | undefined;
-    // The gate runs an admitted statement at once, within this call; one that waited runs in a later turn.
-    let queuing = true;
-    const pending = through((run) => {
-      admittedAt = performance.now();
-      if (span && !queuing) waitSpan(span, queuedAt, admittedAt);
-      return run();
-    });
-    queuing = false;
-    try {
-      const result = await pending;
-      if (span && Array.isArray(result)) span.setAttribute('db.response.returned_rows', result.length);
-      return result;
-    } catch (error) {
-      if (admittedAt === undefined && metrics) poolWaitTimeouts.inc({ app, pool });
-      if (span) {
-        span.recordException(error as Error);
-        span.setStatus({ code: tracing!.api.SpanStatusCode.ERROR, message: (error as Error).message });
-      }
-      throw error;
-    } finally {
-      span?.end();
-      if (metrics && admittedAt !== undefined) {
-        queryDuration.observe({ app, pool, operation }, (performance.now() - admittedAt) / 1000);
-      }
-    }
+    if (!tracing) return measured(query, through);
+    return traced(tracing, pool, query, (admitted) =>
+      metrics ? measured(query, (run) => through((task) => run(() => admitted(task)))) : through(admitted),
+    );
   };
 }
 
+/**
+ * A statement's span (kind, text with placeholders, rows; the error when it fails) around `through`, and a
+ * `pool wait` span under it when the gate made it wait.
+ */
+async function traced<T>(
+  tracing: Tracing,
+  pool: string,
+  query: string,
+  through: (admitted: Admitted) => Promise<T>,
+): Promise<T> {
+  const operation = operationOf(query);
+  const queuedAt = performance.now();
+  const span = tracing.tracer.startSpan(operation, {
+    kind: tracing.api.SpanKind.CLIENT,
+    attributes: {
+      'db.system.name': 'postgresql',
+      'db.operation.name': operation,
+      'db.query.text': query.slice(0, SPAN_STATEMENT_CHARS),
+      'groundwork.pool': pool,
+    },
+  });
+  // The gate runs an admitted statement at once, within this call; one that waited runs in a later turn.
+  let queuing = true;
+  const pending = through((run) => {
+    if (!queuing) waitSpan(tracing, span, queuedAt, performance.now());
+    return run();
+  });
+  queuing = false;
+  try {
+    const result = await pending;
+    if (Array.isArray(result)) span.setAttribute('db.response.returned_rows', result.length);
+    return result;
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: tracing.api.SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
 /** A child span of the statement's for the time it waited for a connection. */
-function waitSpan(parent: import('@opentelemetry/api').Span, queuedAt: number, admittedAt: number): void {
-  const tracing = activeTracing()!;
+function waitSpan(tracing: Tracing, parent: Span, queuedAt: number, admittedAt: number): void {
   const { api } = tracing;
   const origin = performance.timeOrigin;
   const span = tracing.tracer.startSpan(
