@@ -18,7 +18,6 @@ import { measureRequests } from './http/request-metrics.ts';
 import { API_SECURITY_HEADERS, DOCUMENT_SECURITY_HEADERS, isHtml } from './http/security-headers.ts';
 import { serializerCompiler } from './http/serialize.ts';
 import { METRICS_CONTENT_TYPE, scrape } from './observability/exposition.ts';
-import { collectProcessMetrics } from './observability/metrics.ts';
 import { startTracing } from './observability/tracing.ts';
 import type { RunningApp } from './runtime.ts';
 
@@ -46,10 +45,7 @@ export async function buildServer(apps: RunningApp[], options: ServerOptions = {
   await traceRequests(server, apps);
   addResponseHeaders(server);
   logRequests(server, level);
-  if (apps.some((a) => a.settings.metrics.enabled)) {
-    collectProcessMetrics();
-    measureRequests(server, appOfRoute(apps, mount));
-  }
+  if (apps.some((a) => a.settings.metrics.enabled)) measureRequests(server, appOfRoute(apps, mount));
   for (const running of apps) {
     await mountApp(server, running, mount === 'root' ? '' : `/${running.definition.name}`);
     warnIfServingOpenly(server, running);

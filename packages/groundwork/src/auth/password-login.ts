@@ -71,7 +71,7 @@ export async function passwordLoginRoutes(app: AppServer, options: PasswordLogin
       const account = await options.findAccount(values[field]!);
       const verified = await verifyPassword(account?.hashedPassword ?? (await dummy()), values.password!);
       if (!account || !verified) {
-        loginFailures.inc({ route: request.routeOptions.url });
+        loginFailures.inc({ route: request.routeOptions.url! });
         throw new HttpError(401, 'unauthorized', `wrong ${field} or password`);
       }
       if (account.blocked) throw new HttpError(403, 'forbidden', 'this account is blocked');

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { HistogramSeries } from '../adapters/prom-metrics.ts';
 import { httpRequestDuration, inFlightOf, rateLimitRefusals } from '../observability/metrics.ts';
 import type { AppServer } from './app-server.ts';
 
@@ -20,7 +21,7 @@ function leaveFlight(this: Tracked): void {
  * route and outcome and kept, so a request pays two map lookups and a few additions.
  */
 export function measureRequests(server: AppServer, appOf: (route: string | undefined) => string): void {
-  const durations = new Map<string, ReturnType<typeof httpRequestDuration.series>>();
+  const durations = new Map<string, HistogramSeries>();
   server.addHook('onRequest', (request, reply, done) => {
     const counter = inFlightOf(appOf(request.routeOptions.url));
     counter.count++;

@@ -1,10 +1,27 @@
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
-import { AggregatorRegistry } from 'prom-client';
-import { registry } from './metrics.ts';
+import type { Metric, Registry } from 'prom-client';
+import { METRICS } from './metrics.ts';
 
-/** Prometheus's text format, as prom-client writes it. */
-export const METRICS_CONTENT_TYPE = registry.contentType;
+/** Prometheus's text format, version 0.0.4 (prom-client's default). */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+let registry: Promise<Registry> | undefined;
+
+/**
+ * The process's registry, made at the first scrape: prom-client is loaded then, not at start. Node's process
+ * metrics (CPU, memory, event-loop lag, GC) are collected from then on; CPU and memory are totals since the
+ * process started either way.
+ */
+function processRegistry(): Promise<Registry> {
+  registry ??= import('prom-client').then(({ Registry, collectDefaultMetrics }) => {
+    const made = new Registry();
+    for (const metric of METRICS) made.registerMetric(metric as unknown as Metric);
+    collectDefaultMetrics({ register: made });
+    return made;
+  });
+  return registry;
+}
 
 const ASK = 'groundwork:metrics-ask';
 const ANSWER = 'groundwork:metrics-answer';
@@ -26,7 +43,7 @@ const waiting = new Map<number, { resolve(text: string): void; reject(error: Err
  * primary (prom-client's cluster aggregator), so one scrape of the shared port sees the whole server.
  */
 export function scrape(): Promise<string> {
-  if (!cluster.isWorker || !process.send) return registry.metrics();
+  if (!cluster.isWorker || !process.send) return processRegistry().then((made) => made.metrics());
   const id = ++asked;
   return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -48,8 +65,9 @@ export function scrape(): Promise<string> {
 }
 
 /** In a worker: answer the primary's aggregator with this process's registry, and hear its answers to scrape(). */
-export function joinClusterMetrics(): void {
-  AggregatorRegistry.setRegistries([registry]);
+export async function joinClusterMetrics(): Promise<void> {
+  const [{ AggregatorRegistry }, made] = await Promise.all([import('prom-client'), processRegistry()]);
+  AggregatorRegistry.setRegistries([made]);
   // Constructing one is what installs the worker's listener for the primary's requests.
   new AggregatorRegistry();
   process.on('message', (message: Answer) => {
@@ -62,7 +80,8 @@ export function joinClusterMetrics(): void {
 }
 
 /** In the primary: sums its workers' metrics for any of them that is scraped; returns the aggregate scrape. */
-export function aggregateWorkers(): () => Promise<string> {
+export async function aggregateWorkers(): Promise<() => Promise<string>> {
+  const { AggregatorRegistry } = await import('prom-client');
   const aggregator = new AggregatorRegistry();
   cluster.on('message', (worker, message: { type?: string; id?: number }) => {
     if (message?.type !== ASK) return;

@@ -44,7 +44,7 @@ export function observeQueries(app: string, pool: string, metrics: boolean): Obs
         return result;
       },
       (error: unknown) => {
-        if (admittedAt < 0) poolWaitTimeouts.inc({ app, pool });
+        if (admittedAt < 0) poolWaitTimeouts.series({ app, pool }).value++;
         else took();
         throw error;
       },

@@ -79,14 +79,14 @@ export const serveCommand = defineCommand({
         }
       }
       if (settings.metrics.enabled) {
-        const aggregate = aggregateWorkers();
+        const aggregate = await aggregateWorkers();
         if (settings.metrics.port) await scrapeListener(settings, aggregate, out.line);
       }
       return runPrimary({ workers, log: out.line });
     }
     // A worker: SIGHUP belongs to the primary (rolling restart); its default action would kill the worker.
     if (cluster.isWorker) process.on('SIGHUP', () => {});
-    if (cluster.isWorker && settings.metrics.enabled) joinClusterMetrics();
+    if (cluster.isWorker && settings.metrics.enabled) await joinClusterMetrics();
     // Workers never migrate: their primary did before forking them.
     const options = { sharedServer: !single, migrate: cluster.isWorker ? false : migrate, log: out.line };
     const apps = single
