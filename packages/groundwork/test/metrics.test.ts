@@ -173,6 +173,25 @@ const hasPrometheus = await new Promise<boolean>((resolve) => {
   child.once('exit', (code) => resolve(code === 0));
 });
 
+describe('replica pools', { timeout: 60_000 }, () => {
+  it.skipIf(!process.env.TEST_DATABASE_URL)('have gauges of their own, labelled by position', async () => {
+    // The primary's own URL as the one replica: its pool is opened and watched like any replica's.
+    const database = await createServerTestDatabase(notes);
+    cleanups.push(() => database.dispose());
+    const { server, database: served } = await serve({
+      ...PRODUCTION,
+      DATABASE_REPLICA_URLS: database.settings.databaseUrl!,
+    });
+    const size = served!.settings.pool.max;
+    const text = (await server.inject({ url: '/metrics', headers: asOperator })).body;
+    expect(samples(text, 'groundwork_db_pool_size', { app: 'notes', pool: 'replica-1' })).toEqual([
+      expect.stringMatching(new RegExp(` ${size}$`)),
+    ]);
+    expect(samples(text, 'groundwork_db_pool_in_use', { app: 'notes', pool: 'replica-1' })).toHaveLength(1);
+    expect(samples(text, 'groundwork_db_pool_waiting', { app: 'notes', pool: 'replica-1' })).toHaveLength(1);
+  });
+});
+
 describe('pool-wait refusals', { timeout: 60_000 }, () => {
   it.skipIf(!process.env.TEST_DATABASE_URL)(
     'count each statement the full pool refused (the 503s)',
