@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServerTestDatabase } from '../src/testing/index.ts';
+import { defineApp } from '../src/app.ts';
+import { openDatabase } from '../src/database/open.ts';
+import { emptyInMemoryPglite } from '../src/database/pglite-cluster.ts';
+import { startApp } from '../src/runtime.ts';
+import { buildServer } from '../src/server.ts';
+import { createServerTestDatabase, testSettings } from '../src/testing/index.ts';
 import { until } from './support/load.ts';
 import notes from './support/notes/src/app.ts';
 import { type Served, serveOnTestDatabase } from './support/serve.ts';
@@ -171,6 +176,58 @@ const hasPrometheus = await new Promise<boolean>((resolve) => {
   const child = spawn('prometheus', ['--version'], { stdio: 'ignore' });
   child.once('error', () => resolve(false));
   child.once('exit', (code) => resolve(code === 0));
+});
+
+describe('all apps on one server', { timeout: 60_000 }, () => {
+  it('label each request with its app; each app answers /<app>/metrics to operators', async () => {
+    const pglite = await emptyInMemoryPglite();
+    cleanups.push(() => pglite.close());
+    const running = [];
+    for (const name of ['alpha', 'beta']) {
+      const definition = defineApp({
+        name,
+        title: name,
+        dir: join(import.meta.dirname, 'support', 'notes'),
+        schema: {},
+        routes: (app) => {
+          app.get('/ping', async () => ({ pong: name }));
+        },
+      });
+      const settings = testSettings(definition, PRODUCTION);
+      const handle = await openDatabase(settings, { schema: {}, pglite });
+      running.push(await startApp(definition, { settings, handle, migrate: false }));
+    }
+    const server = await buildServer(running, { mount: 'prefixed', logLevel: 'silent' });
+    cleanups.push(() => server.close());
+    await server.inject({ url: '/alpha/ping', headers: asOperator });
+    await server.inject({ url: '/beta/ping', headers: asOperator });
+    await server.inject({ url: '/beta/ping', headers: asOperator });
+    expect((await server.inject({ url: '/alpha/metrics' })).statusCode).toBe(401);
+    expect((await server.inject({ url: '/metrics', headers: asOperator })).statusCode).toBe(404);
+    const text = (await server.inject({ url: '/beta/metrics', headers: asOperator })).body;
+    const count = { method: 'GET', status_class: '2xx' };
+    expect(
+      samples(text, 'groundwork_http_request_duration_seconds_count', {
+        ...count,
+        app: 'alpha',
+        route: '/alpha/ping',
+      }),
+    ).toEqual([expect.stringMatching(/ 1$/)]);
+    expect(
+      samples(text, 'groundwork_http_request_duration_seconds_count', {
+        ...count,
+        app: 'beta',
+        route: '/beta/ping',
+      }),
+    ).toEqual([expect.stringMatching(/ 2$/)]);
+    // The root's own routes (the index, the aggregate health, unmatched paths) count under `groundwork`.
+    expect(
+      samples(text, 'groundwork_http_request_duration_seconds_count', {
+        app: 'groundwork',
+        route: 'unmatched',
+      }),
+    ).toHaveLength(1);
+  });
 });
 
 describe('replica pools', { timeout: 60_000 }, () => {
