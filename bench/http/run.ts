@@ -16,6 +16,10 @@
  * BENCH=workers: learnr `serve --workers 2` against one process (at info), GET and PATCH with the operator
  * key and with session tokens; the CPU per request counts the primary and its workers.
  *
+ * BENCH=observability: learnr (at info, operator key and session tokens) with METRICS=false as the baseline,
+ * against the default (metrics on; target: at least 0.97 of the baseline's throughput) and against metrics with
+ * tracing on (OTEL_EXPORTER_OTLP_ENDPOINT at a loopback sink that discards the spans; its cost is printed).
+ *
  * Server: TEST_DATABASE_URL or the local PostgreSQL. DURATION seconds per run (default 5); CONNECTIONS
  * (default 50); TOKEN_USERS users log in or get a token (default 200).
  */
@@ -29,6 +33,7 @@ import postgres from 'postgres';
 import { loadAverage } from '../proc.ts';
 import { startIssuer } from './issuer.ts';
 import { logIn } from './login.ts';
+import { startOtlpSink } from './otlp-sink.ts';
 import { type Server, startServer } from './processes.ts';
 import { printSuite, type Results, resultKey, type Scenario, type Suite } from './report.ts';
 import { type Callers, type RequestShape, runWrk, wrkScript } from './wrk.ts';
@@ -51,7 +56,9 @@ const WARM_UP_S = 2;
 const TOKEN_LIFETIME_S = 12 * 3600;
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-if (!['apps', 'workers'].includes(MODE)) throw new Error(`BENCH must be apps or workers, not ${MODE}`);
+if (!['apps', 'workers', 'observability'].includes(MODE)) {
+  throw new Error(`BENCH must be apps, workers or observability, not ${MODE}`);
+}
 if (JWT_ALG !== 'RS256' && JWT_ALG !== 'ES256')
   throw new Error(`JWT_ALG must be RS256 or ES256, not ${JWT_ALG}`);
 if (!Number.isInteger(TOKEN_USERS) || TOKEN_USERS < CONNECTIONS) {
@@ -139,18 +146,29 @@ try {
     await db.end();
 
     const env = { ...appEnv, DATABASE_URL: url };
-    const serve = (name: string, extra: string[], level: string) =>
+    const serve = (name: string, extra: string[], level: string, more: NodeJS.ProcessEnv = {}) =>
       start(
         name,
         [process.execPath, BIN, 'serve', ...extra],
-        { ...env, LOG_LEVEL: level },
+        { ...env, LOG_LEVEL: level, ...more },
         learnrDir,
         '/health/ready',
       );
+    const observed = async () => {
+      const sink = await startOtlpSink();
+      closers.push(sink.close);
+      return [
+        await serve('metrics off', [], 'info', { METRICS: 'false' }),
+        await serve('metrics on', [], 'info'),
+        await serve('metrics and tracing', [], 'info', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }),
+      ];
+    };
     const learnr =
       MODE === 'apps'
         ? [await serve('learnr info', [], 'info'), await serve('learnr warn', [], 'warn')]
-        : [await serve('1 worker', [], 'info'), await serve('2 workers', ['--workers', '2'], 'info')];
+        : MODE === 'workers'
+          ? [await serve('1 worker', [], 'info'), await serve('2 workers', ['--workers', '2'], 'info')]
+          : await observed();
     const floor = (auth: string) =>
       start(
         auth === 'session' ? 'floor (session)' : 'floor',
@@ -159,11 +177,14 @@ try {
         ROOT,
         '/api/v1/health',
       );
-    // In workers mode one process is the baseline; in apps mode each suite has its own floor.
+    // In workers mode one process is the baseline, in observability mode metrics off; in apps mode each suite
+    // has its own floor.
     const baseline = MODE === 'apps' ? undefined : learnr[0];
     const contenders = MODE === 'apps' ? learnr : learnr.slice(1);
     const operator: Callers = { kind: 'operator', key: OPERATOR_KEY, ids };
     const levels = (info: number, warn: number) => ({ 'learnr info': info, 'learnr warn': warn });
+    // Metrics may cost at most 3% of throughput; tracing's cost is printed, not judged.
+    const metricsTarget = { 'metrics on': 0.97 };
 
     if (wanted('operator')) {
       suites.push({
@@ -182,7 +203,12 @@ try {
                 scenario('list', operator, levels(1.0, 1.0)),
                 scenario('health', operator, levels(0.85, 0.8)),
               ]
-            : [scenario('GET user', operator), scenario('PATCH user', operator)],
+            : MODE === 'observability'
+              ? [
+                  scenario('GET user', operator, metricsTarget),
+                  scenario('PATCH user', operator, metricsTarget),
+                ]
+              : [scenario('GET user', operator), scenario('PATCH user', operator)],
         p99Limit: MODE === 'apps' ? 1.5 : undefined,
       });
     }
@@ -208,7 +234,9 @@ try {
         scenarios: [
           scenario('GET user', users, levels(0.8, 0.8)),
           scenario('PATCH user', users, levels(0.8, 0.8)),
-        ].map((s) => (MODE === 'apps' ? s : { ...s, targets: {} })),
+        ].map((s) =>
+          MODE === 'apps' ? s : { ...s, targets: MODE === 'observability' ? metricsTarget : {} },
+        ),
       });
     }
   }
@@ -298,7 +326,7 @@ try {
   }
 
   console.log(
-    `\nNode ${process.version}, ${MODE === 'apps' ? 'apps against their floors' : '`serve --workers 2` against one process'}, ${USERS.toLocaleString('en-US')} users, wrk ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s (medians).`,
+    `\nNode ${process.version}, ${{ apps: 'apps against their floors', workers: '`serve --workers 2` against one process', observability: 'metrics and tracing against METRICS=false' }[MODE]}, ${USERS.toLocaleString('en-US')} users, wrk ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s (medians).`,
   );
   console.log(
     `Load average (1, 5, 15 min) before each round: ${roundLoads.map((l, i) => `${i + 1}: ${l}`).join('; ')}.`,

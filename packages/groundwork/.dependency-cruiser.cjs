@@ -5,6 +5,7 @@
 const layers = [
   ['base', '^src/(config|redact|workspace|cache-folder|private-directory|pg-names)\\.ts$|^src/security/'],
   ['adapters', '^src/adapters/'],
+  ['observability', '^src/observability/'],
   ['database', '^src/database/'],
   ['migrations', '^src/migrations/'],
   ['http', '^src/http/'],

@@ -37,6 +37,10 @@ export interface Settings {
   /** How long a signalled server waits for in-flight requests before it destroys their connections. */
   shutdownTimeoutMs: number;
   auth: AuthSettings;
+  /** METRICS, METRICS_PORT, METRICS_HOST: see docs/operations.md. */
+  metrics: { enabled: boolean; port: number | undefined; host: string };
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: traces are exported there when set, and not made at all when not. */
+  otlpEndpoint: string | undefined;
 }
 
 /** Who may call an app: see docs/auth.md. */
@@ -182,6 +186,12 @@ function envSchema(defaults: SettingsDefaults) {
     AUTH_AUDIENCE: z.string().min(1).optional(),
     AUTH_JWKS_URL: z.url({ message: 'must be a URL' }).optional(),
     AUTH_SESSION_TTL_S: integer(60, 31_536_000).default(SESSION_TTL_S),
+    METRICS: flag.default(true),
+    METRICS_PORT: integer(1, 65_535).optional(),
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z
+      .url({ message: 'must be the collector URL (http://host:4318)' })
+      .optional(),
   });
 }
 
@@ -292,6 +302,8 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
           : undefined,
       sessionTtlS: env.AUTH_SESSION_TTL_S,
     },
+    metrics: { enabled: env.METRICS, port: env.METRICS_PORT, host: env.METRICS_HOST },
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   };
 }
 

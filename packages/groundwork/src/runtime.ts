@@ -19,6 +19,8 @@ import { databaseNameOf, withDatabase } from './database/urls.ts';
 import { checkReadiness } from './http/health.ts';
 import { readMigrations } from './migrations/folder.ts';
 import { MigrationError, upgrade } from './migrations/runner.ts';
+import { countMigrations } from './observability/metrics.ts';
+import { startTracing } from './observability/tracing.ts';
 import { findRoot } from './workspace.ts';
 
 export interface RunningApp<TSchema extends Record<string, unknown> = Record<string, unknown>> {
@@ -92,6 +94,8 @@ export async function startApp<TSchema extends Record<string, unknown>>(
       options.log?.(`created database ${databaseNameOf(settings.databaseUrl)} for ${definition.name}`);
     }
   }
+  // Before the database opens, so its pools trace their statements.
+  if (settings.otlpEndpoint) await startTracing(settings.otlpEndpoint, definition.name);
   const handle: DatabaseHandle<TSchema> =
     options.handle ??
     (await openDatabase(settings, {
@@ -101,10 +105,11 @@ export async function startApp<TSchema extends Record<string, unknown>>(
     }));
   try {
     if (options.migrate ?? settings.migrateOnStart) {
-      await upgrade(handle, definition.migrationsDir, 'head', {
+      const result = await upgrade(handle, definition.migrationsDir, 'head', {
         ...settings.migrations,
         log: (line) => options.log?.(`${definition.name}: ${line}`),
       });
+      countMigrations(definition.name, result);
     }
     const migrations = readMigrations(definition.migrationsDir);
     const context: AppContext<TSchema> = {

@@ -14,8 +14,11 @@ import { healthRoute } from './http/health-route.ts';
 import { renderIndex } from './http/index-page.ts';
 import { createLogger, type LogLevel, type LogStream, logRequests, prettyStream } from './http/logger.ts';
 import { openapiComponents, operationIds } from './http/openapi.ts';
+import { measureRequests } from './http/request-metrics.ts';
 import { API_SECURITY_HEADERS, DOCUMENT_SECURITY_HEADERS, isHtml } from './http/security-headers.ts';
 import { serializerCompiler } from './http/serialize.ts';
+import { METRICS_CONTENT_TYPE, scrape } from './observability/exposition.ts';
+import { startTracing } from './observability/tracing.ts';
 import type { RunningApp } from './runtime.ts';
 
 export interface ServerOptions {
@@ -39,8 +42,10 @@ export async function buildServer(apps: RunningApp[], options: ServerOptions = {
   if (mount === 'root' && apps.length !== 1) throw new Error('root mount serves exactly one app');
   const level = options.logLevel ?? 'info';
   const server = createServer(level, options.logStream ?? (await prettyLogs(apps, options)), options);
+  await traceRequests(server, apps);
   addResponseHeaders(server);
   logRequests(server, level);
+  if (apps.some((a) => a.settings.metrics.enabled)) measureRequests(server, appOfRoute(apps, mount));
   for (const running of apps) {
     await mountApp(server, running, mount === 'root' ? '' : `/${running.definition.name}`);
     warnIfServingOpenly(server, running);
@@ -50,6 +55,35 @@ export async function buildServer(apps: RunningApp[], options: ServerOptions = {
     await Promise.all(apps.map((a) => a.handle.close()));
   });
   return server;
+}
+
+/**
+ * With OTEL_EXPORTER_OTLP_ENDPOINT: a span per request (@fastify/otel, continuing an incoming `traceparent`)
+ * whose trace id is in the request's log lines; spans still buffered are sent when the server closes.
+ */
+async function traceRequests(server: AppServer, apps: RunningApp[]): Promise<void> {
+  const endpoint = apps.find((a) => a.settings.otlpEndpoint)?.settings.otlpEndpoint;
+  if (!endpoint) return;
+  const tracing = await startTracing(endpoint, apps.length === 1 ? apps[0]!.definition.name : 'groundwork');
+  await server.register(tracing.instrumentation.plugin());
+  server.addHook('onRequest', (request, _reply, done) => {
+    const span = request.opentelemetry().span;
+    if (span) request.log = request.log.child({ traceId: span.spanContext().traceId });
+    done();
+  });
+  server.addHook('onClose', async () => {
+    await tracing.provider.forceFlush();
+  });
+}
+
+/** The `app` label of a route template: the one app at `/`, else the app whose prefix it starts with. */
+function appOfRoute(apps: RunningApp[], mount: 'root' | 'prefixed'): (route: string | undefined) => string {
+  if (mount === 'root') {
+    const name = apps[0]!.definition.name;
+    return () => name;
+  }
+  const names = apps.map((a) => a.definition.name);
+  return (route) => names.find((name) => route?.startsWith(`/${name}/`)) ?? 'groundwork';
 }
 
 /** An incoming id is trusted only in a shape that is safe to log and echo; anything else gets a fresh UUID. */
@@ -171,6 +205,14 @@ async function mountApp(server: AppServer, running: RunningApp, prefix: string):
             ...(route.config?.auth === 'public' ? {} : { security: [{ bearerAuth: [] }] }),
           };
         });
+        if (running.settings.metrics.enabled) {
+          // Operators only; hidden from the app's OpenAPI document, which describes the app's own API.
+          authed.get(
+            '/metrics',
+            { schema: { hide: true }, config: { auth: 'admin' } },
+            async (_request, reply) => reply.type(METRICS_CONTENT_TYPE).send(await scrape()),
+          );
+        }
         await definition.routes(authed, context);
       });
     },

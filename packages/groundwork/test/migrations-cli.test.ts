@@ -90,6 +90,14 @@ describe('groundwork db (main() in process: output, --json, exit codes)', () => 
       expect(history.stdout).toMatch(line(`${M1.id}  applied  \\S+ \\S+  \\d+ ms  create books`));
       expect(history.stdout).toMatch(line(`${M2.id}  applied  \\S+ \\S+  \\d+ ms  add book author`));
       expect(history.stdout).toMatch(line(`${idOf(shelves)}  pending  shelves  \\(head\\)`));
+      // --html: a page with nothing to fetch; the longest migration's bar is the full width, the pending one none.
+      const page = join(migrations, '..', 'history.html');
+      expect(ok(await run('db', 'history', '--html', page)).stdout).toContain(`wrote ${page}`);
+      const html = readFileSync(page, 'utf8');
+      for (const id of [M1.id, M2.id, idOf(shelves)]) expect(html).toContain(`<code>${id}</code>`);
+      expect(html).toContain('width:100.0%');
+      expect(html).toMatch(/<li class="pending">.*not applied/);
+      expect(html).not.toMatch(/<script|src=|href=|url\(/);
 
       const json = ok(await run('db', 'upgrade', '--json'));
       expect(JSON.parse(json.stdout)).toMatchObject({

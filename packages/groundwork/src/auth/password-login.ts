@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AppServer } from '../http/app-server.ts';
 import { HttpError } from '../http/errors.ts';
 import { safeText } from '../http/input.ts';
+import { loginFailures } from '../observability/metrics.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../security/passwords.ts';
 import { sessionTokenDigest } from './session-tokens.ts';
 import type { SessionStore } from './sessions.ts';
@@ -69,7 +70,10 @@ export async function passwordLoginRoutes(app: AppServer, options: PasswordLogin
       const values = request.body as Record<string, string>;
       const account = await options.findAccount(values[field]!);
       const verified = await verifyPassword(account?.hashedPassword ?? (await dummy()), values.password!);
-      if (!account || !verified) throw new HttpError(401, 'unauthorized', `wrong ${field} or password`);
+      if (!account || !verified) {
+        loginFailures.inc({ route: request.routeOptions.url! });
+        throw new HttpError(401, 'unauthorized', `wrong ${field} or password`);
+      }
       if (account.blocked) throw new HttpError(403, 'forbidden', 'this account is blocked');
       if (needsRehash(account.hashedPassword)) {
         await options.updatePasswordHash(account.id, await hashPassword(values.password!));

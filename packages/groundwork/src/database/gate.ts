@@ -52,6 +52,11 @@ export class ConnectionGate {
     return this.#holders;
   }
 
+  /** Connections busy: places taken, rounded up to whole connections. */
+  get connectionsInUse(): number {
+    return Math.ceil(this.#taken / this.statementsPerConnection);
+  }
+
   get waiting(): number {
     return this.#waiters.length;
   }

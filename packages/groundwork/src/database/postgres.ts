@@ -6,6 +6,8 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { shareTypeTables } from '../adapters/postgres-type-tables.ts';
 import { markedPooled, type Settings } from '../config.ts';
+import { watchPool } from '../observability/metrics.ts';
+import { type Admitted, observeQueries } from '../observability/queries.ts';
 import { isServerEndedBackend, isSocketLost, isUnreachable } from './connection-errors.ts';
 import { ConnectionGate } from './gate.ts';
 import {
@@ -133,7 +135,7 @@ export function tlsRisk(connection: ServerConnection, url: string): string | und
 
 const warned = new Set<string>();
 
-type PoolSettings = Pick<Settings, 'appName' | 'pool'> & Partial<Pick<Settings, 'nodeEnv'>>;
+type PoolSettings = Pick<Settings, 'appName' | 'pool'> & Partial<Pick<Settings, 'nodeEnv' | 'metrics'>>;
 
 /** One postgres.js pool behind a gate, as Drizzle's client: the primary's, a replica's or the direct one's. */
 interface ServerPool {
@@ -146,6 +148,8 @@ interface ServerPool {
 }
 
 interface PoolOptions {
+  /** Its `pool` label in metrics and spans: primary, direct or replica-<n>. */
+  role: string;
   /** Through a transaction pooler: no named prepared statements, no session-level settings. */
   pooled: boolean;
   applicationName: string;
@@ -162,7 +166,7 @@ function openPool(
   url: string,
   settings: PoolSettings,
   options: OpenDatabaseOptions<Record<string, unknown>>,
-  { pooled, applicationName, onWrite, replicaOf }: PoolOptions,
+  { role, pooled, applicationName, onWrite, replicaOf }: PoolOptions,
 ): ServerPool {
   const { pool } = settings;
   const connection = serverConnection(url);
@@ -194,6 +198,21 @@ function openPool(
   // A replica's connections use its primary's type tables instead of loading their own (see the adapter).
   if (replicaOf) shareTypeTables(sql, replicaOf);
   const gate = new ConnectionGate(pool.max, pool.waitTimeoutMs);
+  const metrics = settings.metrics?.enabled !== false;
+  const unwatch = metrics
+    ? watchPool({
+        app: settings.appName,
+        pool: role,
+        size: pool.max,
+        get inUse() {
+          return gate.connectionsInUse;
+        },
+        get waiting() {
+          return gate.waiting;
+        },
+      })
+    : undefined;
+  const observe = observeQueries(settings.appName, role, metrics);
   // Through a pooler the timeout is set per transaction; the value is a validated integer, not input.
   const setTimeoutSql = pooled && timeout > 0 ? `set local statement_timeout = ${timeout}` : undefined;
 
@@ -251,18 +270,22 @@ function openPool(
   const gatedQuery = (query: string, params?: unknown[], queryOptions?: object) => {
     const readOnly = READ_ONLY.test(query);
     if (!readOnly) onWrite?.();
-    const run = <T>(pick: (pending: Pending) => PromiseLike<T>) =>
+    const gated = <T>(pick: (pending: Pending) => PromiseLike<T>, admitted: Admitted = (task) => task()) =>
       // Through a pooler a statement reserves a connection for its own transaction.
       setTimeoutSql
         ? gate.runOnConnection(() =>
-            withReconnect(() => ownTransaction(query, params, queryOptions, pick), readOnly),
+            admitted(() => withReconnect(() => ownTransaction(query, params, queryOptions, pick), readOnly)),
           )
         : gate.run(() =>
-            withReconnect(
-              () => pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
-              readOnly,
+            admitted(() =>
+              withReconnect(
+                () => pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
+                readOnly,
+              ),
             ),
           );
+    const run = <T>(pick: (pending: Pending) => PromiseLike<T>) =>
+      observe ? observe(query, (admitted) => gated(pick, admitted)) : gated(pick);
     return {
       // biome-ignore lint/suspicious/noThenProperty: Drizzle awaits this object like postgres.js's PendingQuery.
       then: <R1, R2>(
@@ -277,17 +300,21 @@ function openPool(
     unsafe: gatedQuery,
     begin: (callback) => {
       onWrite?.();
-      return gate.runOnConnection(() =>
-        withReconnect(
-          () =>
-            sql.begin((tx) => {
-              // Sent ahead of the callback's first statement; a failure surfaces when the transaction ends.
-              if (setTimeoutSql) tx.unsafe(setTimeoutSql).execute();
-              return callback(tx);
-            }),
-          false,
-        ),
-      );
+      const gated = (admitted: Admitted = (task) => task()) =>
+        gate.runOnConnection(() =>
+          admitted(() =>
+            withReconnect(
+              () =>
+                sql.begin((tx) => {
+                  // Sent ahead of the callback's first statement; a failure surfaces when the transaction ends.
+                  if (setTimeoutSql) tx.unsafe(setTimeoutSql).execute();
+                  return callback(tx);
+                }),
+              false,
+            ),
+          ),
+        );
+      return observe ? observe('begin', gated) : gated();
     },
   };
 
@@ -322,7 +349,10 @@ function openPool(
     // pooler a new connection may still be loading its types, waiting for a server: ending it then would
     // reject that load where nobody listens. With no server to reach, a statement still held is only waiting
     // for postgres.js's next try to connect (seconds apart after a few refusals), which fails the same way.
-    close: () => sql.end({ timeout: (gate.active === 0 || unreachable) && !pooled ? 0 : 5 }),
+    close: () => {
+      unwatch?.();
+      return sql.end({ timeout: (gate.active === 0 || unreachable) && !pooled ? 0 : 5 });
+    },
   };
 }
 
@@ -341,15 +371,17 @@ export async function openServer<TSchema extends Record<string, unknown>>(
   const replicaUrls = settings.replicas?.urls ?? [];
   const pooled = markedPooled(url) || unprepared;
   const primary = openPool(url, settings, options, {
+    role: 'primary',
     pooled,
     applicationName,
     onWrite: replicaUrls.length > 0 ? markWritten : undefined,
   });
   const direct = settings.directUrl
-    ? openPool(settings.directUrl, settings, options, { pooled: false, applicationName })
+    ? openPool(settings.directUrl, settings, options, { role: 'direct', pooled: false, applicationName })
     : undefined;
-  const replicaPools = replicaUrls.map((replicaUrl) =>
+  const replicaPools = replicaUrls.map((replicaUrl, index) =>
     openPool(replicaUrl, settings, options, {
+      role: `replica-${index + 1}`,
       pooled: markedPooled(replicaUrl) || unprepared,
       applicationName,
       replicaOf: primary.sql,

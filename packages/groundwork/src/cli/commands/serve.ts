@@ -1,6 +1,13 @@
 import cluster from 'node:cluster';
 import { handOff, runPrimary } from '../../cluster.ts';
+import type { Settings } from '../../config.ts';
 import { MigrationError } from '../../migrations/runner.ts';
+import {
+  aggregateWorkers,
+  joinClusterMetrics,
+  listenForScrapes,
+  scrape,
+} from '../../observability/exposition.ts';
 import { findRoot } from '../../workspace.ts';
 import { enclosingAppDir, resolveAllApps, resolveApp } from '../apps.ts';
 import { defineCommand } from '../command.ts';
@@ -71,10 +78,15 @@ export const serveCommand = defineCommand({
           out.line(`${definition.name}: migration failed, serving it as not ready: ${error.message}`);
         }
       }
+      if (settings.metrics.enabled) {
+        const aggregate = await aggregateWorkers();
+        if (settings.metrics.port) await scrapeListener(settings, aggregate, out.line);
+      }
       return runPrimary({ workers, log: out.line });
     }
     // A worker: SIGHUP belongs to the primary (rolling restart); its default action would kill the worker.
     if (cluster.isWorker) process.on('SIGHUP', () => {});
+    if (cluster.isWorker && settings.metrics.enabled) await joinClusterMetrics();
     // Workers never migrate: their primary did before forking them.
     const options = { sharedServer: !single, migrate: cluster.isWorker ? false : migrate, log: out.line };
     const apps = single
@@ -118,6 +130,10 @@ export const serveCommand = defineCommand({
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
     await server.listen({ host: settings.host, port: settings.port });
+    // With workers the primary holds METRICS_PORT, serving all workers' metrics summed.
+    if (!cluster.isWorker && settings.metrics.enabled && settings.metrics.port) {
+      await scrapeListener(settings, scrape, out.line);
+    }
     for (const app of apps) {
       const prefix = single ? '' : `/${app.definition.name}`;
       server.log.info(
@@ -128,3 +144,14 @@ export const serveCommand = defineCommand({
     return new Promise<number>(() => {});
   },
 });
+
+/** METRICS_PORT's listener, said out loud: it answers without a credential. */
+async function scrapeListener(
+  settings: Settings,
+  read: () => Promise<string>,
+  log: (line: string) => void,
+): Promise<void> {
+  const { host, port } = settings.metrics;
+  await listenForScrapes(host, port!, read);
+  log(`metrics at http://${host}:${port}/metrics (no credential: keep METRICS_HOST private)`);
+}
