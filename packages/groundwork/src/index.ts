@@ -45,6 +45,7 @@ export {
   JSON_LIMITS,
   type JsonProblem,
   jsonProblem,
+  nonEmptyPatch,
   safeText,
 } from './http/input.ts';
 export {
@@ -55,6 +56,7 @@ export {
   type PageLimits,
   toKeysetPage,
 } from './http/pagination.ts';
+export { answering, errorResponses } from './http/responses.ts';
 export { checkDatabase, checkFolder } from './migrations/check.ts';
 export { MigrationError, MigrationLockTimeoutError } from './migrations/errors.ts';
 export { readMigrations } from './migrations/folder.ts';

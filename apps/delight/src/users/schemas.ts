@@ -1,12 +1,14 @@
 import { safeText } from 'groundwork-pg';
 import { z } from 'zod';
-import { canonicalTimeZone } from './timezones.ts';
+import { canonicalTimeZone, TIME_ZONES } from './timezones.ts';
 
 /** Validates an IANA zone name and stores it in canonical case; the column is varchar(50). */
 export const TimeZone = safeText()
   .trim()
   .min(1)
   .max(50)
+  // The names the document lists; other spellings of a zone (`utc`, links like `EST`) are accepted too.
+  .meta({ enum: TIME_ZONES })
   .transform((name, context) => {
     const canonical = canonicalTimeZone(name);
     if (!canonical) {

@@ -1,4 +1,4 @@
-import { ensureOwnUser, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { ensureOwnUser, errorResponses, notFound, type RoutesPlugin } from 'groundwork-pg';
 import { UserIdParams } from '../http.ts';
 import type { UsersRepository } from '../users/repository.ts';
 import type { SessionsRepository } from './repository.ts';
@@ -13,7 +13,15 @@ export const sessionsRoutes: RoutesPlugin<{ sessions: SessionsRepository; users:
 ) => {
   app.post(
     '/:id/sessions',
-    { schema: { tags, params: UserIdParams, body: SessionCreate, response: { 201: SessionPublic } } },
+    {
+      schema: {
+        tags,
+        summary: 'Open a chat session for the caller',
+        params: UserIdParams,
+        body: SessionCreate,
+        response: { 201: SessionPublic, ...errorResponses(404) },
+      },
+    },
     async (request, reply) => {
       ensureOwnUser(request, request.params.id);
       const row = await sessions.create({ userId: request.params.id, name: request.body.name });
@@ -24,7 +32,15 @@ export const sessionsRoutes: RoutesPlugin<{ sessions: SessionsRepository; users:
 
   app.get(
     '/:id/sessions',
-    { schema: { tags, params: UserIdParams, querystring: SessionListQuery, response: { 200: SessionList } } },
+    {
+      schema: {
+        tags,
+        summary: 'The caller’s chat sessions, newest first',
+        params: UserIdParams,
+        querystring: SessionListQuery,
+        response: { 200: SessionList, ...errorResponses(404) },
+      },
+    },
     async (request) => {
       ensureOwnUser(request, request.params.id);
       // A deactivated user's sessions are kept with its row but, like the user, no longer shown.

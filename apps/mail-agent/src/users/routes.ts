@@ -1,4 +1,11 @@
-import { ensureOwnClaim, ensureOwnUser, notFound, type RoutesPlugin, toKeysetPage } from 'groundwork-pg';
+import {
+  ensureOwnClaim,
+  ensureOwnUser,
+  errorResponses,
+  notFound,
+  type RoutesPlugin,
+  toKeysetPage,
+} from 'groundwork-pg';
 import { z } from 'zod';
 import { UserIdParams } from '../http.ts';
 import type { GmailTokenVault } from './gmail-tokens.ts';
@@ -21,7 +28,14 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 ) => {
   app.post(
     '/',
-    { schema: { tags, body: UserCreate, response: { 201: UserPublic } } },
+    {
+      schema: {
+        tags,
+        summary: 'Register the caller; email must be the token’s verified email',
+        body: UserCreate,
+        response: { 201: UserPublic, ...errorResponses(403, 409) },
+      },
+    },
     async (request, reply) => {
       // Registration: a Google account registers only its own (verified) address; operators any.
       ensureOwnClaim(request, { field: 'email', value: request.body.email, claim: 'email' });
@@ -34,7 +48,12 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/',
     {
       config: { auth: 'admin' },
-      schema: { tags, querystring: UserListQuery, response: { 200: UserList } },
+      schema: {
+        tags,
+        summary: 'List active users by id (operators only)',
+        querystring: UserListQuery,
+        response: { 200: UserList },
+      },
     },
     async (request) => {
       const { limit, after } = request.query;
@@ -45,7 +64,14 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 
   app.get(
     '/:id',
-    { schema: { tags, params: UserIdParams, response: { 200: UserPublic } } },
+    {
+      schema: {
+        tags,
+        summary: 'Read the caller (another user is a 404)',
+        params: UserIdParams,
+        response: { 200: UserPublic, ...errorResponses(404) },
+      },
+    },
     async (request) => {
       ensureOwnUser(request, request.params.id);
       const row = await users.findById({ id: request.params.id });
@@ -56,7 +82,15 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 
   app.patch(
     '/:id',
-    { schema: { tags, params: UserIdParams, body: UserUpdate, response: { 200: UserPublic } } },
+    {
+      schema: {
+        tags,
+        summary: 'Change the caller’s Telegram link or onboarding state',
+        params: UserIdParams,
+        body: UserUpdate,
+        response: { 200: UserPublic, ...errorResponses(404, 409) },
+      },
+    },
     async (request) => {
       ensureOwnUser(request, request.params.id);
       const { telegram_id, telegram_username, onboarding_completed } = request.body;
@@ -75,7 +109,14 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 
   app.delete(
     '/:id',
-    { schema: { tags, params: UserIdParams, response: { 204: z.null() } } },
+    {
+      schema: {
+        tags,
+        summary: 'Deactivate the caller (their rows are kept)',
+        params: UserIdParams,
+        response: { 204: z.null(), ...errorResponses(404) },
+      },
+    },
     async (request, reply) => {
       ensureOwnUser(request, request.params.id);
       if (!(await users.deactivate({ id: request.params.id }))) throw notFound('User');
@@ -85,7 +126,15 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 
   app.put(
     '/:id/gmail-tokens',
-    { schema: { tags, params: UserIdParams, body: GmailTokensPut, response: { 204: z.null() } } },
+    {
+      schema: {
+        tags,
+        summary: 'Store the caller’s Gmail tokens, sealed at rest',
+        params: UserIdParams,
+        body: GmailTokensPut,
+        response: { 204: z.null(), ...errorResponses(404) },
+      },
+    },
     async (request, reply) => {
       ensureOwnUser(request, request.params.id);
       const { access_token, refresh_token } = request.body;
@@ -100,7 +149,14 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 
   app.delete(
     '/:id/gmail-tokens',
-    { schema: { tags, params: UserIdParams, response: { 204: z.null() } } },
+    {
+      schema: {
+        tags,
+        summary: 'Forget the caller’s Gmail tokens',
+        params: UserIdParams,
+        response: { 204: z.null(), ...errorResponses(404) },
+      },
+    },
     async (request, reply) => {
       ensureOwnUser(request, request.params.id);
       if (!(await vault.clear({ userId: request.params.id }))) throw notFound('User');

@@ -1,4 +1,4 @@
-import { ensureOwnUser, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { ensureOwnUser, errorResponses, notFound, type RoutesPlugin } from 'groundwork-pg';
 import { IdParams } from '../api.ts';
 import type { ProjectsRepository } from './repository.ts';
 import { ProjectPublic, ProjectUpdate, toProjectPublic } from './schemas.ts';
@@ -12,7 +12,7 @@ export const projectsRoutes: RoutesPlugin<{ projects: ProjectsRepository }> = as
         summary: "Change a project's status and/or quality score (the batch's aggregates follow)",
         params: IdParams,
         body: ProjectUpdate,
-        response: { 200: ProjectPublic },
+        response: { 200: ProjectPublic, ...errorResponses(404) },
       },
     },
     async (request) => {

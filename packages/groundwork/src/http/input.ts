@@ -146,3 +146,14 @@ export function guardInput(app: AppServer, schema: Record<string, unknown>): voi
 export function columnNamesFor(request: FastifyRequest): ColumnNames | undefined {
   return (request.server as unknown as Record<symbol, ColumnNames | undefined>)[COLUMN_NAMES];
 }
+
+/**
+ * A patch body that must change something: `{}` is refused with `message`, and the OpenAPI document says so
+ * (`minProperties: 1`), so clients generated from it know.
+ */
+export function nonEmptyPatch<TShape extends z.ZodRawShape>(
+  schema: z.ZodObject<TShape, z.core.$strict>,
+  message = 'give at least one field to change',
+) {
+  return schema.refine((value) => Object.keys(value).length > 0, { message }).meta({ minProperties: 1 });
+}
