@@ -33,7 +33,11 @@ export const CustomHours = z
     path: ['end'],
     message: 'must be after start (hours that cross midnight are not supported)',
   })
-  .meta({ example: { start: '09:00', end: '17:00', timezone: 'America/Los_Angeles' } });
+  .meta({
+    description:
+      'Hours within one day: end must be after start (hours that cross midnight are not supported).',
+    example: { start: '09:00', end: '17:00', timezone: 'America/Los_Angeles' },
+  });
 
 export const CommunicationPreferences = z
   .strictObject({ email: z.boolean(), sms: z.boolean(), in_app: z.boolean() })

@@ -115,22 +115,25 @@ function describeResponses(paths: Record<string, Record<string, { responses?: Re
 }
 
 /**
- * OpenAPI 3.0 allows `nullable` only beside a `type`; zod writes a nullable named schema as
- * `{ nullable: true, allOf: [{ $ref }] }`. The type is the referenced component's.
+ * Nullable schemas as OpenAPI 3.0 means them: `nullable` only beside a `type` (zod writes a nullable named
+ * schema as `{ nullable: true, allOf: [{ $ref }] }`; the type is the referenced component's), and a nullable
+ * enum lists null (validators check the enum after `nullable` lets null through).
  */
-function typeNullableReferences(value: unknown, schemas: Record<string, unknown>): void {
+function completeNullables(value: unknown, schemas: Record<string, unknown>): void {
   if (Array.isArray(value)) {
-    for (const item of value) typeNullableReferences(item, schemas);
+    for (const item of value) completeNullables(item, schemas);
     return;
   }
   if (!isNode(value)) return;
+  if (value.nullable === true && Array.isArray(value.enum) && !value.enum.includes(null))
+    value.enum.push(null);
   if (value.nullable === true && value.type === undefined) {
     const [only] = [value.allOf, value.anyOf, value.oneOf].find(Array.isArray) ?? [];
     const name = isNode(only) && typeof only.$ref === 'string' ? only.$ref.split('/').pop() : undefined;
     const target = name === undefined ? undefined : schemas[name];
     if (isNode(target) && typeof target.type === 'string') value.type = target.type;
   }
-  for (const child of Object.values(value)) typeNullableReferences(child, schemas);
+  for (const child of Object.values(value)) completeNullables(child, schemas);
 }
 
 /** Descriptions and examples stay in zod's global registry; only the ids are per app. */
@@ -176,7 +179,7 @@ export function openapiComponents(): {
       const used = referencedComponents(document.paths, schemas);
       for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name];
       describeResponses(document.paths as Parameters<typeof describeResponses>[0]);
-      typeNullableReferences([document.paths, schemas], schemas);
+      completeNullables([document.paths, schemas], schemas);
       return document;
     },
   };

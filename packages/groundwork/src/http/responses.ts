@@ -1,6 +1,7 @@
 import type { RouteOptions } from 'fastify';
 import type { z } from 'zod';
 import { errorBodySchema } from './errors.ts';
+import { BODY_DEPTH_MAX } from './input.ts';
 
 /**
  * Which statuses an operation documents. A route declares the ones its own code answers in
@@ -70,7 +71,10 @@ export const STATUS_DESCRIPTIONS: Record<string, string> = {
   200: 'OK',
   201: 'Created',
   204: 'Done; no body',
-  400: 'The request is invalid; `error.fields` names the fields',
+  400:
+    'The request is invalid; `error.fields` names the fields. No JSON body may nest deeper than ' +
+    `${BODY_DEPTH_MAX} levels, hold a whole number beyond ±(2^53 - 1), or a \`__proto__\` or ` +
+    '`constructor.prototype` key.',
   401: 'No valid credential (Authorization: Bearer)',
   403: 'The credential may not do this',
   404: 'Not found (or not yours)',
