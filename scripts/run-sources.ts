@@ -20,7 +20,10 @@ for (const [subpath, target] of Object.entries(exports)) {
   const built = typeof target === 'string' ? target : target.import;
   if (!built?.startsWith('./dist/') || !built.endsWith('.js')) continue;
   const source = `./src/${built.slice('./dist/'.length, -'.js'.length)}.ts`;
-  sources.set(subpath === '.' ? name : `${name}/${subpath.slice(2)}`, pathToFileURL(join(PACKAGE, source)).href);
+  sources.set(
+    subpath === '.' ? name : `${name}/${subpath.slice(2)}`,
+    pathToFileURL(join(PACKAGE, source)).href,
+  );
 }
 
 registerHooks({

@@ -4,7 +4,7 @@ import { withSession } from '../../database/sessions.ts';
 import type { AppServer } from '../../http/app-server.ts';
 import { errorBodySchema } from '../../http/errors.ts';
 import { MIGRATIONS_TABLE } from '../../migrations/bookkeeping.ts';
-import { type FuzzRequest, OMIT, PoolPick, Raw, requestFor, type Value } from './arbitraries.ts';
+import { OMIT, PoolPick, Raw, requestFor, type Value } from './arbitraries.ts';
 import { contractOf, type OperationContract, type SentRequest } from './contract.ts';
 import { type Operation, operationsOf } from './openapi.ts';
 
