@@ -7,6 +7,7 @@ import type { Database } from '../../../../src/database/open.ts';
 import { notFound } from '../../../../src/http/errors.ts';
 import { healthRoute } from '../../../../src/http/health-route.ts';
 import { offsetPage, offsetPageQuery } from '../../../../src/http/pagination.ts';
+import { errorResponses } from '../../../../src/http/responses.ts';
 import * as schema from './schema.ts';
 
 const User = z.object({ id: z.uuid(), subject: z.string(), name: z.string() });
@@ -17,7 +18,7 @@ const usersRoutes: RoutesPlugin<{ db: Database<typeof schema> }> = async (app, {
     {
       schema: {
         body: z.strictObject({ subject: z.string().min(1), name: z.string().min(1) }),
-        response: { 201: User },
+        response: { 201: User, ...errorResponses(403, 409) },
       },
     },
     async (request, reply) => {
@@ -43,7 +44,7 @@ const usersRoutes: RoutesPlugin<{ db: Database<typeof schema> }> = async (app, {
   );
   app.get(
     '/:id',
-    { schema: { params: z.object({ id: z.uuid() }), response: { 200: User } } },
+    { schema: { params: z.object({ id: z.uuid() }), response: { 200: User, ...errorResponses(404) } } },
     async (request) => {
       ensureOwnUser(request, request.params.id);
       const [row] = await db.select().from(schema.users).where(eq(schema.users.id, request.params.id));
@@ -67,9 +68,13 @@ export default defineApp({
       readiness: context.readiness,
       body: (report) => ({ up: report.status === 'ok' }),
     });
-    app.get('/me', async (request) => ({
-      userId: request.identity.kind === 'user' ? (request.identity.userId ?? null) : null,
-    }));
+    app.get(
+      '/me',
+      { schema: { response: { 200: z.object({ userId: z.uuid().nullable() }) } } },
+      async (request) => ({
+        userId: request.identity.kind === 'user' ? (request.identity.userId ?? null) : null,
+      }),
+    );
     await app.register(usersRoutes, { prefix: '/users', db: context.db });
   },
 });
