@@ -244,7 +244,14 @@ export function createUsersRepository(db: Database<Schema>) {
 
 export type UsersRepository = ReturnType<typeof createUsersRepository>;
 `,
-    'src/users/routes.ts': `import { ensureOwnClaim, ensureOwnUser, notFound, type RoutesPlugin } from 'groundwork-pg';
+    'src/users/routes.ts': `import {
+  ensureOwnClaim,
+  ensureOwnUser,
+  errorResponses,
+  notFound,
+  type RoutesPlugin,
+} from 'groundwork-pg';
+import { z } from 'zod';
 import type { UsersRepository } from './repository.ts';
 import {
   toUserResponse,
@@ -266,7 +273,8 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
         tags,
         summary: 'Register the token holder',
         body: UserCreate,
-        response: { 201: UserResponse },
+        // The statuses this code answers; the foundation adds its own (400, 401, 413, 415, 503).
+        response: { 201: UserResponse, ...errorResponses(403, 409) },
       },
     },
     async (request, reply) => {
@@ -296,7 +304,14 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
 
   app.get(
     '/:id',
-    { schema: { tags, summary: 'One user', params: UserParams, response: { 200: UserResponse } } },
+    {
+      schema: {
+        tags,
+        summary: 'One user',
+        params: UserParams,
+        response: { 200: UserResponse, ...errorResponses(404) },
+      },
+    },
     async (request) => {
       ensureOwnUser(request, request.params.id);
       const row = await users.findById(request.params.id);
@@ -313,7 +328,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
         summary: 'Change the display name',
         params: UserParams,
         body: UserUpdate,
-        response: { 200: UserResponse },
+        response: { 200: UserResponse, ...errorResponses(404) },
       },
     },
     async (request) => {
@@ -326,11 +341,18 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
 
   app.delete(
     '/:id',
-    { schema: { tags, summary: 'Delete the user', params: UserParams } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete the user',
+        params: UserParams,
+        response: { 204: z.null(), ...errorResponses(404) },
+      },
+    },
     async (request, reply) => {
       ensureOwnUser(request, request.params.id);
       if (!(await users.remove(request.params.id))) throw notFound('User');
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 };
