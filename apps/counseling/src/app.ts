@@ -9,8 +9,9 @@ export default defineApp({
   name: 'counseling',
   title: 'Counseling platform: users',
   description:
-    'User store of the counseling platform (story 002): accounts named \\domain\\username with argon2id ' +
+    'User store of the counseling platform: accounts named \\domain\\username with argon2id ' +
     'password hashes, blocking, and a database health check.',
+  license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
   dir: join(import.meta.dirname, '..'),
   schema,
   // The story's pool: pool_size 5 + max_overflow 10 = at most 15 connections (DB_POOL_MAX overrides it).

@@ -8,8 +8,8 @@ import { usersRoutes } from './users/routes.ts';
 export default defineApp({
   name: 'delight',
   title: 'Delight: users and preferences',
-  description:
-    'Users (by Clerk id), their one-to-one preferences and the pgvector foundation of Delight (story 003).',
+  description: 'Users (by Clerk id), their one-to-one preferences and the pgvector foundation of Delight.',
+  license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
   dir: join(import.meta.dirname, '..'),
   schema,
   // PGlite loads @electric-sql/pglite-pgvector; on a server the first migration creates the extension.

@@ -8,8 +8,9 @@ import { usersRoutes } from './users/routes.ts';
 export default defineApp({
   name: 'learnr',
   title: 'Learnr: users and onboarding',
-  description: 'Learnr user accounts with their onboarding profile embedded in the users table (story 1.2).',
+  description: 'Learnr user accounts with their onboarding profile embedded in the users table.',
   version: '0.1.0',
+  license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
   dir: join(import.meta.dirname, '..'),
   schema,
   // The story's pool: pool_size 5 + max_overflow 10. postgres.js opens connections lazily up to this bound.

@@ -12,8 +12,8 @@ import { usersRoutes } from './users/routes.ts';
 export default defineApp({
   name: 'mail-agent',
   title: 'Mail Agent: users',
-  description:
-    'Users of Mail Agent with sealed Gmail tokens, their Telegram link and sessions (story 000, issue 7).',
+  description: 'Users of Mail Agent with sealed Gmail tokens, their Telegram link and sessions.',
+  license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
   dir: join(import.meta.dirname, '..'),
   schema,
   // The story's SQLAlchemy pool: pool_size 20 + max_overflow 10. DB_POOL_MAX overrides it.

@@ -14,8 +14,9 @@ const VERSION = '1.0.0';
 export default defineApp({
   name: 'rnd-cards',
   title: 'R&D project cards',
-  description: 'Users, batches of R&D project cards and their generation data (story 004).',
+  description: 'Users, batches of R&D project cards and their generation data.',
   version: VERSION,
+  license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
   dir: join(import.meta.dirname, '..'),
   schema,
   // Ids default to uuid_generate_v4(): PGlite must load the extension; on a server the first migration creates it.

@@ -50,6 +50,8 @@ export interface AppDefinition<TSchema extends Record<string, unknown> = Record<
   title: string;
   description?: string;
   version?: string;
+  /** The API's licence in its OpenAPI document (`{ name: 'MIT', url: '…' }`). */
+  license?: { name: string; url?: string };
   /** The app's folder (holds migrations/, .env). */
   dir: string;
   schema: TSchema;

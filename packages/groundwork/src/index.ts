@@ -53,6 +53,7 @@ export {
   JSON_LIMITS,
   type JsonProblem,
   jsonProblem,
+  nonEmptyPatch,
   safeText,
 } from './http/input.ts';
 export {
@@ -64,6 +65,7 @@ export {
   toKeysetPage,
 } from './http/pagination.ts';
 export { IdParams, IntegerIdParams } from './http/params.ts';
+export { answering, errorResponses } from './http/responses.ts';
 export { checkDatabase, checkFolder } from './migrations/check.ts';
 export { MigrationError, MigrationLockTimeoutError } from './migrations/errors.ts';
 export { readMigrations } from './migrations/folder.ts';

@@ -8,13 +8,14 @@ import { z } from 'zod';
 import { registerAuth } from './auth/plugin.ts';
 import { servesOpenly } from './config.ts';
 import type { AppServer } from './http/app-server.ts';
-import { ERROR_RESPONSES, errorHandler, notFoundHandler } from './http/errors.ts';
+import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { readinessSchema } from './http/health.ts';
 import { healthRoute } from './http/health-route.ts';
 import { renderIndex } from './http/index-page.ts';
 import { createLogger, type LogLevel, type LogStream, logRequests, prettyStream } from './http/logger.ts';
 import { openapiComponents, operationIds } from './http/openapi.ts';
 import { measureRequests } from './http/request-metrics.ts';
+import { documentedResponses } from './http/responses.ts';
 import { API_SECURITY_HEADERS, DOCUMENT_SECURITY_HEADERS, isHtml } from './http/security-headers.ts';
 import { serializerCompiler } from './http/serialize.ts';
 import { METRICS_CONTENT_TYPE, scrape } from './observability/exposition.ts';
@@ -165,6 +166,7 @@ async function mountApp(server: AppServer, running: RunningApp, prefix: string):
             title: definition.title,
             description: definition.description,
             version: definition.version ?? '0.1.0',
+            ...(definition.license ? { license: definition.license } : {}),
           },
           servers: [{ url: prefix || '/' }],
           components: {
@@ -183,9 +185,20 @@ async function mountApp(server: AppServer, running: RunningApp, prefix: string):
       await scope.register(swaggerUi, { routePrefix: '/docs', indexPrefix: prefix });
       const app = scope.withTypeProvider<ZodTypeProvider>();
       app.addHook('onRoute', operationIds(prefix));
+      // Public routes say so (`security: []`), so clients send no credential and linters see it was meant.
+      app.addHook('onRoute', (route) => {
+        if (route.config?.auth === 'public') route.schema = { ...route.schema, security: [] };
+      });
       app.get(
         '/health/live',
-        { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } } },
+        {
+          config: { auth: 'public' },
+          schema: {
+            tags: ['health'],
+            summary: 'The process answers (no database check)',
+            response: { 200: z.object({ status: z.literal('ok') }) },
+          },
+        },
         async () => ({ status: 'ok' as const }),
       );
       healthRoute(app, {
@@ -201,7 +214,7 @@ async function mountApp(server: AppServer, running: RunningApp, prefix: string):
         authed.addHook('onRoute', (route) => {
           route.schema = {
             ...route.schema,
-            response: { ...ERROR_RESPONSES, ...(route.schema?.response as object | undefined) },
+            response: documentedResponses(route, { database: true }),
             ...(route.config?.auth === 'public' ? {} : { security: [{ bearerAuth: [] }] }),
           };
         });

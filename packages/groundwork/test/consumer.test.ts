@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,61 +27,30 @@ const locked = (name: string) => {
   return version;
 };
 
-const SCHEMA = `import { pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+const README = readFileSync(join(PACKAGE_DIR, 'README.md'), 'utf8');
+const FENCE = /^```[a-z]*\n([\s\S]*?)^```$/gm;
 
-export const notes = pgTable('notes', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  body: text('body').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
-`;
+/** The README's files: every fenced block whose first line names one (`// src/app.ts`, `# .gitignore`). */
+function readmeFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const [, block] of README.matchAll(FENCE)) {
+    const path = /^(?:\/\/|#) ([\w./-]+)(?::.*)?\n/.exec(block!)?.[1];
+    if (path?.includes('.')) files.set(path, block!);
+  }
+  return files;
+}
 
-const APP = `import { defineApp } from 'groundwork-pg';
-import { z } from 'zod';
-import * as schema from './schema.ts';
-
-const note = z.object({ id: z.string(), body: z.string() });
-
-export default defineApp({
-  name: 'notebook',
-  title: 'Notebook',
-  dir: new URL('..', import.meta.url).pathname,
-  schema,
-  routes: async (app, { db }) => {
-    app.post('/notes', { schema: { body: z.object({ body: z.string().min(1) }), response: { 201: note } } },
-      async (request, reply) => {
-        const [row] = await db.insert(schema.notes).values(request.body).returning();
-        return reply.status(201).send(row);
-      });
-    app.get('/notes', { schema: { response: { 200: z.array(note) } } }, () => db.select().from(schema.notes));
-  },
-});
-`;
-
-const TEST = `import { setupTestApp } from 'groundwork-pg/testing';
-import { expect, it } from 'vitest';
-import app from '../src/app.ts';
-
-const t = setupTestApp(app);
-
-it('stores a note and lists it', async () => {
-  const created = await t.server.inject({ method: 'POST', url: '/notes', payload: { body: 'hello' } });
-  expect(created.statusCode).toBe(201);
-  const listed = await t.server.inject({ method: 'GET', url: '/notes' });
-  expect(listed.json().map((n: { body: string }) => n.body)).toEqual(['hello']);
-});
-
-it('starts every test from an empty table', async () => {
-  const listed = await t.server.inject({ method: 'GET', url: '/notes' });
-  expect(listed.json()).toEqual([]);
-});
-`;
-
-const VITEST_CONFIG = `import { testDefaults } from 'groundwork-pg/testing/preset';
-import { defineConfig } from 'vitest/config';
-
-export default defineConfig({ test: testDefaults });
-`;
+/** The README's shell commands that run a project tool (`npx tsc`, `npx groundwork …`), comments dropped. */
+const readmeCommands = () =>
+  [...README.matchAll(FENCE)]
+    .flatMap(([, block]) => block!.split('\n'))
+    .filter((line) => line.startsWith('npx '))
+    // Words as a shell splits them: a quoted one whole, a trailing # comment dropped.
+    .map((line) =>
+      [...line.replace(/\s+#.*$/, '').matchAll(/"([^"]*)"|(\S+)/g)]
+        .map(([, quoted, word]) => quoted ?? word!)
+        .slice(1),
+    );
 
 let project: string;
 let shipped: string[];
@@ -113,15 +82,17 @@ beforeAll(async () => {
         fastify: locked('fastify'),
         zod: locked('zod'),
       },
-      devDependencies: { vitest: locked('vitest') },
+      devDependencies: {
+        vitest: locked('vitest'),
+        typescript: locked('typescript'),
+        '@types/node': locked('@types/node'),
+      },
     }),
   );
-  mkdirSync(join(project, 'src'));
-  mkdirSync(join(project, 'test'));
-  writeFileSync(join(project, 'src', 'schema.ts'), SCHEMA);
-  writeFileSync(join(project, 'src', 'app.ts'), APP);
-  writeFileSync(join(project, 'test', 'app.test.ts'), TEST);
-  writeFileSync(join(project, 'vitest.config.ts'), VITEST_CONFIG);
+  for (const [path, content] of readmeFiles()) {
+    mkdirSync(dirname(join(project, path)), { recursive: true });
+    writeFileSync(join(project, path), content);
+  }
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: project });
 
   env = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: '0' };
@@ -179,15 +150,51 @@ describe('an installed groundwork-pg, outside this repository', () => {
     expect(stdout.trim()).toBe(manifest.version);
   });
 
-  // Each step starts a Node process, as a user's shell would.
-  it('autogenerates the first migration, upgrades, and serves a request', { timeout: 120_000 }, async () => {
-    await groundwork('db', 'revision', '-m', 'create notes', '--autogenerate');
+  it('exports nothing the tarball does not ship', () => {
+    const manifest = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | Record<string, string>>;
+    };
+    const targets = Object.values(manifest.exports).flatMap((target) =>
+      typeof target === 'string' ? [target] : Object.values(target),
+    );
+    expect(targets.map((target) => target.slice(2)).filter((path) => !shipped.includes(path))).toEqual([]);
+  });
+
+  // The README's files and commands, in its order; each command starts a Node process, as a user's shell would.
+  it('follows the README: type-checks, autogenerates, upgrades and serves', {
+    timeout: 180_000,
+  }, async () => {
+    expect([...readmeFiles().keys()].sort()).toEqual([
+      '.gitignore',
+      'src/app.ts',
+      'src/schema.ts',
+      'test/notes.test.ts',
+      'tsconfig.json',
+      'vitest.config.ts',
+    ]);
+    const commands = readmeCommands();
+    expect(commands.map((command) => command.slice(0, 2).join(' '))).toEqual([
+      'tsc',
+      'groundwork db',
+      'groundwork db',
+      'groundwork serve',
+    ]);
+    for (const [tool, ...args] of commands) {
+      if (tool === 'tsc') {
+        const tsc = join(project, 'node_modules', 'typescript', 'bin', 'tsc');
+        const checked = await run(process.execPath, [tsc], { cwd: project, env }).catch(
+          (error: { stdout: string }) => error,
+        );
+        expect(checked.stdout).toBe('');
+      } else if (args[0] !== 'serve') {
+        await groundwork(...args);
+      }
+    }
     const [migration] = readdirSync(join(project, 'migrations'));
     expect(migration).toMatch(/^\d{14}_create_notes$/);
     expect(readFileSync(join(project, 'migrations', migration!, 'up.sql'), 'utf8')).toContain(
       'CREATE TABLE "notes"',
     );
-    await groundwork('db', 'upgrade');
     expect((await groundwork('db', 'current')).stdout).toContain('(head)');
 
     const server = await startServer({
@@ -196,20 +203,32 @@ describe('an installed groundwork-pg, outside this repository', () => {
       env: env as Record<string, string>,
     });
     try {
-      const created = await fetch(`${server.url}/notes`, {
+      // In development without AUTH_ISSUER a request without a token acts as an operator.
+      const registered = await fetch(`${server.url}/users`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ body: 'from a real install' }),
+        body: JSON.stringify({ subject: 'from-a-real-install' }),
       });
-      expect(created.status).toBe(201);
-      const listed = (await (await fetch(`${server.url}/notes`)).json()) as { body: string }[];
-      expect(listed.map((n) => n.body)).toEqual(['from a real install']);
+      expect(registered.status).toBe(201);
+      const missing = await fetch(`${server.url}/notes/00000000-0000-4000-8000-000000000000`);
+      expect(missing.status).toBe(404);
+      const document = (await (await fetch(`${server.url}/docs/json`)).json()) as {
+        paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      };
+      expect(Object.keys(document.paths['/notes/{id}']!.get!.responses).sort()).toEqual([
+        '200',
+        '400',
+        '401',
+        '404',
+        '414',
+        '503',
+      ]);
     } finally {
       server.child.kill('SIGTERM');
     }
   });
 
-  it('runs a vitest test on groundwork-pg/testing', { timeout: 120_000 }, async () => {
+  it("runs the README's vitest test on groundwork-pg/testing", { timeout: 120_000 }, async () => {
     const testEnv: NodeJS.ProcessEnv = { ...env, ...(serverUrl ? { TEST_DATABASE_URL: serverUrl } : {}) };
     delete testEnv.DATABASE_URL;
     delete testEnv.FORCE_COLOR;
@@ -219,6 +238,6 @@ describe('an installed groundwork-pg, outside this repository', () => {
       [join(project, 'node_modules', 'vitest', 'vitest.mjs'), 'run'],
       { cwd: project, env: testEnv },
     );
-    expect(stdout).toMatch(/Tests\s+2 passed/);
+    expect(stdout).toMatch(/Tests\s+1 passed/);
   });
 });

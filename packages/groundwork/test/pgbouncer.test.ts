@@ -132,7 +132,15 @@ describe.skipIf(skipped !== undefined)(
     it('serves a 200-request burst to learnr (the CLI, through the pooler) with no error, on at most 5 server connections', async () => {
       const name = await freshDatabase();
       const app = await startServer({
-        command: [process.execPath, '--conditions=groundwork-source', bin, 'serve', 'learnr', '--migrate'],
+        command: [
+          process.execPath,
+          '--import',
+          join(REPO, 'scripts', 'run-sources.ts'),
+          bin,
+          'serve',
+          'learnr',
+          '--migrate',
+        ],
         cwd: REPO,
         env: {
           DATABASE_URL: bouncer.url(name),

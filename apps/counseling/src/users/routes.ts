@@ -1,4 +1,11 @@
-import { hashPassword, IdParams, notFound, type RoutesPlugin, registrationRateLimit } from 'groundwork-pg';
+import {
+  errorResponses,
+  hashPassword,
+  IdParams,
+  notFound,
+  type RoutesPlugin,
+  registrationRateLimit,
+} from 'groundwork-pg';
 import type { UsersRepository } from './repository.ts';
 import { toUserPublic, UserCreate, UserList, UserListQuery, UserPublic, UserUpdate } from './schemas.ts';
 
@@ -15,7 +22,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
         tags,
         summary: 'Create a user',
         body: UserCreate,
-        response: { 201: UserPublic },
+        response: { 201: UserPublic, ...errorResponses(409) },
       },
     },
     async (request, reply) => {
@@ -34,7 +41,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
         tags,
         summary: 'Get a user (your own)',
         params: IdParams,
-        response: { 200: UserPublic },
+        response: { 200: UserPublic, ...errorResponses(404) },
       },
     },
     async (request) => {
@@ -71,7 +78,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
         summary: 'Block or unblock a user; blocking ends their sessions (operators only)',
         params: IdParams,
         body: UserUpdate,
-        response: { 200: UserPublic },
+        response: { 200: UserPublic, ...errorResponses(404) },
       },
     },
     async (request) => {

@@ -1,4 +1,4 @@
-import { ensureOwnClaim, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { ensureOwnClaim, errorResponses, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import { z } from 'zod';
 import type { UsersRepository } from './repository.ts';
 import {
@@ -20,7 +20,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
         summary:
           'Register the caller; clerk_user_id must be the token’s subject (409 when already registered)',
         body: UserCreate,
-        response: { 201: UserPublic },
+        response: { 201: UserPublic, ...errorResponses(403, 409) },
       },
     },
     async (request, reply) => {
@@ -38,7 +38,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
         tags: ['users'],
         summary: 'The caller with their preferences (null until set), in one query; another user is a 404',
         params: ClerkIdParams,
-        response: { 200: UserWithPreferences },
+        response: { 200: UserWithPreferences, ...errorResponses(404) },
       },
     },
     async (request) => {
@@ -78,7 +78,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
         tags: ['users'],
         summary: 'Delete the caller (operators: any user); the database cascades to their preferences',
         params: IdParams,
-        response: { 204: z.null() },
+        response: { 204: z.null(), ...errorResponses(404) },
       },
     },
     async (request, reply) => {

@@ -1,13 +1,15 @@
 import { safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import type { UserPreferencesRow, UserRow } from '../schema.ts';
-import { canonicalTimeZone } from './timezones.ts';
+import { canonicalTimeZone, TIME_ZONES } from './timezones.ts';
 
 /** Validates an IANA zone name and stores it in canonical case; the column is varchar(50). */
 export const TimeZone = safeText()
   .trim()
   .min(1)
   .max(50)
+  // The names the document lists; other spellings of a zone (`utc`, links like `EST`) are accepted too.
+  .meta({ enum: TIME_ZONES })
   .transform((name, context) => {
     const canonical = canonicalTimeZone(name);
     if (!canonical) {
@@ -32,7 +34,11 @@ export const CustomHours = z
     path: ['end'],
     message: 'must be after start (hours that cross midnight are not supported)',
   })
-  .meta({ example: { start: '09:00', end: '17:00', timezone: 'America/Los_Angeles' } });
+  .meta({
+    description:
+      'Hours within one day: end must be after start (hours that cross midnight are not supported).',
+    example: { start: '09:00', end: '17:00', timezone: 'America/Los_Angeles' },
+  });
 
 export const CommunicationPreferences = z
   .strictObject({ email: z.boolean(), sms: z.boolean(), in_app: z.boolean() })

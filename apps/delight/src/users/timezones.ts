@@ -1,3 +1,8 @@
+/** The canonical IANA zone names this runtime (ICU) knows, UTC included. */
+export const TIME_ZONES: readonly string[] = [
+  ...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')]),
+].sort();
+
 /**
  * An IANA time zone name this runtime (ICU) knows, e.g. `America/Los_Angeles`, `UTC`, `Europe/Paris`.
  * Returns the name in its canonical spelling when only the case differs (`utc` -> `UTC`), undefined when the

@@ -1,4 +1,11 @@
-import { hashPassword, IdParams, notFound, type RoutesPlugin, registrationRateLimit } from 'groundwork-pg';
+import {
+  errorResponses,
+  hashPassword,
+  IdParams,
+  notFound,
+  type RoutesPlugin,
+  registrationRateLimit,
+} from 'groundwork-pg';
 import type { UserChanges, UsersRepository } from './repository.ts';
 import { toUserResponse, UserCreate, UserList, UserListQuery, UserResponse, UserUpdate } from './schemas.ts';
 
@@ -26,7 +33,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
         tags: ['users'],
         summary: 'Register a user (409 when the email exists in any letter case)',
         body: UserCreate,
-        response: { 201: UserResponse },
+        response: { 201: UserResponse, ...errorResponses(409) },
       },
     },
     async (request, reply) => {
@@ -61,7 +68,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
         tags: ['users'],
         summary: 'One user (your own)',
         params: IdParams,
-        response: { 200: UserResponse },
+        response: { 200: UserResponse, ...errorResponses(404) },
       },
     },
     async (request) => {
@@ -80,7 +87,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
         summary: 'Update your onboarding answers and display preferences',
         params: IdParams,
         body: UserUpdate,
-        response: { 200: UserResponse },
+        response: { 200: UserResponse, ...errorResponses(404) },
       },
     },
     async (request) => {

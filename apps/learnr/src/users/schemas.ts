@@ -1,4 +1,4 @@
-import { isoTimestamp, offsetPage, offsetPageQuery, safeText } from 'groundwork-pg';
+import { isoTimestamp, nonEmptyPatch, offsetPage, offsetPageQuery, safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import {
   DAILY_STUDY_TIME,
@@ -16,11 +16,15 @@ import {
  * schema.ts, so the two cannot drift apart.
  */
 
-/** Trimmed and lower-cased: emails are stored in one case (the unique index on lower(email) backs it). */
+/**
+ * Trimmed and lower-cased: emails are stored in one case (the unique index on lower(email) backs it). The
+ * document states the address form the pipe checks (surrounding blanks are forgiven, not documented).
+ */
 export const Email = safeText()
   .trim()
   .toLowerCase()
   .max(EMAIL_MAX, `email must be at most ${EMAIL_MAX} characters`)
+  .meta({ format: 'email', pattern: z.regexes.email.source })
   .pipe(z.email('email must be a valid email address'));
 
 export const PASSWORD_MIN = 8;
@@ -64,8 +68,8 @@ export const UserCreate = z.strictObject({ email: Email, password: Password }).m
 export type UserCreate = z.infer<typeof UserCreate>;
 
 /** Profile and onboarding edits. `null` clears an onboarding answer; dark_mode is NOT NULL, so no null. */
-export const UserUpdate = z
-  .strictObject({
+export const UserUpdate = nonEmptyPatch(
+  z.strictObject({
     exam_date: ExamDate.nullable().optional(),
     target_score: TargetScore.nullable().optional(),
     daily_study_time: DailyStudyTime.nullable().optional(),
@@ -73,9 +77,8 @@ export const UserUpdate = z
     motivation: Motivation.nullable().optional(),
     referral_source: ReferralSource.nullable().optional(),
     dark_mode: DarkMode.optional(),
-  })
-  .refine((value) => Object.keys(value).length > 0, { message: 'give at least one field to change' })
-  .meta({ id: 'UserUpdate' });
+  }),
+).meta({ id: 'UserUpdate' });
 export type UserUpdate = z.infer<typeof UserUpdate>;
 
 /** Everything but hashed_password; timestamps as ISO 8601 strings. */

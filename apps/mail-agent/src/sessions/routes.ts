@@ -1,4 +1,4 @@
-import { IntegerIdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { errorResponses, IntegerIdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { UsersRepository } from '../users/repository.ts';
 import type { SessionsRepository } from './repository.ts';
 import { SessionCreate, SessionList, SessionListQuery, SessionPublic, toSessionPublic } from './schemas.ts';
@@ -15,7 +15,13 @@ export const sessionsRoutes: RoutesPlugin<{ sessions: SessionsRepository; users:
     '/:id/sessions',
     {
       config: own,
-      schema: { tags, params: IntegerIdParams, body: SessionCreate, response: { 201: SessionPublic } },
+      schema: {
+        tags,
+        summary: 'Open a chat session for the caller',
+        params: IntegerIdParams,
+        body: SessionCreate,
+        response: { 201: SessionPublic, ...errorResponses(404) },
+      },
     },
     async (request, reply) => {
       const row = await sessions.create({ userId: request.params.id, name: request.body.name });
@@ -30,9 +36,10 @@ export const sessionsRoutes: RoutesPlugin<{ sessions: SessionsRepository; users:
       config: own,
       schema: {
         tags,
+        summary: 'The caller’s chat sessions, newest first',
         params: IntegerIdParams,
         querystring: SessionListQuery,
-        response: { 200: SessionList },
+        response: { 200: SessionList, ...errorResponses(404) },
       },
     },
     async (request) => {

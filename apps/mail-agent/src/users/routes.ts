@@ -1,4 +1,11 @@
-import { ensureOwnClaim, IntegerIdParams, notFound, type RoutesPlugin, toKeysetPage } from 'groundwork-pg';
+import {
+  ensureOwnClaim,
+  errorResponses,
+  IntegerIdParams,
+  notFound,
+  type RoutesPlugin,
+  toKeysetPage,
+} from 'groundwork-pg';
 import { z } from 'zod';
 import type { GmailTokenVault } from './gmail-tokens.ts';
 import type { UsersRepository } from './repository.ts';
@@ -22,7 +29,15 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 ) => {
   app.post(
     '/',
-    { config: { auth: 'user' }, schema: { tags, body: UserCreate, response: { 201: UserPublic } } },
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: 'Register the caller; email must be the token’s verified email',
+        body: UserCreate,
+        response: { 201: UserPublic, ...errorResponses(403, 409) },
+      },
+    },
     async (request, reply) => {
       // Registration: a Google account registers only its own (verified) address; operators any.
       ensureOwnClaim(request, { field: 'email', value: request.body.email, claim: 'email' });
@@ -35,7 +50,12 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/',
     {
       config: { auth: 'admin' },
-      schema: { tags, querystring: UserListQuery, response: { 200: UserList } },
+      schema: {
+        tags,
+        summary: 'List active users by id (operators only)',
+        querystring: UserListQuery,
+        response: { 200: UserList },
+      },
     },
     async (request) => {
       const { limit, after } = request.query;
@@ -46,7 +66,15 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 
   app.get(
     '/:id',
-    { config: own, schema: { tags, params: IntegerIdParams, response: { 200: UserPublic } } },
+    {
+      config: own,
+      schema: {
+        tags,
+        summary: 'Read the caller (another user is a 404)',
+        params: IntegerIdParams,
+        response: { 200: UserPublic, ...errorResponses(404) },
+      },
+    },
     async (request) => {
       const row = await users.findById({ id: request.params.id });
       if (!row) throw notFound('User');
@@ -58,7 +86,13 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id',
     {
       config: own,
-      schema: { tags, params: IntegerIdParams, body: UserUpdate, response: { 200: UserPublic } },
+      schema: {
+        tags,
+        summary: 'Change the caller’s Telegram link or onboarding state',
+        params: IntegerIdParams,
+        body: UserUpdate,
+        response: { 200: UserPublic, ...errorResponses(404, 409) },
+      },
     },
     async (request) => {
       const { telegram_id, telegram_username, onboarding_completed } = request.body;
@@ -77,7 +111,15 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 
   app.delete(
     '/:id',
-    { config: own, schema: { tags, params: IntegerIdParams, response: { 204: z.null() } } },
+    {
+      config: own,
+      schema: {
+        tags,
+        summary: 'Deactivate the caller (their rows are kept)',
+        params: IntegerIdParams,
+        response: { 204: z.null(), ...errorResponses(404) },
+      },
+    },
     async (request, reply) => {
       if (!(await users.deactivate({ id: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);
@@ -88,7 +130,13 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     '/:id/gmail-tokens',
     {
       config: own,
-      schema: { tags, params: IntegerIdParams, body: GmailTokensPut, response: { 204: z.null() } },
+      schema: {
+        tags,
+        summary: 'Store the caller’s Gmail tokens, sealed at rest',
+        params: IntegerIdParams,
+        body: GmailTokensPut,
+        response: { 204: z.null(), ...errorResponses(404) },
+      },
     },
     async (request, reply) => {
       const { access_token, refresh_token } = request.body;
@@ -103,7 +151,15 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
 
   app.delete(
     '/:id/gmail-tokens',
-    { config: own, schema: { tags, params: IntegerIdParams, response: { 204: z.null() } } },
+    {
+      config: own,
+      schema: {
+        tags,
+        summary: 'Forget the caller’s Gmail tokens',
+        params: IntegerIdParams,
+        response: { 204: z.null(), ...errorResponses(404) },
+      },
+    },
     async (request, reply) => {
       if (!(await vault.clear({ userId: request.params.id }))) throw notFound('User');
       return reply.status(204).send(null);

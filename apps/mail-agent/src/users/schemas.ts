@@ -1,32 +1,38 @@
-import { isoTimestamp, keysetPage, keysetPageQuery, safeText } from 'groundwork-pg';
+import { isoTimestamp, keysetPage, keysetPageQuery, nonEmptyPatch, safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import type { UserRow } from './repository.ts';
 
 // Gmail treats addresses case-insensitively; storing them lowercased makes the unique index mean that too.
-const email = safeText().trim().toLowerCase().max(255).pipe(z.email());
+// The document states the address form the pipe checks (surrounding blanks are forgiven, not documented).
+const email = safeText()
+  .trim()
+  .toLowerCase()
+  .max(255)
+  .meta({ format: 'email', pattern: z.regexes.email.source })
+  .pipe(z.email());
 
 // Telegram user ids are integers (up to 52 bits); kept as text, as the story's schema does. One form per id:
 // digits only and no leading zero, so `00123` cannot link a second user to the account `123` holds.
 const telegramId = safeText()
   .trim()
   .regex(/^[1-9][0-9]{0,19}$/, 'must be a Telegram user id: digits only, without leading zeros');
+// Checked before the leading @ is dropped, so the document states the rule: some character besides blanks and @.
 const telegramUsername = safeText()
   .trim()
-  .transform((v) => v.replace(/^@/, ''))
-  .pipe(z.string().min(1).max(100));
+  .max(100)
+  .regex(/[^\s@]/, 'must name a Telegram username')
+  .transform((v) => v.replace(/^@/, ''));
 
 export const UserCreate = z.strictObject({ email }).meta({ id: 'UserCreate' });
 
-export const UserUpdate = z
-  .strictObject({
+export const UserUpdate = nonEmptyPatch(
+  z.strictObject({
     telegram_id: telegramId.nullable().optional(),
     telegram_username: telegramUsername.nullable().optional(),
     onboarding_completed: z.boolean().optional(),
-  })
-  .refine((body) => Object.values(body).some((v) => v !== undefined), {
-    message: 'give at least one of telegram_id, telegram_username, onboarding_completed',
-  })
-  .meta({ id: 'UserUpdate' });
+  }),
+  'give at least one of telegram_id, telegram_username, onboarding_completed',
+).meta({ id: 'UserUpdate' });
 
 /** What the API shows of a user: whether Gmail is connected, never a token (sealed or not). */
 export const UserPublic = z
@@ -43,7 +49,7 @@ export const UserPublic = z
   .meta({ id: 'UserPublic' });
 export type UserPublic = z.infer<typeof UserPublic>;
 
-export const UserListQuery = keysetPageQuery(z.coerce.number().int().min(0), {
+export const UserListQuery = keysetPageQuery(z.coerce.number().int().min(0).max(2_147_483_647), {
   defaultLimit: 50,
   maxLimit: 100,
 });

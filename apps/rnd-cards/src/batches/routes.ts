@@ -1,4 +1,4 @@
-import { HttpError, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { errorResponses, HttpError, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { ProjectsRepository } from '../projects/repository.ts';
 import { ProjectCreate, ProjectPublic, toProjectPublic } from '../projects/schemas.ts';
 import type { BatchesRepository } from './repository.ts';
@@ -45,7 +45,7 @@ export const batchesRoutes: RoutesPlugin<{
         tags: ['batches'],
         summary: 'Read a batch with its aggregates (completed projects, average quality score)',
         params: IdParams,
-        response: { 200: BatchPublic },
+        response: { 200: BatchPublic, ...errorResponses(404) },
       },
     },
     async (request) => toBatchPublic(await batchOf(request.params.id)),
@@ -60,7 +60,7 @@ export const batchesRoutes: RoutesPlugin<{
         summary: "Change a batch's status",
         params: IdParams,
         body: BatchStatusUpdate,
-        response: { 200: BatchPublic },
+        response: { 200: BatchPublic, ...errorResponses(404) },
       },
     },
     async (request) => {
@@ -81,7 +81,7 @@ export const batchesRoutes: RoutesPlugin<{
         summary: 'Add a project to a batch at a row number',
         params: IdParams,
         body: ProjectCreate,
-        response: { 201: ProjectPublic },
+        response: { 201: ProjectPublic, ...errorResponses(409, 422) },
       },
     },
     async (request, reply) => {

@@ -1,4 +1,4 @@
-import { IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { errorResponses, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { ProjectsRepository } from './repository.ts';
 import { ProjectPublic, ProjectUpdate, toProjectPublic } from './schemas.ts';
 
@@ -17,7 +17,7 @@ export const projectsRoutes: RoutesPlugin<{ projects: ProjectsRepository }> = as
         summary: "Change a project's status and/or quality score (the batch's aggregates follow)",
         params: IdParams,
         body: ProjectUpdate,
-        response: { 200: ProjectPublic },
+        response: { 200: ProjectPublic, ...errorResponses(404) },
       },
     },
     async (request) => {

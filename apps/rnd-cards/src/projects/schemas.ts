@@ -1,4 +1,4 @@
-import { boundedJsonObject, safeText } from 'groundwork-pg';
+import { boundedJsonObject, nonEmptyPatch, safeText } from 'groundwork-pg';
 import { z } from 'zod';
 import { iso, JsonObject, Timestamp } from '../api.ts';
 import { PROJECT_STATUSES, type ProjectRow } from '../schema.ts';
@@ -18,16 +18,14 @@ export const ProjectCreate = z
   .meta({ id: 'ProjectCreate' });
 export type ProjectCreate = z.infer<typeof ProjectCreate>;
 
-export const ProjectUpdate = z
-  .object({
+export const ProjectUpdate = nonEmptyPatch(
+  z.strictObject({
     status: z.enum(PROJECT_STATUSES).optional(),
     /** null clears the score. */
     qualityScore: QualityScore.nullable().optional(),
-  })
-  .refine((body) => body.status !== undefined || body.qualityScore !== undefined, {
-    message: 'give status, qualityScore or both',
-  })
-  .meta({ id: 'ProjectUpdate' });
+  }),
+  'give status, qualityScore or both',
+).meta({ id: 'ProjectUpdate' });
 export type ProjectUpdate = z.infer<typeof ProjectUpdate>;
 
 export const ProjectPublic = z

@@ -1,4 +1,4 @@
-import { ensureOwnClaim, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { ensureOwnClaim, errorResponses, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import type { BatchesRepository } from '../batches/repository.ts';
 import { BatchList, BatchListQuery, toBatchPublic } from '../batches/schemas.ts';
 import type { UsersRepository } from './repository.ts';
@@ -16,7 +16,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
         tags: ['users'],
         summary: 'Register the caller; cognitoSub must be the token’s subject',
         body: UserCreate,
-        response: { 201: UserPublic },
+        response: { 201: UserPublic, ...errorResponses(403, 409) },
       },
     },
     async (request, reply) => {
@@ -33,7 +33,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
         tags: ['users'],
         summary: 'Read the caller (another user is a 404)',
         params: IdParams,
-        response: { 200: UserPublic },
+        response: { 200: UserPublic, ...errorResponses(404) },
       },
     },
     async (request) => {
@@ -52,7 +52,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
         summary: "A page of the caller's batches, newest first, archived ones excluded",
         params: IdParams,
         querystring: BatchListQuery,
-        response: { 200: BatchList },
+        response: { 200: BatchList, ...errorResponses(404) },
       },
     },
     async (request) => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AppServer } from '../http/app-server.ts';
 import { HttpError } from '../http/errors.ts';
 import { safeText } from '../http/input.ts';
+import { answering, errorResponses } from '../http/responses.ts';
 import { loginFailures } from '../observability/metrics.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../security/passwords.ts';
 import { sessionTokenDigest } from './session-tokens.ts';
@@ -56,14 +57,14 @@ export async function passwordLoginRoutes(app: AppServer, options: PasswordLogin
       config: { auth: 'public' },
       // The plugin counts per IP; it runs one limiter per request, so the per-account count is kept here.
       preHandler: [
-        app.rateLimit({ max: options.perIpPerMinute ?? 20, timeWindow: 60_000 }),
+        answering([429], app.rateLimit({ max: options.perIpPerMinute ?? 20, timeWindow: 60_000 })),
         perMinuteLimit(options.perAccountPerMinute ?? 5, loginOf, 'login attempts'),
       ],
       schema: {
         tags: ['auth'],
         summary: 'Log in: a session token for Authorization: Bearer',
         body,
-        response: { 200: tokenResponse },
+        response: { 200: tokenResponse, ...errorResponses(401, 403) },
       },
     },
     async (request) => {
@@ -87,14 +88,18 @@ export async function passwordLoginRoutes(app: AppServer, options: PasswordLogin
     '/auth/logout',
     {
       config: { auth: 'user' },
-      schema: { tags: ['auth'], summary: 'Revoke the session token this request carries' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke the session token this request carries',
+        response: { 204: z.null() },
+      },
     },
     async (request, reply) => {
       const token = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
       if (token && request.identity.kind === 'user' && request.identity.via === 'session') {
         await options.sessions.revoke(sessionTokenDigest(token));
       }
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 }
@@ -115,12 +120,12 @@ function perMinuteLimit(
   what: string,
 ): preHandlerAsyncHookHandler {
   const limiter = fixedWindowLimiter(max, 60_000);
-  return async (request, reply) => {
+  return answering([429], async (request, reply) => {
     const retryAfterS = limiter.hit(keyOf(request));
     if (retryAfterS === undefined) return;
     reply.header('retry-after', retryAfterS);
     throw new HttpError(429, 'rate_limited', `too many ${what}; retry in ${retryAfterS} seconds`);
-  };
+  });
 }
 
 /**

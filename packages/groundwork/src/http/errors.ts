@@ -17,10 +17,6 @@ export const errorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
-/** Declared on every app route by the server (an onRoute hook), so /docs and generated clients know them. */
-export const ERROR_RESPONSES = Object.fromEntries(
-  [400, 401, 403, 404, 409, 422, 503].map((status) => [status, errorBodySchema]),
-);
 export type FieldIssue = NonNullable<ErrorBody['error']['fields']>[number];
 
 /** An error a route throws on purpose: its status, code and message reach the client as they are. */

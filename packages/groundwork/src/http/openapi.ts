@@ -4,6 +4,7 @@ import { createJsonSchemaTransform, createJsonSchemaTransformObject } from 'fast
 import { $ZodType, type GlobalMeta, globalRegistry, registry, toJSONSchema } from 'zod/v4/core';
 import { errorBodySchema } from './errors.ts';
 import { readinessSchema } from './health.ts';
+import { STATUS_DESCRIPTIONS } from './responses.ts';
 
 const words = (text: string) => text.split(/[^A-Za-z0-9]+/).filter(Boolean);
 const capitalized = (word: string) => word[0]!.toUpperCase() + word.slice(1);
@@ -94,6 +95,47 @@ function referencedComponents(paths: unknown, schemas: Record<string, unknown>):
   return seen;
 }
 
+type Node = Record<string, unknown>;
+const isNode = (value: unknown): value is Node => value !== null && typeof value === 'object';
+
+/**
+ * Each response described by its status (swagger says "Default Response"), and a 204 without content: it
+ * has no body, whatever schema the route gave the serializer.
+ */
+function describeResponses(paths: Record<string, Record<string, { responses?: Record<string, Node> }>>) {
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        if (response.description === 'Default Response')
+          response.description = STATUS_DESCRIPTIONS[status] ?? `HTTP ${status}`;
+        if (status === '204') delete response.content;
+      }
+    }
+  }
+}
+
+/**
+ * Nullable schemas as OpenAPI 3.0 means them: `nullable` only beside a `type` (zod writes a nullable named
+ * schema as `{ nullable: true, allOf: [{ $ref }] }`; the type is the referenced component's), and a nullable
+ * enum lists null (validators check the enum after `nullable` lets null through).
+ */
+function completeNullables(value: unknown, schemas: Record<string, unknown>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) completeNullables(item, schemas);
+    return;
+  }
+  if (!isNode(value)) return;
+  if (value.nullable === true && Array.isArray(value.enum) && !value.enum.includes(null))
+    value.enum.push(null);
+  if (value.nullable === true && value.type === undefined) {
+    const [only] = [value.allOf, value.anyOf, value.oneOf].find(Array.isArray) ?? [];
+    const name = isNode(only) && typeof only.$ref === 'string' ? only.$ref.split('/').pop() : undefined;
+    const target = name === undefined ? undefined : schemas[name];
+    if (isNode(target) && typeof target.type === 'string') value.type = target.type;
+  }
+  for (const child of Object.values(value)) completeNullables(child, schemas);
+}
+
 /** Descriptions and examples stay in zod's global registry; only the ids are per app. */
 class WithGlobalMetadata extends WeakMap<$ZodType, GlobalMeta> {
   override get(schema: $ZodType) {
@@ -136,6 +178,8 @@ export function openapiComponents(): {
       const schemas = (document.components?.schemas ?? {}) as Record<string, unknown>;
       const used = referencedComponents(document.paths, schemas);
       for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name];
+      describeResponses(document.paths as Parameters<typeof describeResponses>[0]);
+      completeNullables([document.paths, schemas], schemas);
       return document;
     },
   };

@@ -140,7 +140,8 @@ function plainValid(schema: JsonSchema, name: string): fc.Arbitrary<Value> {
   if (schema.enum) return fc.constantFrom(...schema.enum);
   const union = schema.anyOf ?? schema.oneOf;
   if (union?.length) return fc.oneof(...union.map((s) => validValue(s, name)));
-  if (schema.allOf?.length) return validValue(schema.allOf[0]!, name);
+  // A string's allOf holds its further patterns (validString reads them).
+  if (schema.allOf?.length && schema.type !== 'string') return validValue(schema.allOf[0]!, name);
   switch (schema.type) {
     case 'string':
       return validString(schema, name);
@@ -186,12 +187,19 @@ const BY_NAME: [RegExp, fc.Arbitrary<string>][] = [
   [/timezone/i, fc.constantFrom('UTC', 'Europe/Paris', 'America/Los_Angeles', 'Asia/Tokyo')],
 ];
 
+// safeText's rules (no NUL, no lone surrogate): every stored string has them, they shape nothing generated.
+const TEXT_RULES = new Set(['^[^\u0000]*$', '^\\P{Cs}*$']);
+
 function validString(schema: JsonSchema, name: string): fc.Arbitrary<string> {
   const min = schema.minLength ?? 0;
   const max = Math.min(schema.maxLength ?? 40, 200);
-  const fits = (s: string) => s.length >= min && s.length <= max;
+  const patterns = [schema.pattern, ...(schema.allOf ?? []).map((part) => part.pattern)].filter(
+    (pattern): pattern is string => pattern !== undefined,
+  );
+  const regexes = patterns.map((pattern) => new RegExp(pattern, 'u'));
+  const fits = (s: string) => s.length >= min && s.length <= max && regexes.every((regex) => regex.test(s));
   const named = BY_NAME.find(([pattern]) => pattern.test(name))?.[1];
-  if (named && !schema.pattern && !schema.enum) return named.filter(fits);
+  if (named) return named.filter(fits);
   switch (schema.format) {
     case 'uuid':
       return fc.uuid();
@@ -204,7 +212,8 @@ function validString(schema: JsonSchema, name: string): fc.Arbitrary<string> {
         .date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true })
         .map((d) => d.toISOString());
   }
-  if (schema.pattern) return fc.stringMatching(new RegExp(schema.pattern, 'u')).filter(fits);
+  const shaping = patterns.filter((pattern) => !TEXT_RULES.has(pattern)).at(-1);
+  if (shaping !== undefined) return fc.stringMatching(new RegExp(shaping, 'u')).filter(fits);
   return fc.string({ minLength: min, maxLength: max, unit: 'grapheme' }).filter(fits);
 }
 

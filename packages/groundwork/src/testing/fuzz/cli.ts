@@ -9,7 +9,7 @@ import { generateKey } from '../../security/secrets.ts';
 import { buildServer } from '../../server.ts';
 import { createTestDatabase } from '../index.ts';
 import { fuzzSeed } from './index.ts';
-import { type FuzzCounts, FuzzFailure, fuzzServer } from './run.ts';
+import { emptyCounts, type FuzzCounts, FuzzFailure, fuzzServer } from './run.ts';
 
 const line = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -18,7 +18,12 @@ function describeCounts(counts: FuzzCounts): string {
     .sort(([a], [b]) => Number(a) - Number(b))
     .map(([status, n]) => `${status}:${n}`)
     .join(' ');
-  return `requests=${counts.requests}  by status ${statuses}  5xx=${counts.serverErrors}  rows changed by refused requests=${counts.refusedChangedRows}`;
+  return (
+    `requests=${counts.requests} (${counts.validByDocument} valid by the document)  by status ${statuses}  ` +
+    `5xx=${counts.serverErrors}  rows changed by refused requests=${counts.refusedChangedRows}  ` +
+    `undocumented statuses=${counts.undocumentedStatuses}  schema mismatches=${counts.schemaMismatches}  ` +
+    `valid requests refused=${counts.validRefused}`
+  );
 }
 
 async function main(): Promise<number> {
@@ -29,11 +34,10 @@ async function main(): Promise<number> {
   line(
     `fuzz: seed ${seed}, ${runs} requests per app, ${apps.length} apps, ${process.env.TEST_DATABASE_URL ? 'server' : 'PGlite'}`,
   );
-  const all: FuzzCounts = { requests: 0, byStatus: {}, serverErrors: 0, refusedChangedRows: 0 };
+  const all = emptyCounts();
   const add = (counts: FuzzCounts) => {
-    all.requests += counts.requests;
-    all.serverErrors += counts.serverErrors;
-    all.refusedChangedRows += counts.refusedChangedRows;
+    for (const key of Object.keys(all) as (keyof FuzzCounts)[])
+      if (key !== 'byStatus') all[key] += counts[key];
     for (const [status, n] of Object.entries(counts.byStatus))
       all.byStatus[status] = (all.byStatus[status] ?? 0) + n;
   };

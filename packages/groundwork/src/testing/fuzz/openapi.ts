@@ -21,6 +21,7 @@ export interface JsonSchema {
   oneOf?: JsonSchema[];
   allOf?: JsonSchema[];
   default?: unknown;
+  description?: string;
 }
 
 export interface Parameter {
@@ -37,6 +38,9 @@ export interface Operation {
   query: Parameter[];
   /** The JSON body's schema; undefined when the operation takes none. */
   body?: JsonSchema;
+  bodyRequired: boolean;
+  /** Each listed status and its JSON body's schema (undefined: no body, as for 204). */
+  responses: Record<string, JsonSchema | undefined>;
 }
 
 interface Document {
@@ -47,7 +51,8 @@ interface Document {
       string,
       {
         parameters?: { in: string; name: string; required?: boolean; schema?: JsonSchema }[];
-        requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+        requestBody?: { required?: boolean; content?: Record<string, { schema?: JsonSchema }> };
+        responses?: Record<string, { content?: Record<string, { schema?: JsonSchema }> }>;
       }
     >
   >;
@@ -85,7 +90,11 @@ export function operationsOf(document: Document): Operation[] {
       const parameters = (where: string) =>
         (operation.parameters ?? [])
           .filter((p) => p.in === where)
-          .map((p) => ({ name: p.name, required: p.required ?? where === 'path', schema: p.schema ?? {} }));
+          .map((p) => ({
+            name: p.name,
+            required: p.required ?? where === 'path',
+            schema: dereferenced(p.schema ?? {}, components),
+          }));
       const body = operation.requestBody?.content?.['application/json']?.schema;
       operations.push({
         method: method.toUpperCase(),
@@ -93,6 +102,13 @@ export function operationsOf(document: Document): Operation[] {
         pathParams: parameters('path'),
         query: parameters('query'),
         body: body && dereferenced(body, components),
+        bodyRequired: operation.requestBody?.required ?? false,
+        responses: Object.fromEntries(
+          Object.entries(operation.responses ?? {}).map(([status, response]) => {
+            const schema = response.content?.['application/json']?.schema;
+            return [status, schema && dereferenced(schema, components)];
+          }),
+        ),
       });
     }
   }

@@ -4,8 +4,9 @@ import { withSession } from '../../database/sessions.ts';
 import type { AppServer } from '../../http/app-server.ts';
 import { errorBodySchema } from '../../http/errors.ts';
 import { MIGRATIONS_TABLE } from '../../migrations/bookkeeping.ts';
-import { type FuzzRequest, OMIT, PoolPick, Raw, requestFor, type Value } from './arbitraries.ts';
-import { operationsOf } from './openapi.ts';
+import { OMIT, PoolPick, Raw, requestFor, type Value } from './arbitraries.ts';
+import { contractOf, type OperationContract, type SentRequest } from './contract.ts';
+import { type Operation, operationsOf } from './openapi.ts';
 
 export interface FuzzOptions {
   seed: number;
@@ -20,7 +21,26 @@ export interface FuzzCounts {
   serverErrors: number;
   /** Requests answered 4xx after which some table's content differed. */
   refusedChangedRows: number;
+  /** Requests valid by the app's OpenAPI document (the rest break it on purpose). */
+  validByDocument: number;
+  /** Answers with a status the operation does not list. */
+  undocumentedStatuses: number;
+  /** Answers whose body is not what the document says for their status. */
+  schemaMismatches: number;
+  /** Requests valid by the document refused with 400. */
+  validRefused: number;
 }
+
+export const emptyCounts = (): FuzzCounts => ({
+  requests: 0,
+  byStatus: {},
+  serverErrors: 0,
+  refusedChangedRows: 0,
+  validByDocument: 0,
+  undocumentedStatuses: 0,
+  schemaMismatches: 0,
+  validRefused: 0,
+});
 
 export class FuzzFailure extends Error {
   override name = 'FuzzFailure';
@@ -86,14 +106,58 @@ function paramText(value: Value, pool: unknown[]): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function urlOf(request: FuzzRequest, pool: unknown[]): string {
-  let path = request.operation.path;
-  for (const [name, value] of Object.entries(request.path))
-    path = path.replace(`{${name}}`, encodeLoose(paramText(value, pool)));
-  const query = Object.entries(request.query)
-    .filter(([, value]) => value !== undefined && value !== OMIT)
-    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeLoose(paramText(value, pool))}`);
-  return query.length ? `${path}?${query.join('&')}` : path;
+/** The parameters as the text a client sends. */
+function parameterTexts(values: Record<string, Value>, pool: unknown[]): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values)
+      .filter(([, value]) => value !== undefined && value !== OMIT)
+      .map(([name, value]) => [name, paramText(value, pool)]),
+  );
+}
+
+function urlOf(operation: Operation, path: Record<string, string>, query: Record<string, string>): string {
+  let url = operation.path;
+  for (const [name, value] of Object.entries(path)) url = url.replace(`{${name}}`, encodeLoose(value));
+  const search = Object.entries(query).map(
+    ([name, value]) => `${encodeURIComponent(name)}=${encodeLoose(value)}`,
+  );
+  return search.length ? `${url}?${search.join('&')}` : url;
+}
+
+const fieldsOf = (body: string): string[] => {
+  const parsed = errorBodySchema.safeParse(JSON.parse(body));
+  return parsed.success ? (parsed.data.error.fields ?? []).map((issue) => issue.field) : [];
+};
+
+/**
+ * What the answer breaks in the document: an unlisted status, a body outside the status's schema, or a
+ * request valid by the document refused as invalid for a rule it does not state. An empty path parameter addresses another path
+ * (`/users/` is `/users`), so that answer is not this operation's.
+ */
+function contractProblem(
+  contract: OperationContract,
+  sent: SentRequest,
+  validByDocument: boolean,
+  response: { statusCode: number; headers: Record<string, unknown>; body: string },
+  counts: FuzzCounts,
+): string | undefined {
+  const status = response.statusCode;
+  if (Object.values(sent.path).includes('')) return undefined;
+  if (!contract.lists(status)) {
+    counts.undocumentedStatuses++;
+    return `status ${status} is not listed for the operation`;
+  }
+  const contentType = response.headers['content-type'] as string | undefined;
+  const mismatch = contract.responseProblem(status, contentType, response.body);
+  if (mismatch !== undefined) {
+    counts.schemaMismatches++;
+    return `the ${status} answer is not its documented schema: ${mismatch}`;
+  }
+  if (validByDocument && status === 400 && !contract.statesRule(fieldsOf(response.body))) {
+    counts.validRefused++;
+    return 'a request valid by the document was refused with 400';
+  }
+  return undefined;
 }
 
 /** Strings sent in fields whose names say they are secret. */
@@ -116,7 +180,8 @@ function harvestIds(body: unknown, pool: unknown[]): void {
 /**
  * Sends `runs` generated requests (seeded, reproducible) to every operation of the app's OpenAPI document
  * and checks each answer: no 5xx, the foundation's error shape on 4xx, no table changed by a refused request,
- * nothing secret in the response. Throws FuzzFailure naming the seed and the request on the first violation.
+ * nothing secret in the response, and the document's word (listed status, documented body, no request valid
+ * by it refused with 400). Throws FuzzFailure naming the seed and the request on the first violation.
  */
 export async function fuzzServer(
   server: AppServer,
@@ -125,18 +190,25 @@ export async function fuzzServer(
 ): Promise<FuzzCounts> {
   const document = (await server.inject({ url: '/docs/json' })).json();
   const operations = operationsOf(document);
-  const counts: FuzzCounts = { requests: 0, byStatus: {}, serverErrors: 0, refusedChangedRows: 0 };
+  const contracts = new Map(operations.map((operation) => [operation, contractOf(operation)]));
+  const counts = emptyCounts();
   const pool: unknown[] = [];
   let failure: string | undefined;
 
   // Operations that take a body are where writes happen: they get most of the requests.
   const requests = fc.oneof(...operations.map((o) => ({ arbitrary: requestFor(o), weight: o.body ? 4 : 1 })));
   const property = fc.asyncProperty(requests, async (request) => {
-    const url = urlOf(request, pool);
+    const path = parameterTexts(request.path, pool);
+    const query = parameterTexts(request.query, pool);
+    const url = urlOf(request.operation, path, query);
     const payload = request.body === OMIT ? undefined : serialize(request.body, pool);
     const headers: Record<string, string> = {};
     if (payload !== undefined && request.contentType)
       headers['content-type'] = request.contentType === 'json' ? 'application/json' : request.contentType;
+    const contract = contracts.get(request.operation)!;
+    const sent: SentRequest = { path, query, body: payload, contentType: headers['content-type'] };
+    const validByDocument = contract.requestProblem(sent) === undefined;
+    if (validByDocument) counts.validByDocument++;
     const before = await tableDigest(handle);
     const response = await server.inject({
       method: request.operation.method as 'GET',
@@ -147,7 +219,8 @@ export async function fuzzServer(
     counts.requests++;
     const status = response.statusCode;
     counts.byStatus[status] = (counts.byStatus[status] ?? 0) + 1;
-    const what = `${request.operation.method} ${url.slice(0, 200)} [${request.label}] -> ${status} ${response.body.slice(0, 300)}`;
+    const sentBody = payload === undefined ? '' : ` ${payload.slice(0, 200)}`;
+    const what = `${request.operation.method} ${url.slice(0, 200)}${sentBody} [${request.label}] -> ${status} ${response.body.slice(0, 300)}`;
     const fail = (reason: string) => {
       failure = `${reason}: ${what}`;
       return false;
@@ -161,6 +234,8 @@ export async function fuzzServer(
     for (const secret of secretsSent) if (response.body.includes(secret)) return fail('a secret was echoed');
     for (const pattern of NEVER_IN_RESPONSE)
       if (pattern.test(response.body)) return fail('a secret was echoed');
+    const broken = contractProblem(contract, sent, validByDocument, response, counts);
+    if (broken !== undefined) return fail(broken);
     if (status >= 400) {
       let body: unknown;
       try {

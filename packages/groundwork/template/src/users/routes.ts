@@ -1,4 +1,4 @@
-import { ensureOwnClaim, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
+import { ensureOwnClaim, errorResponses, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
 import { z } from 'zod';
 import type { UsersRepository } from './repository.ts';
 import { toUserPublic, UserCreate, UserList, UserListQuery, UserPublic, UserUpdate } from './schemas.ts';
@@ -12,7 +12,13 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     '/',
     {
       config: { auth: 'user' },
-      schema: { tags, summary: 'Register the token holder', body: UserCreate, response: { 201: UserPublic } },
+      schema: {
+        tags,
+        summary: 'Register the token holder',
+        body: UserCreate,
+        // The statuses this code answers; the foundation adds its own (400, 401, 413, 415, 503).
+        response: { 201: UserPublic, ...errorResponses(403, 409) },
+      },
     },
     async (request, reply) => {
       const { subject, email, display_name } = request.body;
@@ -41,7 +47,15 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
 
   app.get(
     '/:id',
-    { config: own, schema: { tags, summary: 'One user', params: IdParams, response: { 200: UserPublic } } },
+    {
+      config: own,
+      schema: {
+        tags,
+        summary: 'One user',
+        params: IdParams,
+        response: { 200: UserPublic, ...errorResponses(404) },
+      },
+    },
     async (request) => {
       const row = await users.findById(request.params);
       if (!row) throw notFound('User');
@@ -58,7 +72,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
         summary: 'Change the display name',
         params: IdParams,
         body: UserUpdate,
-        response: { 200: UserPublic },
+        response: { 200: UserPublic, ...errorResponses(404) },
       },
     },
     async (request) => {
@@ -73,7 +87,12 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     '/:id',
     {
       config: own,
-      schema: { tags, summary: 'Delete the user', params: IdParams, response: { 204: z.null() } },
+      schema: {
+        tags,
+        summary: 'Delete the user',
+        params: IdParams,
+        response: { 204: z.null(), ...errorResponses(404) },
+      },
     },
     async (request, reply) => {
       if (!(await users.remove(request.params))) throw notFound('User');

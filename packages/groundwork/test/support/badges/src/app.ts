@@ -7,6 +7,7 @@ import type { Database } from '../../../../src/database/open.ts';
 import { notFound } from '../../../../src/http/errors.ts';
 import { healthRoute } from '../../../../src/http/health-route.ts';
 import { offsetPage, offsetPageQuery } from '../../../../src/http/pagination.ts';
+import { errorResponses } from '../../../../src/http/responses.ts';
 import * as schema from './schema.ts';
 
 const User = z.object({ id: z.uuid(), subject: z.string(), name: z.string() });
@@ -18,7 +19,7 @@ const usersRoutes: RoutesPlugin<{ db: Database<typeof schema> }> = async (app, {
       config: { auth: 'user' },
       schema: {
         body: z.strictObject({ subject: z.string().min(1), name: z.string().min(1) }),
-        response: { 201: User },
+        response: { 201: User, ...errorResponses(403, 409) },
       },
     },
     async (request, reply) => {
@@ -46,7 +47,7 @@ const usersRoutes: RoutesPlugin<{ db: Database<typeof schema> }> = async (app, {
     '/:id',
     {
       config: { auth: 'own', owner: { param: 'id' } },
-      schema: { params: z.object({ id: z.uuid() }), response: { 200: User } },
+      schema: { params: z.object({ id: z.uuid() }), response: { 200: User, ...errorResponses(404) } },
     },
     async (request) => {
       const [row] = await db.select().from(schema.users).where(eq(schema.users.id, request.params.id));
@@ -70,9 +71,13 @@ export default defineApp({
       readiness: context.readiness,
       body: (report) => ({ up: report.status === 'ok' }),
     });
-    app.get('/me', { config: { auth: 'user' } }, async (request) => ({
-      userId: request.identity.kind === 'user' ? (request.identity.userId ?? null) : null,
-    }));
+    app.get(
+      '/me',
+      { config: { auth: 'user' }, schema: { response: { 200: z.object({ userId: z.uuid().nullable() }) } } },
+      async (request) => ({
+        userId: request.identity.kind === 'user' ? (request.identity.userId ?? null) : null,
+      }),
+    );
     await app.register(usersRoutes, { prefix: '/users', db: context.db });
   },
 });
