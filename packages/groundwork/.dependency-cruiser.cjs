@@ -7,6 +7,7 @@ const layers = [
   ['adapters', '^src/adapters/'],
   ['database', '^src/database/'],
   ['migrations', '^src/migrations/'],
+  ['adopt', '^src/adopt/'],
   ['http', '^src/http/'],
   ['auth', '^src/auth/'],
   ['app', '^src/app\\.ts$'],

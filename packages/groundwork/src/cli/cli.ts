@@ -4,6 +4,7 @@ import { redactSecrets } from '../redact.ts';
 import { type Command, type OptionSpec, type ParsedArgs, parseCommandLine } from './command.ts';
 import { authCommand } from './commands/auth.ts';
 import { backupCommand, restoreCommand } from './commands/backup.ts';
+import { baselineCommand } from './commands/baseline.ts';
 import { checkCommand } from './commands/check.ts';
 import { currentCommand } from './commands/current.ts';
 import { downgradeCommand } from './commands/downgrade.ts';
@@ -11,6 +12,7 @@ import { historyCommand } from './commands/history.ts';
 import { lintCommand } from './commands/lint.ts';
 import { newCommand } from './commands/new.ts';
 import { openapiCommand } from './commands/openapi.ts';
+import { pullCommand } from './commands/pull.ts';
 import { resetCommand } from './commands/reset.ts';
 import { revisionCommand } from './commands/revision.ts';
 import { secretsCommand } from './commands/secrets.ts';
@@ -30,6 +32,8 @@ export const dbCommands: Command[] = [
   checkCommand,
   lintCommand,
   stampCommand,
+  pullCommand,
+  baselineCommand,
   resetCommand,
   backupCommand,
   restoreCommand,

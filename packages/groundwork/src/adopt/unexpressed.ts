@@ -1,0 +1,134 @@
+import type { DatabaseHandle, SqlSession } from '../database/open.ts';
+import { withSession } from '../database/sessions.ts';
+import { COMMENTS, catalogDefinitions, compareCatalogs, OWN_RELATION, QUALIFIED } from '../migrations/catalog.ts';
+import { type ShadowSource, withShadowDatabase } from '../migrations/shadow.ts';
+
+/**
+ * What schema.ts cannot say about a live database, as SQL kept by hand: comments, functions, triggers, and
+ * whatever drizzle-kit wrote differently from the live definition (a view, an index, a constraint).
+ */
+export interface Unexpressed {
+  /** Objects, as `check` names them, that the SQL below recreates. */
+  objects: string[];
+  /** Run before schema.ts's statements: extensions, schemas, functions (defaults and CHECKs may call them). */
+  before: string[];
+  /** Run after: views, indexes, constraints, triggers, comments. */
+  after: string[];
+  /** Differences no statement here fixes: schema.ts must change, or the SQL be written by hand. */
+  unresolved: string[];
+}
+
+const BEFORE_KINDS = new Set(['extension', 'schema', 'function']);
+/** Kinds whose live definition can replace what schema.ts made of them. */
+const REPLACEABLE = new Set(['view', 'materialized view', 'index', 'constraint', 'trigger', 'comment']);
+
+/**
+ * Compares the live database with a scratch one built by `statements` (schema.ts's own SQL) and returns
+ * the live definition of every object that differs, as statements.
+ */
+export async function unexpressedObjects(
+  live: DatabaseHandle,
+  shadow: ShadowSource,
+  statements: string[],
+): Promise<Unexpressed> {
+  const { definitions, recreate } = await withSession(live, async (session) => ({
+    definitions: await catalogDefinitions(session),
+    recreate: await recreateStatements(session),
+  }));
+  const built = await withShadowDatabase(shadow, (scratch) =>
+    withSession(scratch, async (session) => {
+      for (const statement of statements) await session.query(statement);
+      return catalogDefinitions(session);
+    }),
+  );
+  const result: Unexpressed = { objects: [], before: [], after: [], unresolved: [] };
+  // in the order the live database lists them: a view built on another comes after it
+  const position = new Map([...recreate.keys()].map((key, index) => [key, index]));
+  const differences = compareCatalogs(definitions, built).sort(
+    (a, b) => (position.get(a.object) ?? -1) - (position.get(b.object) ?? -1),
+  );
+  for (const { object, live: liveDefinition, expected } of differences) {
+    const kind = kindOf(object);
+    const statement = recreate.get(object);
+    if (liveDefinition === undefined || !statement) {
+      result.unresolved.push(
+        liveDefinition === undefined
+          ? `${object}: schema.ts makes it, the live database has none`
+          : `${object}: schema.ts gives ${show(expected)}, the live database has ${show(liveDefinition)}`,
+      );
+      continue;
+    }
+    if (expected !== undefined && !REPLACEABLE.has(kind)) {
+      result.unresolved.push(`${object}: schema.ts gives ${show(expected)}, the live database has ${show(liveDefinition)}`);
+      continue;
+    }
+    result.objects.push(object);
+    const replaced = expected === undefined ? [] : dropStatements(kind, object, recreate);
+    (BEFORE_KINDS.has(kind) ? result.before : result.after).push(...replaced, statement);
+  }
+  return result;
+}
+
+const kindOf = (object: string) =>
+  object.startsWith('materialized view ') ? 'materialized view' : object.split(' ')[0]!;
+const show = (definition: string | undefined) =>
+  definition ? `\`${definition.replace(/\s+/g, ' ').trim()}\`` : 'none';
+
+/** Before an index or constraint is made again in its live form, the one schema.ts made goes. */
+function dropStatements(kind: string, object: string, recreate: Map<string, string>): string[] {
+  const drop = recreate.get(`drop ${object}`);
+  return (kind === 'index' || kind === 'constraint') && drop ? [drop] : [];
+}
+
+/**
+ * For each object `catalogDefinitions` lists, the statement that makes it as it is (keys as there); for
+ * indexes and constraints also `drop <key>`. Views in creation order, so one built on another follows it.
+ */
+async function recreateStatements(session: SqlSession): Promise<Map<string, string>> {
+  const rows = await session.query<{ key: string; statement: string }>(RECREATE);
+  return new Map(rows.map((row) => [row.key, row.statement]));
+}
+
+const RECREATE = `
+select 'extension ' || extname as key, format('CREATE EXTENSION IF NOT EXISTS %I;', extname) as statement
+  from pg_extension where extname <> 'plpgsql'
+union all
+select 'schema ' || n.nspname, format('CREATE SCHEMA IF NOT EXISTS %I;', n.nspname) from pg_namespace n
+ where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast', 'public') and n.nspname not like 'pg_%'
+union all
+(select case c.relkind when 'v' then 'view ' else 'materialized view ' end || ${QUALIFIED} || c.relname,
+        format('CREATE OR REPLACE %s %I.%I AS %s', case c.relkind when 'v' then 'VIEW' else 'MATERIALIZED VIEW' end,
+               n.nspname, c.relname, rtrim(pg_get_viewdef(c.oid, true), ';')) || ';'
+   from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where c.relkind in ('v', 'm') and ${OWN_RELATION} order by c.oid)
+union all
+select 'constraint ' || ${QUALIFIED} || c.relname || '.' || k.conname,
+       format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s;', n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid))
+  from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+ where ${OWN_RELATION}
+union all
+select 'drop constraint ' || ${QUALIFIED} || c.relname || '.' || k.conname,
+       format('ALTER TABLE %I.%I DROP CONSTRAINT %I;', n.nspname, c.relname, k.conname)
+  from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+ where ${OWN_RELATION}
+union all
+select 'index ' || ${QUALIFIED} || i.relname, pg_get_indexdef(i.oid) || ';'
+  from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class c on c.oid = x.indrelid
+  join pg_namespace n on n.oid = c.relnamespace
+ where ${OWN_RELATION}
+union all
+select 'drop index ' || ${QUALIFIED} || i.relname, format('DROP INDEX %I.%I;', n.nspname, i.relname)
+  from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class c on c.oid = x.indrelid
+  join pg_namespace n on n.oid = c.relnamespace
+ where ${OWN_RELATION}
+union all
+select 'function ' || ${QUALIFIED} || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', pg_get_functiondef(p.oid) || ';'
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+ where p.prokind in ('f', 'p') and n.nspname not in ('pg_catalog', 'information_schema')
+   and not exists (select 1 from pg_depend e where e.objid = p.oid and e.deptype = 'e')
+union all
+select 'trigger ' || ${QUALIFIED} || c.relname || '.' || g.tgname, pg_get_triggerdef(g.oid) || ';'
+  from pg_trigger g join pg_class c on c.oid = g.tgrelid join pg_namespace n on n.oid = c.relnamespace
+ where not g.tgisinternal and ${OWN_RELATION}
+union all
+select key, statement || ';' from (${COMMENTS}) comments`;
