@@ -10,7 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ALEMBIC_REVISION_KEY, baseline } from '../src/adopt/baseline.ts';
-import { loadSchemaModule, pullSchema } from '../src/adopt/pull.ts';
+import { indexOperatorClasses, loadSchemaModule, pullSchema } from '../src/adopt/pull.ts';
 import type { Settings } from '../src/config.ts';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
 import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
@@ -96,7 +96,12 @@ describe.skipIf(skipReason)('adopting a database Alembic built', () => {
 
   it('pull writes a schema.ts, baseline records it as applied, and check passes on the live database', async () => {
     expect(alembic(live.url, 'current')).toContain('c3d4e5f6a1b2 (head)');
-    await pullSchema({ settings, schemas: ['public'], outFile: schemaFile });
+    await pullSchema({
+      settings,
+      schemas: ['public'],
+      outFile: schemaFile,
+      operatorClasses: await indexOperatorClasses(handle),
+    });
     const pulled = readFileSync(schemaFile, 'utf8');
     expect(pulled).toContain(`pgEnum("project_status", ['draft', 'active', 'archived'])`);
     expect(pulled).toContain('primaryKey({ columns: [table.projectId, table.userEmail]');

@@ -2,8 +2,11 @@
  * drizzle-kit's introspection (`drizzle-kit pull`), run as its CLI and its schema.ts read back. Relies on
  * drizzle-kit 0.31.11: the config keys `dialect`, `driver: 'pglite'`, `dbCredentials.url`, `schemaFilter`,
  * `tablesFilter` (`!name` excludes), `out`, `introspect.casing`; that it writes `<out>/schema.ts`; and on the
- * shape of one line it gets wrong, an identity's options with `maxValue` as a plain number (a bigint's
- * 9223372036854775807 does not survive as a JS number). `test/adapters/drizzle-kit-pull.test.ts` pins these.
+ * shapes of what it gets wrong there: an identity's options with `maxValue` as a plain number (a bigint's
+ * 9223372036854775807 does not survive as a JS number); an empty string default written `.default(')`; SQL copied into sql`...` without escaping its
+ * backslashes (a CHECK's regex loses half of them); each index on one line, its columns' operator classes
+ * as `.op("name")` in column order, every column given the first one's (a uuid column of a two-column
+ * index gets `timestamptz_ops`). `test/adapters/drizzle-kit-pull.test.ts` pins these.
  */
 
 import { spawn } from 'node:child_process';
@@ -14,6 +17,12 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
+/**
+ * Each index's operator classes, by index name, one per plain column in key order (expressions skipped):
+ * the name, or undefined when it is the column type's default (then no `.op()` is written).
+ */
+export type IndexOperatorClasses = ReadonlyMap<string, readonly (string | undefined)[]>;
+
 export interface PullSource {
   /** A server database; absent: the embedded PGlite cluster in `dataDir` (no other process may hold it). */
   url?: string;
@@ -21,6 +30,8 @@ export interface PullSource {
   schemas: readonly string[];
   /** Tables left out, by name (bookkeeping tables, `alembic_version`). */
   excludeTables: readonly string[];
+  /** The live operator classes, read before the pull (see IndexOperatorClasses). */
+  operatorClasses: IndexOperatorClasses;
 }
 
 export class PullError extends Error {
@@ -48,7 +59,7 @@ export async function drizzleKitPull(source: PullSource): Promise<string> {
     if (code !== 0) {
       throw new PullError(`drizzle-kit pull failed (exit ${code}): ${lastLines(output)}`);
     }
-    return fixPulledSchema(readFileSync(join(work, 'out', 'schema.ts'), 'utf8'));
+    return fixPulledSchema(readFileSync(join(work, 'out', 'schema.ts'), 'utf8'), source.operatorClasses);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -56,12 +67,28 @@ export async function drizzleKitPull(source: PullSource): Promise<string> {
 
 const BIGINT_MAX = '9223372036854775807';
 
+const SQL_TEMPLATE = /sql`([^`]*)`/g;
+const INDEX_LINE = /\b(?:uniqueIndex|index)\("([^"]+)"\)[^\n]*/g;
+const OPERATOR_CLASS = /\.op\("[^"]*"\)/g;
+
 /**
- * What drizzle-kit's schema.ts gets wrong: a bigint identity's `maxValue: 9223372036854775807` (a number
- * rounds up past bigint's range) is the default anyway, so it goes.
+ * What drizzle-kit's schema.ts gets wrong (see the header): a bigint identity's `maxValue` goes (it is the
+ * default anyway), an empty default gets both quotes, backslashes in sql`...` are escaped, and each index's `.op()`s are the live ones.
  */
-export function fixPulledSchema(text: string): string {
-  return text.replaceAll(`, maxValue: ${BIGINT_MAX}`, '');
+export function fixPulledSchema(text: string, operatorClasses: IndexOperatorClasses): string {
+  return text
+    .replaceAll(`, maxValue: ${BIGINT_MAX}`, '')
+    .replaceAll(".default(')", ".default('')")
+    .replace(SQL_TEMPLATE, (_, body: string) => `sql\`${body.replaceAll('\\', '\\\\')}\``)
+    .replace(INDEX_LINE, (line, name: string) => {
+      const classes = operatorClasses.get(name);
+      if (!classes) return line;
+      let column = 0;
+      return line.replace(OPERATOR_CLASS, () => {
+        const opclass = classes[column++];
+        return opclass ? `.op("${opclass}")` : '';
+      });
+    });
 }
 
 function run(command: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {

@@ -5,12 +5,13 @@ import { type ShadowSource, withShadowDatabase } from '../migrations/shadow.ts';
 
 /**
  * What schema.ts cannot say about a live database, as SQL kept by hand: comments, functions, triggers, and
- * whatever drizzle-kit wrote differently from the live definition (a view, an index, a constraint).
+ * whatever drizzle-kit wrote differently from the live definition (a view, an index, a constraint, a
+ * column's default).
  */
 export interface Unexpressed {
-  /** Objects, as `check` names them, that the SQL below recreates. */
+  /** Objects, as `check` names them, that the SQL below recreates (extensions are always made, not listed). */
   objects: string[];
-  /** Run before schema.ts's statements: extensions, schemas, functions (defaults and CHECKs may call them). */
+  /** Run before schema.ts's statements: the live extensions, schemas, functions (defaults and CHECKs may call them). */
   before: string[];
   /** Run after: views, indexes, constraints, triggers, comments. */
   after: string[];
@@ -18,7 +19,7 @@ export interface Unexpressed {
   unresolved: string[];
 }
 
-const BEFORE_KINDS = new Set(['extension', 'schema', 'function']);
+const BEFORE_KINDS = new Set(['schema', 'function']);
 /** Kinds whose live definition can replace what schema.ts made of them. */
 const REPLACEABLE = new Set(['view', 'materialized view', 'index', 'constraint', 'trigger', 'comment']);
 
@@ -35,13 +36,10 @@ export async function unexpressedObjects(
     definitions: await catalogDefinitions(session),
     recreate: await recreateStatements(session),
   }));
-  const built = await withShadowDatabase(shadow, (scratch) =>
-    withSession(scratch, async (session) => {
-      for (const statement of statements) await session.query(statement);
-      return catalogDefinitions(session);
-    }),
-  );
-  const result: Unexpressed = { objects: [], before: [], after: [], unresolved: [] };
+  // the live extensions first: schema.ts's defaults and types may use them
+  const extensions = await extensionStatements(live);
+  const built = await builtCatalog(shadow, [...extensions, ...statements]);
+  const result: Unexpressed = { objects: [], before: [...extensions], after: [], unresolved: [] };
   // in the order the live database lists them: a view built on another comes after it
   const position = new Map([...recreate.keys()].map((key, index) => [key, index]));
   const differences = compareCatalogs(definitions, built).sort(
@@ -58,7 +56,8 @@ export async function unexpressedObjects(
       );
       continue;
     }
-    if (expected !== undefined && !REPLACEABLE.has(kind)) {
+    const onlyDefault = kind === 'column' && withoutDefault(liveDefinition) === withoutDefault(expected);
+    if (expected !== undefined && !REPLACEABLE.has(kind) && !onlyDefault) {
       result.unresolved.push(`${object}: schema.ts gives ${show(expected)}, the live database has ${show(liveDefinition)}`);
       continue;
     }
@@ -68,6 +67,29 @@ export async function unexpressedObjects(
   }
   return result;
 }
+
+/** The catalog of a scratch database (see withShadowDatabase) after `statements`. */
+export function builtCatalog(shadow: ShadowSource, statements: string[]): Promise<Map<string, string>> {
+  return withShadowDatabase(shadow, (scratch) =>
+    withSession(scratch, async (session) => {
+      for (const statement of statements) await session.query(statement);
+      return catalogDefinitions(session);
+    }),
+  );
+}
+
+/** The live database's extensions, as the statements that make them. */
+export async function extensionStatements(live: DatabaseHandle): Promise<string[]> {
+  const rows = await withSession(live, (session) =>
+    session.query<{ statement: string }>(
+      `select format('CREATE EXTENSION IF NOT EXISTS %I;', extname) as statement from pg_extension where extname <> 'plpgsql' order by extname`,
+    ),
+  );
+  return rows.map((row) => row.statement);
+}
+
+/** A column's catalog definition without its default: `type not null`. */
+const withoutDefault = (definition: string | undefined) => definition?.replace(/ default .*$/s, '');
 
 const kindOf = (object: string) =>
   object.startsWith('materialized view ') ? 'materialized view' : object.split(' ')[0]!;
@@ -90,10 +112,7 @@ async function recreateStatements(session: SqlSession): Promise<Map<string, stri
 }
 
 const RECREATE = `
-select 'extension ' || extname as key, format('CREATE EXTENSION IF NOT EXISTS %I;', extname) as statement
-  from pg_extension where extname <> 'plpgsql'
-union all
-select 'schema ' || n.nspname, format('CREATE SCHEMA IF NOT EXISTS %I;', n.nspname) from pg_namespace n
+select 'schema ' || n.nspname as key, format('CREATE SCHEMA IF NOT EXISTS %I;', n.nspname) as statement from pg_namespace n
  where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast', 'public') and n.nspname not like 'pg_%'
 union all
 (select case c.relkind when 'v' then 'view ' else 'materialized view ' end || ${QUALIFIED} || c.relname,
@@ -126,6 +145,13 @@ select 'function ' || ${QUALIFIED} || p.proname || '(' || pg_get_function_identi
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
  where p.prokind in ('f', 'p') and n.nspname not in ('pg_catalog', 'information_schema')
    and not exists (select 1 from pg_depend e where e.objid = p.oid and e.deptype = 'e')
+union all
+select 'column ' || ${QUALIFIED} || c.relname || '.' || a.attname,
+       format('ALTER TABLE %I.%I ALTER COLUMN %I ', n.nspname, c.relname, a.attname)
+         || coalesce('SET DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), 'DROP DEFAULT') || ';'
+  from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+  left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+ where a.attnum > 0 and not a.attisdropped and a.attgenerated = '' and c.relkind in ('r', 'p') and ${OWN_RELATION}
 union all
 select 'trigger ' || ${QUALIFIED} || c.relname || '.' || g.tgname, pg_get_triggerdef(g.oid) || ';'
   from pg_trigger g join pg_class c on c.oid = g.tgrelid join pg_namespace n on n.oid = c.relnamespace

@@ -20,23 +20,25 @@ export const pullCommand = appCommand({
     'groundwork db pull --schema public --schema billing --out src/pulled.ts',
   ],
   async run({ app, values }, out) {
-    const [{ pullSchema, loadSchemaModule, unexpressedBy }, { appSettings }] = await Promise.all([
+    const [{ indexOperatorClasses, loadPulledSchema, pullSchema, unexpressedBy }, { appSettings }] = await Promise.all([
       import('../../adopt/pull.ts'),
       import('../../runtime.ts'),
     ]);
     const { settings } = appSettings(app);
     const outFile = values.out ? resolve(values.out) : join(app.dir, 'src', 'schema.ts');
+    const shadow = { settings, extensions: app.extensions };
+    const operatorClasses = await withAppDatabase(app, ({ handle }) => indexOperatorClasses(handle));
     // drizzle-kit reads the database in its own process: an embedded one must not be open here meanwhile
     const { file } = await pullSchema({
       settings,
       schemas: values.schema?.length ? values.schema : ['public'],
       outFile,
       force: values.force,
+      operatorClasses,
     });
     out.line(`wrote ${file}`);
-    const schema = await loadSchemaModule(file);
-    const extra = await withAppDatabase(app, ({ handle }) =>
-      unexpressedBy(handle, { settings, extensions: app.extensions }, schema),
+    const extra = await withAppDatabase(app, async ({ handle }) =>
+      unexpressedBy(handle, shadow, await loadPulledSchema(file, handle, shadow, app.migrationsDir)),
     );
     const lines = [
       ...(extra.objects.length
