@@ -5,20 +5,24 @@
  * and Debian's python3-alembic, python3-sqlalchemy and python3-psycopg2 (installed by .ci/run).
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ALEMBIC_REVISION_KEY, baseline } from '../src/adopt/baseline.ts';
-import { indexOperatorClasses, loadSchemaModule, pullSchema } from '../src/adopt/pull.ts';
-import type { Settings } from '../src/config.ts';
+import { ALEMBIC_REVISION_KEY } from '../src/adopt/baseline.ts';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
-import { checkDatabase, checkFolder } from '../src/migrations/check.ts';
 import { readMigrations } from '../src/migrations/folder.ts';
-import { createRevision } from '../src/migrations/revision.ts';
-import { downgrade, upgrade } from '../src/migrations/runner.ts';
 import { testSettings } from '../src/testing/index.ts';
-import { query, type ScratchDatabase, scratchDatabase, serverUrl, shelf } from './support/harness.ts';
+import {
+  cli,
+  copyApp,
+  ok,
+  query,
+  removeTempFolders,
+  type ScratchDatabase,
+  scratchDatabase,
+  serverUrl,
+  shelf,
+} from './support/harness.ts';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
@@ -38,7 +42,15 @@ const skipReason = missing();
 function alembic(url: string, ...args: string[]): string {
   const result = spawnSync(
     PYTHON,
-    ['-m', 'alembic', '-c', join(ALEMBIC_PROJECT, 'alembic.ini'), '-x', `url=${url.replace(/^postgres:/, 'postgresql:')}`, ...args],
+    [
+      '-m',
+      'alembic',
+      '-c',
+      join(ALEMBIC_PROJECT, 'alembic.ini'),
+      '-x',
+      `url=${url.replace(/^postgres:/, 'postgresql:')}`,
+      ...args,
+    ],
     { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
   );
   if (result.status !== 0) throw new Error(`alembic ${args.join(' ')} failed: ${result.stderr}`);
@@ -64,99 +76,104 @@ async function rowDigests(handle: DatabaseHandle): Promise<Record<string, string
   return digests;
 }
 
-describe.skipIf(skipReason)('adopting a database Alembic built', () => {
+describe.skipIf(skipReason)('adopting a database Alembic built, through the CLI', () => {
   let live: ScratchDatabase;
   let fresh: ScratchDatabase;
-  let settings: Settings;
   let handle: DatabaseHandle;
-  const appDir = join(import.meta.dirname, 'support', `.tmp-adopt-${randomBytes(4).toString('hex')}`);
-  const schemaFile = join(appDir, 'src', 'schema.ts');
-  const migrationsDir = join(appDir, 'migrations');
-  const shadow = () => ({ settings });
+  let appDir: string;
   let before: Record<string, string>;
+  const groundwork = (url: string, ...args: string[]) =>
+    cli(args, { cwd: appDir, env: { DATABASE_URL: url } });
 
   beforeAll(async () => {
     live = await scratchDatabase('gwt_alembic');
     fresh = await scratchDatabase('gwt_alembic_fresh');
     alembic(live.url, 'upgrade', 'head');
-    settings = testSettings(shelf, {}, live.url);
-    handle = await openDatabase(settings, { schema: {} });
+    handle = await openDatabase(testSettings(shelf, {}, live.url), { schema: {} });
     // rows written after the last revision, as a running service would
     await query(handle, "insert into projects (name, budget) values ('Field trial', 80)");
     await query(handle, "insert into members (project_id, user_email) values (3, 'cy@lab.example')");
     before = await rowDigests(handle);
+    // an app made for the service (here the shelf fixture), whose own schema and migrations go
+    appDir = copyApp();
+    rmSync(join(appDir, 'migrations'), { recursive: true });
   });
 
   afterAll(async () => {
     await handle?.close();
     await live?.drop();
     await fresh?.drop();
-    rmSync(appDir, { recursive: true, force: true });
+    removeTempFolders();
   });
 
   it('pull writes a schema.ts, baseline records it as applied, and check passes on the live database', async () => {
     expect(alembic(live.url, 'current')).toContain('c3d4e5f6a1b2 (head)');
-    await pullSchema({
-      settings,
-      schemas: ['public'],
-      outFile: schemaFile,
-      operatorClasses: await indexOperatorClasses(handle),
-    });
-    const pulled = readFileSync(schemaFile, 'utf8');
+    const pull = ok(await groundwork(live.url, 'db', 'pull', '--force'));
+    expect(pull.stdout).toMatch(
+      /keeps them as SQL in the baseline migration:\n {2}comment table projects\n {2}comment column projects\.name\n/,
+    );
+    const pulled = readFileSync(join(appDir, 'src', 'schema.ts'), 'utf8');
     expect(pulled).toContain(`pgEnum("project_status", ['draft', 'active', 'archived'])`);
     expect(pulled).toContain('primaryKey({ columns: [table.projectId, table.userEmail]');
-    expect(pulled).toMatch(/index\("projects_active_name"\)[^\n]*\.where\(sql`\(status = 'active'::project_status\)`\)/);
+    expect(pulled).toMatch(
+      /index\("projects_active_name"\)[^\n]*\.where\(sql`\(status = 'active'::project_status\)`\)/,
+    );
     expect(pulled).toContain('pgView("active_projects"');
     expect(pulled).not.toContain('alembic_version');
 
-    const schema = await loadSchemaModule(schemaFile);
-    const result = await baseline(handle, migrationsDir, schema, { shadow: shadow(), environment: 'test' });
-    expect(result.alembicRevision).toBe('c3d4e5f6a1b2');
-    expect(result.handWritten.sort()).toEqual(['comment column projects.name', 'comment table projects']);
-    const [migration] = readMigrations(migrationsDir);
+    const baseline = ok(await groundwork(live.url, 'db', 'baseline'));
+    expect(baseline.stdout).toContain('replaces Alembic revision c3d4e5f6a1b2');
+    const [migration] = readMigrations(join(appDir, 'migrations'));
     expect(migration!.irreversible).toMatch(/drop every table/);
     expect(migration!.up.text).toContain('Replaces Alembic revision c3d4e5f6a1b2');
+    expect(migration!.up.text).toContain(`COMMENT ON TABLE public.projects IS 'Every project the lab runs';`);
     // recorded without running: the rows and Alembic's table are as they were
     expect(await rowDigests(handle)).toEqual(before);
     expect(await query(handle, 'select version_num from alembic_version')).toEqual([
       { version_num: 'c3d4e5f6a1b2' },
     ]);
     expect(
-      await query(handle, 'select value from schema_migrations_metadata where key = $1', [ALEMBIC_REVISION_KEY]),
+      await query(handle, 'select value from schema_migrations_metadata where key = $1', [
+        ALEMBIC_REVISION_KEY,
+      ]),
     ).toEqual([{ value: 'c3d4e5f6a1b2' }]);
-
-    expect(await checkFolder(migrationsDir, schema)).toEqual([]);
-    expect(await checkDatabase(handle, migrationsDir, shadow())).toEqual([]);
+    expect(ok(await groundwork(live.url, 'db', 'check')).stdout.trim()).toBe('OK');
+    // a second baseline is refused: the history has begun
+    const again = await groundwork(live.url, 'db', 'baseline');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already has 1 migration\(s\): a baseline starts a history/);
   });
 
   it('a fresh database built from the folder passes check too', async () => {
-    const freshHandle = await openDatabase(testSettings(shelf, {}, fresh.url), { schema: {} });
-    try {
-      await upgrade(freshHandle, migrationsDir);
-      expect(await checkDatabase(freshHandle, migrationsDir, shadow())).toEqual([]);
-    } finally {
-      await freshHandle.close();
-    }
+    ok(await groundwork(fresh.url, 'db', 'upgrade'));
+    expect(ok(await groundwork(fresh.url, 'db', 'check')).stdout.trim()).toBe('OK');
   });
 
   it('an added column autogenerates from the baseline, upgrades and downgrades, and no row changes', async () => {
+    const schemaFile = join(appDir, 'src', 'schema.ts');
     const text = readFileSync(schemaFile, 'utf8');
     writeFileSync(
       schemaFile,
       text.replace('export const projects = pgTable("projects", {', '$&\n\tnote: text(),'),
     );
-    const schema = await loadSchemaModule(schemaFile);
-    const revision = await createRevision(migrationsDir, schema, { message: 'add note', autogenerate: true });
-    expect(revision.changes).toEqual([expect.stringMatching(/add column .*note/i)]);
-    expect(readFileSync(join(revision.dir!, 'up.sql'), 'utf8')).toMatch(/ADD COLUMN "note" text;/);
+    const revision = ok(await groundwork(live.url, 'db', 'revision', '-m', 'add note', '--autogenerate'));
+    expect(revision.stdout).toMatch(/note/);
+    const [, added] = readMigrations(join(appDir, 'migrations'));
+    expect(added!.up.text).toMatch(/ADD COLUMN "note" text;/);
 
-    await upgrade(handle, migrationsDir);
-    expect(await checkFolder(migrationsDir, schema)).toEqual([]);
-    expect(await checkDatabase(handle, migrationsDir, shadow())).toEqual([]);
-
-    const [base] = readMigrations(migrationsDir);
-    await downgrade(handle, migrationsDir, base!.id);
-    expect(await query(handle, "select 1 from information_schema.columns where table_name = 'projects' and column_name = 'note'")).toEqual([]);
+    ok(await groundwork(live.url, 'db', 'upgrade'));
+    expect(ok(await groundwork(live.url, 'db', 'check')).stdout.trim()).toBe('OK');
+    ok(await groundwork(live.url, 'db', 'downgrade', '-1'));
+    expect(
+      await query(
+        handle,
+        "select 1 from information_schema.columns where table_name = 'projects' and column_name = 'note'",
+      ),
+    ).toEqual([]);
     expect(await rowDigests(handle)).toEqual(before);
+    // the baseline itself refuses to go down, with its reason
+    const down = await groundwork(live.url, 'db', 'downgrade', 'base');
+    expect(down.code).toBe(1);
+    expect(`${down.stdout}${down.stderr}`).toMatch(/drop every table/);
   });
 });

@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 
 const require = createRequire(import.meta.url);
 
@@ -30,15 +31,13 @@ export interface PullSource {
   schemas: readonly string[];
   /** Tables left out, by name (bookkeeping tables, `alembic_version`). */
   excludeTables: readonly string[];
-  /** The live operator classes, read before the pull (see IndexOperatorClasses). */
-  operatorClasses: IndexOperatorClasses;
 }
 
 export class PullError extends Error {
   override name = 'PullError';
 }
 
-/** Runs `drizzle-kit pull` into a private temporary folder and returns the schema.ts it wrote, fixed. */
+/** Runs `drizzle-kit pull` into a private temporary folder and returns the schema.ts it wrote, as written. */
 export async function drizzleKitPull(source: PullSource): Promise<string> {
   const work = mkdtempSync(join(tmpdir(), 'groundwork-pull-'));
   try {
@@ -55,11 +54,15 @@ export async function drizzleKitPull(source: PullSource): Promise<string> {
     writeFileSync(join(work, 'drizzle.config.json'), JSON.stringify(config), { mode: 0o600 });
     // the bin is not in the package's exports: it sits next to the api entry
     const bin = join(dirname(require.resolve('drizzle-kit/api')), 'bin.cjs');
-    const { code, output } = await run(process.execPath, [bin, 'pull', '--config', 'drizzle.config.json'], work);
+    const { code, output } = await run(
+      process.execPath,
+      [bin, 'pull', '--config', 'drizzle.config.json'],
+      work,
+    );
     if (code !== 0) {
       throw new PullError(`drizzle-kit pull failed (exit ${code}): ${lastLines(output)}`);
     }
-    return fixPulledSchema(readFileSync(join(work, 'out', 'schema.ts'), 'utf8'), source.operatorClasses);
+    return readFileSync(join(work, 'out', 'schema.ts'), 'utf8');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -93,7 +96,11 @@ export function fixPulledSchema(text: string, operatorClasses: IndexOperatorClas
 
 function run(command: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(command, args, {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -103,10 +110,4 @@ function run(command: string, args: string[], cwd: string): Promise<{ code: numb
 }
 
 /** The end of drizzle-kit's output, without terminal control codes; it never prints the URL's password. */
-const lastLines = (output: string) =>
-  output
-    .replace(/\u001b\[[0-9;]*[A-Za-z]/g, '')
-    .trim()
-    .split('\n')
-    .slice(-5)
-    .join(' ');
+const lastLines = (output: string) => stripVTControlCharacters(output).trim().split('\n').slice(-5).join(' ');

@@ -118,7 +118,9 @@ async function assertRebuildsLive(handle: DatabaseHandle, dir: string, shadow: S
   if (differences.length > 0) {
     throw new MigrationError(
       `nothing was written: a database built from the baseline would differ from the live one:\n` +
-        differences.map((d) => `  ${d.object}: live ${d.live ?? 'none'}, built ${d.expected ?? 'none'}`).join('\n'),
+        differences
+          .map((d) => `  ${d.object}: live ${d.live ?? 'none'}, built ${d.expected ?? 'none'}`)
+          .join('\n'),
     );
   }
 }

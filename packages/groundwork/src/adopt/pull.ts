@@ -1,7 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { drizzleKitPull, type IndexOperatorClasses, PullError } from '../adapters/drizzle-kit-pull.ts';
+import {
+  drizzleKitPull,
+  fixPulledSchema,
+  type IndexOperatorClasses,
+  PullError,
+} from '../adapters/drizzle-kit-pull.ts';
 import type { Settings } from '../config.ts';
 import type { DatabaseHandle } from '../database/open.ts';
 import { withSession } from '../database/sessions.ts';
@@ -45,9 +50,8 @@ export async function pullSchema(options: PullOptions): Promise<{ file: string; 
     dataDir: settings.dataDir,
     schemas: options.schemas,
     excludeTables: TOOL_TABLES,
-    operatorClasses: options.operatorClasses,
   });
-  const text = `${HEADER}${pulled}`;
+  const text = `${HEADER}${fixPulledSchema(pulled, options.operatorClasses)}`;
   if (existsSync(outFile) && !options.force && readFileSync(outFile, 'utf8') !== text) {
     throw new PullError(
       `${outFile} exists: move it aside, or pass --force to replace it with the schema pulled from the database`,

@@ -72,10 +72,13 @@ function tableRespellings(table: SnapshotTable, previous: SnapshotTable): Respel
       {
         object: `index ${qualifier(table.schema)}${index.name}`,
         apply: (text: string) =>
-          text.replace(new RegExp(`\\b(?:uniqueIndex|index)\\(${quotedName(index.name)}\\)[^\\n]*`), (line) => {
-            let n = 0;
-            return line.replace(SQL_TEMPLATE, () => sqlTemplate(then[n++]!));
-          }),
+          text.replace(
+            new RegExp(`\\b(?:uniqueIndex|index)\\(${quotedName(index.name)}\\)[^\\n]*`),
+            (line) => {
+              let n = 0;
+              return line.replace(SQL_TEMPLATE, () => sqlTemplate(then[n++]!));
+            },
+          ),
       },
     ];
   });

@@ -1,6 +1,12 @@
 import type { DatabaseHandle, SqlSession } from '../database/open.ts';
 import { withSession } from '../database/sessions.ts';
-import { COMMENTS, catalogDefinitions, compareCatalogs, OWN_RELATION, QUALIFIED } from '../migrations/catalog.ts';
+import {
+  COMMENTS,
+  catalogDefinitions,
+  compareCatalogs,
+  OWN_RELATION,
+  QUALIFIED,
+} from '../migrations/catalog.ts';
 import { type ShadowSource, withShadowDatabase } from '../migrations/shadow.ts';
 
 /**
@@ -58,7 +64,9 @@ export async function unexpressedObjects(
     }
     const onlyDefault = kind === 'column' && withoutDefault(liveDefinition) === withoutDefault(expected);
     if (expected !== undefined && !REPLACEABLE.has(kind) && !onlyDefault) {
-      result.unresolved.push(`${object}: schema.ts gives ${show(expected)}, the live database has ${show(liveDefinition)}`);
+      result.unresolved.push(
+        `${object}: schema.ts gives ${show(expected)}, the live database has ${show(liveDefinition)}`,
+      );
       continue;
     }
     result.objects.push(object);

@@ -6,7 +6,11 @@ export const baselineCommand = databaseCommand({
     'start the history of a database made by other means (Alembic): a first migration of the current schema, recorded as applied without running',
   usage: 'baseline [-m <message>] [--app <name>] [--json]',
   options: {
-    message: { type: 'string', short: 'm', description: "up.sql's first line (default: baseline of the existing database)" },
+    message: {
+      type: 'string',
+      short: 'm',
+      description: "up.sql's first line (default: baseline of the existing database)",
+    },
   },
   examples: [
     'groundwork db pull --force && groundwork db baseline   # then check passes; alembic_version stays until you drop it',
@@ -23,11 +27,11 @@ export const baselineCommand = databaseCommand({
       result,
       [
         `wrote ${result.dir} and recorded it as applied (nothing ran)`,
-        ...(result.handWritten.length
-          ? [`kept as SQL: ${result.handWritten.join(', ')}`]
-          : []),
+        ...(result.handWritten.length ? [`kept as SQL: ${result.handWritten.join(', ')}`] : []),
         ...(result.alembicRevision
-          ? [`replaces Alembic revision ${result.alembicRevision}; drop alembic_version once nothing runs Alembic`]
+          ? [
+              `replaces Alembic revision ${result.alembicRevision}; drop alembic_version once nothing runs Alembic`,
+            ]
           : []),
       ].join('\n'),
     );

@@ -4,7 +4,7 @@ import { appCommand, withAppDatabase } from '../database-command.ts';
 export const pullCommand = appCommand({
   name: 'pull',
   summary:
-    "write schema.ts from a live database (tables, columns, defaults, identities, enums, keys, CHECKs, indexes, views) and list what only SQL can keep",
+    'write schema.ts from a live database (tables, columns, defaults, identities, enums, keys, CHECKs, indexes, views) and list what only SQL can keep',
   usage: 'pull [--schema <name>]... [--out <file>] [--force] [--app <name>] [--json]',
   options: {
     schema: {
@@ -20,10 +20,8 @@ export const pullCommand = appCommand({
     'groundwork db pull --schema public --schema billing --out src/pulled.ts',
   ],
   async run({ app, values }, out) {
-    const [{ indexOperatorClasses, loadPulledSchema, pullSchema, unexpressedBy }, { appSettings }] = await Promise.all([
-      import('../../adopt/pull.ts'),
-      import('../../runtime.ts'),
-    ]);
+    const [{ indexOperatorClasses, loadPulledSchema, pullSchema, unexpressedBy }, { appSettings }] =
+      await Promise.all([import('../../adopt/pull.ts'), import('../../runtime.ts')]);
     const { settings } = appSettings(app);
     const outFile = values.out ? resolve(values.out) : join(app.dir, 'src', 'schema.ts');
     const shadow = { settings, extensions: app.extensions };
