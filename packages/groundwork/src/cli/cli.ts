@@ -17,6 +17,7 @@ import { resetCommand } from './commands/reset.ts';
 import { revisionCommand } from './commands/revision.ts';
 import { secretsCommand } from './commands/secrets.ts';
 import { serveCommand } from './commands/serve.ts';
+import { squashCommand } from './commands/squash.ts';
 import { stampCommand } from './commands/stamp.ts';
 import { upgradeCommand } from './commands/upgrade.ts';
 import { hintFor, placeInUserCode } from './hints.ts';
@@ -34,6 +35,7 @@ export const dbCommands: Command[] = [
   stampCommand,
   pullCommand,
   baselineCommand,
+  squashCommand,
   resetCommand,
   backupCommand,
   restoreCommand,
