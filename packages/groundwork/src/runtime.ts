@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { AppContext, AppDefinition } from './app.ts';
 import { type DevIssuer, devIssuerVerifier } from './auth/dev-issuer.ts';
 import { createJwtVerifier } from './auth/jwt.ts';
@@ -19,6 +20,7 @@ import { databaseNameOf, withDatabase } from './database/urls.ts';
 import { checkReadiness } from './http/health.ts';
 import { readMigrations } from './migrations/folder.ts';
 import { MigrationError, upgrade } from './migrations/runner.ts';
+import { runSeed, seedFile } from './seed/seed.ts';
 import { findRoot } from './workspace.ts';
 
 export interface RunningApp<TSchema extends Record<string, unknown> = Record<string, unknown>> {
@@ -101,10 +103,16 @@ export async function startApp<TSchema extends Record<string, unknown>>(
     }));
   try {
     if (options.migrate ?? settings.migrateOnStart) {
-      await upgrade(handle, definition.migrationsDir, 'head', {
+      const run = await upgrade(handle, definition.migrationsDir, 'head', {
         ...settings.migrations,
         log: (line) => options.log?.(`${definition.name}: ${line}`),
       });
+      // a newcomer's first start: the embedded database this opened was just made, so it gets the sample rows
+      const fresh = !options.handle && !settings.databaseUrl && run.from === null && run.steps.length > 0;
+      if (fresh && existsSync(seedFile(definition.dir))) {
+        await runSeed(handle, definition.dir, { environment: settings.nodeEnv });
+        options.log?.(`${definition.name}: seeded the new database from src/seed.ts`);
+      }
     }
     const migrations = readMigrations(definition.migrationsDir);
     const context: AppContext<TSchema> = {

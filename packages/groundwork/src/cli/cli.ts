@@ -16,6 +16,7 @@ import { pullCommand } from './commands/pull.ts';
 import { resetCommand } from './commands/reset.ts';
 import { revisionCommand } from './commands/revision.ts';
 import { secretsCommand } from './commands/secrets.ts';
+import { seedCommand } from './commands/seed.ts';
 import { serveCommand } from './commands/serve.ts';
 import { squashCommand } from './commands/squash.ts';
 import { stampCommand } from './commands/stamp.ts';
@@ -36,6 +37,7 @@ export const dbCommands: Command[] = [
   pullCommand,
   baselineCommand,
   squashCommand,
+  seedCommand,
   resetCommand,
   backupCommand,
   restoreCommand,
