@@ -3,11 +3,12 @@ import type { DatabaseHandle, SqlSession } from '../database/open.ts';
 import { withSession } from '../database/sessions.ts';
 import { METADATA_TABLE, readApplied } from '../migrations/bookkeeping.ts';
 import { ALEMBIC_TABLE, catalogDefinitions, compareCatalogs } from '../migrations/catalog.ts';
+import { catalogBuiltFrom } from '../migrations/check.ts';
 import { emptySnapshot, snapshotFromSchema } from '../migrations/diff.ts';
 import { MigrationError } from '../migrations/errors.ts';
 import { nextId, readMigrations, STATEMENT_BREAKPOINT, writeMigration } from '../migrations/folder.ts';
-import { stamp, upgrade } from '../migrations/runner.ts';
-import { type ShadowSource, withShadowDatabase } from '../migrations/shadow.ts';
+import { stamp } from '../migrations/runner.ts';
+import type { ShadowSource } from '../migrations/shadow.ts';
 import { schemaStatements } from './pull.ts';
 import { unexpressedObjects } from './unexpressed.ts';
 
@@ -110,10 +111,7 @@ export async function baseline(
 /** A database built from the folder must equal the live one, as `check` compares them. */
 async function assertRebuildsLive(handle: DatabaseHandle, dir: string, shadow: ShadowSource): Promise<void> {
   const live = await withSession(handle, catalogDefinitions);
-  const built = await withShadowDatabase(shadow, async (scratch) => {
-    await upgrade(scratch, dir);
-    return withSession(scratch, catalogDefinitions);
-  });
+  const built = await catalogBuiltFrom(dir, shadow);
   const differences = compareCatalogs(live, built);
   if (differences.length > 0) {
     throw new MigrationError(

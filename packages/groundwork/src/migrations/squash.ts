@@ -1,8 +1,8 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withSession } from '../database/sessions.ts';
-import { catalogDefinitions, compareCatalogs } from './catalog.ts';
+import { compareCatalogs } from './catalog.ts';
+import { catalogBuiltFrom } from './check.ts';
 import { MigrationError } from './errors.ts';
 import {
   ALLOW_ANNOTATION,
@@ -13,8 +13,7 @@ import {
   writeMigration,
 } from './folder.ts';
 import { headsProblem, parentsOf, readLineage } from './lineage.ts';
-import { upgrade } from './runner.ts';
-import { type ShadowSource, withShadowDatabase } from './shadow.ts';
+import type { ShadowSource } from './shadow.ts';
 
 export interface SquashResult {
   dir: string;
@@ -137,21 +136,17 @@ function squashedDown(run: Migration[]): string {
 }
 
 async function assertSameSchema(original: string, squashed: string, shadow: ShadowSource): Promise<void> {
-  const build = (dir: string) =>
-    withShadowDatabase(shadow, async (scratch) => {
-      await upgrade(scratch, dir);
-      return withSession(scratch, catalogDefinitions);
-    });
   let built: Map<string, string>;
   try {
-    built = await build(squashed);
+    built = await catalogBuiltFrom(squashed, shadow);
   } catch (error) {
+    if (!(error instanceof MigrationError)) throw error;
     throw new MigrationError(
       `Nothing was squashed: the squashed migration fails on a fresh database (${(error as Error).message}). ` +
         'Squash a shorter run, leaving out the migration that needs its own transaction.',
     );
   }
-  const differences = compareCatalogs(built, await build(original));
+  const differences = compareCatalogs(built, await catalogBuiltFrom(original, shadow));
   if (differences.length > 0) {
     throw new MigrationError(
       `Nothing was squashed: a fresh database built from the squashed folder would differ: ${differences
