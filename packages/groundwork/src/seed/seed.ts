@@ -1,11 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { DatabaseHandle, Transaction } from '../database/open.ts';
+import type { Database, DatabaseHandle } from '../database/open.ts';
+
+/** The transaction `db.transaction(...)` hands its callback, relational queries (`db.query.users`) included. */
+export type SeedTransaction<TSchema extends Record<string, unknown>> = Parameters<
+  Parameters<Database<TSchema>['transaction']>[0]
+>[0];
 
 /** What an app's seed gets: a transaction typed by the app's schema, and a line printer. */
 export interface SeedContext<TSchema extends Record<string, unknown>> {
-  db: Transaction<TSchema>;
+  db: SeedTransaction<TSchema>;
   log(line: string): void;
 }
 
@@ -62,7 +67,6 @@ export async function runSeed(
   }
   const seed = module.default as Seed<any>;
   const log = options.log ?? (() => {});
-  // Transaction<T> is the library's name for a transaction without relational queries: the same object
-  await handle.db.transaction((db) => seed({ db: db as unknown as Transaction<any>, log }));
+  await handle.db.transaction((db) => seed({ db, log }));
   return { file };
 }
