@@ -62,8 +62,12 @@ export async function unexpressedObjects(
       );
       continue;
     }
-    const onlyDefault = kind === 'column' && withoutDefault(liveDefinition) === withoutDefault(expected);
-    if (expected !== undefined && !REPLACEABLE.has(kind) && !onlyDefault) {
+    // a column schema.ts lacks, or has of another type, is schema.ts's to fix; only its default is kept as SQL
+    const replaceable =
+      kind === 'column'
+        ? expected !== undefined && withoutDefault(liveDefinition) === withoutDefault(expected)
+        : expected === undefined || REPLACEABLE.has(kind);
+    if (!replaceable) {
       result.unresolved.push(
         `${object}: schema.ts gives ${show(expected)}, the live database has ${show(liveDefinition)}`,
       );
