@@ -107,10 +107,10 @@ export async function startApp<TSchema extends Record<string, unknown>>(
         ...settings.migrations,
         log: (line) => options.log?.(`${definition.name}: ${line}`),
       });
-      // a newcomer's first start: the embedded database this opened was just made, so it gets the sample
-      // rows (never in production, where seeding takes `db seed --force`)
+      // a newcomer's first start (development): the embedded database this opened was just made, so it gets
+      // the sample rows; tests start from empty tables, and production seeds only by `db seed --force`
       const fresh = !options.handle && !settings.databaseUrl && run.from === null && run.steps.length > 0;
-      if (fresh && settings.nodeEnv !== 'production' && existsSync(seedFile(definition.dir))) {
+      if (fresh && settings.nodeEnv === 'development' && existsSync(seedFile(definition.dir))) {
         await runSeed(handle, definition.dir, { environment: settings.nodeEnv });
         options.log?.(`${definition.name}: seeded the new database from src/seed.ts`);
       }

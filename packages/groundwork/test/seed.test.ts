@@ -41,7 +41,12 @@ describe('seeds', () => {
     '%s: the first start seeds a fresh embedded database; a rerun adds nothing',
     async (name) => {
       const definition = (await import(join(APPS, name, 'src', 'app.ts'))).default as AppDefinition;
-      const settings = testSettings(definition, { DATA_DIR: await dataDir(), MIGRATE_ON_START: 'true' });
+      // development, as `npm start` runs: a start under NODE_ENV=test never seeds
+      const settings = testSettings(definition, {
+        DATA_DIR: await dataDir(),
+        MIGRATE_ON_START: 'true',
+        NODE_ENV: 'development',
+      });
       const app = await startApp(definition, { settings });
       try {
         const [{ n }] = (await query<{ n: number }>(app.handle, 'select count(*)::int as n from users')) as [
@@ -57,9 +62,21 @@ describe('seeds', () => {
     },
   );
 
-  it('a database that is not new is not seeded on start', async () => {
+  it('a database that is not new is not seeded on start, nor one started for tests', async () => {
     const definition = (await import(join(APPS, 'learnr', 'src', 'app.ts'))).default as AppDefinition;
-    const settings = testSettings(definition, { DATA_DIR: await dataDir(), MIGRATE_ON_START: 'true' });
+    const underTest = await startApp(definition, {
+      settings: testSettings(definition, { DATA_DIR: await dataDir(), MIGRATE_ON_START: 'true' }),
+    });
+    try {
+      expect(await query(underTest.handle, 'select id from users')).toEqual([]);
+    } finally {
+      await underTest.handle.close();
+    }
+    const settings = testSettings(definition, {
+      DATA_DIR: await dataDir(),
+      MIGRATE_ON_START: 'true',
+      NODE_ENV: 'development',
+    });
     const first = await startApp(definition, { settings });
     await query(first.handle, 'delete from users');
     await first.handle.close();
