@@ -8,6 +8,8 @@ const layers = [
   ['observability', '^src/observability/'],
   ['database', '^src/database/'],
   ['migrations', '^src/migrations/'],
+  ['adopt', '^src/adopt/'],
+  ['seed', '^src/seed/'],
   ['http', '^src/http/'],
   ['auth', '^src/auth/'],
   ['app', '^src/app\\.ts$'],

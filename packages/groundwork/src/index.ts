@@ -90,4 +90,5 @@ export {
   SecretKeyError,
   seal,
 } from './security/secrets.ts';
+export { defineSeed, type Seed, type SeedContext, type SeedTransaction } from './seed/seed.ts';
 export { buildServer } from './server.ts';

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { AppContext, AppDefinition } from './app.ts';
 import { type DevIssuer, devIssuerVerifier } from './auth/dev-issuer.ts';
 import { createJwtVerifier } from './auth/jwt.ts';
@@ -21,6 +22,7 @@ import { readMigrations } from './migrations/folder.ts';
 import { MigrationError, upgrade } from './migrations/runner.ts';
 import { countMigrations } from './observability/metrics.ts';
 import { startTracing } from './observability/tracing.ts';
+import { runSeed, seedFile } from './seed/seed.ts';
 import { findRoot } from './workspace.ts';
 
 export interface RunningApp<TSchema extends Record<string, unknown> = Record<string, unknown>> {
@@ -105,11 +107,18 @@ export async function startApp<TSchema extends Record<string, unknown>>(
     }));
   try {
     if (options.migrate ?? settings.migrateOnStart) {
-      const result = await upgrade(handle, definition.migrationsDir, 'head', {
+      const run = await upgrade(handle, definition.migrationsDir, 'head', {
         ...settings.migrations,
         log: (line) => options.log?.(`${definition.name}: ${line}`),
       });
-      countMigrations(definition.name, result);
+      countMigrations(definition.name, run);
+      // a newcomer's first start (development): the embedded database this opened was just made, so it gets
+      // the sample rows; tests start from empty tables, and production seeds only by `db seed --force`
+      const fresh = !options.handle && !settings.databaseUrl && run.from === null && run.steps.length > 0;
+      if (fresh && settings.nodeEnv === 'development' && existsSync(seedFile(definition.dir))) {
+        await runSeed(handle, definition.dir, { environment: settings.nodeEnv });
+        options.log?.(`${definition.name}: seeded the new database from src/seed.ts`);
+      }
     }
     const migrations = readMigrations(definition.migrationsDir);
     const context: AppContext<TSchema> = {

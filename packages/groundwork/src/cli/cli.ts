@@ -4,6 +4,7 @@ import { redactSecrets } from '../redact.ts';
 import { type Command, type OptionSpec, type ParsedArgs, parseCommandLine } from './command.ts';
 import { authCommand } from './commands/auth.ts';
 import { backupCommand, restoreCommand } from './commands/backup.ts';
+import { baselineCommand } from './commands/baseline.ts';
 import { checkCommand } from './commands/check.ts';
 import { currentCommand } from './commands/current.ts';
 import { downgradeCommand } from './commands/downgrade.ts';
@@ -11,10 +12,13 @@ import { historyCommand } from './commands/history.ts';
 import { lintCommand } from './commands/lint.ts';
 import { newCommand } from './commands/new.ts';
 import { openapiCommand } from './commands/openapi.ts';
+import { pullCommand } from './commands/pull.ts';
 import { resetCommand } from './commands/reset.ts';
 import { revisionCommand } from './commands/revision.ts';
 import { secretsCommand } from './commands/secrets.ts';
+import { seedCommand } from './commands/seed.ts';
 import { serveCommand } from './commands/serve.ts';
+import { squashCommand } from './commands/squash.ts';
 import { stampCommand } from './commands/stamp.ts';
 import { upgradeCommand } from './commands/upgrade.ts';
 import { hintFor, placeInUserCode } from './hints.ts';
@@ -30,6 +34,10 @@ export const dbCommands: Command[] = [
   checkCommand,
   lintCommand,
   stampCommand,
+  pullCommand,
+  baselineCommand,
+  squashCommand,
+  seedCommand,
   resetCommand,
   backupCommand,
   restoreCommand,

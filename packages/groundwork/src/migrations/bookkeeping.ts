@@ -57,10 +57,14 @@ export const recordApplied = (migration: Migration, ms: number): Sql => ({
   params: [migration.id, migration.checksum, migration.downChecksum ?? null, ms],
 });
 
-export const recordReverted = (migration: Migration): Sql => ({
-  text: `delete from ${MIGRATIONS_TABLE} where id = $1`,
-  params: [migration.id],
-});
+/** A squashed migration goes with the rows of its originals, on a database that applied those. */
+export const recordReverted = (migration: Migration): Sql =>
+  migration.replaces.length === 0
+    ? { text: `delete from ${MIGRATIONS_TABLE} where id = $1`, params: [migration.id] }
+    : {
+        text: `delete from ${MIGRATIONS_TABLE} where id in (select json_array_elements_text($1::json))`,
+        params: [JSON.stringify([migration.id, ...migration.replaces.map(({ id }) => id)])],
+      };
 
 export async function execute(session: SqlSession, statements: Sql[]): Promise<void> {
   for (const { text, params } of statements) await session.query(text, params.length ? params : undefined);

@@ -5,7 +5,7 @@ import { MIGRATIONS_TABLE } from './bookkeeping.ts';
  * Every object of the app's schemas, keyed by kind and name, with its definition as PostgreSQL itself prints
  * it (pg_get_constraintdef, pg_get_indexdef, pg_get_viewdef, pg_get_expr, pg_get_functiondef,
  * pg_get_triggerdef). Two databases with equal maps have the same schema; column order and sequence
- * positions are left out on purpose, and so are the indexes of constraints (the constraint says it all). Extension-owned objects and the bookkeeping tables are left out.
+ * positions are left out on purpose, and so are the indexes of constraints (the constraint says it all). Extension-owned objects, the bookkeeping tables and `alembic_version` are left out; comments are in.
  */
 export async function catalogDefinitions(session: SqlSession): Promise<Map<string, string>> {
   const rows = await session.query<{ key: string; definition: string }>(CATALOG);
@@ -15,8 +15,24 @@ export async function catalogDefinitions(session: SqlSession): Promise<Map<strin
 const OWN_NAMESPACE = `n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg_temp%' and n.nspname not like 'pg_toast_temp%'`;
 const NOT_EXTENSION = (oid: string) =>
   `not exists (select 1 from pg_depend e where e.objid = ${oid} and e.deptype = 'e')`;
-const OWN_RELATION = `${OWN_NAMESPACE} and c.relname not like '${MIGRATIONS_TABLE}%' and ${NOT_EXTENSION('c.oid')}`;
-const QUALIFIED = `case when n.nspname = 'public' then '' else n.nspname || '.' end`;
+/** Alembic's table stays while a service moves to Groundwork (docs/adopting.md): it is no part of the schema. */
+export const ALEMBIC_TABLE = 'alembic_version';
+export const OWN_RELATION = `${OWN_NAMESPACE} and c.relname not like '${MIGRATIONS_TABLE}%' and c.relname <> '${ALEMBIC_TABLE}' and ${NOT_EXTENSION('c.oid')}`;
+export const QUALIFIED = `case when n.nspname = 'public' then '' else n.nspname || '.' end`;
+
+/** Comments on tables, views and columns: key, text, and the statement that sets it. */
+export const COMMENTS = `
+select 'comment ' || case when d.objsubid <> 0 then 'column ' when c.relkind = 'v' then 'view ' when c.relkind = 'm' then 'materialized view ' else 'table ' end
+         || ${QUALIFIED} || c.relname || case when d.objsubid <> 0 then '.' || a.attname else '' end as key,
+       d.description as definition,
+       format('COMMENT ON %s %s IS %L',
+              case when d.objsubid <> 0 then 'COLUMN' when c.relkind = 'v' then 'VIEW' when c.relkind = 'm' then 'MATERIALIZED VIEW' else 'TABLE' end,
+              format('%I.%I', n.nspname, c.relname) || case when d.objsubid <> 0 then format('.%I', a.attname) else '' end,
+              d.description) as statement
+  from pg_description d join pg_class c on d.classoid = 'pg_class'::regclass and c.oid = d.objoid
+  join pg_namespace n on n.oid = c.relnamespace
+  left join pg_attribute a on a.attrelid = c.oid and a.attnum = d.objsubid
+ where c.relkind in ('r', 'p', 'v', 'm', 'f') and (d.objsubid = 0 or a.attnum is not null) and ${OWN_RELATION}`;
 
 const CATALOG = `
 select 'schema ' || n.nspname as key, '' as definition from pg_namespace n
@@ -81,6 +97,8 @@ select 'policy ' || ${QUALIFIED} || c.relname || '.' || p.polname,
               pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid))
   from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
  where ${OWN_RELATION}
+union all
+select key, definition from (${COMMENTS}) comments
 order by 1`;
 
 export interface CatalogDifference {

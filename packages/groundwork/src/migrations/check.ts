@@ -117,14 +117,19 @@ export async function checkDatabase(
     return problems;
   }
   const live = await definitionsOf(handle);
-  const expected = await withShadowDatabase(shadow, async (scratch) => {
-    await upgrade(scratch, migrationsDir);
-    return definitionsOf(scratch);
-  });
+  const expected = await catalogBuiltFrom(migrationsDir, shadow);
   for (const difference of compareCatalogs(live, expected)) {
     problems.push({ kind: 'drift', message: driftMessage(difference) });
   }
   return problems;
+}
+
+/** The catalog of a scratch database upgraded from the folder (see catalogDefinitions). */
+export function catalogBuiltFrom(migrationsDir: string, shadow: ShadowSource): Promise<Map<string, string>> {
+  return withShadowDatabase(shadow, async (scratch) => {
+    await upgrade(scratch, migrationsDir);
+    return definitionsOf(scratch);
+  });
 }
 
 async function definitionsOf(handle: DatabaseHandle): Promise<Map<string, string>> {

@@ -47,7 +47,7 @@ export interface SnapshotTable {
   [other: string]: unknown;
 }
 
-interface SnapshotColumn {
+export interface SnapshotColumn {
   name: string;
   type: string;
   primaryKey?: boolean;

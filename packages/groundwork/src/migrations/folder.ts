@@ -39,7 +39,19 @@ export interface Migration {
   /** checksumOf(down.sql); undefined without one. */
   downChecksum: string | undefined;
   snapshotFile: string;
+  /**
+   * A squashed migration's originals (replaces.json), oldest first, with the up.sql checksum each had: a
+   * database that applied all of them has applied this one.
+   */
+  replaces: ReplacedMigration[];
 }
+
+export interface ReplacedMigration {
+  id: string;
+  checksum: string;
+}
+
+export const REPLACES_FILE = 'replaces.json';
 
 export class MigrationFolderError extends Error {
   constructor(message: string) {
@@ -87,6 +99,23 @@ function readScript(file: string): MigrationScript {
   };
 }
 
+function readReplaces(file: string): ReplacedMigration[] {
+  if (!existsSync(file)) return [];
+  try {
+    const { replaces } = JSON.parse(readFileSync(file, 'utf8')) as { replaces: ReplacedMigration[] };
+    if (
+      !Array.isArray(replaces) ||
+      !replaces.every((r) => /^\d{14}$/.test(r.id) && /^[0-9a-f]{64}$/.test(r.checksum))
+    )
+      throw new Error('expected {"replaces": [{"id": "<yyyyMMddHHmmss>", "checksum": "<sha256>"}, ...]}');
+    return replaces;
+  } catch (error) {
+    throw new MigrationFolderError(
+      `${file} is not valid (${(error as Error).message}); restore it from version control`,
+    );
+  }
+}
+
 /**
  * Every migration in `dir`, oldest first. A malformed folder is an error naming it, and so is a missing one
  * (a wrong path must not read as "nothing to do"), unless the caller is about to create it.
@@ -130,6 +159,7 @@ export function readMigrations(dir: string, options: { mayBeMissing?: boolean } 
       checksum: checksumOf(up.text),
       downChecksum: down && checksumOf(down.text),
       snapshotFile: join(path, 'snapshot.json'),
+      replaces: readReplaces(join(path, REPLACES_FILE)),
     });
   }
   migrations.sort((a, b) => a.id.localeCompare(b.id));
@@ -185,6 +215,8 @@ export interface NewMigrationFiles {
   up: string;
   down: string;
   snapshot: Snapshot;
+  /** A squashed migration's originals. */
+  replaces?: ReplacedMigration[];
 }
 
 /** Writes the three files into a temporary folder and renames it into place, so no half-written migration is left. */
@@ -198,6 +230,11 @@ export function writeMigration(dir: string, name: string, files: NewMigrationFil
     writeFileSync(join(staging, 'up.sql'), files.up);
     writeFileSync(join(staging, 'down.sql'), files.down);
     writeFileSync(join(staging, 'snapshot.json'), `${JSON.stringify(files.snapshot, null, 2)}\n`);
+    if (files.replaces)
+      writeFileSync(
+        join(staging, REPLACES_FILE),
+        `${JSON.stringify({ replaces: files.replaces }, null, 2)}\n`,
+      );
     renameSync(staging, target);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });

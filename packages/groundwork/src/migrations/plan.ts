@@ -21,7 +21,8 @@ export function readState(handle: DatabaseHandle, dir: string): Promise<Migratio
   return withSession(handle, async (session) => stateOf(readMigrations(dir), await readApplied(session)));
 }
 
-export function stateOf(migrations: Migration[], applied: AppliedRow[]): MigrationState {
+export function stateOf(migrations: Migration[], rows: AppliedRow[]): MigrationState {
+  const applied = withSquashesApplied(migrations, rows);
   const appliedIds = new Set(applied.map((row) => row.id));
   return {
     migrations,
@@ -30,6 +31,40 @@ export function stateOf(migrations: Migration[], applied: AppliedRow[]): Migrati
     current: applied.at(-1)?.id ?? null,
     head: migrations.at(-1)?.id ?? null,
   };
+}
+
+/**
+ * A database that applied every original of a squashed migration (and not the squashed one itself) has
+ * applied it: their rows read as one row of the squashed migration, at the place of its last original. Its
+ * checksum is the squashed one when every original ran as recorded in replaces.json, else none (`edited`).
+ * A database that applied only some originals keeps their rows, which the folder does not know.
+ */
+function withSquashesApplied(migrations: Migration[], rows: AppliedRow[]): AppliedRow[] {
+  let result = rows;
+  for (const migration of migrations) {
+    if (migration.replaces.length === 0) continue;
+    const own = result.find((row) => row.id === migration.id);
+    if (own && own.checksum === migration.checksum) continue;
+    const originals = migration.replaces.map(({ id }) => result.find((row) => row.id === id));
+    if (originals.some((row) => row === undefined)) continue;
+    const asRecorded = migration.replaces.every(({ checksum }, i) => originals[i]!.checksum === checksum);
+    const last = originals.at(-1)!;
+    const ids = new Set(migration.replaces.map(({ id }) => id));
+    result = result
+      .filter((row) => !ids.has(row.id) || row === last)
+      .map((row) =>
+        row === last
+          ? {
+              id: migration.id,
+              checksum: asRecorded ? migration.checksum : '',
+              down_checksum: null,
+              applied_at: last.applied_at,
+              execution_ms: originals.reduce((sum, r) => sum + r!.execution_ms, 0),
+            }
+          : row,
+      );
+  }
+  return result;
 }
 
 /** Applied migrations the folder does not have (the database is ahead of this code). */
@@ -42,6 +77,15 @@ export function unknownApplied(state: MigrationState): AppliedRow[] {
 export function unknownAppliedProblem(state: MigrationState, dir: string): string | undefined {
   const unknown = unknownApplied(state);
   if (unknown.length === 0) return undefined;
+  const squashed = state.migrations.filter((m) =>
+    m.replaces.some(({ id }) => unknown.some((r) => r.id === id)),
+  );
+  if (squashed.length > 0) {
+    return (
+      `the database applied only part of the migrations ${squashed.map((m) => m.dir).join(', ')} squashed ` +
+      `(${unknown.map((r) => r.id).join(', ')} of them): upgrade it with the release before the squash first, then with this one`
+    );
+  }
   return (
     `the database has ${unknown.length} applied migration(s) that are not in ${dir}: ${unknown.map((r) => r.id).join(', ')} ` +
     '(a folder was deleted, or this code is older than the database). Restore the folder(s) from version control, ' +
