@@ -36,6 +36,7 @@ describe.each(APPS.map((app) => [relative(REPO, app), app]))('%s', (_name, app) 
       'src/app.ts',
       'src/schema.ts',
       'src/health/routes.ts',
+      'src/seed.ts',
       'test/ownership.test.ts',
       'test/migrations.test.ts',
     ]) {
