@@ -4,9 +4,10 @@ import * as tls from 'node:tls';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { guardedSocket } from '../adapters/postgres-socket.ts';
 import { shareTypeTables } from '../adapters/postgres-type-tables.ts';
 import { markedPooled, type Settings } from '../config.ts';
-import { isServerEndedBackend, isSocketLost, isUnreachable } from './connection-errors.ts';
+import { isNeverSent, isUnreachable } from './connection-errors.ts';
 import { ConnectionGate } from './gate.ts';
 import {
   type Database,
@@ -18,7 +19,7 @@ import {
 import { markWritten } from './read-your-writes.ts';
 import { ReplicaSet, readClient, routedDatabase } from './replicas.ts';
 
-/** Statements that only read. Not `with`: it may wrap an insert, update or delete. */
+/** Statements that only read, for read-your-writes. Not `with`: it may wrap an insert, update or delete. */
 const READ_ONLY = /^\s*(select|show|values|table)\b/i;
 
 /**
@@ -118,6 +119,22 @@ export function serverConnection(url: string): ServerConnection {
   return { ...base, ssl };
 }
 
+/**
+ * postgres.js's `ssl` and `socket` for a connection: our socket (adapters/postgres-socket.ts), which also does
+ * the TLS, for a URL with one host; postgres.js's own for a multi-host URL.
+ */
+function transport(connection: ServerConnection): {
+  ssl: ServerConnection['ssl'];
+  /** postgres.js takes it; its types do not list it. */
+  socket?: () => unknown;
+} {
+  const parsed = new URL(connection.url);
+  const host = parsed.searchParams.get('host') ?? decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, ''));
+  if (host.includes(',') || parsed.port.includes(',')) return { ssl: connection.ssl };
+  const port = Number(parsed.searchParams.get('port') ?? (parsed.port || 5432));
+  return { ssl: false, socket: guardedSocket({ host: host || 'localhost', port, ssl: connection.ssl }) };
+}
+
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/;
 
 /** Why a mode is unsafe over a network, or undefined when it is safe (verified, or never leaves the machine). */
@@ -173,7 +190,7 @@ function openPool(
   }
   const timeout = pool.statementTimeoutMs;
   const sql = postgres(connection.url, {
-    ssl: connection.ssl,
+    ...transport(connection),
     max: pool.max,
     connect_timeout: Math.max(1, Math.ceil(pool.connectTimeoutMs / 1000)),
     idle_timeout: pool.idleTimeoutMs > 0 ? Math.max(1, Math.round(pool.idleTimeoutMs / 1000)) : undefined,
@@ -201,11 +218,12 @@ function openPool(
   let unreachable = false;
 
   /**
-   * A connection the server has dropped is only discovered when used. Retry on a fresh one when that is
-   * safe: the server ended the backend (nothing committed), or a read lost its socket. Each retry discards
+   * A connection the server has dropped is only discovered when used. A statement is run again on a fresh
+   * one only when it never left this process (adapters/postgres-socket.ts knows), whatever its text: one
+   * that reached the server may have run (a nextval, a write whose commit was not heard). Each retry discards
    * one dead connection, so pool.max + 1 attempts always reach a live one if the server is up.
    */
-  async function withReconnect<T>(run: () => PromiseLike<T>, readOnly: boolean): Promise<T> {
+  async function withReconnect<T>(run: () => PromiseLike<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await run();
@@ -213,8 +231,7 @@ function openPool(
         return result;
       } catch (error) {
         unreachable = isUnreachable(error);
-        const retryable = isServerEndedBackend(error) || (readOnly && isSocketLost(error));
-        if (!retryable || attempt >= pool.max) throw error;
+        if (!isNeverSent(error) || attempt >= pool.max) throw error;
       }
     }
   }
@@ -249,18 +266,14 @@ function openPool(
   }
 
   const gatedQuery = (query: string, params?: unknown[], queryOptions?: object) => {
-    const readOnly = READ_ONLY.test(query);
-    if (!readOnly) onWrite?.();
+    if (!READ_ONLY.test(query)) onWrite?.();
     const run = <T>(pick: (pending: Pending) => PromiseLike<T>) =>
       // Through a pooler a statement reserves a connection for its own transaction.
       setTimeoutSql
-        ? gate.runOnConnection(() =>
-            withReconnect(() => ownTransaction(query, params, queryOptions, pick), readOnly),
-          )
+        ? gate.runOnConnection(() => withReconnect(() => ownTransaction(query, params, queryOptions, pick)))
         : gate.run(() =>
-            withReconnect(
-              () => pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
-              readOnly,
+            withReconnect(() =>
+              pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
             ),
           );
     return {
@@ -278,14 +291,12 @@ function openPool(
     begin: (callback) => {
       onWrite?.();
       return gate.runOnConnection(() =>
-        withReconnect(
-          () =>
-            sql.begin((tx) => {
-              // Sent ahead of the callback's first statement; a failure surfaces when the transaction ends.
-              if (setTimeoutSql) tx.unsafe(setTimeoutSql).execute();
-              return callback(tx);
-            }),
-          false,
+        withReconnect(() =>
+          sql.begin((tx) => {
+            // Sent ahead of the callback's first statement; a failure surfaces when the transaction ends.
+            if (setTimeoutSql) tx.unsafe(setTimeoutSql).execute();
+            return callback(tx);
+          }),
         ),
       );
     },
@@ -295,8 +306,7 @@ function openPool(
     sql,
     gate,
     client,
-    ping: (timeoutMs = 1000) =>
-      timed(() => gate.run(() => withReconnect(() => sql`select 1`, true)), timeoutMs),
+    ping: (timeoutMs = 1000) => timed(() => gate.run(() => withReconnect(() => sql`select 1`)), timeoutMs),
     async session() {
       // The permit stays taken while the session lives, so the gate never promises a connection it lacks.
       await gate.acquireConnection();
@@ -365,7 +375,7 @@ export async function openServer<TSchema extends Record<string, unknown>>(
   const monitor = (target: string) => {
     const connection = serverConnection(target);
     return postgres(connection.url, {
-      ssl: connection.ssl,
+      ...transport(connection),
       max: 1,
       prepare: false,
       fetch_types: false,
