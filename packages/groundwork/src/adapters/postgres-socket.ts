@@ -14,11 +14,13 @@ import * as tls from 'node:tls';
  * buffers its startup message and never sends it, and hangs until `connect_timeout`, for the life of the pool.
  * Under load that is a steady share of the pool lost to 5 s stalls after a server went away once.
  *
- * So postgres.js never hears `close` while it may have a write waiting. Once a connection is established and
- * its server goes away, the statements in flight are failed at once (`error`), and `close` comes only from
- * inside postgres.js's next write (its flush: nothing can be waiting then), or when it ends or destroys the
- * socket. The bytes of that next write never reach a server, and the error says so (`NOT_SENT`): the one
- * case where any statement, whatever its text, may be run again.
+ * So postgres.js never hears `close` while it may have a write waiting. When an established connection's server
+ * goes away, the statements in flight are failed at once (`error`), and the connection is handed back to
+ * postgres.js's pool as idle (the rest of any message cut off, then a ReadyForQuery, fed to its parser), so
+ * it is not left waiting for an answer; `close` comes only from inside postgres.js's next write (its flush:
+ * nothing can be waiting then), or when it ends or destroys the socket. The bytes of that next write never
+ * reach a server, and the error says so (`NOT_SENT`): the one case where any statement, whatever its text,
+ * may be run again.
  *
  * TLS is negotiated here (SSLRequest, then `tls.connect` over the socket), so postgres.js is given
  * `ssl: false` and sees a plain stream either way.
@@ -95,6 +97,9 @@ async function open(target: SocketTarget): Promise<Socket> {
 
 /** Message type of the server's ReadyForQuery: the first one ends the startup. */
 const READY_FOR_QUERY = 90;
+/** ReadyForQuery, transaction status idle. */
+const READY_IDLE = Buffer.from([READY_FOR_QUERY, 0, 0, 0, 5, 73]);
+const NO_BYTES = Buffer.alloc(0);
 
 /** The socket postgres.js is given (see the header). */
 class GuardedSocket extends EventEmitter {
@@ -112,9 +117,11 @@ class GuardedSocket extends EventEmitter {
   #ending = false;
   #closed = false;
   #written = false;
-  /** Until the first ReadyForQuery, the server's bytes are framed to find it. */
+  /** The first ReadyForQuery has come: the startup is over. */
   #established = false;
-  #startup = Buffer.alloc(0);
+  /** Where the server's stream stands: the start of a message split across reads, or body bytes to come. */
+  #header = NO_BYTES;
+  #remaining = 0;
 
   constructor(target: SocketTarget) {
     super();
@@ -181,7 +188,7 @@ class GuardedSocket extends EventEmitter {
     this.#inner = inner;
     if (this.#keepAlive) inner.setKeepAlive(...this.#keepAlive);
     inner.on('data', (data: Buffer) => {
-      if (!this.#established) this.#watchStartup(data);
+      this.#frame(data);
       this.emit('data', data);
     });
     inner.on('drain', () => this.emit('drain'));
@@ -190,19 +197,40 @@ class GuardedSocket extends EventEmitter {
     for (const chunk of this.#early.splice(0)) inner.write(chunk);
   }
 
-  #watchStartup(data: Buffer): void {
-    let buffered = Buffer.concat([this.#startup, data]);
-    while (buffered.length >= 5) {
-      const length = buffered.readUInt32BE(1);
-      if (buffered.length < length + 1) break;
-      if (buffered[0] === READY_FOR_QUERY) {
-        this.#established = true;
-        buffered = Buffer.alloc(0);
-        break;
+  /** Follows the server's message boundaries (type, then a length that counts itself). */
+  #frame(data: Buffer): void {
+    let at = 0;
+    while (at < data.length) {
+      if (this.#remaining > 0) {
+        const skipped = Math.min(this.#remaining, data.length - at);
+        this.#remaining -= skipped;
+        at += skipped;
+        continue;
       }
-      buffered = buffered.subarray(length + 1);
+      let header: Buffer;
+      if (this.#header.length === 0 && data.length - at >= 5) {
+        header = data.subarray(at, at + 5);
+        at += 5;
+      } else {
+        const taken = Math.min(5 - this.#header.length, data.length - at);
+        this.#header = Buffer.concat([this.#header, data.subarray(at, at + taken)]);
+        at += taken;
+        if (this.#header.length < 5) return;
+        header = this.#header;
+        this.#header = NO_BYTES;
+      }
+      if (header[0] === READY_FOR_QUERY) this.#established = true;
+      this.#remaining = header.readUInt32BE(1) - 4;
     }
-    this.#startup = buffered;
+  }
+
+  /** Bytes that end the message the server was cut off in, so postgres.js's parser reads what follows. */
+  #restOfMessage(): Buffer {
+    if (this.#header.length === 0) return Buffer.alloc(this.#remaining);
+    const header = Buffer.alloc(5);
+    this.#header.copy(header);
+    if (header.readUInt32BE(1) < 4) header[4] = 4;
+    return Buffer.concat([header.subarray(this.#header.length), Buffer.alloc(header.readUInt32BE(1) - 4)]);
   }
 
   #lost(error: Error): void {
@@ -213,8 +241,13 @@ class GuardedSocket extends EventEmitter {
     if (!this.#written) return;
     this.emit('error', error);
     this.#reported = true;
-    // While starting, postgres.js writes only in answer to the server, which has stopped: nothing waits.
-    if (!this.#established) setImmediate(() => this.#close(true));
+    if (this.#established) {
+      // Idle again as far as postgres.js knows; its next use writes, and that write closes it.
+      this.emit('data', Buffer.concat([this.#restOfMessage(), READY_IDLE]));
+    } else {
+      // While starting, postgres.js writes only in answer to the server, which has stopped: nothing waits.
+      setImmediate(() => this.#close(true));
+    }
   }
 
   #close(hadError: boolean): void {

@@ -192,7 +192,8 @@ function openPool(
   const sql = postgres(connection.url, {
     ...transport(connection),
     max: pool.max,
-    connect_timeout: Math.max(1, Math.ceil(pool.connectTimeoutMs / 1000)),
+    // Seconds, fractions included (postgres.js times it with setTimeout).
+    connect_timeout: pool.connectTimeoutMs / 1000,
     idle_timeout: pool.idleTimeoutMs > 0 ? Math.max(1, Math.round(pool.idleTimeoutMs / 1000)) : undefined,
     max_lifetime: pool.maxLifetimeS > 0 ? pool.maxLifetimeS : null,
     // A transaction pooler hands each transaction any server connection: a statement named on one is unknown
@@ -358,8 +359,17 @@ export async function openServer<TSchema extends Record<string, unknown>>(
   const direct = settings.directUrl
     ? openPool(settings.directUrl, settings, options, { pooled: false, applicationName })
     : undefined;
+  // A replica is bounded apart from the primary: a read that cannot reach one soon is the primary's.
+  const replicaSettings = settings.replicas && {
+    ...settings,
+    pool: {
+      ...settings.pool,
+      connectTimeoutMs: settings.replicas.connectTimeoutMs,
+      waitTimeoutMs: settings.replicas.waitTimeoutMs,
+    },
+  };
   const replicaPools = replicaUrls.map((replicaUrl) =>
-    openPool(replicaUrl, settings, options, {
+    openPool(replicaUrl, replicaSettings ?? settings, options, {
       pooled: markedPooled(replicaUrl) || unprepared,
       applicationName,
       replicaOf: primary.sql,
@@ -381,7 +391,7 @@ export async function openServer<TSchema extends Record<string, unknown>>(
       fetch_types: false,
       // Each check reconnects at once: postgres.js's growing delay would keep a returned replica "down".
       backoff: () => 0.05,
-      connect_timeout: 1,
+      connect_timeout: (settings.replicas?.connectTimeoutMs ?? 1000) / 1000,
       connection: { application_name: `${applicationName}:replica-monitor` },
       onnotice: () => {},
     });

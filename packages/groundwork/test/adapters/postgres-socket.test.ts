@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import postgres from 'postgres';
 import { describe, expect, it, vi } from 'vitest';
 import { guardedSocket, NOT_SENT } from '../../src/adapters/postgres-socket.ts';
@@ -119,6 +120,34 @@ describe(`adapters/postgres-socket.ts, written for postgres ${WRITTEN_FOR}`, () 
         }
       } finally {
         connectSpy.mockRestore();
+        await sql.end({ timeout: 0 });
+      }
+    });
+
+    it('with the guarded socket, a connection whose backend is ended mid-statement serves the next ones', async () => {
+      const sql = client(guardedSocket({ host: hostname, port: Number(port || 5432), ssl: false }));
+      const admin = postgres(serverUrl!, { max: 1, onnotice: () => {} });
+      try {
+        const [{ pid }] = (await sql`select pg_backend_pid() as pid`) as unknown as [{ pid: number }];
+        // A parameter makes postgres.js describe the statement first, which parks the connection until the
+        // answer: it must not stay parked when the answer never comes.
+        const cut = sql`select pg_sleep(${2})`.then(
+          () => 'answered',
+          (error: { code?: string }) => error.code,
+        );
+        await delay(200);
+        await admin`select pg_terminate_backend(${pid})`;
+        expect(await cut).not.toBe('answered');
+        const outcomes: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const read = await timedRead(sql);
+          expect(read.ms).toBeLessThan(1000);
+          outcomes.push(read.outcome);
+        }
+        // At most the first meets the dead socket, refused as never sent.
+        expect(outcomes.slice(1)).toEqual(['3', '3']);
+      } finally {
+        await admin.end();
         await sql.end({ timeout: 0 });
       }
     });

@@ -89,8 +89,8 @@ export async function startPgbouncer(serverUrl: string): Promise<Pgbouncer> {
 export interface ReplicaCluster {
   primaryUrl: string;
   standbyUrls: string[];
-  /** Stops (fast shutdown) or starts standby `n` (1-based). */
-  standby(action: 'stop' | 'start', n: number): Promise<void>;
+  /** Acts on standby `n` (1-based): see scripts/replica/standby.sh. */
+  standby(action: 'stop' | 'stop-slowly' | 'pause' | 'resume' | 'start', n: number): Promise<void>;
   stop(): Promise<void>;
 }
 
