@@ -212,8 +212,20 @@ function openPool(
   // A replica's connections use its primary's type tables instead of loading their own (see the adapter).
   if (replicaOf) shareTypeTables(sql, replicaOf);
   const gate = new ConnectionGate(pool.max, pool.waitTimeoutMs);
-  // Through a pooler the timeout is set per transaction; the value is a validated integer, not input.
-  const setTimeoutSql = pooled && timeout > 0 ? `set local statement_timeout = ${timeout}` : undefined;
+  // Through a pooler the timeout is set per transaction, unless the server's own setting already bounds every
+  // statement (checked below); the value is a validated integer, not input.
+  let setTimeoutSql = pooled && timeout > 0 ? `set local statement_timeout = ${timeout}` : undefined;
+  const serverBound = setTimeoutSql
+    ? serverTimeoutCheck(
+        sql,
+        timeout,
+        () => {
+          setTimeoutSql = undefined;
+        },
+        options.log ?? console.warn,
+      )
+    : undefined;
+  serverBound?.();
 
   /** The last statement found no server to connect to (reset by the next that succeeds). */
   let unreachable = false;
@@ -244,6 +256,7 @@ function openPool(
    * one connection, so the timeout bounds this statement and leaves with its transaction.
    */
   async function ownTransaction<T>(
+    limitSql: string,
     query: string,
     params: unknown[] | undefined,
     queryOptions: object | undefined,
@@ -252,7 +265,7 @@ function openPool(
     const reserved = await sql.reserve();
     try {
       const begin = reserved.unsafe('begin').execute();
-      const limit = reserved.unsafe(setTimeoutSql!).execute();
+      const limit = reserved.unsafe(limitSql).execute();
       const pending = reserved.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions);
       const result = pick(pending);
       pending.execute();
@@ -268,10 +281,14 @@ function openPool(
 
   const gatedQuery = (query: string, params?: unknown[], queryOptions?: object) => {
     if (!READ_ONLY.test(query)) onWrite?.();
+    serverBound?.();
+    const limitSql = setTimeoutSql;
     const run = <T>(pick: (pending: Pending) => PromiseLike<T>) =>
       // Through a pooler a statement reserves a connection for its own transaction.
-      setTimeoutSql
-        ? gate.runOnConnection(() => withReconnect(() => ownTransaction(query, params, queryOptions, pick)))
+      limitSql
+        ? gate.runOnConnection(() =>
+            withReconnect(() => ownTransaction(limitSql, query, params, queryOptions, pick)),
+          )
         : gate.run(() =>
             withReconnect(() =>
               pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
@@ -334,6 +351,45 @@ function openPool(
     // reject that load where nobody listens. With no server to reach, a statement still held is only waiting
     // for postgres.js's next try to connect (seconds apart after a few refusals), which fails the same way.
     close: () => sql.end({ timeout: (gate.active === 0 || unreachable) && !pooled ? 0 : 5 }),
+  };
+}
+
+/** The statement_timeout a pooler's server connection starts with (role, database or server setting), in ms. */
+const SERVER_TIMEOUT = `select setting::bigint as ms from pg_settings where name = 'statement_timeout'`;
+const CHECK_AGAIN_MS = 5000;
+
+/**
+ * Through a transaction pooler, a role- or database-level statement_timeout reaches every server connection:
+ * when it is set and no looser than DB_STATEMENT_TIMEOUT_MS, statements need no transaction of their own to
+ * be bounded, and `holds()` is called. Otherwise a warning says how to set it. Returns the trigger each
+ * statement calls: the first checks (in the background; statements keep their transaction until it answers),
+ * and a check that could not run is tried again a few seconds later.
+ */
+function serverTimeoutCheck(
+  sql: postgres.Sql,
+  timeoutMs: number,
+  holds: () => void,
+  warn: (message: string) => void,
+): () => void {
+  let settled = false;
+  let nextTry = 0;
+  return () => {
+    if (settled || performance.now() < nextTry) return;
+    nextTry = performance.now() + CHECK_AGAIN_MS;
+    sql.unsafe<{ ms: string }[]>(SERVER_TIMEOUT).then(
+      ([row]) => {
+        settled = true;
+        const serverMs = Number(row?.ms ?? 0);
+        if (serverMs > 0 && serverMs <= timeoutMs) return holds();
+        warn(
+          `warning: DATABASE_URL goes through a transaction pooler and the server's statement_timeout is ${
+            serverMs > 0 ? `${serverMs} ms, above DB_STATEMENT_TIMEOUT_MS (${timeoutMs})` : 'not set'
+          }: each statement runs in a transaction of its own to keep the bound, several times slower. ` +
+            `Set it where every connection inherits it: alter role <app role> set statement_timeout = ${timeoutMs};`,
+        );
+      },
+      () => {},
+    );
   };
 }
 
