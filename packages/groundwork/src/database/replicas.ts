@@ -10,8 +10,9 @@ import { readsPrimary } from './read-your-writes.ts';
  * queries to the read client, which runs each on a healthy replica, round-robin; writes, raw `execute`,
  * transactions, and the reads of a request that has written or changes things go to the primary. A monitor compares each replica's replay position
  * with the primary's WAL position a few times a second: a replica that is down or lags more than
- * DB_REPLICA_MAX_LAG_MS is skipped until a check finds it back, and a read a replica fails to serve is run on
- * the primary instead.
+ * DB_REPLICA_MAX_LAG_MS is skipped until a check finds it back. A read a replica fails to serve, or cannot
+ * reach within DB_REPLICA_CONNECT_TIMEOUT_MS and DB_REPLICA_WAIT_TIMEOUT_MS, or waits on when it is found down,
+ * is run on the primary instead.
  */
 
 export interface ReplicaStatus {
