@@ -2,10 +2,14 @@
  * What pooler mode costs per statement: the same Drizzle queries on one handle, direct (named prepared
  * statements, startup statement_timeout), direct with DB_PREPARE=false (unnamed statements, each in its own
  * transaction with SET LOCAL statement_timeout; then without a timeout, so without that transaction), and
- * through PgBouncer (?pgbouncer=true, default_pool_size 5), with the server connections each holds. Figures
- * for docs/scaling.md.
+ * through PgBouncer (?pgbouncer=true, default_pool_size 5) without and with a database-level statement_timeout
+ * (with it, statements need no transaction of their own), with the server connections each holds, and each
+ * PgBouncer mode's reads/s as a share of direct. Figures for docs/scaling.md.
  *
  *   node scripts/pgbouncer/measure.ts [server URL, default postgres://postgres@127.0.0.1:5432/postgres]
+ *
+ * MEASURE_STATEMENTS (default 10000) sets how many reads and updates each concurrent rate runs: a smaller
+ * number makes a smoke run.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,8 +24,8 @@ import { withDatabase } from '../../packages/groundwork/src/database/urls.ts';
 
 const serverUrl = process.argv[2] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROWS = 1000;
-const SEQUENTIAL = 2000;
-const CONCURRENT = 10_000;
+const CONCURRENT = Number(process.env.MEASURE_STATEMENTS ?? 10_000);
+const SEQUENTIAL = Math.min(2000, CONCURRENT);
 const CONCURRENCY = 50;
 const items = pgTable('measure_items', { id: integer('id').primaryKey(), value: integer('value').notNull() });
 
@@ -41,14 +45,18 @@ const bouncerDir = execFileSync(
   .split('\n')
   .at(-1)!;
 const database = `gwt_measure_${randomBytes(4).toString('hex')}`;
+/** A copy whose database-level statement_timeout every server connection inherits. */
+const bounded = `${database}_bounded`;
 const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-await admin.unsafe(`create database "${database}"`);
 const direct = withDatabase(serverUrl, database);
-const pooled = new URL(direct);
-pooled.port = String(port);
-pooled.searchParams.set('pgbouncer', 'true');
+const throughPooler = (name: string) => {
+  const url = new URL(withDatabase(serverUrl, name));
+  url.port = String(port);
+  url.searchParams.set('pgbouncer', 'true');
+  return url.toString();
+};
 
-async function measure(mode: string, env: Record<string, string>) {
+async function measure(mode: string, env: Record<string, string>, name = database) {
   const applicationName = `measure:${mode}`;
   const settings = loadSettings({
     appName: 'measure',
@@ -83,7 +91,7 @@ async function measure(mode: string, env: Record<string, string>) {
   const reads = await rate(read);
   const writes = await rate(write);
   const [held] = await admin<{ count: number }[]>`
-    select count(*)::int as count from pg_stat_activity where datname = ${database} and backend_type = 'client backend'`;
+    select count(*)::int as count from pg_stat_activity where datname = ${name} and backend_type = 'client backend'`;
   await handle.close();
   return {
     mode,
@@ -96,13 +104,22 @@ async function measure(mode: string, env: Record<string, string>) {
 }
 
 try {
-  const setup = await openDatabase(
-    loadSettings({ appName: 'measure', readDotenv: false, env: { DATABASE_URL: direct } }),
-    { schema: { items } },
-  );
-  await setup.db.execute(sql`create table measure_items (id integer primary key, value integer not null)`);
-  await setup.db.execute(sql`insert into measure_items select g, 0 from generate_series(1, ${ROWS}) g`);
-  await setup.close();
+  for (const name of [database, bounded]) {
+    await admin.unsafe(`create database "${name}"`);
+    const setup = await openDatabase(
+      loadSettings({
+        appName: 'measure',
+        readDotenv: false,
+        env: { DATABASE_URL: withDatabase(serverUrl, name) },
+      }),
+      { schema: { items } },
+    );
+    await setup.db.execute(sql`create table measure_items (id integer primary key, value integer not null)`);
+    await setup.db.execute(sql`insert into measure_items select g, 0 from generate_series(1, ${ROWS}) g`);
+    await setup.close();
+  }
+  // DB_STATEMENT_TIMEOUT_MS's default.
+  await admin.unsafe(`alter database "${bounded}" set statement_timeout = 30000`);
   const results = [];
   results.push(await measure('direct', { DATABASE_URL: direct }));
   results.push(await measure('direct, DB_PREPARE=false', { DATABASE_URL: direct, DB_PREPARE: 'false' }));
@@ -114,10 +131,17 @@ try {
       DB_STATEMENT_TIMEOUT_MS: '0',
     }),
   );
-  results.push(await measure('PgBouncer, ?pgbouncer=true', { DATABASE_URL: pooled.toString() }));
-  console.table(results);
+  results.push(await measure('PgBouncer, ?pgbouncer=true', { DATABASE_URL: throughPooler(database) }));
+  results.push(
+    await measure('PgBouncer, database statement_timeout', { DATABASE_URL: throughPooler(bounded) }, bounded),
+  );
+  const readsOf = (row: Record<string, unknown>) => row[`reads/s (${CONCURRENCY} concurrent)`] as number;
+  console.table(
+    results.map((row) => ({ ...row, 'reads/s of direct': (readsOf(row) / readsOf(results[0]!)).toFixed(2) })),
+  );
 } finally {
-  await admin.unsafe(`drop database if exists "${database}" with (force)`);
+  for (const name of [database, bounded])
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
   await admin.end();
   execFileSync(join(import.meta.dirname, 'stop.sh'), [bouncerDir]);
 }

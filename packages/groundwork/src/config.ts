@@ -13,8 +13,12 @@ export interface Settings {
   directUrl: string | undefined;
   /** DB_PREPARE: false (or `?pgbouncer=true` on a URL) means no named prepared statements and no session state. */
   prepare: boolean;
-  /** DATABASE_REPLICA_URLS and DB_REPLICA_MAX_LAG_MS: read-only queries go to replicas within this lag. */
-  replicas: { urls: string[]; maxLagMs: number };
+  /**
+   * DATABASE_REPLICA_URLS and DB_REPLICA_MAX_LAG_MS: read-only queries go to replicas within this lag.
+   * DB_REPLICA_CONNECT_TIMEOUT_MS and DB_REPLICA_WAIT_TIMEOUT_MS bound a replica's connect and a read's wait
+   * for a place in its pool; past either the primary serves the read.
+   */
+  replicas: { urls: string[]; maxLagMs: number; connectTimeoutMs: number; waitTimeoutMs: number };
   dataDir: string;
   pool: {
     max: number;
@@ -161,6 +165,8 @@ function envSchema(defaults: SettingsDefaults) {
     DATABASE_REPLICA_URLS: replicaUrls.optional(),
     DB_PREPARE: flag.default(true),
     DB_REPLICA_MAX_LAG_MS: integer(1, 3_600_000).default(1_000),
+    DB_REPLICA_CONNECT_TIMEOUT_MS: integer(100, 600_000).default(1_000),
+    DB_REPLICA_WAIT_TIMEOUT_MS: integer(1, 600_000).default(100),
     DATA_DIR: z.string().min(1).optional(),
     DATA_ROOT: z.string().min(1).optional(),
     DB_POOL_MAX: integer(1, 1000).default(defaults.poolMax ?? 10),
@@ -264,7 +270,12 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
     databaseUrl: env.DATABASE_URL,
     directUrl: env.DIRECT_DATABASE_URL,
     prepare: env.DB_PREPARE,
-    replicas: { urls: env.DATABASE_REPLICA_URLS ?? [], maxLagMs: env.DB_REPLICA_MAX_LAG_MS },
+    replicas: {
+      urls: env.DATABASE_REPLICA_URLS ?? [],
+      maxLagMs: env.DB_REPLICA_MAX_LAG_MS,
+      connectTimeoutMs: env.DB_REPLICA_CONNECT_TIMEOUT_MS,
+      waitTimeoutMs: env.DB_REPLICA_WAIT_TIMEOUT_MS,
+    },
     // DATA_ROOT holds every app's folder: one variable moves all apps' databases (a benchmark's scratch copy).
     dataDir: env.DATA_DIR
       ? resolve(env.DATA_DIR)

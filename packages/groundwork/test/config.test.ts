@@ -101,19 +101,31 @@ describe('settings', () => {
 });
 
 describe('poolers, direct URLs and replicas', () => {
-  it('reads DIRECT_DATABASE_URL, DB_PREPARE and the replica URLs with their allowed lag', () => {
+  it('reads DIRECT_DATABASE_URL, DB_PREPARE and the replica URLs with their allowed lag and bounds', () => {
     const settings = load({
       DATABASE_URL: 'postgres://app:pw@pooler:6543/app?pgbouncer=true',
       DIRECT_DATABASE_URL: 'postgres://app:pw@db:5432/app',
       DATABASE_REPLICA_URLS: ' postgres://app:pw@r1/app , postgres://app:pw@r2/app',
       DB_REPLICA_MAX_LAG_MS: '250',
+      DB_REPLICA_CONNECT_TIMEOUT_MS: '500',
+      DB_REPLICA_WAIT_TIMEOUT_MS: '50',
     });
     expect(settings).toMatchObject({
       directUrl: 'postgres://app:pw@db:5432/app',
       prepare: true,
-      replicas: { urls: ['postgres://app:pw@r1/app', 'postgres://app:pw@r2/app'], maxLagMs: 250 },
+      replicas: {
+        urls: ['postgres://app:pw@r1/app', 'postgres://app:pw@r2/app'],
+        maxLagMs: 250,
+        connectTimeoutMs: 500,
+        waitTimeoutMs: 50,
+      },
     });
-    expect(load({}).replicas).toEqual({ urls: [], maxLagMs: 1000 });
+    expect(load({}).replicas).toEqual({
+      urls: [],
+      maxLagMs: 1000,
+      connectTimeoutMs: 1000,
+      waitTimeoutMs: 100,
+    });
     expect(load({ DATABASE_URL: 'postgres://h/db', DB_PREPARE: 'false' }).prepare).toBe(false);
   });
 

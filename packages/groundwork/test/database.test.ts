@@ -83,6 +83,54 @@ describe.skipIf(testBackend !== 'postgres')(
       expect(served.database!.handle.stats()).toMatchObject({ active: 0, waiting: 0 });
     });
 
+    it('runs a statement again after a lost connection only when it never reached the server (nextval)', async () => {
+      const sequence = `gwt_retry_${process.pid}`;
+      const settings = testSettings(notes, { DB_POOL_MAX: '1' }, serverUrl!);
+      const handle = await openDatabase(settings, { schema: notes.schema });
+      const server = admin();
+      const nextval = async () => {
+        const rows = (await handle.db.execute(
+          sql`select nextval(${sequence}::regclass)::text as value`,
+        )) as unknown as { value: string }[];
+        return rows[0]?.value;
+      };
+      const backendOfApp = async () => {
+        const [row] = (await handle.db.execute(sql`select pg_backend_pid() as pid`)) as unknown as [
+          { pid: number },
+        ];
+        return row.pid;
+      };
+      try {
+        await handle.db.execute(sql.raw(`create sequence ${sequence}`));
+        expect(await nextval()).toBe('1');
+
+        // Sent, and the socket closed under it while it runs: it may have run (here it did), so it is not
+        // run again and the caller hears of the failure.
+        const pid = await backendOfApp();
+        const cut = handle.db
+          .execute(
+            sql`select value, pg_sleep(2) from (select nextval(${sequence}::regclass) as value offset 0) drawn`,
+          )
+          .then(() => 'answered');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await server`select pg_terminate_backend(${pid})`;
+        await expect(cut).rejects.toThrow();
+        expect(await nextval()).toBe('3');
+
+        // The server ends the idle connection; the next nextval meets the dead socket before any byte leaves,
+        // so it is run again on a fresh connection, once.
+        const idle = await backendOfApp();
+        await server`select pg_terminate_backend(${idle})`;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(await nextval()).toBe('4');
+        expect(await nextval()).toBe('5');
+      } finally {
+        await handle.db.execute(sql.raw(`drop sequence if exists ${sequence}`)).catch(() => {});
+        await handle.close();
+        await server.end();
+      }
+    });
+
     it('applies statement_timeout and answers 503 when a query runs past it', async () => {
       served = await serveOnTestDatabase(notes, { env: { DB_STATEMENT_TIMEOUT_MS: '200' } });
       const slow = await served.server.inject({ url: '/slow?seconds=2' });

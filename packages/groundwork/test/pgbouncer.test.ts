@@ -67,6 +67,55 @@ describe.skipIf(skipped !== undefined)(
         (error) => databaseErrorOf(error)?.code,
       );
 
+    it('needs no transaction per statement when the database bounds statements itself, and warns when it does not', async () => {
+      const bounded = await freshDatabase();
+      const direct = postgres(withDatabase(serverUrl!, bounded), { max: 1, onnotice: () => {} });
+      const warnings: string[] = [];
+      const openLogged = async (name: string) => {
+        const settings = loadSettings({
+          appName: 'pgbouncer-test',
+          readDotenv: false,
+          env: { DATABASE_URL: bouncer.url(name), DB_STATEMENT_TIMEOUT_MS: '300' },
+        });
+        const handle = await openDatabase(settings, {
+          schema: notes.schema,
+          log: (line) => warnings.push(line),
+        });
+        handles.push(handle);
+        return handle;
+      };
+      try {
+        await direct.unsafe(`alter database "${bounded}" set statement_timeout = 300`);
+        const handle = await openLogged(bounded);
+        // Once the check has answered, a statement is the last thing its server connection ran: no commit after it.
+        const deadline = performance.now() + 10_000;
+        for (;;) {
+          await handle.db.execute(sql`select 'gw_alone' as marker`);
+          const [last] = await direct<{ n: number }[]>`
+            select count(*)::int as n from pg_stat_activity
+            where datname = ${bounded} and query = 'select ''gw_alone'' as marker'`;
+          if (last!.n > 0) break;
+          expect(performance.now(), 'statements still run in a transaction of their own').toBeLessThan(
+            deadline,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const started = performance.now();
+        expect(await codeOf(handle.db.execute(sql`select pg_sleep(3)`))).toBe('57014');
+        expect(performance.now() - started).toBeLessThan(2500);
+        expect(warnings).toEqual([]);
+
+        const unbounded = await freshDatabase();
+        const wrapped = await openLogged(unbounded);
+        expect(await codeOf(wrapped.db.execute(sql`select pg_sleep(3)`))).toBe('57014');
+        expect(warnings.join('\n')).toMatch(
+          /statement_timeout is not set.*alter role <app role> set statement_timeout = 300/,
+        );
+      } finally {
+        await direct.end();
+      }
+    });
+
     it('bounds each statement and each transaction by the statement timeout, and leaves it on no server connection', async () => {
       const name = await freshDatabase();
       const handle = await open({ DATABASE_URL: bouncer.url(name), DB_STATEMENT_TIMEOUT_MS: '300' });

@@ -18,18 +18,9 @@ import { prepareQuery } from '../src/database/prepared.ts';
 import { readYourWrites } from '../src/database/read-your-writes.ts';
 import { startApp } from '../src/runtime.ts';
 import { buildServer } from '../src/server.ts';
-import {
-  missingPrograms,
-  missingServerPrograms,
-  type ReplicaCluster,
-  startReplicaCluster,
-} from './support/servers.ts';
+import { type ReplicaCluster, replicaTestsSkipped, startReplicaCluster } from './support/servers.ts';
 
-const skipped = !process.env.TEST_DATABASE_URL
-  ? 'needs TEST_DATABASE_URL (the real-server run)'
-  : (missingServerPrograms() ?? missingPrograms('pg_basebackup'));
-// On a server run a missing program is worth a line of its own, not only a skipped count.
-if (process.env.TEST_DATABASE_URL && skipped) console.warn(`the replica tests are skipped: ${skipped}`);
+const skipped = replicaTestsSkipped('the replica tests');
 
 const probe = pgTable('probe', { id: serial('id').primaryKey(), note: text('note').notNull() });
 const schema = { probe };

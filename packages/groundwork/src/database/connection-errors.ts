@@ -1,4 +1,5 @@
 /** Classifies driver errors (postgres.js, PGlite, Drizzle's wrapper) by what they mean for a request. */
+import { NOT_SENT } from '../adapters/postgres-socket.ts';
 
 /** The SQLSTATE of a database error, looking through Drizzle's `DrizzleQueryError` wrapper. */
 export function databaseErrorOf(error: unknown): DatabaseErrorLike | undefined {
@@ -26,8 +27,9 @@ export interface DatabaseErrorLike {
 
 /** The server ended the backend (terminate, shutdown, crash): the statement it was running did not commit. */
 const SERVER_ENDED_BACKEND = new Set(['57P01', '57P02', '57P03']);
-/** The socket broke; whether a write committed is unknown, so only reads may be retried. */
+/** The socket broke. Only NOT_SENT says the statement never reached the server. */
 const SOCKET_LOST = new Set([
+  NOT_SENT,
   'ECONNRESET',
   'EPIPE',
   'CONNECTION_CLOSED',
@@ -47,12 +49,9 @@ const UNREACHABLE = new Set([
   '57P03',
 ]);
 
-export function isServerEndedBackend(error: unknown): boolean {
-  return SERVER_ENDED_BACKEND.has(databaseErrorOf(error)?.code ?? '');
-}
-
-export function isSocketLost(error: unknown): boolean {
-  return SOCKET_LOST.has(databaseErrorOf(error)?.code ?? '');
+/** The statement never left this process: running it again cannot run it twice. */
+export function isNeverSent(error: unknown): boolean {
+  return databaseErrorOf(error)?.code === NOT_SENT;
 }
 
 /** No connection could be made: nothing listens, the name does not resolve, or the connect timed out. */

@@ -4,11 +4,12 @@ import * as tls from 'node:tls';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { guardedSocket } from '../adapters/postgres-socket.ts';
 import { shareTypeTables } from '../adapters/postgres-type-tables.ts';
 import { markedPooled, type Settings } from '../config.ts';
 import { watchPool } from '../observability/metrics.ts';
 import { type Admitted, observeQueries } from '../observability/queries.ts';
-import { isServerEndedBackend, isSocketLost, isUnreachable } from './connection-errors.ts';
+import { isNeverSent, isUnreachable } from './connection-errors.ts';
 import { ConnectionGate } from './gate.ts';
 import {
   type Database,
@@ -20,7 +21,7 @@ import {
 import { markWritten } from './read-your-writes.ts';
 import { ReplicaSet, readClient, routedDatabase } from './replicas.ts';
 
-/** Statements that only read. Not `with`: it may wrap an insert, update or delete. */
+/** Statements that only read, for read-your-writes. Not `with`: it may wrap an insert, update or delete. */
 const READ_ONLY = /^\s*(select|show|values|table)\b/i;
 
 /**
@@ -120,6 +121,22 @@ export function serverConnection(url: string): ServerConnection {
   return { ...base, ssl };
 }
 
+/**
+ * postgres.js's `ssl` and `socket` for a connection: our socket (adapters/postgres-socket.ts), which also does
+ * the TLS, for a URL with one host; postgres.js's own for a multi-host URL.
+ */
+function transport(connection: ServerConnection): {
+  ssl: ServerConnection['ssl'];
+  /** postgres.js takes it; its types do not list it. */
+  socket?: () => unknown;
+} {
+  const parsed = new URL(connection.url);
+  const host = parsed.searchParams.get('host') ?? decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, ''));
+  if (host.includes(',') || parsed.port.includes(',')) return { ssl: connection.ssl };
+  const port = Number(parsed.searchParams.get('port') ?? (parsed.port || 5432));
+  return { ssl: false, socket: guardedSocket({ host: host || 'localhost', port, ssl: connection.ssl }) };
+}
+
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/;
 
 /** Why a mode is unsafe over a network, or undefined when it is safe (verified, or never leaves the machine). */
@@ -177,9 +194,10 @@ function openPool(
   }
   const timeout = pool.statementTimeoutMs;
   const sql = postgres(connection.url, {
-    ssl: connection.ssl,
+    ...transport(connection),
     max: pool.max,
-    connect_timeout: Math.max(1, Math.ceil(pool.connectTimeoutMs / 1000)),
+    // Seconds, fractions included (postgres.js times it with setTimeout).
+    connect_timeout: pool.connectTimeoutMs / 1000,
     idle_timeout: pool.idleTimeoutMs > 0 ? Math.max(1, Math.round(pool.idleTimeoutMs / 1000)) : undefined,
     max_lifetime: pool.maxLifetimeS > 0 ? pool.maxLifetimeS : null,
     // A transaction pooler hands each transaction any server connection: a statement named on one is unknown
@@ -213,18 +231,31 @@ function openPool(
       })
     : undefined;
   const observe = observeQueries(settings.appName, role, metrics);
-  // Through a pooler the timeout is set per transaction; the value is a validated integer, not input.
-  const setTimeoutSql = pooled && timeout > 0 ? `set local statement_timeout = ${timeout}` : undefined;
+  // Through a pooler the timeout is set per transaction, unless the server's own setting already bounds every
+  // statement (checked below); the value is a validated integer, not input.
+  let setTimeoutSql = pooled && timeout > 0 ? `set local statement_timeout = ${timeout}` : undefined;
+  const serverBound = setTimeoutSql
+    ? serverTimeoutCheck(
+        sql,
+        timeout,
+        () => {
+          setTimeoutSql = undefined;
+        },
+        options.log ?? console.warn,
+      )
+    : undefined;
+  serverBound?.();
 
   /** The last statement found no server to connect to (reset by the next that succeeds). */
   let unreachable = false;
 
   /**
-   * A connection the server has dropped is only discovered when used. Retry on a fresh one when that is
-   * safe: the server ended the backend (nothing committed), or a read lost its socket. Each retry discards
+   * A connection the server has dropped is only discovered when used. A statement is run again on a fresh
+   * one only when it never left this process (adapters/postgres-socket.ts knows), whatever its text: one
+   * that reached the server may have run (a nextval, a write whose commit was not heard). Each retry discards
    * one dead connection, so pool.max + 1 attempts always reach a live one if the server is up.
    */
-  async function withReconnect<T>(run: () => PromiseLike<T>, readOnly: boolean): Promise<T> {
+  async function withReconnect<T>(run: () => PromiseLike<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await run();
@@ -232,8 +263,7 @@ function openPool(
         return result;
       } catch (error) {
         unreachable = isUnreachable(error);
-        const retryable = isServerEndedBackend(error) || (readOnly && isSocketLost(error));
-        if (!retryable || attempt >= pool.max) throw error;
+        if (!isNeverSent(error) || attempt >= pool.max) throw error;
       }
     }
   }
@@ -245,6 +275,7 @@ function openPool(
    * one connection, so the timeout bounds this statement and leaves with its transaction.
    */
   async function ownTransaction<T>(
+    limitSql: string,
     query: string,
     params: unknown[] | undefined,
     queryOptions: object | undefined,
@@ -253,7 +284,7 @@ function openPool(
     const reserved = await sql.reserve();
     try {
       const begin = reserved.unsafe('begin').execute();
-      const limit = reserved.unsafe(setTimeoutSql!).execute();
+      const limit = reserved.unsafe(limitSql).execute();
       const pending = reserved.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions);
       const result = pick(pending);
       pending.execute();
@@ -268,19 +299,19 @@ function openPool(
   }
 
   const gatedQuery = (query: string, params?: unknown[], queryOptions?: object) => {
-    const readOnly = READ_ONLY.test(query);
-    if (!readOnly) onWrite?.();
+    if (!READ_ONLY.test(query)) onWrite?.();
+    serverBound?.();
+    const limitSql = setTimeoutSql;
     const gated = <T>(pick: (pending: Pending) => PromiseLike<T>, admitted: Admitted = (task) => task()) =>
       // Through a pooler a statement reserves a connection for its own transaction.
-      setTimeoutSql
+      limitSql
         ? gate.runOnConnection(() =>
-            admitted(() => withReconnect(() => ownTransaction(query, params, queryOptions, pick), readOnly)),
+            admitted(() => withReconnect(() => ownTransaction(limitSql, query, params, queryOptions, pick))),
           )
         : gate.run(() =>
             admitted(() =>
-              withReconnect(
-                () => pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
-                readOnly,
+              withReconnect(() =>
+                pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
               ),
             ),
           );
@@ -303,14 +334,12 @@ function openPool(
       const gated = (admitted: Admitted = (task) => task()) =>
         gate.runOnConnection(() =>
           admitted(() =>
-            withReconnect(
-              () =>
-                sql.begin((tx) => {
-                  // Sent ahead of the callback's first statement; a failure surfaces when the transaction ends.
-                  if (setTimeoutSql) tx.unsafe(setTimeoutSql).execute();
-                  return callback(tx);
-                }),
-              false,
+            withReconnect(() =>
+              sql.begin((tx) => {
+                // Sent ahead of the callback's first statement; a failure surfaces when the transaction ends.
+                if (setTimeoutSql) tx.unsafe(setTimeoutSql).execute();
+                return callback(tx);
+              }),
             ),
           ),
         );
@@ -322,8 +351,7 @@ function openPool(
     sql,
     gate,
     client,
-    ping: (timeoutMs = 1000) =>
-      timed(() => gate.run(() => withReconnect(() => sql`select 1`, true)), timeoutMs),
+    ping: (timeoutMs = 1000) => timed(() => gate.run(() => withReconnect(() => sql`select 1`)), timeoutMs),
     async session() {
       // The permit stays taken while the session lives, so the gate never promises a connection it lacks.
       await gate.acquireConnection();
@@ -356,6 +384,45 @@ function openPool(
   };
 }
 
+/** The statement_timeout a pooler's server connection starts with (role, database or server setting), in ms. */
+const SERVER_TIMEOUT = `select setting::bigint as ms from pg_settings where name = 'statement_timeout'`;
+const CHECK_AGAIN_MS = 5000;
+
+/**
+ * Through a transaction pooler, a role- or database-level statement_timeout reaches every server connection:
+ * when it is set and no looser than DB_STATEMENT_TIMEOUT_MS, statements need no transaction of their own to
+ * be bounded, and `holds()` is called. Otherwise a warning says how to set it. Returns the trigger each
+ * statement calls: the first checks (in the background; statements keep their transaction until it answers),
+ * and a check that could not run is tried again a few seconds later.
+ */
+function serverTimeoutCheck(
+  sql: postgres.Sql,
+  timeoutMs: number,
+  holds: () => void,
+  warn: (message: string) => void,
+): () => void {
+  let settled = false;
+  let nextTry = 0;
+  return () => {
+    if (settled || performance.now() < nextTry) return;
+    nextTry = performance.now() + CHECK_AGAIN_MS;
+    sql.unsafe<{ ms: string }[]>(SERVER_TIMEOUT).then(
+      ([row]) => {
+        settled = true;
+        const serverMs = Number(row?.ms ?? 0);
+        if (serverMs > 0 && serverMs <= timeoutMs) return holds();
+        warn(
+          `warning: DATABASE_URL goes through a transaction pooler and the server's statement_timeout is ${
+            serverMs > 0 ? `${serverMs} ms, above DB_STATEMENT_TIMEOUT_MS (${timeoutMs})` : 'not set'
+          }: each statement runs in a transaction of its own to keep the bound, several times slower. ` +
+            `Set it where every connection inherits it: alter role <app role> set statement_timeout = ${timeoutMs};`,
+        );
+      },
+      () => {},
+    );
+  };
+}
+
 /**
  * The app's database on a server: the primary's pool; with DIRECT_DATABASE_URL, sessions on their own pool
  * there; with DATABASE_REPLICA_URLS, Drizzle's selects on replicas (see replicas.ts).
@@ -379,8 +446,17 @@ export async function openServer<TSchema extends Record<string, unknown>>(
   const direct = settings.directUrl
     ? openPool(settings.directUrl, settings, options, { role: 'direct', pooled: false, applicationName })
     : undefined;
+  // A replica is bounded apart from the primary: a read that cannot reach one soon is the primary's.
+  const replicaSettings = settings.replicas && {
+    ...settings,
+    pool: {
+      ...settings.pool,
+      connectTimeoutMs: settings.replicas.connectTimeoutMs,
+      waitTimeoutMs: settings.replicas.waitTimeoutMs,
+    },
+  };
   const replicaPools = replicaUrls.map((replicaUrl, index) =>
-    openPool(replicaUrl, settings, options, {
+    openPool(replicaUrl, replicaSettings ?? settings, options, {
       role: `replica-${index + 1}`,
       pooled: markedPooled(replicaUrl) || unprepared,
       applicationName,
@@ -397,13 +473,13 @@ export async function openServer<TSchema extends Record<string, unknown>>(
   const monitor = (target: string) => {
     const connection = serverConnection(target);
     return postgres(connection.url, {
-      ssl: connection.ssl,
+      ...transport(connection),
       max: 1,
       prepare: false,
       fetch_types: false,
       // Each check reconnects at once: postgres.js's growing delay would keep a returned replica "down".
       backoff: () => 0.05,
-      connect_timeout: 1,
+      connect_timeout: (settings.replicas?.connectTimeoutMs ?? 1000) / 1000,
       connection: { application_name: `${applicationName}:replica-monitor` },
       onnotice: () => {},
     });

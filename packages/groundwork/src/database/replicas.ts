@@ -10,8 +10,9 @@ import { readsPrimary } from './read-your-writes.ts';
  * queries to the read client, which runs each on a healthy replica, round-robin; writes, raw `execute`,
  * transactions, and the reads of a request that has written or changes things go to the primary. A monitor compares each replica's replay position
  * with the primary's WAL position a few times a second: a replica that is down or lags more than
- * DB_REPLICA_MAX_LAG_MS is skipped until a check finds it back, and a read a replica fails to serve is run on
- * the primary instead.
+ * DB_REPLICA_MAX_LAG_MS is skipped until a check finds it back. A read a replica fails to serve, or cannot
+ * reach within DB_REPLICA_CONNECT_TIMEOUT_MS and DB_REPLICA_WAIT_TIMEOUT_MS, or waits on when it is found down,
+ * is run on the primary instead.
  */
 
 export interface ReplicaStatus {
@@ -27,10 +28,36 @@ export interface ReplicaStatus {
 /** Standby answers the primary would not give: a statement that writes, a read cancelled by replay. */
 const STANDBY_REFUSALS = new Set(['25006', '40001']);
 
-/** The replica could not run the read; a slow query (57014) or a busy pool is not the replica's fault. */
+/** The replica could not run the read; a slow query (57014) would be as slow on the primary. */
 function primaryCanServe(error: unknown): boolean {
   const code = databaseErrorOf(error)?.code ?? '';
-  return STANDBY_REFUSALS.has(code) || (isUnavailable(error) && code !== '57014' && code !== POOL_TIMEOUT);
+  return STANDBY_REFUSALS.has(code) || (isUnavailable(error) && code !== '57014');
+}
+
+/** The replica a read waits on went down (the monitor or another read found it so): the primary serves it. */
+class ReplicaDownError extends Error {
+  readonly code = 'GW_REPLICA_DOWN';
+}
+
+/**
+ * The replica's answer, or a ReplicaDownError as soon as the replica is marked down: a replica that stops
+ * answering holds a read no longer than it takes to find it down. An abandoned statement keeps its place in
+ * the replica's pool until the replica answers or its connection fails.
+ */
+function unlessDown<T>(replicas: ReplicaSet, index: number, read: PromiseLike<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = replicas.onDown(index, () => reject(new ReplicaDownError()));
+    read.then(
+      (value) => {
+        stop();
+        resolve(value);
+      },
+      (error: unknown) => {
+        stop();
+        reject(error);
+      },
+    );
+  });
 }
 
 /**
@@ -48,10 +75,13 @@ export function readClient(
       const index = replicas.pick();
       if (index === undefined) return on(primary);
       try {
-        return await on(replicaClients[index]!);
+        return await unlessDown(replicas, index, on(replicaClients[index]!));
       } catch (error) {
+        if (error instanceof ReplicaDownError) return on(primary);
         if (!primaryCanServe(error)) throw error;
-        if (isUnavailable(error)) replicas.markDown(index, error);
+        // A full replica pool is load, not a replica gone: the primary takes this read, the replica the next.
+        if (isUnavailable(error) && databaseErrorOf(error)?.code !== POOL_TIMEOUT)
+          replicas.markDown(index, error);
         return on(primary);
       }
     };
@@ -80,6 +110,14 @@ const PRIMARY_POSITION = `select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::t
 /** Null on a server that is not in recovery (a promoted replica, or a wrong URL). */
 const REPLAY_POSITION = `select pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::text as lsn`;
 
+interface Replica {
+  /** The monitor's connection. */
+  sql: postgres.Sql;
+  status: ReplicaStatus;
+  /** Reads waiting on the replica, told when it goes down. */
+  onDown: Set<() => void>;
+}
+
 interface Position {
   lsn: bigint;
   /** When the monitor first saw the primary there (performance.now()); -Infinity for the first position. */
@@ -105,7 +143,7 @@ function within<T>(work: PromiseLike<T>, timeoutMs: number): Promise<T> {
  */
 export class ReplicaSet {
   readonly #primary: postgres.Sql;
-  readonly #replicas: { sql: postgres.Sql; status: ReplicaStatus }[];
+  readonly #replicas: Replica[];
   readonly #maxLagMs: number;
   readonly #intervalMs: number;
   /** Oldest first; the first is undated: WAL it holds may be of any age. */
@@ -132,6 +170,7 @@ export class ReplicaSet {
     this.#replicas = replicas.map((sql, index) => ({
       sql,
       status: { name: `replica${index + 1}`, state: 'unknown', lagMs: null },
+      onDown: new Set(),
     }));
     this.#maxLagMs = maxLagMs;
     // Lag is known to within one interval: a quarter of the allowed lag, within [50 ms, 1 s].
@@ -156,7 +195,26 @@ export class ReplicaSet {
   /** A read found the replica gone: skip it now rather than at the next check. */
   markDown(index: number, error: unknown): void {
     const replica = this.#replicas[index]!;
-    replica.status = { ...replica.status, state: 'down', error: databaseErrorOf(error)?.code ?? 'error' };
+    this.#setStatus(replica, {
+      ...replica.status,
+      state: 'down',
+      error: databaseErrorOf(error)?.code ?? 'error',
+    });
+  }
+
+  /** Calls `listener` once if the replica is marked down before the returned function is called. */
+  onDown(index: number, listener: () => void): () => void {
+    const listeners = this.#replicas[index]!.onDown;
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  #setStatus(replica: Replica, status: ReplicaStatus): void {
+    replica.status = status;
+    if (status.state !== 'down') return;
+    const listeners = [...replica.onDown];
+    replica.onDown.clear();
+    for (const listener of listeners) listener();
   }
 
   /** Each replica's state at the last check; `unknown` while a first check takes longer than a second. */
@@ -201,22 +259,22 @@ export class ReplicaSet {
             timeoutMs,
           );
           if (row?.lsn == null) {
-            replica.status = { name, state: 'down', lagMs: null, error: 'not_in_recovery' };
+            this.#setStatus(replica, { name, state: 'down', lagMs: null, error: 'not_in_recovery' });
             return;
           }
           const lagMs = this.#lagOf(BigInt(row.lsn), checkedAt);
-          replica.status = {
+          this.#setStatus(replica, {
             name,
             state: lagMs > this.#maxLagMs ? 'lagging' : 'ok',
             lagMs: Number.isFinite(lagMs) ? lagMs : null,
-          };
+          });
         } catch (error) {
-          replica.status = {
+          this.#setStatus(replica, {
             name,
             state: 'down',
             lagMs: null,
             error: databaseErrorOf(error)?.code ?? 'error',
-          };
+          });
         }
       }),
     );

@@ -25,6 +25,17 @@ export function missingServerPrograms(): string | undefined {
   return found.status === 0 ? undefined : 'initdb not installed (apt-get install postgresql)';
 }
 
+/**
+ * Why the tests on a replica cluster (`what`) cannot run here, or undefined: they need the real-server run and
+ * the server programs. On a server run a missing program is worth a line of its own, not only a skipped count.
+ */
+export function replicaTestsSkipped(what: string, ...programs: string[]): string | undefined {
+  if (!process.env.TEST_DATABASE_URL) return 'needs TEST_DATABASE_URL (the real-server run)';
+  const missing = missingServerPrograms() ?? missingPrograms('pg_basebackup', ...programs);
+  if (missing) console.warn(`${what} are skipped: ${missing}`);
+  return missing;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -89,8 +100,8 @@ export async function startPgbouncer(serverUrl: string): Promise<Pgbouncer> {
 export interface ReplicaCluster {
   primaryUrl: string;
   standbyUrls: string[];
-  /** Stops (fast shutdown) or starts standby `n` (1-based). */
-  standby(action: 'stop' | 'start', n: number): Promise<void>;
+  /** Acts on standby `n` (1-based): see scripts/replica/standby.sh. */
+  standby(action: 'stop' | 'stop-slowly' | 'pause' | 'resume' | 'start', n: number): Promise<void>;
   stop(): Promise<void>;
 }
 
