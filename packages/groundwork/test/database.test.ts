@@ -55,9 +55,9 @@ describe.skipIf(testBackend !== 'postgres')(
         // pg_terminate_backend only signals: wait until the backends are gone, so the next request meets closed
         // connections rather than racing a backend that is still exiting (a statement it received may have run).
         for (let waited = 0; waited < 5000; waited += 20) {
-          const [{ left }] =
-            await sql`select count(*)::int as left from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`;
-          if (left === 0) break;
+          const [row] = await sql<{ left: number }[]>`
+            select count(*)::int as left from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`;
+          if (row?.left === 0) break;
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       } finally {
