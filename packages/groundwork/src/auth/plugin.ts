@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../http/errors.ts';
 import { type JwtVerifier, TokenError } from './jwt.ts';
 import type { OperatorKeys } from './operator-keys.ts';
+import { type CounterStore, memoryCounters } from './rate-limits.ts';
 import { sessionTokenDigest } from './session-tokens.ts';
 
 /** Who a request acts for. */
@@ -34,20 +35,37 @@ export interface AuthOptions {
   sessions?: { userIdOf(digest: string): Promise<string | undefined> };
   /** Development with no credentials configured: requests without one act as an operator. */
   open: boolean;
+  /** Rate-limit counters of the app's routes (login, registration); this process's memory when unset. */
+  counters?: CounterStore;
 }
 
 const ANONYMOUS: Identity = { kind: 'anonymous' };
 const OPERATOR: Identity = { kind: 'admin' };
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+/** localhost, 127.0.0.0/8 or [::1], with an optional port. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
 
 /** Authenticates every non-public route of `app` (its encapsulated context) and enforces its `auth` level. */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest<Identity | null>('identity', null);
+  app.decorate('counterStore', options.counters ?? memoryCounters());
   // Callback style, so a request that needs no database read (public, an operator key) costs no promise.
   app.addHook('onRequest', (request, reply, done) => {
     request.identity = ANONYMOUS;
+    // Open mode trusts whoever reaches it, so only this machine may: a page on another site that rebinds
+    // its DNS name to 127.0.0.1 still sends its own name as Host.
+    if (options.open && !LOOPBACK_HOST.test(request.host)) {
+      return done(
+        new HttpError(403, 'forbidden', 'without credentials configured, only a loopback Host is served'),
+      );
+    }
     const access = request.routeOptions.config.auth ?? 'user';
-    if (access === 'public') return done();
+    if (access === 'public') {
+      // Only an operator key is recognised here (so operators are not counted as strangers); nothing is refused.
+      const credential = publicCredential(request);
+      if (credential !== undefined && options.operatorKeys.matches(credential)) request.identity = OPERATOR;
+      return done();
+    }
     const credential = bearerCredential(request, reply);
     // An operator reaches every access level.
     if (credential !== undefined && options.operatorKeys.matches(credential)) {
@@ -85,6 +103,11 @@ function bearerCredential(request: FastifyRequest, reply: FastifyReply): string 
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
   if (!match) throw unauthorized(reply, 'the Authorization header must be "Bearer <credential>"', true);
   return match[1]!;
+}
+
+/** The Bearer credential of a public route's request, if any; a malformed header is ignored there. */
+function publicCredential(request: FastifyRequest): string | undefined {
+  return /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
 }
 
 /** A user's credential (operator keys were checked before). */

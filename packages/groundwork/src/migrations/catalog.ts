@@ -1,5 +1,5 @@
 import type { SqlSession } from '../database/open.ts';
-import { MIGRATIONS_TABLE } from './bookkeeping.ts';
+import { MIGRATIONS_TABLE, RATE_LIMITS_TABLE } from './bookkeeping.ts';
 
 /**
  * Every object of the app's schemas, keyed by kind and name, with its definition as PostgreSQL itself prints
@@ -15,7 +15,7 @@ export async function catalogDefinitions(session: SqlSession): Promise<Map<strin
 const OWN_NAMESPACE = `n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg_temp%' and n.nspname not like 'pg_toast_temp%'`;
 const NOT_EXTENSION = (oid: string) =>
   `not exists (select 1 from pg_depend e where e.objid = ${oid} and e.deptype = 'e')`;
-const OWN_RELATION = `${OWN_NAMESPACE} and c.relname not like '${MIGRATIONS_TABLE}%' and ${NOT_EXTENSION('c.oid')}`;
+const OWN_RELATION = `${OWN_NAMESPACE} and c.relname not like '${MIGRATIONS_TABLE}%' and c.relname not like '${RATE_LIMITS_TABLE}%' and ${NOT_EXTENSION('c.oid')}`;
 const QUALIFIED = `case when n.nspname = 'public' then '' else n.nspname || '.' end`;
 
 const CATALOG = `
