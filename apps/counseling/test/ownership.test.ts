@@ -13,10 +13,14 @@ import { createUsersRepository } from '../src/users/repository.ts';
 
 const t = setupTestApp(app, { credentials: true });
 
-/** Who may call each route: `own` is any user, on their own row only. */
+/** Who may call each route: `own` is any user, on their own row only; `session` a user's own login session. */
 const ROUTES = {
   'POST /api/v1/auth/login': 'public',
   'POST /api/v1/auth/logout': 'user',
+  'POST /api/v1/auth/logout-all': 'session',
+  'GET /api/v1/auth/sessions': 'session',
+  'DELETE /api/v1/auth/sessions/:id': 'session',
+  'POST /api/v1/auth/password': 'session',
   'GET /health': 'public',
   'POST /api/v1/users': 'public',
   'GET /api/v1/users': 'admin',
@@ -56,6 +60,20 @@ const listUsers = (headers: Headers = {}) =>
   t.server.inject({ method: 'GET', url: '/api/v1/users', headers });
 const logout = (headers: Headers = {}) =>
   t.server.inject({ method: 'POST', url: '/api/v1/auth/logout', headers });
+const logoutAll = (headers: Headers = {}) =>
+  t.server.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers });
+const mySessions = (headers: Headers = {}) =>
+  t.server.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers });
+const endSession = (id: string, headers: Headers = {}) =>
+  t.server.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${id}`, headers });
+const changePassword = (headers: Headers = {}, current = PASSWORD, next = 'a new long secret') =>
+  t.server.inject({
+    method: 'POST',
+    url: '/api/v1/auth/password',
+    headers,
+    payload: { current_password: current, new_password: next },
+  });
+const SOME_SESSION = 'f'.repeat(64);
 
 describe('route coverage', () => {
   it('has a case for every route the server registered, and no other', () => {
@@ -69,6 +87,10 @@ describe('without a credential', () => {
     const before = await rowOf(ann.id);
     const calls = {
       'POST /api/v1/auth/logout': () => logout(),
+      'POST /api/v1/auth/logout-all': () => logoutAll(),
+      'GET /api/v1/auth/sessions': () => mySessions(),
+      'DELETE /api/v1/auth/sessions/:id': () => endSession(SOME_SESSION),
+      'POST /api/v1/auth/password': () => changePassword(),
       'GET /api/v1/users': () => listUsers(),
       'GET /api/v1/users/:id': () => getUser(ann.id),
       'PATCH /api/v1/users/:id': () => block(ann.id),
@@ -137,6 +159,23 @@ describe('a user', () => {
     expect(await sessionsOf(ann.id)).toHaveLength(1);
   });
 
+  it('lists and ends only their own sessions, and changes only their own password', async () => {
+    const ann = await createUser('\\campus\\ann2');
+    const bob = await createUser('\\campus\\bob2');
+    const annHeaders = { authorization: `Bearer ${(await login('\\campus\\ann2')).json().token}` };
+    const bobHeaders = { authorization: `Bearer ${(await login('\\campus\\bob2')).json().token}` };
+    const annSessions = (await mySessions(annHeaders)).json();
+    expect(annSessions).toHaveLength(1);
+    const [bobSession] = await sessionsOf(bob.id);
+    expect((await endSession(bobSession!.tokenDigest, annHeaders)).statusCode).toBe(404);
+    expect(await sessionsOf(bob.id)).toHaveLength(1);
+    expect((await changePassword(annHeaders)).statusCode).toBe(204);
+    expect((await login('\\campus\\bob2')).statusCode).toBe(200);
+    expect((await logoutAll(annHeaders)).statusCode).toBe(204);
+    expect(await sessionsOf(ann.id)).toEqual([]);
+    expect((await mySessions(bobHeaders)).statusCode).toBe(200);
+  });
+
   it('logs out only their own session', async () => {
     const ann = await createUser('\\campus\\ann');
     const bob = await createUser('\\campus\\bob');
@@ -161,6 +200,10 @@ describe('the operator key', () => {
           payload: { username: '\\campus\\ann', password: PASSWORD },
         }),
       'POST /api/v1/auth/logout': () => logout(admin),
+      'POST /api/v1/auth/logout-all': () => logoutAll(admin),
+      'GET /api/v1/auth/sessions': () => mySessions(admin),
+      'DELETE /api/v1/auth/sessions/:id': () => endSession(SOME_SESSION, admin),
+      'POST /api/v1/auth/password': () => changePassword(admin),
       'GET /health': () => t.server.inject({ url: '/health', headers: admin }),
       'POST /api/v1/users': () =>
         t.server.inject({
@@ -179,6 +222,11 @@ describe('the operator key', () => {
     expect(statuses).toEqual({
       'POST /api/v1/auth/login': 200,
       'POST /api/v1/auth/logout': 204,
+      // An operator key is not a login session: it has no sessions or password of its own to manage.
+      'POST /api/v1/auth/logout-all': 403,
+      'GET /api/v1/auth/sessions': 403,
+      'DELETE /api/v1/auth/sessions/:id': 403,
+      'POST /api/v1/auth/password': 403,
       'GET /health': 200,
       'POST /api/v1/users': 201,
       'GET /api/v1/users': 200,

@@ -17,6 +17,12 @@ const t = setupTestApp(app, { credentials: true });
 const ROUTES = {
   'POST /api/v1/auth/login': 'public',
   'POST /api/v1/auth/logout': 'user',
+  'POST /api/v1/auth/logout-all': 'session',
+  'GET /api/v1/auth/sessions': 'session',
+  'DELETE /api/v1/auth/sessions/:id': 'session',
+  'POST /api/v1/auth/password': 'session',
+  'POST /api/v1/auth/password-reset': 'public',
+  'POST /api/v1/auth/password-reset/confirm': 'public',
   'GET /api/v1/health': 'public',
   'POST /api/v1/users': 'public',
   'GET /api/v1/users': 'admin',
@@ -56,6 +62,34 @@ const listUsers = (headers: Headers = {}) =>
   t.server.inject({ method: 'GET', url: '/api/v1/users', headers });
 const logout = (headers: Headers = {}) =>
   t.server.inject({ method: 'POST', url: '/api/v1/auth/logout', headers });
+const logoutAll = (headers: Headers = {}) =>
+  t.server.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers });
+const mySessions = (headers: Headers = {}) =>
+  t.server.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers });
+const endSession = (id: string, headers: Headers = {}) =>
+  t.server.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${id}`, headers });
+const changePassword = (headers: Headers = {}) =>
+  t.server.inject({
+    method: 'POST',
+    url: '/api/v1/auth/password',
+    headers,
+    payload: { current_password: PASSWORD, new_password: 'a new long secret' },
+  });
+const requestReset = (headers: Headers = {}) =>
+  t.server.inject({
+    method: 'POST',
+    url: '/api/v1/auth/password-reset',
+    headers,
+    payload: { email: 'ann@x.io' },
+  });
+const confirmReset = (headers: Headers = {}) =>
+  t.server.inject({
+    method: 'POST',
+    url: '/api/v1/auth/password-reset/confirm',
+    headers,
+    payload: { token: 'not-a-token', new_password: 'a new long secret' },
+  });
+const SOME_SESSION = 'f'.repeat(64);
 
 describe('route coverage', () => {
   it('has a case for every route the server registered, and no other', () => {
@@ -69,6 +103,10 @@ describe('without a credential', () => {
     const before = await rowOf(ann.id);
     const calls = {
       'POST /api/v1/auth/logout': () => logout(),
+      'POST /api/v1/auth/logout-all': () => logoutAll(),
+      'GET /api/v1/auth/sessions': () => mySessions(),
+      'DELETE /api/v1/auth/sessions/:id': () => endSession(SOME_SESSION),
+      'POST /api/v1/auth/password': () => changePassword(),
       'GET /api/v1/users': () => listUsers(),
       'GET /api/v1/users/:id': () => getUser(ann.id),
       'PATCH /api/v1/users/:id': () => patchUser(ann.id),
@@ -134,6 +172,21 @@ describe('a user', () => {
     expect(response.json().error.code).toBe('forbidden');
   });
 
+  it('lists and ends only their own sessions, and changes only their own password', async () => {
+    const ann = await createUser('ann2@x.io');
+    const bob = await createUser('bob2@x.io');
+    const annHeaders = { authorization: `Bearer ${(await login('ann2@x.io')).json().token}` };
+    const bobHeaders = { authorization: `Bearer ${(await login('bob2@x.io')).json().token}` };
+    expect((await mySessions(annHeaders)).json()).toHaveLength(1);
+    const [bobSession] = await t.db.select().from(authSessions).where(eq(authSessions.userId, bob.id));
+    expect((await endSession(bobSession!.tokenDigest, annHeaders)).statusCode).toBe(404);
+    expect((await changePassword(annHeaders)).statusCode).toBe(204);
+    expect((await login('bob2@x.io')).statusCode).toBe(200);
+    expect((await logoutAll(annHeaders)).statusCode).toBe(204);
+    expect(await t.db.select().from(authSessions).where(eq(authSessions.userId, ann.id))).toEqual([]);
+    expect((await mySessions(bobHeaders)).statusCode).toBe(200);
+  });
+
   it('logs out only their own session', async () => {
     const ann = await createUser('ann@x.io');
     const bob = await createUser('bob@x.io');
@@ -158,6 +211,12 @@ describe('the operator key', () => {
           payload: { email: 'ann@x.io', password: PASSWORD },
         }),
       'POST /api/v1/auth/logout': () => logout(admin),
+      'POST /api/v1/auth/logout-all': () => logoutAll(admin),
+      'GET /api/v1/auth/sessions': () => mySessions(admin),
+      'DELETE /api/v1/auth/sessions/:id': () => endSession(SOME_SESSION, admin),
+      'POST /api/v1/auth/password': () => changePassword(admin),
+      'POST /api/v1/auth/password-reset': () => requestReset(admin),
+      'POST /api/v1/auth/password-reset/confirm': () => confirmReset(admin),
       'GET /api/v1/health': () => t.server.inject({ url: '/api/v1/health', headers: admin }),
       'POST /api/v1/users': () =>
         t.server.inject({
@@ -176,6 +235,13 @@ describe('the operator key', () => {
     expect(statuses).toEqual({
       'POST /api/v1/auth/login': 200,
       'POST /api/v1/auth/logout': 204,
+      // An operator key is not a login session: it has no sessions or password of its own to manage.
+      'POST /api/v1/auth/logout-all': 403,
+      'GET /api/v1/auth/sessions': 403,
+      'DELETE /api/v1/auth/sessions/:id': 403,
+      'POST /api/v1/auth/password': 403,
+      'POST /api/v1/auth/password-reset': 202,
+      'POST /api/v1/auth/password-reset/confirm': 400,
       'GET /api/v1/health': 200,
       'POST /api/v1/users': 201,
       'GET /api/v1/users': 200,
