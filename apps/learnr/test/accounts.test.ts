@@ -2,9 +2,8 @@
  * Password recovery end to end on the real app (issue 27): the reset message goes through nodemailer's
  * development transport into the app's data directory, and its token sets a new password once.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setupTestApp } from 'groundwork-pg/testing';
+import { sentMail, setupTestApp } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 
@@ -12,13 +11,7 @@ const t = setupTestApp(app, { credentials: true });
 
 const post = (url: string, payload: object, headers: Record<string, string> = {}) =>
   t.server.inject({ method: 'POST', url: `/api/v1${url}`, payload, headers });
-const mailDir = () => join(t.app.settings.dataDir, 'mail');
-const mails = () =>
-  existsSync(mailDir())
-    ? readdirSync(mailDir())
-        .sort()
-        .map((file) => readFileSync(join(mailDir(), file), 'utf8'))
-    : [];
+const mails = () => sentMail(join(t.app.settings.dataDir, 'mail'));
 
 describe('password recovery', () => {
   it('mails a reset token into the data directory; it sets a new password once and ends every session', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as argon2 from '@node-rs/argon2';
@@ -15,7 +15,7 @@ import { registerAuth } from '../src/auth/plugin.ts';
 import { authSessionsTable, createSessionStore } from '../src/auth/sessions.ts';
 import { errorHandler } from '../src/http/errors.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../src/security/passwords.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
+import { createTestDatabase, sentMail, type TestDatabase } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
 
 const accounts = pgTable('accounts', {
@@ -385,10 +385,7 @@ describe('my sessions and password change', () => {
 });
 
 describe('password recovery', () => {
-  const mails = () =>
-    readdirSync(mailDir)
-      .sort()
-      .map((file) => readFileSync(join(mailDir, file), 'utf8'));
+  const mails = () => sentMail(mailDir);
   const request = (username: string, ip = '10.8.0.1') =>
     server.inject({ method: 'POST', url: '/auth/password-reset', payload: { username }, remoteAddress: ip });
   const confirm = (token: string, password: string, ip = '10.8.0.2') =>

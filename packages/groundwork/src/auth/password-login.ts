@@ -73,7 +73,7 @@ export async function passwordLoginRoutes(app: AppServer, options: PasswordLogin
       const login = values[field]!;
       const counters = counterStoreOf(app);
       // Throttle keys fold the name as loosely as any lookup could, so case variants share one count.
-      const pair = `${login.normalize('NFKC').toLowerCase()}\u0000${request.ip}`;
+      const pair = JSON.stringify([login.normalize('NFKC').toLowerCase(), request.ip]);
       const throttled = (limit: string, retryAfterS: number) =>
         tooMany(
           request,

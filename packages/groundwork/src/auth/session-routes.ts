@@ -108,7 +108,7 @@ export async function sessionRoutes(app: AppServer, options: SessionRoutesOption
       const own = ownSession(request);
       const body = request.body as { current_password: string; new_password: string };
       const counters = counterStoreOf(app);
-      const key = `${own.userId}\u0000${request.ip}`;
+      const key = `${own.userId} ${request.ip}`;
       const wait = await wrongCurrent.reached(counters, key);
       if (wait !== undefined) {
         const fields = { userId: own.userId, limit: 'password_change' };

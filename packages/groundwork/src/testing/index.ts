@@ -9,5 +9,6 @@ export {
   testBackend,
   truncateAll,
 } from './databases.ts';
+export { sentMail } from './mail.ts';
 export { catalogObjects, describeMigrations, expectIndexScan, recordingExecutor } from './migrations.ts';
 export { testSettings } from './settings.ts';
