@@ -5,8 +5,8 @@ import { type DevIssuer, devIssuerVerifier } from './auth/dev-issuer.ts';
 import { createJwtVerifier } from './auth/jwt.ts';
 import { parseOperatorKeys } from './auth/operator-keys.ts';
 import { createResetStore } from './auth/password-recovery.ts';
-import { databaseCounters } from './auth/rate-limits.ts';
 import type { AuthOptions } from './auth/plugin.ts';
+import { databaseCounters } from './auth/rate-limits.ts';
 import { createSessionStore, type SessionStore } from './auth/sessions.ts';
 import { tokenUserLookup } from './auth/token-users.ts';
 import {
