@@ -85,7 +85,7 @@ await api('put', '/api/v1/users/{id}/preferences', { path: { id: user.id }, body
 `,
   learnr: `
 const user: components['schemas']['UserResponse'] = await api('post', '/api/v1/users', {
-  body: { email: 'ada@example.com', password: 'secret123' },
+  body: { email: 'ada@example.com', password: 'secret horse 123' },
 });
 const page: Output<operations['getApiV1Users']> = await api('get', '/api/v1/users', { query: { limit: 10 } });
 const level: 'Beginner' | 'Intermediate' | 'Advanced' | null | undefined = page.data[0]?.knowledge_level;
