@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as argon2 from '@node-rs/argon2';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { boolean, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -13,6 +14,7 @@ import { passwordLoginRoutes, registrationRateLimit } from '../src/auth/password
 import { authPasswordResetsTable, createResetStore } from '../src/auth/password-recovery.ts';
 import { registerAuth } from '../src/auth/plugin.ts';
 import { authSessionsTable, createSessionStore } from '../src/auth/sessions.ts';
+import { executeRows } from '../src/database/rows.ts';
 import { errorHandler } from '../src/http/errors.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../src/security/passwords.ts';
 import { createTestDatabase, sentMail, type TestDatabase } from '../src/testing/index.ts';
@@ -223,6 +225,53 @@ describe('password sessions', () => {
     }
     expect(await db.select().from(authSessions).orderBy(authSessions.tokenDigest)).toEqual(before);
   });
+
+  it('1,000 random tokens write nothing: the sessions table counts no update or delete for them', async () => {
+    const stats = async () => {
+      const [row] = await executeRows<{ ins: string; upd: string; del: string }>(
+        database.handle.db,
+        sql`select n_tup_ins::text as ins, n_tup_upd::text as upd, n_tup_del::text as del
+              from pg_stat_user_tables where relname = 'auth_sessions'`,
+      );
+      return { ins: Number(row!.ins), upd: Number(row!.upd), del: Number(row!.del) };
+    };
+    const commits = async () => {
+      await executeRows(database.handle.db, sql`select pg_stat_clear_snapshot()`);
+      const [row] = await executeRows<{ commits: string }>(
+        database.handle.db,
+        sql`select xact_commit::text as commits from pg_stat_database where datname = current_database()`,
+      );
+      return Number(row!.commits);
+    };
+    // A server's backends report their counts within about a second of going idle: wait until they are still.
+    const settled = async () => {
+      let last = await stats();
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        await executeRows(database.handle.db, sql`select pg_stat_clear_snapshot()`);
+        const now = await stats();
+        if (JSON.stringify(now) === JSON.stringify(last)) return now;
+        last = now;
+      }
+    };
+    const before = await settled();
+    const commitsBefore = await commits();
+    for (let i = 0; i < 1000; i++) {
+      expect((await me(randomBytes(32).toString('base64url'))).statusCode).toBe(401);
+    }
+    // One statement (one read) per refused token, where a read and a delete would make about 2,000.
+    let commitsAfter = await commits();
+    for (let wait = 0; wait < 50 && commitsAfter - commitsBefore < 1000; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      commitsAfter = await commits();
+    }
+    expect(commitsAfter - commitsBefore).toBeGreaterThanOrEqual(1000);
+    expect(commitsAfter - commitsBefore).toBeLessThan(1200);
+    // A control the counters must show: one login (one insert) and its logout (one delete).
+    const token = await tokenOf('alice', '10.0.0.10');
+    await server.inject({ method: 'POST', url: '/auth/logout', headers: bearer(token) });
+    expect(await settled()).toEqual({ ins: before.ins + 1, upd: before.upd, del: before.del + 1 });
+  }, 60_000);
 
   it('cleans expired sessions when someone logs in', async () => {
     await tokenOf('alice', '10.0.0.7');
