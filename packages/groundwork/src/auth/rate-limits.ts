@@ -53,6 +53,15 @@ export function memoryCounters(): CounterStore {
   };
 }
 
+/** The counters' table, if missing: a no-op (no catalog write) once it exists. */
+export function createCountersTable(db: Database<any>): Promise<unknown> {
+  return executeRows(
+    db,
+    sql`create unlogged table if not exists ${sql.raw(RATE_LIMITS_TABLE)} (
+      key text primary key, window_ends timestamptz not null, count integer not null)`,
+  );
+}
+
 /**
  * Counters in an UNLOGGED table of the app's database (no WAL: they are worth losing in a crash), created on
  * first use. Each check is one statement: an upsert that starts a new window when the old one ended.
@@ -60,11 +69,7 @@ export function memoryCounters(): CounterStore {
 export function databaseCounters(db: Database<any>): CounterStore {
   let created: Promise<unknown> | undefined;
   const ready = () =>
-    (created ??= executeRows(
-      db,
-      sql`create unlogged table if not exists ${sql.raw(RATE_LIMITS_TABLE)} (
-        key text primary key, window_ends timestamptz not null, count integer not null)`,
-    ).catch((error) => {
+    (created ??= createCountersTable(db).catch((error) => {
       created = undefined;
       throw error;
     }));

@@ -72,7 +72,12 @@ export async function sessionRoutes(app: AppServer, options: SessionRoutesOption
       schema: {
         tags,
         summary: 'End one of my sessions',
-        params: z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a session id' }) }),
+        params: z.object({
+          id: z
+            .string()
+            .length(64, { message: 'must be a session id' })
+            .regex(/^[0-9a-f]{64}$/, { message: 'must be a session id' }),
+        }),
       },
     },
     async (request, reply) => {
