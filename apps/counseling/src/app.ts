@@ -29,6 +29,10 @@ export default defineApp({
         const row = await users.findByUsername({ username });
         return row && { id: row.id, hashedPassword: row.passwordHash, blocked: row.isBlocked };
       },
+      findAccountById: async (id) => {
+        const row = await users.findById({ id });
+        return row && { id: row.id, hashedPassword: row.passwordHash, blocked: row.isBlocked };
+      },
       updatePasswordHash: (id, passwordHash) => users.setPasswordHash({ id, passwordHash }),
     });
     await app.register(usersRoutes, { prefix: '/api/v1/users', users });

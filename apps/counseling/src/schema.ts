@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, index, pgTable, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
-import { authSessionsTable } from 'groundwork-pg';
+import { authSessionsTable, foldedName } from 'groundwork-pg';
 
 export const users = pgTable(
   'users',
@@ -15,7 +15,7 @@ export const users = pgTable(
   (t) => [
     // Windows logins are case-insensitive: \CAMPUS\ALICE and \campus\alice are one account. The name is
     // stored as given (for display) and unique in lower case.
-    uniqueIndex('idx_users_username_lower').on(sql`lower(${t.username})`),
+    uniqueIndex('idx_users_username_lower').on(foldedName(t.username)),
     index('idx_users_is_blocked').on(t.isBlocked).where(sql`${t.isBlocked} = true`),
     // The list's order (newest first, id breaking ties), in PostgreSQL's DESC order, so a page is an index scan.
     index('idx_users_created_at_id').on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),

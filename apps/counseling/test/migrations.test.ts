@@ -40,6 +40,7 @@ describe('counseling schema (story 002)', () => {
         expect.stringMatching(/_usernames_unique_regardless_of_case$/),
         expect.stringMatching(/_users_listed_newest_first_by_index$/),
         expect.stringMatching(/_auth_sessions$/),
+        expect.stringMatching(/_sessions_idle_timeout$/),
       ]);
       const initial = migrations[0];
       expect(await usersTableExists(handle)).toBe(false);

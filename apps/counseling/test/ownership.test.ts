@@ -1,9 +1,9 @@
 /** Who may call each route, from what each declares (groundwork-pg/testing's `describeOwnership`). */
 import { eq } from 'drizzle-orm';
 import { hashPassword } from 'groundwork-pg';
-import { describeOwnership, setupTestApp } from 'groundwork-pg/testing';
+import { describeOwnership, sessionRouteRequests, setupTestApp } from 'groundwork-pg/testing';
 import app from '../src/app.ts';
-import { users } from '../src/schema.ts';
+import { authSessions, users } from '../src/schema.ts';
 import { createUsersRepository } from '../src/users/repository.ts';
 
 const t = setupTestApp(app, { credentials: true });
@@ -16,7 +16,9 @@ describeOwnership(t, {
   user: async () => {
     const username = `\\campus\\user${++count}`;
     const row = await createUsersRepository(t.db).create({ username, passwordHash });
-    return { credential: row.id, id: row.id, username };
+    await t.userHeaders(row.id);
+    const [session] = await t.db.select().from(authSessions).where(eq(authSessions.userId, row.id));
+    return { credential: row.id, id: row.id, username, sessionId: session!.tokenDigest };
   },
   state: async ({ id }) => t.db.select().from(users).where(eq(users.id, id)),
   requests: {
@@ -26,6 +28,7 @@ describeOwnership(t, {
       payload: { username, password: PASSWORD },
     }),
     'POST /api/v1/auth/logout': () => ({ method: 'POST', url: '/api/v1/auth/logout' }),
+    ...sessionRouteRequests('/api/v1', PASSWORD),
     'GET /health': () => ({ url: '/health' }),
     'POST /api/v1/users': () => ({
       method: 'POST',

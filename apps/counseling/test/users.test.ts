@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { count, sql } from 'drizzle-orm';
 import { databaseErrorOf, executeRows, verifyPassword } from 'groundwork-pg';
 import { setupTestApp } from 'groundwork-pg/testing';
@@ -22,6 +23,9 @@ const userCount = async () => (await t.db.select({ n: count() }).from(users))[0]
 async function post(body: unknown) {
   return t.server.inject({ method: 'POST', url: '/api/v1/users', payload: body as object });
 }
+
+const login = (username: string, password: string) =>
+  t.server.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
 
 function fieldsOf(response: { json(): any }): string[] {
   return (response.json().error.fields ?? []).map((f: { field: string }) => f.field);
@@ -177,7 +181,25 @@ describe('POST /api/v1/users', () => {
   });
 
   it('accepts a password of exactly 8 characters', async () => {
-    expect((await post({ username: '\\campus\\jdoe', password: '12345678' })).statusCode).toBe(201);
+    expect((await post({ username: '\\campus\\jdoe', password: 'tr0ub4do' })).statusCode).toBe(201);
+  });
+
+  it.each([
+    ['password', 'is on a list of common or breached passwords; choose another'],
+    ['12345678', 'is on a list of common or breached passwords; choose another'],
+    ['x'.repeat(1024), 'must be at most 128 characters'],
+  ])('400 naming the rule for the password %#, and nothing is written', async (password, message) => {
+    const response = await post({ username: '\\campus\\jdoe', password });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.fields).toEqual([{ field: 'password', message }]);
+    expect(await userCount()).toBe(0);
+  });
+
+  it('registers a 64-character random password, which then logs in', async () => {
+    const password = randomBytes(48).toString('base64');
+    expect(password).toHaveLength(64);
+    expect((await post({ username: '\\campus\\jdoe', password })).statusCode).toBe(201);
+    expect((await login('\\campus\\jdoe', password)).statusCode).toBe(200);
   });
 
   it('400 for a body that is not JSON', async () => {
@@ -219,6 +241,35 @@ describe('usernames are one account regardless of case (issue 11)', () => {
     expect((await t.db.select({ username: users.username }).from(users)).map((r) => r.username)).toEqual([
       '\\campus\\alice',
     ]);
+  });
+
+  it('registers \\campus\\İlkay, which then logs in whatever the case typed', async () => {
+    expect((await post({ username: '\\campus\\İlkay', password: 'correct horse' })).statusCode).toBe(201);
+    expect((await login('\\campus\\İlkay', 'correct horse')).statusCode).toBe(200);
+    expect((await login('\\CAMPUS\\İLKAY', 'correct horse')).statusCode).toBe(200);
+  });
+
+  it('400 naming username for zero-width, bidirectional-override and control characters', async () => {
+    for (const hidden of ['\u200b', '\u202e', '\u2066', '\u0007', '\ufeff']) {
+      const response = await post({ username: `\\campus\\ad${hidden}min`, password: 'correct horse' });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.fields).toEqual([
+        {
+          field: 'username',
+          message: 'must not contain control, invisible (zero-width, bidirectional) or unassigned characters',
+        },
+      ]);
+    }
+    expect(await userCount()).toBe(0);
+  });
+
+  it('stores full-width look-alikes in their plain form (NFKC), so they are the same account', async () => {
+    expect((await post({ username: '\\campus\\admin', password: 'correct horse' })).statusCode).toBe(201);
+    const lookAlike = await post({ username: '\\campus\\ａｄｍｉｎ', password: 'correct horse' });
+    expect(lookAlike.statusCode).toBe(409);
+    const fullWidthDomain = await post({ username: '＼campus＼ｅｖｅ', password: 'correct horse' });
+    expect(fullWidthDomain.statusCode).toBe(201);
+    expect(fullWidthDomain.json().username).toBe('\\campus\\eve');
   });
 
   it('400 naming username for a NUL or a lone surrogate, before the database', async () => {

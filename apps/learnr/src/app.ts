@@ -16,7 +16,7 @@ export default defineApp({
   // The story's pool: pool_size 5 + max_overflow 10. postgres.js opens connections lazily up to this bound.
   defaults: { poolMax: 15 },
   // Learnr owns its users' passwords: they log in by email and call the API with a session token.
-  auth: { kind: 'password', sessions: schema.authSessions },
+  auth: { kind: 'password', sessions: schema.authSessions, resets: schema.authPasswordResets },
   routes: async (app, context) => {
     const users = createUsersRepository(context.db);
     await app.register(healthRoutes, { prefix: '/api/v1/health', context });
@@ -26,8 +26,13 @@ export default defineApp({
       sessions: context.sessions,
       findAccount: async (email) => {
         const row = await users.findByEmail({ email });
+        return row && { id: row.id, hashedPassword: row.hashedPassword, email: row.email };
+      },
+      findAccountById: async (id) => {
+        const row = await users.findById({ id });
         return row && { id: row.id, hashedPassword: row.hashedPassword };
       },
+      recovery: context.recovery,
       updatePasswordHash: (id, hashedPassword) => users.setPasswordHash({ id, hashedPassword }),
     });
     await app.register(usersRoutes, { prefix: '/api/v1/users', users });

@@ -12,7 +12,7 @@ import {
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core';
-import { authSessionsTable } from 'groundwork-pg';
+import { authPasswordResetsTable, authSessionsTable } from 'groundwork-pg';
 
 /** Allowed values, shared with the zod schemas so the API and the CHECK constraints cannot disagree. */
 export const KNOWLEDGE_LEVELS = ['Beginner', 'Intermediate', 'Advanced'] as const;
@@ -70,6 +70,9 @@ export const users = pgTable(
 
 /** Login sessions (POST /api/v1/auth/login): only a digest of each token; deleted with their user. */
 export const authSessions = authSessionsTable(users.id);
+
+/** Password-reset tokens (POST /api/v1/auth/password-reset): only a digest of each; deleted with their user. */
+export const authPasswordResets = authPasswordResetsTable(users.id);
 
 export type UserRow = typeof users.$inferSelect;
 export type NewUserRow = typeof users.$inferInsert;

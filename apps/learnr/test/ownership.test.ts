@@ -1,9 +1,9 @@
 /** Who may call each route, from what each declares (groundwork-pg/testing's `describeOwnership`). */
 import { eq } from 'drizzle-orm';
 import { hashPassword } from 'groundwork-pg';
-import { describeOwnership, setupTestApp } from 'groundwork-pg/testing';
+import { describeOwnership, sessionRouteRequests, setupTestApp } from 'groundwork-pg/testing';
 import app from '../src/app.ts';
-import { users } from '../src/schema.ts';
+import { authSessions, users } from '../src/schema.ts';
 import { createUsersRepository } from '../src/users/repository.ts';
 
 const t = setupTestApp(app, { credentials: true });
@@ -16,7 +16,9 @@ describeOwnership(t, {
   user: async () => {
     const email = `user${++count}@x.io`;
     const row = await createUsersRepository(t.db).create({ email, hashedPassword: passwordHash });
-    return { credential: row.id, id: row.id, email };
+    await t.userHeaders(row.id);
+    const [session] = await t.db.select().from(authSessions).where(eq(authSessions.userId, row.id));
+    return { credential: row.id, id: row.id, email, sessionId: session!.tokenDigest };
   },
   state: async ({ id }) => t.db.select().from(users).where(eq(users.id, id)),
   requests: {
@@ -26,6 +28,17 @@ describeOwnership(t, {
       payload: { email, password: PASSWORD },
     }),
     'POST /api/v1/auth/logout': () => ({ method: 'POST', url: '/api/v1/auth/logout' }),
+    ...sessionRouteRequests('/api/v1', PASSWORD),
+    'POST /api/v1/auth/password-reset': ({ email }) => ({
+      method: 'POST',
+      url: '/api/v1/auth/password-reset',
+      payload: { email },
+    }),
+    'POST /api/v1/auth/password-reset/confirm': () => ({
+      method: 'POST',
+      url: '/api/v1/auth/password-reset/confirm',
+      payload: { token: 'not-a-reset-token', new_password: `${PASSWORD} reset` },
+    }),
     'GET /api/v1/health': () => ({ url: '/api/v1/health' }),
     'POST /api/v1/users': () => ({
       method: 'POST',

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AuthPasswordResetsTable, PasswordRecovery } from './auth/password-recovery.ts';
 import type { AuthSessionsTable, SessionStore } from './auth/sessions.ts';
 import type { TokenUsers } from './auth/token-users.ts';
 import type { Settings, SettingsDefaults } from './config.ts';
@@ -27,6 +28,8 @@ export interface AppContext<TSchema extends Record<string, unknown> = Record<str
   readiness(timeoutMs?: number): Promise<ReadinessReport>;
   /** Password apps: where login opens sessions and the auth hook finds them. */
   sessions?: SessionStore;
+  /** Password apps with `auth.resets`: reset tokens and the mailer for passwordLoginRoutes' `recovery`. */
+  recovery?: PasswordRecovery;
 }
 
 /** The context an app's own `routes` and `verify` get: a `password` app's has its session store. */
@@ -42,7 +45,7 @@ export type AppContextFor<
 export type AppAuth =
   | { kind: 'none' }
   | { kind: 'jwt'; users?: TokenUsers }
-  | { kind: 'password'; sessions: AuthSessionsTable };
+  | { kind: 'password'; sessions: AuthSessionsTable; resets?: AuthPasswordResetsTable };
 
 export interface AppDefinition<TSchema extends Record<string, unknown> = Record<string, unknown>> {
   /** URL prefix in all-apps mode, data folder name, application_name. Lowercase, digits and dashes. */

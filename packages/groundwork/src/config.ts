@@ -53,7 +53,14 @@ export interface AuthSettings {
   adminApiKeys: string | undefined;
   /** OpenID Connect issuer for `jwt` apps, when configured. */
   jwt: { issuer: string; audience: string; jwksUrl?: string } | undefined;
+  /** Absolute lifetime of a login session (AUTH_SESSION_TTL_S). */
   sessionTtlS: number;
+  /** A session unused this long is refused (AUTH_SESSION_IDLE_S). */
+  sessionIdleS: number;
+  /** Lifetime of a password-reset token (AUTH_RESET_TTL_S). */
+  resetTtlS: number;
+  /** MAIL_URL (an smtp:// or smtps:// URL) and MAIL_FROM: where password-reset messages go. */
+  mail: { url: string | undefined; from: string };
 }
 
 /** The credentials an app accepts besides operator keys (AppDefinition.auth). */
@@ -94,8 +101,10 @@ export class SettingsError extends Error {
   }
 }
 
-/** Default session lifetime (`AUTH_SESSION_TTL_S`): 7 days. */
-const SESSION_TTL_S = 7 * 24 * 60 * 60;
+/** ASVS 4.0 3.3.2 at level 2: re-authentication after 12 hours, or after 30 minutes unused. */
+const SESSION_TTL_S = 12 * 60 * 60;
+const SESSION_IDLE_S = 30 * 60;
+const RESET_TTL_S = 30 * 60;
 
 const OPERATOR_KEY_MIN_LENGTH = 32;
 
@@ -121,6 +130,22 @@ export function operatorKeyList(raw: string | undefined): string[] {
     }
   });
   return keys;
+}
+
+/** Production operator keys carry at least this many bits of estimated entropy (ASVS 2.10.4, 6.2.5). */
+export const OPERATOR_KEY_MIN_BITS = 128;
+
+/**
+ * An estimate of a key's entropy from its own characters: its length times the Shannon entropy of their
+ * frequencies. A random key scores close to its real strength (44 base64 characters: about 210 bits); a
+ * repeated, patterned or short one scores low (32 x `a`: 0).
+ */
+export function estimatedEntropyBits(key: string): number {
+  const counts = new Map<string, number>();
+  for (const char of key) counts.set(char, (counts.get(char) ?? 0) + 1);
+  let perChar = 0;
+  for (const count of counts.values()) perChar -= (count / key.length) * Math.log2(count / key.length);
+  return Math.floor(perChar * key.length);
 }
 
 /** Values that ship in examples and must never guard real data. */
@@ -198,6 +223,14 @@ function envSchema(defaults: SettingsDefaults) {
     OTEL_EXPORTER_OTLP_ENDPOINT: z
       .url({ message: 'must be the collector URL (http://host:4318)' })
       .optional(),
+    AUTH_SESSION_IDLE_S: integer(60, 31_536_000).default(SESSION_IDLE_S),
+    AUTH_RESET_TTL_S: integer(60, 86_400).default(RESET_TTL_S),
+    MAIL_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, { message: 'must be an smtp:// or smtps:// URL' })
+      .refine((v) => URL.canParse(v), { message: 'is not a valid URL' })
+      .optional(),
+    MAIL_FROM: z.string().min(3).optional(),
   });
 }
 
@@ -263,6 +296,7 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
     }
   }
   if (result.success) problems.push(...authProblems(result.data), ...scaleOutProblems(result.data));
+  if (result.success && nodeEnv === 'production') problems.push(...operatorKeyStrengthProblems(result.data));
   if (problems.length > 0 || !result.success) throw new SettingsError(problems);
   const env = result.data;
   return {
@@ -312,6 +346,9 @@ export function loadSettings(options: LoadSettingsOptions): Settings {
           ? { issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE, jwksUrl: env.AUTH_JWKS_URL }
           : undefined,
       sessionTtlS: env.AUTH_SESSION_TTL_S,
+      sessionIdleS: env.AUTH_SESSION_IDLE_S,
+      resetTtlS: env.AUTH_RESET_TTL_S,
+      mail: { url: env.MAIL_URL, from: env.MAIL_FROM ?? `${options.appName} <no-reply@localhost>` },
     },
     metrics: { enabled: env.METRICS, port: env.METRICS_PORT, host: env.METRICS_HOST },
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -373,6 +410,26 @@ function authProblems(env: z.infer<ReturnType<typeof envSchema>>) {
     });
   }
   return problems;
+}
+
+/** In production each operator key must be random enough, not just long enough. */
+function operatorKeyStrengthProblems(env: z.infer<ReturnType<typeof envSchema>>) {
+  let keys: string[];
+  try {
+    keys = operatorKeyList(env.ADMIN_API_KEYS);
+  } catch {
+    return []; // authProblems reports it
+  }
+  return keys.flatMap((key, index) => {
+    const bits = estimatedEntropyBits(key);
+    if (bits >= OPERATOR_KEY_MIN_BITS) return [];
+    return [
+      {
+        variable: 'ADMIN_API_KEYS',
+        reason: `entry ${index + 1} has about ${bits} bits of estimated entropy; production needs at least ${OPERATOR_KEY_MIN_BITS}: generate each key with openssl rand -base64 32`,
+      },
+    ];
+  });
 }
 
 /**

@@ -6,8 +6,21 @@ export {
   type RoutesPlugin,
 } from './app.ts';
 export { ensureOwnClaim, ensureOwnUser, type RowScope, rowScopeOf } from './auth/access.ts';
+export { accountName, foldedName, sameName } from './auth/account-names.ts';
 export { type PasswordAccount, passwordLoginRoutes, registrationRateLimit } from './auth/password-login.ts';
+export { newPassword, PASSWORD_MAX, PASSWORD_MIN, presentedPassword } from './auth/password-policy.ts';
+export {
+  type AuthPasswordResetsTable,
+  authPasswordResetsTable,
+  type PasswordRecovery,
+} from './auth/password-recovery.ts';
 export type { Access, Identity } from './auth/plugin.ts';
+export {
+  onSecurityEvent,
+  type SecurityEvent,
+  type SecurityEventFields,
+  securityEvent,
+} from './auth/security-events.ts';
 export { type AuthSessionsTable, authSessionsTable } from './auth/sessions.ts';
 export type { TokenUsers } from './auth/token-users.ts';
 export {

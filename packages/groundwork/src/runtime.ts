@@ -1,9 +1,13 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createMailer, type Mailer } from './adapters/mail.ts';
 import type { AppContext, AppDefinition } from './app.ts';
 import { type DevIssuer, devIssuerVerifier } from './auth/dev-issuer.ts';
 import { createJwtVerifier } from './auth/jwt.ts';
 import { parseOperatorKeys } from './auth/operator-keys.ts';
+import { createResetStore } from './auth/password-recovery.ts';
 import type { AuthOptions } from './auth/plugin.ts';
+import { databaseCounters } from './auth/rate-limits.ts';
 import { createSessionStore, type SessionStore } from './auth/sessions.ts';
 import { tokenUserLookup } from './auth/token-users.ts';
 import {
@@ -130,7 +134,18 @@ export async function startApp<TSchema extends Record<string, unknown>>(
       // Sessions are read on the primary: one opened a moment ago may not be on a replica yet.
       sessions:
         definition.auth.kind === 'password'
-          ? createSessionStore(handle.primary, definition.auth.sessions, settings.auth.sessionTtlS)
+          ? createSessionStore(handle.primary, definition.auth.sessions, {
+              ttlS: settings.auth.sessionTtlS,
+              idleS: settings.auth.sessionIdleS,
+            })
+          : undefined,
+      recovery:
+        definition.auth.kind === 'password' && definition.auth.resets
+          ? {
+              resets: createResetStore(handle.primary, definition.auth.resets, settings.auth.resetTtlS),
+              mailer: mailerFor(settings),
+              appTitle: definition.title,
+            }
           : undefined,
     };
     if (options.verify !== false) await definition.verify?.(context);
@@ -140,6 +155,18 @@ export async function startApp<TSchema extends Record<string, unknown>>(
     if (!options.handle) await handle.close();
     throw error;
   }
+}
+
+/**
+ * SMTP when MAIL_URL is set; outside production otherwise the app's data directory (`<dataDir>/mail/*.eml`),
+ * where a developer reads a reset message; in production without MAIL_URL, none (recovery answers 503).
+ */
+function mailerFor(settings: Settings): Mailer | undefined {
+  const { url, from } = settings.auth.mail;
+  if (url) return createMailer({ smtpUrl: url }, from);
+  return settings.nodeEnv === 'production'
+    ? undefined
+    : createMailer({ dir: join(settings.dataDir, 'mail') }, from);
 }
 
 /**
@@ -187,6 +214,8 @@ function authOptions(
     operatorKeys: parseOperatorKeys(settings.auth.adminApiKeys),
     sessions,
     open: servesOpenly(settings, auth.kind),
+    // On a server every worker and instance shares the counts; PGlite is one process, so memory is enough.
+    counters: handle.engine === 'postgres' ? databaseCounters(handle.primary) : undefined,
   };
   if (auth.kind !== 'jwt') return options;
   if (settings.auth.jwt) options.jwt = createJwtVerifier(settings.auth.jwt);

@@ -1,38 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as argon2 from '@node-rs/argon2';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { boolean, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createMailer } from '../src/adapters/mail.ts';
 import { parseOperatorKeys } from '../src/auth/operator-keys.ts';
 import { passwordLoginRoutes, registrationRateLimit } from '../src/auth/password-login.ts';
+import { authPasswordResetsTable, createResetStore } from '../src/auth/password-recovery.ts';
 import { registerAuth } from '../src/auth/plugin.ts';
 import { authSessionsTable, createSessionStore } from '../src/auth/sessions.ts';
+import { executeRows } from '../src/database/rows.ts';
 import { errorHandler } from '../src/http/errors.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../src/security/passwords.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
+import { createTestDatabase, sentMail, type TestDatabase } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
 
 const accounts = pgTable('accounts', {
   id: uuid('id').primaryKey().defaultRandom(),
   username: text('username').notNull().unique(),
+  email: text('email'),
   hashedPassword: text('hashed_password').notNull(),
   isBlocked: boolean('is_blocked').notNull().default(false),
 });
 const authSessions = authSessionsTable(accounts.id);
+const authPasswordResets = authPasswordResetsTable(accounts.id);
+const OPERATOR_KEY = 'k8Jq2vN5xR7mW3pL9tY6bH4cF1gD0sAe';
+const IDLE_S = 1800;
 
 let database: TestDatabase<any>;
 let server: FastifyInstance;
+const logLines: Record<string, unknown>[] = [];
+const mailDir = mkdtempSync(join(tmpdir(), 'gw-reset-mail-'));
 
 /** Accounts and sessions on a real database (PGlite, or the test server), created by hand for this test. */
 beforeAll(async () => {
   database = await createTestDatabase(notes, { migrate: false });
   const session = await database.handle.session();
   await session.query(`create table accounts (id uuid primary key default gen_random_uuid(),
-    username text not null unique, hashed_password text not null, is_blocked boolean not null default false)`);
+    username text not null unique, email text, hashed_password text not null,
+    is_blocked boolean not null default false)`);
   await session.query(`create table auth_sessions (token_digest text primary key,
     user_id uuid not null references accounts(id) on delete cascade,
-    created_at timestamptz not null default now(), expires_at timestamptz not null)`);
+    created_at timestamptz not null default now(), last_seen_at timestamptz not null default now(),
+    expires_at timestamptz not null)`);
+  await session.query(`create table auth_password_resets (token_digest text primary key,
+    user_id uuid not null references accounts(id) on delete cascade, expires_at timestamptz not null)`);
   await session.release();
   const db = database.handle.db;
   const password = await hashPassword('correct horse 1');
@@ -40,25 +57,41 @@ beforeAll(async () => {
   const weak = await argon2.hash('correct horse 1', { memoryCost: 8192, timeCost: 1, parallelism: 1 });
   await db.insert(accounts).values([
     { username: 'alice', hashedPassword: password },
+    { username: 'bob', hashedPassword: password },
+    { username: 'carol', hashedPassword: password },
+    { username: 'dave', hashedPassword: password, email: 'dave@example.test' },
     { username: 'blocked', hashedPassword: password, isBlocked: true },
     { username: 'legacy', hashedPassword: weak },
   ]);
-  const sessions = createSessionStore(db, authSessions, 3600);
-  server = Fastify().withTypeProvider<ZodTypeProvider>();
+  const sessions = createSessionStore(db, authSessions, { ttlS: 3600, idleS: IDLE_S });
+  server = Fastify({
+    logger: { level: 'info', stream: { write: (line: string) => logLines.push(JSON.parse(line)) } },
+  }).withTypeProvider<ZodTypeProvider>();
   server.setValidatorCompiler(validatorCompiler);
   server.setSerializerCompiler(serializerCompiler);
   server.setErrorHandler(errorHandler);
-  registerAuth(server, { operatorKeys: parseOperatorKeys(''), sessions, open: false });
+  registerAuth(server, { operatorKeys: parseOperatorKeys(OPERATOR_KEY), sessions, open: false });
+  const accountOf = (row: typeof accounts.$inferSelect | undefined) =>
+    row && {
+      id: row.id,
+      hashedPassword: row.hashedPassword,
+      blocked: row.isBlocked,
+      email: row.email ?? undefined,
+    };
   await server.register(passwordLoginRoutes, {
     loginField: 'username',
     sessions,
-    perAccountPerMinute: 8,
-    findAccount: async (username: string) => {
-      const [row] = await db.select().from(accounts).where(eq(accounts.username, username));
-      return row && { id: row.id, hashedPassword: row.hashedPassword, blocked: row.isBlocked };
-    },
+    findAccount: async (username: string) =>
+      accountOf((await db.select().from(accounts).where(eq(accounts.username, username)))[0]),
+    findAccountById: async (id: string) =>
+      accountOf((await db.select().from(accounts).where(eq(accounts.id, id)))[0]),
     updatePasswordHash: async (id: string, hash: string) => {
       await db.update(accounts).set({ hashedPassword: hash }).where(eq(accounts.id, id));
+    },
+    recovery: {
+      resets: createResetStore(db, authPasswordResets, 900),
+      mailer: createMailer({ dir: mailDir }, 'Notes <no-reply@example.test>'),
+      appTitle: 'Notes',
     },
   });
   server.get('/me', async (request) => request.identity);
@@ -73,14 +106,24 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await database?.dispose();
+  rmSync(mailDir, { recursive: true, force: true });
 });
 
-afterEach(() => database.handle.db.delete(authSessions));
+afterEach(async () => {
+  await database.handle.db.delete(authSessions);
+  await database.handle.db.delete(authPasswordResets);
+});
 
 const login = (username: string, password: string, ip = '10.0.0.1') =>
   server.inject({ method: 'POST', url: '/auth/login', payload: { username, password }, remoteAddress: ip });
-const me = (token: string) =>
-  server.inject({ method: 'GET', url: '/me', headers: { authorization: `Bearer ${token}` } });
+const tokenOf = async (username: string, ip: string) => {
+  const response = await login(username, 'correct horse 1', ip);
+  expect(response.statusCode).toBe(200);
+  return response.json().token as string;
+};
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const me = (token: string) => server.inject({ method: 'GET', url: '/me', headers: bearer(token) });
+const eventsNamed = (event: string) => logLines.filter((line) => line.event === event);
 
 describe('password sessions', () => {
   it('logs in with a 256-bit token that expires, and the token authenticates later requests', async () => {
@@ -103,7 +146,7 @@ describe('password sessions', () => {
     const time = async (username: string) => {
       const started = performance.now();
       const response = await login(username, 'wrong password 1', `10.1.0.${Math.floor(Math.random() * 200)}`);
-      // A 429 would answer fast and prove nothing: stay under the per-account limit (5 a minute).
+      // A 429 would answer fast and prove nothing.
       expect(response.statusCode).toBe(401);
       return performance.now() - started;
     };
@@ -126,50 +169,318 @@ describe('password sessions', () => {
     expect((await login('blocked', 'nope nope 1', '10.0.0.3')).statusCode).toBe(401);
   });
 
+  it('refuses a password longer than the maximum at login, naming the field', async () => {
+    const response = await login('alice', 'x'.repeat(129), '10.0.0.9');
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.fields).toEqual([
+      { field: 'password', message: 'must be at most 128 characters' },
+    ]);
+  });
+
   it('revokes the token on logout, and an expired session no longer authenticates', async () => {
-    const { token } = (await login('alice', 'correct horse 1', '10.0.0.4')).json();
-    const logout = await server.inject({
-      method: 'POST',
-      url: '/auth/logout',
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const token = await tokenOf('alice', '10.0.0.4');
+    const logout = await server.inject({ method: 'POST', url: '/auth/logout', headers: bearer(token) });
     expect(logout.statusCode).toBe(204);
     expect((await me(token)).statusCode).toBe(401);
 
-    const second = (await login('alice', 'correct horse 1', '10.0.0.4')).json().token;
+    const second = await tokenOf('alice', '10.0.0.4');
     await database.handle.db.update(authSessions).set({ expiresAt: new Date(Date.now() - 1000) });
     expect((await me(second)).statusCode).toBe(401);
   });
 
+  it('refuses a session idle longer than the idle timeout, and moves last_seen_at on at most once a minute', async () => {
+    const token = await tokenOf('alice', '10.0.0.5');
+    const lastSeen = async () => (await database.handle.db.select().from(authSessions))[0]!.lastSeenAt;
+    const opened = await lastSeen();
+    expect((await me(token)).statusCode).toBe(200);
+    expect(await lastSeen()).toEqual(opened);
+    // Used two minutes ago: the next request moves last_seen_at to now.
+    await database.handle.db.update(authSessions).set({ lastSeenAt: new Date(Date.now() - 120_000) });
+    expect((await me(token)).statusCode).toBe(200);
+    expect(Date.now() - (await lastSeen()).getTime()).toBeLessThan(10_000);
+    // Unused for longer than the idle timeout: refused, though its absolute lifetime has not run out.
+    await database.handle.db
+      .update(authSessions)
+      .set({ lastSeenAt: new Date(Date.now() - (IDLE_S + 1) * 1000) });
+    expect((await me(token)).statusCode).toBe(401);
+  });
+
+  it('refuses unknown, expired and idle tokens without writing: the rows stay as they were', async () => {
+    const expired = await tokenOf('alice', '10.0.0.6');
+    const idle = await tokenOf('bob', '10.0.0.6');
+    const db = database.handle.db;
+    const userIdOf = async (username: string) =>
+      (await db.select().from(accounts).where(eq(accounts.username, username)))[0]!.id;
+    await db
+      .update(authSessions)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(authSessions.userId, await userIdOf('alice')));
+    await db
+      .update(authSessions)
+      .set({ lastSeenAt: new Date(Date.now() - (IDLE_S + 60) * 1000) })
+      .where(eq(authSessions.userId, await userIdOf('bob')));
+    const before = await db.select().from(authSessions).orderBy(authSessions.tokenDigest);
+    for (const token of [expired, idle, 'a'.repeat(43), 'b'.repeat(43)]) {
+      expect((await me(token)).statusCode).toBe(401);
+    }
+    expect(await db.select().from(authSessions).orderBy(authSessions.tokenDigest)).toEqual(before);
+  });
+
+  it('1,000 random tokens write nothing: the sessions table counts no update or delete for them', async () => {
+    const stats = async () => {
+      const [row] = await executeRows<{ ins: string; upd: string; del: string }>(
+        database.handle.db,
+        sql`select n_tup_ins::text as ins, n_tup_upd::text as upd, n_tup_del::text as del
+              from pg_stat_user_tables where relname = 'auth_sessions'`,
+      );
+      return { ins: Number(row!.ins), upd: Number(row!.upd), del: Number(row!.del) };
+    };
+    const commits = async () => {
+      await executeRows(database.handle.db, sql`select pg_stat_clear_snapshot()`);
+      const [row] = await executeRows<{ commits: string }>(
+        database.handle.db,
+        sql`select xact_commit::text as commits from pg_stat_database where datname = current_database()`,
+      );
+      return Number(row!.commits);
+    };
+    // A server's backends report their counts within about a second of going idle: wait until they are still.
+    const settled = async () => {
+      let last = await stats();
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        await executeRows(database.handle.db, sql`select pg_stat_clear_snapshot()`);
+        const now = await stats();
+        if (JSON.stringify(now) === JSON.stringify(last)) return now;
+        last = now;
+      }
+    };
+    const before = await settled();
+    const commitsBefore = await commits();
+    for (let i = 0; i < 1000; i++) {
+      expect((await me(randomBytes(32).toString('base64url'))).statusCode).toBe(401);
+    }
+    // One statement (one read) per refused token, where a read and a delete would make about 2,000.
+    let commitsAfter = await commits();
+    for (let wait = 0; wait < 50 && commitsAfter - commitsBefore < 1000; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      commitsAfter = await commits();
+    }
+    expect(commitsAfter - commitsBefore).toBeGreaterThanOrEqual(1000);
+    expect(commitsAfter - commitsBefore).toBeLessThan(1200);
+    // A control the counters must show: one login (one insert) and its logout (one delete).
+    const token = await tokenOf('alice', '10.0.0.10');
+    await server.inject({ method: 'POST', url: '/auth/logout', headers: bearer(token) });
+    expect(await settled()).toEqual({ ins: before.ins + 1, upd: before.upd, del: before.del + 1 });
+  }, 60_000);
+
+  it('cleans expired sessions when someone logs in', async () => {
+    await tokenOf('alice', '10.0.0.7');
+    await database.handle.db.update(authSessions).set({ expiresAt: new Date(Date.now() - 1000) });
+    await tokenOf('bob', '10.0.0.7');
+    const rows = await database.handle.db.select().from(authSessions);
+    expect(rows).toHaveLength(1);
+  });
+
   it('upgrades a hash made with older argon2 parameters on login', async () => {
-    expect((await login('legacy', 'correct horse 1', '10.0.0.5')).statusCode).toBe(200);
+    expect((await login('legacy', 'correct horse 1', '10.0.0.8')).statusCode).toBe(200);
     const [row] = await database.handle.db.select().from(accounts).where(eq(accounts.username, 'legacy'));
     expect(needsRehash(row!.hashedPassword)).toBe(false);
-    expect((await login('legacy', 'correct horse 1', '10.0.0.5')).statusCode).toBe(200);
+    expect((await login('legacy', 'correct horse 1', '10.0.0.8')).statusCode).toBe(200);
   });
+});
 
-  it('limits attempts per account across IPs, answering 429 with Retry-After', async () => {
-    const answers = [];
-    for (let attempt = 0; attempt < 9; attempt++) {
-      answers.push(await login('target', 'guess guess 1', `10.2.0.${attempt}`));
+describe('login throttling', () => {
+  it("limits failures per account and address: a stranger's failures never keep the right password out", async () => {
+    const attacker = '127.0.0.2';
+    for (let attempt = 0; attempt < 10; attempt++) {
+      expect((await login('carol', `guess guess ${attempt}`, attacker)).statusCode).toBe(401);
     }
-    expect(answers.slice(0, 8).every((r) => r.statusCode === 401)).toBe(true);
-    expect(answers[8]!.statusCode).toBe(429);
-    expect(Number(answers[8]!.headers['retry-after'])).toBeGreaterThan(0);
-    expect(answers[8]!.json().error.code).toBe('rate_limited');
+    // The owner, from another address, gets in.
+    expect((await login('carol', 'correct horse 1', '127.0.0.3')).statusCode).toBe(200);
+    // The attacker's address waits, even with the right password.
+    const refused = await login('carol', 'correct horse 1', attacker);
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(15 * 60);
+    expect(refused.json().error.code).toBe('rate_limited');
+    // Other accounts from that address still work (the per-address limit is not reached).
+    expect((await login('bob', 'correct horse 1', attacker)).statusCode).toBe(200);
+    expect(eventsNamed('auth.login_locked').at(-1)).toMatchObject({
+      account: 'carol',
+      clientAddress: attacker,
+    });
   });
 
-  it('limits attempts per IP across accounts', async () => {
+  it('a success resets the failures of that account from that address', async () => {
+    const address = '10.5.0.1';
+    for (let attempt = 0; attempt < 9; attempt++) await login('alice', 'wrong wrong 1', address);
+    expect((await login('alice', 'correct horse 1', address)).statusCode).toBe(200);
+    for (let attempt = 0; attempt < 9; attempt++) {
+      expect((await login('alice', 'wrong wrong 1', address)).statusCode).toBe(401);
+    }
+  });
+
+  it('limits attempts per address across accounts', async () => {
     const statuses = [];
     for (let attempt = 0; attempt < 21; attempt++) {
       statuses.push((await login(`user${attempt}`, 'guess guess 1', '10.3.0.1')).statusCode);
     }
+    expect(statuses.slice(0, 20).every((status) => status === 401)).toBe(true);
     expect(statuses.at(-1)).toBe(429);
+    expect(eventsNamed('auth.login_throttled').at(-1)).toMatchObject({
+      limit: 'address',
+      clientAddress: '10.3.0.1',
+    });
+  });
+
+  it('logs a failed login with the account as given, the address and the reason, never the password', async () => {
+    await login('nobody-here', 'secret guess 77', '10.6.0.1');
+    const line = eventsNamed('auth.login_failed').find((entry) => entry.account === 'nobody-here');
+    expect(line).toMatchObject({ clientAddress: '10.6.0.1', reason: 'unknown_account', level: 40 });
+    expect(JSON.stringify(logLines)).not.toContain('secret guess 77');
+  });
+});
+
+describe('my sessions and password change', () => {
+  const sessionsOf = (token: string) =>
+    server.inject({ method: 'GET', url: '/auth/sessions', headers: bearer(token) });
+
+  it('lists my sessions, marks the current one, and revokes one of them', async () => {
+    const first = await tokenOf('bob', '10.7.0.1');
+    const second = await tokenOf('bob', '10.7.0.1');
+    await tokenOf('alice', '10.7.0.1');
+    const listed = (await sessionsOf(first)).json();
+    expect(listed).toHaveLength(2);
+    expect(listed.filter((session: { current: boolean }) => session.current)).toHaveLength(1);
+    const other = listed.find((session: { current: boolean }) => !session.current);
+    const revoked = await server.inject({
+      method: 'DELETE',
+      url: `/auth/sessions/${other.id}`,
+      headers: bearer(first),
+    });
+    expect(revoked.statusCode).toBe(204);
+    expect((await me(second)).statusCode).toBe(401);
+    expect((await me(first)).statusCode).toBe(200);
+    // Someone else's session is not found.
+    const [alice] = await database.handle.db.select().from(accounts).where(eq(accounts.username, 'alice'));
+    const [alices] = await database.handle.db
+      .select()
+      .from(authSessions)
+      .where(eq(authSessions.userId, alice!.id));
+    const foreign = await server.inject({
+      method: 'DELETE',
+      url: `/auth/sessions/${alices!.tokenDigest}`,
+      headers: bearer(first),
+    });
+    expect(foreign.statusCode).toBe(404);
+    expect(eventsNamed('auth.sessions_revoked').at(-1)).toMatchObject({ scope: 'one', count: 1 });
+  });
+
+  it('logs out everywhere', async () => {
+    const tokens = [await tokenOf('bob', '10.7.0.2'), await tokenOf('bob', '10.7.0.2')];
+    const response = await server.inject({
+      method: 'POST',
+      url: '/auth/logout-all',
+      headers: bearer(tokens[0]!),
+    });
+    expect(response.statusCode).toBe(204);
+    for (const token of tokens) expect((await me(token)).statusCode).toBe(401);
+    expect(eventsNamed('auth.sessions_revoked').at(-1)).toMatchObject({ scope: 'all', count: 2 });
+  });
+
+  it('an operator key has no sessions to manage', async () => {
+    const response = await server.inject({
+      method: 'GET',
+      url: '/auth/sessions',
+      headers: bearer(OPERATOR_KEY),
+    });
+    expect(response.statusCode).toBe(403);
+  });
+
+  it('changes the password with the current one and revokes every other session', async () => {
+    const kept = await tokenOf('alice', '10.7.0.3');
+    const other = await tokenOf('alice', '10.7.0.3');
+    const change = (current: string, next: string) =>
+      server.inject({
+        method: 'POST',
+        url: '/auth/password',
+        headers: bearer(kept),
+        payload: { current_password: current, new_password: next },
+      });
+    const wrong = await change('not my password', 'a brand new secret 42');
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().error.fields).toEqual([
+      { field: 'current_password', message: 'is not your current password' },
+    ]);
+    const common = await change('correct horse 1', 'password123');
+    expect(common.statusCode).toBe(400);
+    expect(common.json().error.fields[0]).toMatchObject({
+      field: 'new_password',
+      message: expect.stringMatching(/common or breached/),
+    });
+    expect((await change('correct horse 1', 'a brand new secret 42')).statusCode).toBe(204);
+    expect((await me(kept)).statusCode).toBe(200);
+    expect((await me(other)).statusCode).toBe(401);
+    expect((await login('alice', 'a brand new secret 42', '10.7.0.3')).statusCode).toBe(200);
+    const [row] = await database.handle.db.select().from(accounts).where(eq(accounts.username, 'alice'));
+    expect(eventsNamed('auth.password_changed').at(-1)).toMatchObject({ userId: row!.id });
+    expect(eventsNamed('auth.sessions_revoked').at(-1)).toMatchObject({ scope: 'others', count: 1 });
+    // Back, for the other tests.
+    await database.handle.db
+      .update(accounts)
+      .set({ hashedPassword: await hashPassword('correct horse 1') })
+      .where(eq(accounts.id, row!.id));
+  });
+});
+
+describe('password recovery', () => {
+  const mails = () => sentMail(mailDir);
+  const request = (username: string, ip = '10.8.0.1') =>
+    server.inject({ method: 'POST', url: '/auth/password-reset', payload: { username }, remoteAddress: ip });
+  const confirm = (token: string, password: string, ip = '10.8.0.2') =>
+    server.inject({
+      method: 'POST',
+      url: '/auth/password-reset/confirm',
+      payload: { token, new_password: password },
+      remoteAddress: ip,
+    });
+
+  it('mails a one-time token that sets a new password once, ending every session', async () => {
+    const session = await tokenOf('dave', '10.8.0.3');
+    const before = mails().length;
+    expect((await request('dave')).statusCode).toBe(202);
+    // An unknown account answers the same, and nothing is mailed.
+    expect((await request('nobody')).statusCode).toBe(202);
+    const sent = mails().slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatch(/^To: dave@example\.test$/m);
+    const token = /^([A-Za-z0-9_-]{43})$/m.exec(sent[0]!)![1]!;
+    const [stored] = await database.handle.db.select().from(authPasswordResets);
+    expect(stored!.tokenDigest).not.toBe(token);
+
+    expect((await confirm(token, 'recovered secret 99')).statusCode).toBe(204);
+    expect((await me(session)).statusCode).toBe(401);
+    expect((await login('dave', 'recovered secret 99', '10.8.0.3')).statusCode).toBe(200);
+    const reused = await confirm(token, 'another secret 100');
+    expect(reused.statusCode).toBe(400);
+    expect(reused.json().error.fields).toEqual([{ field: 'token', message: 'is invalid, used or expired' }]);
+    expect(eventsNamed('auth.password_reset_requested').length).toBeGreaterThanOrEqual(2);
+    expect(eventsNamed('auth.password_reset_used').at(-1)).toMatchObject({ clientAddress: '10.8.0.2' });
+    expect(JSON.stringify(logLines)).not.toContain(token);
+  });
+
+  it('refuses an expired token', async () => {
+    const before = mails().length;
+    await request('dave', '10.8.0.4');
+    const token = /^([A-Za-z0-9_-]{43})$/m.exec(mails()[before]!)![1]!;
+    await database.handle.db.update(authPasswordResets).set({ expiresAt: new Date(Date.now() - 1000) });
+    expect((await confirm(token, 'recovered secret 98', '10.8.0.4')).statusCode).toBe(400);
   });
 });
 
 describe('registrationRateLimit', () => {
-  const register = (ip: string) => server.inject({ method: 'POST', url: '/register', remoteAddress: ip });
+  const register = (ip: string, headers = {}) =>
+    server.inject({ method: 'POST', url: '/register', remoteAddress: ip, headers });
 
   it('allows a number of requests a minute per IP, then 429 with Retry-After in the error shape', async () => {
     const statuses = [];
@@ -183,5 +494,16 @@ describe('registrationRateLimit', () => {
     expect(refused.json().error.message).toMatch(/^too many registrations; retry in \d+ seconds$/);
     // Another client is counted on its own.
     expect((await register('10.4.0.2')).statusCode).toBe(201);
+  });
+
+  it('does not count requests made with an operator key', async () => {
+    const statuses = [];
+    for (let attempt = 0; attempt < 6; attempt++) {
+      statuses.push((await register('10.4.0.3', bearer(OPERATOR_KEY))).statusCode);
+    }
+    expect(statuses).toEqual([201, 201, 201, 201, 201, 201]);
+    // A wrong key is a stranger.
+    for (let attempt = 0; attempt < 3; attempt++) await register('10.4.0.4', bearer('x'.repeat(32)));
+    expect((await register('10.4.0.4', bearer('x'.repeat(32)))).statusCode).toBe(429);
   });
 });

@@ -48,7 +48,7 @@ await api.POST('/api/v1/users', { body: { clerk_user_id: 'user_2abd', email: 'bo
 report(created, must(read.data).email, must(updated.data).theme, missing);
 `,
   learnr: `
-const created = await api.POST('/api/v1/users', { body: { email: 'ada@example.com', password: 'secret123' } });
+const created = await api.POST('/api/v1/users', { body: { email: 'ada@example.com', password: 'secret horse 123' } });
 const user: components['schemas']['UserResponse'] = must(created.data);
 const read = await api.GET('/api/v1/users/{id}', { params: { path: { id: user.id } } });
 const updated = await api.PATCH('/api/v1/users/{id}', { params: { path: { id: user.id } }, body: { dark_mode: 'dark' } });

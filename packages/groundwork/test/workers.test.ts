@@ -1,11 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { dropDatabase, ensureDatabase } from '../src/database/admin.ts';
+import { withDatabase } from '../src/database/urls.ts';
 import { createServerTestDatabase, testBackend } from '../src/testing/index.ts';
+import { serverUrl } from './support/harness.ts';
 import { keepRequesting, until } from './support/load.ts';
 import notes from './support/notes/src/app.ts';
+import { REPO } from './support/servers.ts';
 import { bin, type ServerProcess, startServer } from './support/subprocess.ts';
 
 const SERVE_TWO_WORKERS = [process.execPath, bin, 'serve', '--workers', '2'];
@@ -113,6 +118,56 @@ describe.skipIf(testBackend !== 'postgres')(
       expect(workerPids(server)).toHaveLength(4);
       expect(old.filter(isRunning)).toEqual([]);
       expect(server.child.exitCode).toBeNull();
+    });
+    it('counts login attempts per address across both workers: the 21st from one address is refused, as with one process', async () => {
+      const name = `gwt_workers_${randomBytes(6).toString('hex')}`;
+      await ensureDatabase(serverUrl!, name);
+      cleanups.push(async () => {
+        await dropDatabase(serverUrl!, name);
+      });
+      const server = await startServer({
+        command: [
+          process.execPath,
+          '--conditions=groundwork-source',
+          bin,
+          'serve',
+          'learnr',
+          '--migrate',
+          '--workers',
+          '2',
+        ],
+        cwd: REPO,
+        env: { DATABASE_URL: withDatabase(serverUrl!, name), NODE_ENV: 'development' },
+      });
+      cleanups.push(() => {
+        if (server.child.exitCode === null) server.child.kill('SIGKILL');
+        for (const pid of workerPids(server)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {}
+        }
+      });
+      await until(() => workerPids(server).length === 2);
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 21; attempt++) {
+        // A new connection each time, so the primary hands the attempts to both workers.
+        const response = await fetch(`${server.url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', connection: 'close' },
+          body: JSON.stringify({ email: `nobody${attempt}@example.com`, password: 'wrong password 1' }),
+        });
+        statuses.push(response.status);
+        if (response.status !== 401 && response.status !== 429) throw new Error(await response.text());
+      }
+      expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+      expect(statuses[20]).toBe(429);
+      // Both workers answered some of them: each alone would have allowed 20.
+      const failedOn = server
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"auth.login_failed"'))
+        .map((line) => JSON.parse(line).pid);
+      expect(new Set(failedOn).size).toBe(2);
     });
   },
 );

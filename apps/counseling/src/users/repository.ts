@@ -1,5 +1,5 @@
-import { count, desc, eq, sql } from 'drizzle-orm';
-import { type Bindable, type Database, type Executor, hotQuery } from 'groundwork-pg';
+import { count, desc, eq } from 'drizzle-orm';
+import { type Bindable, type Database, type Executor, hotQuery, sameName } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { authSessions, users } from '../schema.ts';
 
@@ -65,16 +65,12 @@ export function createUsersRepository(db: Database<Schema>) {
       });
     },
 
-    /** The login lookup, in any letter case, as the unique index idx_users_username_lower compares names. */
+    /** The login lookup, in any letter case: the rule of the unique index idx_users_username_lower. */
     async findByUsername(
       { username }: { username: string },
       executor: Executor<Schema> = db,
     ): Promise<UserRow | undefined> {
-      const [row] = await executor
-        .select()
-        .from(users)
-        .where(eq(sql`lower(${users.username})`, username.toLowerCase()))
-        .limit(1);
+      const [row] = await executor.select().from(users).where(sameName(users.username, username)).limit(1);
       return row;
     },
 

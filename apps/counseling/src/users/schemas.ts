@@ -1,14 +1,11 @@
-import { isoTimestamp, offsetPage, offsetPageQuery, safeText } from 'groundwork-pg';
+import { accountName, isoTimestamp, newPassword, offsetPage, offsetPageQuery } from 'groundwork-pg';
 import { z } from 'zod';
 
 /** `\domain\username`: the same rule as the users_username_format CHECK, so bad input is a 400 naming the field. */
 export const USERNAME_PATTERN = /^\\[^\\]+\\[^\\]+$/;
 
-export const PASSWORD_MIN = 8;
-// argon2 hashes any length, but an unbounded password is free CPU for an attacker.
-export const PASSWORD_MAX = 1024;
-
-const username = safeText()
+/** NFKC, no invisible characters (the foundation's account-name rule), then the \\domain\\username shape. */
+const username = accountName()
   .max(255)
   .regex(USERNAME_PATTERN, { message: 'must have the form \\domain\\username' })
   .describe('Windows-style account name, for example \\\\campus\\\\jdoe');
@@ -17,9 +14,7 @@ const username = safeText()
 export const UserCreate = z
   .strictObject({
     username,
-    password: safeText()
-      .min(PASSWORD_MIN, { message: `must be at least ${PASSWORD_MIN} characters` })
-      .max(PASSWORD_MAX, { message: `must be at most ${PASSWORD_MAX} characters` }),
+    password: newPassword(),
   })
   .meta({ id: 'UserCreate' });
 export type UserCreate = z.infer<typeof UserCreate>;

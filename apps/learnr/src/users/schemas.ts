@@ -1,4 +1,11 @@
-import { isoTimestamp, nonEmptyPatch, offsetPage, offsetPageQuery, safeText } from 'groundwork-pg';
+import {
+  isoTimestamp,
+  newPassword,
+  nonEmptyPatch,
+  offsetPage,
+  offsetPageQuery,
+  safeText,
+} from 'groundwork-pg';
 import { z } from 'zod';
 import {
   DAILY_STUDY_TIME,
@@ -27,15 +34,8 @@ export const Email = safeText()
   .meta({ format: 'email', pattern: z.regexes.email.source })
   .pipe(z.email('email must be a valid email address'));
 
-export const PASSWORD_MIN = 8;
-/** argon2 takes any length; the cap only keeps hashing cost bounded per request. */
-export const PASSWORD_MAX = 256;
-
-export const Password = safeText()
-  .min(PASSWORD_MIN, `password must be at least ${PASSWORD_MIN} characters`)
-  .max(PASSWORD_MAX, `password must be at most ${PASSWORD_MAX} characters`)
-  .regex(/\p{L}/u, 'password must contain at least one letter')
-  .regex(/\p{Nd}/u, 'password must contain at least one digit');
+/** NIST 800-63B, as the foundation checks it: length and the common-password list, no composition rules. */
+export const Password = newPassword();
 
 export const KnowledgeLevel = z.enum(KNOWLEDGE_LEVELS);
 export const ReferralSource = z.enum(REFERRAL_SOURCES);

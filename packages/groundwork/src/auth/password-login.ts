@@ -1,5 +1,4 @@
-import rateLimit from '@fastify/rate-limit';
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { AppServer } from '../http/app-server.ts';
 import { HttpError } from '../http/errors.ts';
@@ -7,6 +6,11 @@ import { safeText } from '../http/input.ts';
 import { answering, errorResponses } from '../http/responses.ts';
 import { loginFailures } from '../observability/metrics.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../security/passwords.ts';
+import { presentedPassword } from './password-policy.ts';
+import { type PasswordRecovery, recoveryRoutes } from './password-recovery.ts';
+import { counterStoreOf, tooMany, windowLimit } from './rate-limits.ts';
+import { securityEvent } from './security-events.ts';
+import { sessionRoutes } from './session-routes.ts';
 import { sessionTokenDigest } from './session-tokens.ts';
 import type { SessionStore } from './sessions.ts';
 
@@ -16,18 +20,25 @@ export interface PasswordAccount {
   hashedPassword: string;
   /** A blocked account answers 403 after a correct password (a wrong one stays 401). */
   blocked?: boolean;
+  /** Where a password reset is mailed; an account without one cannot recover by mail. */
+  email?: string;
 }
 
 export interface PasswordLoginOptions {
   /** The body field naming the account: `username` (counseling) or `email` (learnr). */
   loginField: 'username' | 'email';
   findAccount(login: string): Promise<PasswordAccount | undefined>;
-  /** Stores a new hash made on login when the argon2 parameters changed. */
+  /** The same for a user id (a password change checks the current password). */
+  findAccountById(id: string): Promise<PasswordAccount | undefined>;
+  /** Stores a new hash: a changed or reset password, or one rehashed on login with new argon2 parameters. */
   updatePasswordHash(id: string, hash: string): Promise<void>;
   sessions: SessionStore;
-  /** Attempts per IP and per account per minute (defaults 20 and 5). */
-  perIpPerMinute?: number;
-  perAccountPerMinute?: number;
+  /** Password recovery by mail (AppContext.recovery); without it the reset routes are not mounted. */
+  recovery?: PasswordRecovery;
+  /** Login attempts a minute from one client address, whatever the account (default 20). */
+  perAddressPerMinute?: number;
+  /** Failed logins for one account from one client address per 15 minutes (default 10). */
+  failuresPerAccountAndAddress?: number;
 }
 
 const tokenResponse = z.object({ token: z.string(), expires_at: z.string() });
@@ -37,45 +48,70 @@ let dummyHash: Promise<string> | undefined;
 const dummy = () => (dummyHash ??= hashPassword(crypto.randomUUID()));
 
 /**
- * POST /auth/login and /auth/logout under the caller's prefix. Logins are rate limited per IP and per
- * account (429 with Retry-After); the limits live in this process's memory, so each instance counts its own.
+ * The account routes of a password app under the caller's prefix: login and logout here, "my sessions" and
+ * password change (session-routes.ts), recovery when configured (password-recovery.ts). Login failures are limited per (account, client
+ * address) and attempts per client address, so a stranger's failures never refuse the right password from
+ * another address (docs/auth.md, "Throttling").
  */
 export async function passwordLoginRoutes(app: AppServer, options: PasswordLoginOptions): Promise<void> {
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) =>
-      new HttpError(429, 'rate_limited', `too many login attempts; retry in ${context.after}`),
-  });
   const field = options.loginField;
-  const body = z.strictObject({ [field]: safeText().min(1).max(320), password: safeText().min(1).max(256) });
-  const loginOf = (request: FastifyRequest) =>
-    String((request.body as Record<string, unknown> | undefined)?.[field] ?? '').toLowerCase();
+  const body = z.strictObject({ [field]: safeText().min(1).max(320), password: presentedPassword() });
+  const perAddress = windowLimit('login-address', options.perAddressPerMinute ?? 20, 60_000);
+  const failures = windowLimit('login-failures', options.failuresPerAccountAndAddress ?? 10, 15 * 60_000);
 
   app.post(
     '/auth/login',
     {
       config: { auth: 'public' },
-      // The plugin counts per IP; it runs one limiter per request, so the per-account count is kept here.
-      preHandler: [
-        answering([429], app.rateLimit({ max: options.perIpPerMinute ?? 20, timeWindow: 60_000 })),
-        perMinuteLimit(options.perAccountPerMinute ?? 5, loginOf, 'login attempts'),
-      ],
       schema: {
         tags: ['auth'],
         summary: 'Log in: a session token for Authorization: Bearer',
         body,
-        response: { 200: tokenResponse, ...errorResponses(401, 403) },
+        response: { 200: tokenResponse, ...errorResponses(401, 403, 429) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const values = request.body as Record<string, string>;
-      const account = await options.findAccount(values[field]!);
+      const login = values[field]!;
+      const counters = counterStoreOf(app);
+      // Throttle keys fold the name as loosely as any lookup could, so case variants share one count.
+      const pair = JSON.stringify([login.normalize('NFKC').toLowerCase(), request.ip]);
+      const throttled = (limit: string, retryAfterS: number) =>
+        tooMany(
+          request,
+          reply,
+          'auth.login_throttled',
+          { account: login, limit },
+          retryAfterS,
+          'login attempts',
+        );
+      const addressWait = await perAddress.hit(counters, request.ip);
+      if (addressWait !== undefined) throw throttled('address', addressWait);
+      const pairWait = await failures.reached(counters, pair);
+      if (pairWait !== undefined) throw throttled('account_address', pairWait);
+
+      const account = await options.findAccount(login);
       const verified = await verifyPassword(account?.hashedPassword ?? (await dummy()), values.password!);
       if (!account || !verified) {
+        securityEvent(request, 'auth.login_failed', {
+          account: login,
+          reason: account ? 'wrong_password' : 'unknown_account',
+        });
+        if (await failures.count(counters, pair)) {
+          securityEvent(request, 'auth.login_locked', { account: login, limit: 'account_address' });
+        }
         loginFailures.inc({ route: request.routeOptions.url! });
         throw new HttpError(401, 'unauthorized', `wrong ${field} or password`);
       }
-      if (account.blocked) throw new HttpError(403, 'forbidden', 'this account is blocked');
+      if (account.blocked) {
+        securityEvent(request, 'auth.login_failed', {
+          account: login,
+          userId: account.id,
+          reason: 'blocked',
+        });
+        throw new HttpError(403, 'forbidden', 'this account is blocked');
+      }
+      await failures.clear(counters, pair);
       if (needsRehash(account.hashedPassword)) {
         await options.updatePasswordHash(account.id, await hashPassword(values.password!));
       }
@@ -102,50 +138,35 @@ export async function passwordLoginRoutes(app: AppServer, options: PasswordLogin
       return reply.status(204).send(null);
     },
   );
+
+  await sessionRoutes(app, {
+    sessions: options.sessions,
+    passwordHashOf: async (userId) => (await options.findAccountById(userId))?.hashedPassword,
+    updatePasswordHash: options.updatePasswordHash,
+  });
+  if (options.recovery) {
+    await recoveryRoutes(app, {
+      loginField: field,
+      recovery: options.recovery,
+      findAccount: options.findAccount,
+      updatePasswordHash: options.updatePasswordHash,
+      sessions: options.sessions,
+    });
+  }
 }
 
 /**
- * A preHandler allowing `perIpPerMinute` requests a minute from one client IP, then 429 with Retry-After in
- * the error shape: for public routes that cost a password hash, such as registration in the password apps.
- * It runs after validation, so invalid requests do not count; each process counts its own.
+ * A preHandler allowing `perIpPerMinute` requests a minute from one client address, then 429 with
+ * Retry-After in the error shape: for public routes that cost a password hash, such as registration in the
+ * password apps. It runs after validation, so invalid requests do not count; a request with an operator key
+ * is not counted.
  */
 export function registrationRateLimit({ perIpPerMinute = 20 } = {}): preHandlerAsyncHookHandler {
-  return perMinuteLimit(perIpPerMinute, (request) => request.ip, 'registrations');
-}
-
-/** A preHandler answering 429 once a key (of the request) is over `max` requests in the current minute. */
-function perMinuteLimit(
-  max: number,
-  keyOf: (request: FastifyRequest) => string,
-  what: string,
-): preHandlerAsyncHookHandler {
-  const limiter = fixedWindowLimiter(max, 60_000);
+  const limit = windowLimit('registration-address', perIpPerMinute, 60_000);
   return answering([429], async (request, reply) => {
-    const retryAfterS = limiter.hit(keyOf(request));
-    if (retryAfterS === undefined) return;
-    reply.header('retry-after', retryAfterS);
-    throw new HttpError(429, 'rate_limited', `too many ${what}; retry in ${retryAfterS} seconds`);
+    if (request.identity.kind === 'admin') return;
+    const wait = await limit.hit(counterStoreOf(request.server), request.ip);
+    if (wait !== undefined)
+      throw tooMany(request, reply, 'auth.registration_throttled', {}, wait, 'registrations');
   });
-}
-
-/**
- * Counts attempts per key in fixed windows; `hit` answers the seconds to wait once a key is over `max`.
- * At most 10,000 keys are remembered (the oldest are forgotten), so made-up logins cannot exhaust memory.
- */
-function fixedWindowLimiter(max: number, windowMs: number) {
-  const windows = new Map<string, { started: number; count: number }>();
-  return {
-    hit(key: string): number | undefined {
-      const now = Date.now();
-      let window = windows.get(key);
-      if (!window || now - window.started >= windowMs) {
-        windows.delete(key);
-        window = { started: now, count: 0 };
-        windows.set(key, window);
-        if (windows.size > 10_000) windows.delete(windows.keys().next().value!);
-      }
-      window.count++;
-      return window.count > max ? Math.ceil((window.started + windowMs - now) / 1000) : undefined;
-    },
-  };
 }

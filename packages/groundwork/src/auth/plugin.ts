@@ -3,6 +3,7 @@ import { HttpError } from '../http/errors.ts';
 import { type Owner, ownerCheck } from './access.ts';
 import { type JwtVerifier, TokenError } from './jwt.ts';
 import type { OperatorKeys } from './operator-keys.ts';
+import { type CounterStore, memoryCounters } from './rate-limits.ts';
 import { sessionTokenDigest } from './session-tokens.ts';
 
 /** Who a request acts for. */
@@ -15,10 +16,11 @@ export type Identity =
 
 /**
  * `public`: no credential read (health, docs, login); `user`: any valid credential; `own`: a user, on rows
- * of their own (the route's `owner` says whose the row is; another user's is a 404); `admin`: operator keys.
- * Operators reach every level.
+ * of their own (the route's `owner` says whose the row is; another user's is a 404); `session`: a user's own
+ * login session (my sessions, password change), which operator keys and tokens do not have (403); `admin`:
+ * operator keys. Operators reach every level but `session`.
  */
-export type Access = 'public' | 'user' | 'own' | 'admin';
+export type Access = 'public' | 'user' | 'own' | 'session' | 'admin';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,11 +45,15 @@ export interface AuthOptions {
   sessions?: { userIdOf(digest: string): Promise<string | undefined> };
   /** Development with no credentials configured: requests without one act as an operator. */
   open: boolean;
+  /** Rate-limit counters of the app's routes (login, registration); this process's memory when unset. */
+  counters?: CounterStore;
 }
 
 const ANONYMOUS: Identity = { kind: 'anonymous' };
 const OPERATOR: Identity = { kind: 'admin' };
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+/** localhost, 127.0.0.0/8 or [::1], with an optional port. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
 
 /**
  * Authenticates every non-public route of `app` (its encapsulated context) and enforces its `auth` level;
@@ -55,6 +61,7 @@ const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
  */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest<Identity | null>('identity', null);
+  app.decorate('counterStore', options.counters ?? memoryCounters());
   app.addHook('onRoute', (route) => {
     const { auth, owner, entity } = route.config ?? {};
     const where = `${[route.method].flat().join(',')} ${route.url}`;
@@ -67,13 +74,25 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   // Callback style, so a request that needs no database read (public, an operator key) costs no promise.
   app.addHook('onRequest', (request, reply, done) => {
     request.identity = ANONYMOUS;
+    // Open mode trusts whoever reaches it, so only this machine may: a page on another site that rebinds
+    // its DNS name to 127.0.0.1 still sends its own name as Host.
+    if (options.open && !LOOPBACK_HOST.test(request.host)) {
+      return done(
+        new HttpError(403, 'forbidden', 'without credentials configured, only a loopback Host is served'),
+      );
+    }
     const access = request.routeOptions.config.auth ?? 'user';
-    if (access === 'public') return done();
+    if (access === 'public') {
+      // Only an operator key is recognised here (so operators are not counted as strangers); nothing is refused.
+      const credential = publicCredential(request);
+      if (credential !== undefined && options.operatorKeys.matches(credential)) request.identity = OPERATOR;
+      return done();
+    }
     const credential = bearerCredential(request, reply);
     // An operator reaches every access level.
     if (credential !== undefined && options.operatorKeys.matches(credential)) {
       request.identity = OPERATOR;
-      return done();
+      return done(access === 'session' ? needsSession() : undefined);
     }
     authenticate(request, reply, access, credential, options).then(() => done(), done);
   });
@@ -89,7 +108,7 @@ async function authenticate(
   if (credential !== undefined) request.identity = await identify(credential, options, reply);
   const identity = request.identity;
   if (identity.kind === 'anonymous') {
-    if (options.open) {
+    if (options.open && access !== 'session') {
       request.identity = OPERATOR;
       return;
     }
@@ -98,7 +117,10 @@ async function authenticate(
   if (access === 'admin' && identity.kind !== 'admin') {
     throw new HttpError(403, 'forbidden', 'this route needs an operator key');
   }
+  if (access === 'session' && !(identity.kind === 'user' && identity.via === 'session')) throw needsSession();
 }
+
+const needsSession = () => new HttpError(403, 'forbidden', 'this route needs a login session token');
 
 function bearerCredential(request: FastifyRequest, reply: FastifyReply): string | undefined {
   const header = request.headers.authorization;
@@ -106,6 +128,11 @@ function bearerCredential(request: FastifyRequest, reply: FastifyReply): string 
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
   if (!match) throw unauthorized(reply, 'the Authorization header must be "Bearer <credential>"', true);
   return match[1]!;
+}
+
+/** The Bearer credential of a public route's request, if any; a malformed header is ignored there. */
+function publicCredential(request: FastifyRequest): string | undefined {
+  return /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
 }
 
 /** A user's credential (operator keys were checked before). */

@@ -1,4 +1,4 @@
-import { and, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, lte, ne, sql } from 'drizzle-orm';
 import { index, type PgColumn, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { Database } from '../database/open.ts';
 import { prepareQuery } from '../database/prepared.ts';
@@ -17,6 +17,9 @@ export function authSessionsTable(userId: PgColumn) {
         .notNull()
         .references(() => userId, { onDelete: 'cascade' }),
       createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+      /** When the session last authenticated a request, to the minute: the idle timeout counts from it. */
+      lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+      /** The absolute end of the session, however active. */
       expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
     },
     (t) => [
@@ -28,37 +31,121 @@ export function authSessionsTable(userId: PgColumn) {
 
 export type AuthSessionsTable = ReturnType<typeof authSessionsTable>;
 
-/** Opens, finds and revokes sessions in an app's auth_sessions table. */
-export function createSessionStore(db: Database, table: AuthSessionsTable, ttlSeconds: number) {
+export interface SessionLifetimes {
+  /** Absolute lifetime in seconds. */
+  ttlS: number;
+  /** A session unused this many seconds is refused. */
+  idleS: number;
+}
+
+/** A session as its user sees it in "my sessions"; `id` is the token's digest, which cannot log anyone in. */
+export interface SessionSummary {
+  id: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+}
+
+/** Expired rows deleted per login: more than a login adds, so the table cannot grow without bound. */
+const EXPIRED_PER_LOGIN = 100;
+/** last_seen_at is written at most this often per session (and at least 4 times per idle timeout). */
+const TOUCH_EVERY_MS = 60_000;
+
+/** Opens, finds, lists and revokes sessions in an app's auth_sessions table. */
+export function createSessionStore(db: Database, table: AuthSessionsTable, lifetimes: SessionLifetimes) {
   // Read on every request a session token authenticates: built once, not per request.
   const live = prepareQuery(
     db,
     'groundwork_live_session',
     db
-      .select({ userId: table.userId })
+      .select({ userId: table.userId, lastSeenAt: table.lastSeenAt })
       .from(table)
       .where(
-        and(eq(table.tokenDigest, sql.placeholder('digest')), gt(table.expiresAt, sql.placeholder('now'))),
+        and(
+          eq(table.tokenDigest, sql.placeholder('digest')),
+          gt(table.expiresAt, sql.placeholder('now')),
+          gt(table.lastSeenAt, sql.placeholder('idleSince')),
+        ),
       ),
   );
+  const touchEveryMs = Math.min(TOUCH_EVERY_MS, (lifetimes.idleS * 1000) / 4);
+  const expired = (now: Date) =>
+    db
+      .select({ digest: table.tokenDigest })
+      .from(table)
+      .where(lte(table.expiresAt, now))
+      .limit(EXPIRED_PER_LOGIN);
   return {
     /** A new session for `userId`: the token for the client, its expiry. */
     async open(userId: string): Promise<{ token: string; expiresAt: Date }> {
       const { token, digest } = createSessionToken();
-      const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-      await db.insert(table).values({ tokenDigest: digest, userId, expiresAt });
+      const now = new Date();
+      const expiresAt = new Date(now.getTime() + lifetimes.ttlS * 1000);
+      await db
+        .insert(table)
+        .values({ tokenDigest: digest, userId, expiresAt, createdAt: now, lastSeenAt: now });
+      // Expired sessions are cleaned here, never when a request presents one: refusing a token costs one read.
+      await db.delete(table).where(inArray(table.tokenDigest, expired(now)));
       return { token, expiresAt };
     },
-    /** The user of a live session; an expired one is deleted on sight. */
+    /**
+     * The user of a live session: one indexed read, and nothing written for an unknown, expired or idle
+     * token. A live session's last_seen_at is moved on at most once a minute.
+     */
     async userIdOf(digest: string): Promise<string | undefined> {
-      // As the column encodes a Date (a placeholder is not encoded): ISO 8601 text.
-      const [row] = await live.execute({ digest, now: new Date().toISOString() });
-      if (!row)
-        await db.delete(table).where(and(eq(table.tokenDigest, digest), lte(table.expiresAt, new Date())));
+      const now = Date.now();
+      // As the columns encode Dates (a placeholder is not encoded): ISO 8601 text.
+      const [row] = await live.execute({
+        digest,
+        now: new Date(now).toISOString(),
+        idleSince: new Date(now - lifetimes.idleS * 1000).toISOString(),
+      });
+      if (row && now - row.lastSeenAt.getTime() >= touchEveryMs) {
+        await db
+          .update(table)
+          .set({ lastSeenAt: new Date(now) })
+          .where(eq(table.tokenDigest, digest));
+      }
       return row?.userId;
     },
     async revoke(digest: string): Promise<void> {
       await db.delete(table).where(eq(table.tokenDigest, digest));
+    },
+    /** The user's live sessions, most recently used first. */
+    async list(userId: string): Promise<SessionSummary[]> {
+      const now = Date.now();
+      return db
+        .select({
+          id: table.tokenDigest,
+          createdAt: table.createdAt,
+          lastSeenAt: table.lastSeenAt,
+          expiresAt: table.expiresAt,
+        })
+        .from(table)
+        .where(
+          and(
+            eq(table.userId, userId),
+            gt(table.expiresAt, new Date(now)),
+            gt(table.lastSeenAt, new Date(now - lifetimes.idleS * 1000)),
+          ),
+        )
+        .orderBy(desc(table.lastSeenAt));
+    },
+    /** Revokes one of the user's sessions; false when the user has no such session. */
+    async revokeOwn(userId: string, digest: string): Promise<boolean> {
+      const deleted = await db
+        .delete(table)
+        .where(and(eq(table.userId, userId), eq(table.tokenDigest, digest)))
+        .returning({ digest: table.tokenDigest });
+      return deleted.length > 0;
+    },
+    /** Revokes every session of the user, except the one with digest `keep`; answers how many ended. */
+    async revokeAll(userId: string, keep?: string): Promise<number> {
+      const deleted = await db
+        .delete(table)
+        .where(and(eq(table.userId, userId), keep === undefined ? undefined : ne(table.tokenDigest, keep)))
+        .returning({ digest: table.tokenDigest });
+      return deleted.length;
     },
   };
 }

@@ -35,7 +35,7 @@ const hooksOf = (route: RouteOptions) =>
 /**
  * The error statuses the foundation answers for `route`: 400/413/415 where a body is parsed (malformed JSON,
  * over the body limit, a content type other than JSON), 400 where params or a query are validated, 414 for an
- * overlong path parameter, 401 without a valid credential, 403 on operator routes, 404 on `own` routes (another
+ * overlong path parameter, 401 without a valid credential, 403 on operator and login-session routes, 404 on `own` routes (another
  * user's row, or none), 404 where a missing
  * referenced row is the URL's (`foreignKeyStatus: 404`), 503 when the database is unavailable, and what the
  * route's hooks declare.
@@ -51,7 +51,7 @@ export function foundationStatuses(route: RouteOptions, { database }: { database
   if (schema.querystring || schema.body) add(400);
   const access = route.config?.auth ?? 'user';
   if (access !== 'public') add(401);
-  if (access === 'admin') add(403);
+  if (access === 'admin' || access === 'session') add(403);
   if (access === 'own') add(404);
   if (route.config?.foreignKeyStatus === 404) add(404);
   if (database) add(503);

@@ -5,6 +5,11 @@ import type { Migration } from './folder.ts';
 export const MIGRATIONS_TABLE = 'schema_migrations';
 /** Like Rails' ar_internal_metadata: the environment the database was last migrated under. */
 export const METADATA_TABLE = `${MIGRATIONS_TABLE}_metadata`;
+/**
+ * The rate-limit counters of apps on a server (auth/rate-limits.ts): the foundation's, created on first use
+ * and outside every app's migrations, so schema checks leave it (and its index) out as they do bookkeeping.
+ */
+export const RATE_LIMITS_TABLE = 'groundwork_rate_limits';
 /** One advisory lock key for every Groundwork migration command (locks are per database). */
 export const LOCK_KEY = 7_101_971_523_114_007n;
 

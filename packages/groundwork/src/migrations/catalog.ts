@@ -1,5 +1,5 @@
 import type { SqlSession } from '../database/open.ts';
-import { MIGRATIONS_TABLE } from './bookkeeping.ts';
+import { MIGRATIONS_TABLE, RATE_LIMITS_TABLE } from './bookkeeping.ts';
 
 /**
  * Every object of the app's schemas, keyed by kind and name, with its definition as PostgreSQL itself prints
@@ -17,7 +17,7 @@ const NOT_EXTENSION = (oid: string) =>
   `not exists (select 1 from pg_depend e where e.objid = ${oid} and e.deptype = 'e')`;
 /** Alembic's table stays while a service moves to Groundwork (docs/adopting.md): it is no part of the schema. */
 export const ALEMBIC_TABLE = 'alembic_version';
-export const OWN_RELATION = `${OWN_NAMESPACE} and c.relname not like '${MIGRATIONS_TABLE}%' and c.relname <> '${ALEMBIC_TABLE}' and ${NOT_EXTENSION('c.oid')}`;
+export const OWN_RELATION = `${OWN_NAMESPACE} and c.relname not like '${MIGRATIONS_TABLE}%' and c.relname not like '${RATE_LIMITS_TABLE}%' and c.relname <> '${ALEMBIC_TABLE}' and ${NOT_EXTENSION('c.oid')}`;
 export const QUALIFIED = `case when n.nspname = 'public' then '' else n.nspname || '.' end`;
 
 /** Comments on tables, views and columns: key, text, and the statement that sets it. */

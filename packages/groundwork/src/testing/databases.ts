@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type postgres from 'postgres';
 import type { AppDefinition } from '../app.ts';
+import { createCountersTable } from '../auth/rate-limits.ts';
 import type { RawEnv, Settings } from '../config.ts';
 import { dropDatabase, ensureDatabase, withAdminConnection } from '../database/admin.ts';
 import { type DatabaseHandle, openDatabase } from '../database/open.ts';
@@ -74,6 +75,9 @@ async function ensureTemplate(app: AppDefinition, adminUrl: string): Promise<str
       const handle = await openDatabase(settings, { schema: app.schema });
       try {
         await upgrade(handle, app.migrationsDir);
+        // Made at first use in an app; made here, tests' logins create no table, so the per-test reset (which
+        // takes a new database after DDL) stays a truncation, and it empties the counters between tests.
+        await createCountersTable(handle.db);
       } catch (error) {
         await handle.close();
         await sql.unsafe(`drop database if exists "${template}" with (force)`);

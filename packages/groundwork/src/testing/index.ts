@@ -10,6 +10,13 @@ export {
   truncateAll,
 } from './databases.ts';
 export { describeIndexUse, type IndexUseCase } from './index-use.ts';
+export { sentMail } from './mail.ts';
 export { catalogObjects, describeMigrations, expectIndexScan, recordingExecutor } from './migrations.ts';
-export { describeOwnership, type OwnershipFixtures, type OwnershipUser } from './ownership.ts';
+export {
+  describeOwnership,
+  type OwnershipFixtures,
+  type OwnershipUser,
+  type SessionUser,
+  sessionRouteRequests,
+} from './ownership.ts';
 export { testSettings } from './settings.ts';

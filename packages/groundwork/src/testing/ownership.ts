@@ -18,6 +18,34 @@ export interface OwnershipFixtures<TUser extends OwnershipUser> {
   unregistered?: string;
 }
 
+/** A user of a password app, with a login session of their own (`sessionId`, its digest) to end. */
+export interface SessionUser extends OwnershipUser {
+  sessionId: string;
+}
+
+/**
+ * The requests for the account routes `passwordLoginRoutes` mounts beside login and logout (my sessions, log out
+ * everywhere, password change) under `prefix`, for a user whose password is `password`.
+ */
+export function sessionRouteRequests(
+  prefix: string,
+  password: string,
+): Record<string, (user: SessionUser) => InjectOptions> {
+  return {
+    [`GET ${prefix}/auth/sessions`]: () => ({ url: `${prefix}/auth/sessions` }),
+    [`DELETE ${prefix}/auth/sessions/:id`]: (user) => ({
+      method: 'DELETE',
+      url: `${prefix}/auth/sessions/${user.sessionId}`,
+    }),
+    [`POST ${prefix}/auth/logout-all`]: () => ({ method: 'POST', url: `${prefix}/auth/logout-all` }),
+    [`POST ${prefix}/auth/password`]: () => ({
+      method: 'POST',
+      url: `${prefix}/auth/password`,
+      payload: { current_password: password, new_password: `${password} changed` },
+    }),
+  };
+}
+
 type Response = Awaited<ReturnType<TestApp<Record<string, unknown>>['server']['inject']>>;
 
 /** Past the access check: the route's own answer (its behaviour is its own tests' business), not a refusal. */
@@ -36,7 +64,7 @@ function expectRefused(response: Response, status: number, code: string, who: st
  * without a credential every route but a public one answers 401 with `WWW-Authenticate: Bearer`; a user
  * gets 403 from an `admin` route and 404 from another user's row on an `own` route, as for a missing one;
  * (so does a token whose user has not registered, `unregistered`); a refused request changes nothing
- * (`state`); owners, users and operators are served. A route that declares
+ * (`state`); owners, users and operators are served, but an operator gets 403 from a `session` route. A route that declares
  * no `auth`, or has no request in `fixtures`, fails.
  */
 export function describeOwnership<TSchema extends Record<string, unknown>, TUser extends OwnershipUser>(
@@ -83,8 +111,12 @@ export function describeOwnership<TSchema extends Record<string, unknown>, TUser
             }
           });
         }
-        expectServed(await send(request(other), t.adminHeaders), 'an operator');
-        if (access === 'own' || access === 'user') {
+        if (access === 'session') {
+          expectRefused(await send(request(other), t.adminHeaders), 403, 'forbidden', 'an operator');
+        } else {
+          expectServed(await send(request(other), t.adminHeaders), 'an operator');
+        }
+        if (access === 'own' || access === 'user' || access === 'session') {
           expectServed(await send(request(owner), await t.userHeaders(owner.credential)), 'the owner');
         }
       });

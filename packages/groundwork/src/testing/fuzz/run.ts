@@ -3,7 +3,7 @@ import type { DatabaseHandle } from '../../database/open.ts';
 import { withSession } from '../../database/sessions.ts';
 import type { AppServer } from '../../http/app-server.ts';
 import { errorBodySchema } from '../../http/errors.ts';
-import { MIGRATIONS_TABLE } from '../../migrations/bookkeeping.ts';
+import { MIGRATIONS_TABLE, RATE_LIMITS_TABLE } from '../../migrations/bookkeeping.ts';
 import { OMIT, PoolPick, Raw, requestFor, type Value } from './arbitraries.ts';
 import { contractOf, type OperationContract, type SentRequest } from './contract.ts';
 import { type Operation, operationsOf } from './openapi.ts';
@@ -57,13 +57,16 @@ const SECRET_FIELD = /pass|token|secret/i;
 // A password hash or a sealed value in a response is a leak whatever the request was.
 const NEVER_IN_RESPONSE = [/\$argon2/, /\bv[12]\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{20,}/];
 
-/** One digest of every table's rows (migration bookkeeping aside): equal before and after = nothing changed. */
+/**
+ * One digest of every table's rows (migration bookkeeping and rate-limit counters aside, which a refused request
+ * may count): equal before and after = nothing changed.
+ */
 async function tableDigest(handle: DatabaseHandle): Promise<string> {
   return withSession(handle, async (session) => {
     const tables = await session.query<{ name: string }>(
       `select format('%I.%I', schemaname, tablename) as name from pg_tables
-        where schemaname not in ('pg_catalog', 'information_schema') and tablename <> $1 order by 1`,
-      [MIGRATIONS_TABLE],
+        where schemaname not in ('pg_catalog', 'information_schema') and tablename not in ($1, $2) order by 1`,
+      [MIGRATIONS_TABLE, RATE_LIMITS_TABLE],
     );
     if (!tables.length) return '';
     const parts = tables.map(

@@ -1,0 +1,3 @@
+DROP TABLE "auth_password_resets";
+--> statement-breakpoint
+ALTER TABLE "auth_sessions" DROP COLUMN "last_seen_at";
