@@ -356,13 +356,25 @@ function openPool(
       // The permit stays taken while the session lives, so the gate never promises a connection it lacks.
       await gate.acquireConnection();
       try {
-        const reserved = await sql.reserve();
+        let reserved = await sql.reserve();
+        // Until a statement has run, a connection found dead is swapped for another: nothing of the session
+        // reached the server yet. Later, its state (locks, settings) is gone with it, and the error stands.
+        let fresh = true;
+        const run = async <T>(text: string, params: unknown[]): Promise<T[]> => {
+          for (let attempt = 0; ; attempt++) {
+            try {
+              const rows = await reserved.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+              fresh = false;
+              return rows as unknown as T[];
+            } catch (error) {
+              if (!fresh || !isNeverSent(error) || attempt >= pool.max) throw error;
+              // Not released: the failed write closed it, and postgres.js has it among its closed ones.
+              reserved = await sql.reserve();
+            }
+          }
+        };
         return {
-          query: async <T>(text: string, params?: unknown[]) =>
-            (await reserved.unsafe(
-              text,
-              (params ?? []) as postgres.ParameterOrJSON<never>[],
-            )) as unknown as T[],
+          query: <T>(text: string, params?: unknown[]) => run<T>(text, params ?? []),
           release: async () => {
             reserved.release();
             gate.releaseConnection();
