@@ -26,6 +26,8 @@ export function accountName() {
   return safeText()
     .normalize('NFKC')
     .check((context) => {
+      // A NUL or a lone surrogate is safeText's refusal already: one message a field.
+      if (context.issues.length > 0) return;
       const problem = accountNameProblem(context.value);
       if (problem) context.issues.push({ code: 'custom', message: problem, input: context.value });
     }) as z.ZodString;
