@@ -201,16 +201,17 @@ async function mountApp(server: AppServer, running: RunningApp, prefix: string):
         },
         async () => ({ status: 'ok' as const }),
       );
-      healthRoute(app, {
-        url: '/health/ready',
-        summary: 'Database reachable and migrations current (503 when not)',
-        schema: readinessSchema,
-        readiness: () => context.readiness(),
-        body: (report) => report,
-      });
-      // The app's own routes sit in a child scope with the auth hook; docs and /health/* above stay public.
+      // The app's own routes and /health/ready sit in a child scope with the auth hook (public routes there
+      // recognise an operator key); docs and /health/live above stay outside it.
       await app.register(async (authed) => {
         registerAuth(authed, running.auth);
+        healthRoute(authed, {
+          url: '/health/ready',
+          summary: 'Database reachable and migrations current (503 when not)',
+          schema: readinessSchema,
+          readiness: () => context.readiness(),
+          body: (report) => report,
+        });
         authed.addHook('onRoute', (route) => {
           route.schema = {
             ...route.schema,
@@ -242,12 +243,14 @@ function warnIfServingOpenly(server: AppServer, { definition, settings }: Runnin
 
 const aggregateSchema = z.object({
   status: z.enum(['ok', 'unavailable']),
-  apps: z.record(z.string(), readinessSchema),
+  // Only when every app serves openly (development): elsewhere each app's /health/ready shows operators its own.
+  apps: z.record(z.string(), readinessSchema).optional(),
   timestamp: z.string(),
 });
 
 /** All-apps mode: the index page at `/` and `/health`, which is ok only when every app is ready. */
 function addIndex(server: AppServer, apps: RunningApp[]): void {
+  const open = apps.every(({ definition, settings }) => servesOpenly(settings, definition.auth.kind));
   server.get('/', { schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(renderIndex(apps.map((a) => a.definition))),
   );
@@ -259,9 +262,10 @@ function addIndex(server: AppServer, apps: RunningApp[]): void {
         apps.map(async (a) => [a.definition.name, await a.context.readiness()] as const),
       );
       const status = reports.every(([, report]) => report.status === 'ok') ? 'ok' : 'unavailable';
+      const details = open ? Object.fromEntries(reports) : undefined;
       return reply
         .status(status === 'ok' ? 200 : 503)
-        .send({ status, apps: Object.fromEntries(reports), timestamp: new Date().toISOString() });
+        .send({ status, apps: details, timestamp: new Date().toISOString() });
     },
   );
 }

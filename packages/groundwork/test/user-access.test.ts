@@ -106,11 +106,25 @@ describe('a jwt app with credentials enforced', () => {
     expect(anonymous.headers['www-authenticate']).toBe('Bearer');
   });
 
-  it('serves the health route publicly, never cached', async () => {
+  it('serves the health route publicly, never cached: the verdict to strangers, the details to operators', async () => {
     const health = await t.server.inject({ method: 'GET', url: '/status' });
     expect(health.statusCode).toBe(200);
-    expect(health.json()).toEqual({ up: true });
+    expect(health.json()).toEqual({ status: 'up' });
     expect(health.headers['cache-control']).toBe('no-store');
+    const asOperator = await t.server.inject({ method: 'GET', url: '/status', headers: t.adminHeaders });
+    expect(asOperator.json()).toEqual({ status: 'up', engine: expect.stringMatching(/^(pglite|postgres)$/) });
+    const ready = await t.server.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.json()).toEqual({ status: 'ok' });
+    const readyAsOperator = await t.server.inject({
+      method: 'GET',
+      url: '/health/ready',
+      headers: t.adminHeaders,
+    });
+    expect(readyAsOperator.json()).toMatchObject({
+      status: 'ok',
+      database: 'connected',
+      migrations: { pending: 0 },
+    });
   });
 
   it('declares in OpenAPI the statuses each route answers and the Bearer scheme on every app route', async () => {

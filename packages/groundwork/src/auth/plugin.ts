@@ -26,6 +26,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     identity: Identity;
   }
+  interface FastifyInstance {
+    /** Development without credentials: every request acts as an operator (set by registerAuth). */
+    servesOpenly?: boolean;
+  }
   interface FastifyContextConfig {
     /** Who may call the route; `user` when unset (`describeOwnership` fails on a route that leaves it unset). */
     auth?: Access;
@@ -62,6 +66,7 @@ const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest<Identity | null>('identity', null);
   app.decorate('counterStore', options.counters ?? memoryCounters());
+  app.decorate('servesOpenly', options.open);
   app.addHook('onRoute', (route) => {
     const { auth, owner, entity } = route.config ?? {};
     const where = `${[route.method].flat().join(',')} ${route.url}`;
@@ -75,8 +80,9 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.addHook('onRequest', (request, reply, done) => {
     request.identity = ANONYMOUS;
     // Open mode trusts whoever reaches it, so only this machine may: a page on another site that rebinds
-    // its DNS name to 127.0.0.1 still sends its own name as Host.
-    if (options.open && !LOOPBACK_HOST.test(request.host)) {
+    // its DNS name to 127.0.0.1 still sends its own name as Host. A request with no Host at all (a load
+    // balancer's HTTP/1.0 health check) comes from no browser, so from no such page.
+    if (options.open && request.headers.host !== undefined && !LOOPBACK_HOST.test(request.host)) {
       return done(
         new HttpError(403, 'forbidden', 'without credentials configured, only a loopback Host is served'),
       );

@@ -65,9 +65,11 @@ describe('users', () => {
     expect(malformed.json().error.fields).toEqual([{ field: 'id', message: 'id must be a UUID' }]);
   });
 
-  it('answers health publicly', async () => {
+  it('answers health publicly: the verdict to anyone, the details to operators', async () => {
     const health = await t.server.inject({ method: 'GET', url: '/api/v1/health' });
     expect(health.statusCode).toBe(200);
-    expect(health.json()).toMatchObject({ status: 'ok', database: 'connected' });
+    expect(health.json()).toEqual({ status: 'ok' });
+    const details = await t.server.inject({ method: 'GET', url: '/api/v1/health', headers: t.adminHeaders });
+    expect(details.json()).toMatchObject({ status: 'ok', database: 'connected' });
   });
 });

@@ -67,9 +67,12 @@ export default defineApp({
   routes: async (app, context) => {
     healthRoute(app, {
       url: '/status',
-      schema: z.object({ up: z.boolean() }),
+      schema: z.object({ status: z.enum(['up', 'down']), engine: z.string() }),
       readiness: context.readiness,
-      body: (report) => ({ up: report.status === 'ok' }),
+      body: (report) => ({
+        status: report.status === 'ok' ? ('up' as const) : ('down' as const),
+        engine: report.engine,
+      }),
     });
     app.get(
       '/me',
