@@ -26,14 +26,18 @@ export type Results = Map<string, Run[]>;
 export const resultKey = (suite: Suite, scenario: Scenario, server: Server) =>
   `${suite.name}|${scenario.name}|${server.name}`;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+function median(values: number[]): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return Number.isInteger(middle) ? (sorted[middle - 1]! + sorted[middle]!) / 2 : sorted[Math.floor(middle)]!;
+}
 const count = (value: number) => Math.round(value).toLocaleString('en-US');
 const µs = (value: number) => `${Math.round(value)} µs`;
 
 /**
- * Prints a suite's medians (throughput with the ratio to the baseline and, in brackets, the lowest and highest
- * ratio of one round to the baseline's run in the same round; CPU per request with the baseline's divided by
- * the server's; p99), then every round's figures. Answers the targets missed.
+ * Prints a suite's medians (throughput; the ratio to the baseline as the median of each round's ratio to the
+ * baseline's run in the same round, with the lowest and highest in brackets; CPU per request with the
+ * baseline's divided by the server's; p99), then every round's figures. Answers the targets missed.
  */
 export function printSuite(suite: Suite, results: Results): string[] {
   const missed: string[] = [];
@@ -46,7 +50,6 @@ export function printSuite(suite: Suite, results: Results): string[] {
   for (const scenario of suite.scenarios) {
     const runs = (server: Server) => results.get(resultKey(suite, scenario, server)) ?? [];
     const base = runs(suite.baseline);
-    const baseRps = median(base.map((r) => r.rps));
     const baseCpu = median(base.map((r) => r.cpuUs));
     const baseP99 = median(base.map((r) => r.p99Ms));
     for (const server of servers) {
@@ -59,8 +62,9 @@ export function printSuite(suite: Suite, results: Results): string[] {
       if (server === suite.baseline) {
         cells.push('-', µs(cpu), '-', `${p99.toFixed(1)} ms`, String(errors), '-');
       } else {
+        // Paired by round: a machine's speed drifts over a run, and both runs of one round share its speed.
         const perRound = own.map((r, i) => r.rps / base[i]!.rps);
-        const ratio = rps / baseRps;
+        const ratio = median(perRound);
         const p99Ratio = p99 / baseP99;
         const target = scenario.targets[server.name];
         // A fast error is not a fast request: any non-2xx answer misses the target.
