@@ -21,7 +21,9 @@
  * tracing on (OTEL_EXPORTER_OTLP_ENDPOINT at a loopback sink that discards the spans; its cost is printed).
  *
  * Server: TEST_DATABASE_URL or the local PostgreSQL. DURATION seconds per run (default 5); CONNECTIONS
- * (default 50); TOKEN_USERS users log in or get a token (default 200).
+ * (default 50); TOKEN_USERS users log in or get a token (default 200). SCENARIOS (comma-separated names such
+ * as `GET user`) keeps only those scenarios. PROFILE=1 runs every server under `node --cpu-prof` and prints
+ * where each spends its CPU per request (bench/http/profile.ts): use it with one scenario.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -35,6 +37,7 @@ import { startIssuer } from './issuer.ts';
 import { logIn } from './login.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { type Server, startServer } from './processes.ts';
+import { printProfiles } from './profile.ts';
 import { printSuite, type Results, resultKey, type Scenario, type Suite } from './report.ts';
 import { type Callers, type RequestShape, runWrk, wrkScript } from './wrk.ts';
 
@@ -43,6 +46,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'packages', 'groundwork', 'bin', 'groundwork.js');
 const MODE = process.env.BENCH ?? 'apps';
 const SUITES = (process.env.SUITES ?? 'operator,session,jwt').split(',').map((name) => name.trim());
+const SCENARIOS = process.env.SCENARIOS?.split(',').map((name) => name.trim());
+const PROFILE = process.env.PROFILE === '1';
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 5);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
@@ -107,9 +112,24 @@ async function start(
   cwd: string,
   readyPath: string,
 ) {
-  const server = await startServer(name, command, { env, cwd, readyPath });
+  const [node, ...rest] = command;
+  const profiling = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profileDir(name)] : [];
+  const server = await startServer(name, [node!, ...profiling, ...rest], { env, cwd, readyPath });
   servers.push(server);
   return server;
+}
+
+const profileDir = (serverName: string) => join(scratch, 'profiles', serverName.replace(/\W+/g, '-'));
+/**
+ * Requests each server answered, warm-ups included, and when its first run began (the monotonic clock in µs,
+ * which V8's profiles share): the profile's CPU from then on is divided by them.
+ */
+const driven = new Map<Server, { requests: number; fromUs: number }>();
+async function drive(server: Server, script: string, seconds: number) {
+  const fromUs = driven.get(server)?.fromUs ?? Number(process.hrtime.bigint() / 1000n);
+  const result = await runWrk(server, script, seconds, CONNECTIONS);
+  driven.set(server, { requests: (driven.get(server)?.requests ?? 0) + result.requests, fromUs });
+  return result;
 }
 
 let scriptCount = 0;
@@ -287,9 +307,13 @@ try {
       scenarios: [scenario('GET user', users, { 'rnd-cards info': 0.8, 'rnd-cards warn': 0.8 })],
     });
   }
+  if (SCENARIOS) {
+    for (const suite of suites) suite.scenarios = suite.scenarios.filter((s) => SCENARIOS.includes(s.name));
+    suites.splice(0, suites.length, ...suites.filter((suite) => suite.scenarios.length > 0));
+  }
   if (suites.length === 0)
     throw new Error(
-      `nothing to measure: SUITES=${SUITES.join(',')} (BENCH=workers runs operator and session)`,
+      `nothing to measure: SUITES=${SUITES.join(',')}${SCENARIOS ? `, SCENARIOS=${SCENARIOS.join(',')}` : ''} (BENCH=workers runs operator and session)`,
     );
 
   const runs = suites.reduce((sum, s) => sum + s.scenarios.length * (1 + s.contenders.length), 0);
@@ -300,8 +324,7 @@ try {
   for (const suite of suites) {
     for (const s of suite.scenarios) {
       // Warm-up: JIT, pools, caches (a token's first verification, the key set's first fetch).
-      for (const server of [suite.baseline, ...suite.contenders])
-        await runWrk(server, s.script, WARM_UP_S, CONNECTIONS);
+      for (const server of [suite.baseline, ...suite.contenders]) await drive(server, s.script, WARM_UP_S);
     }
   }
   const roundLoads: string[] = [];
@@ -315,10 +338,7 @@ try {
       for (const s of suite.scenarios) {
         for (const server of order) {
           const key = resultKey(suite, s, server);
-          results.set(key, [
-            ...(results.get(key) ?? []),
-            await runWrk(server, s.script, DURATION, CONNECTIONS),
-          ]);
+          results.set(key, [...(results.get(key) ?? []), await drive(server, s.script, DURATION)]);
         }
       }
     }
@@ -342,6 +362,20 @@ try {
   }
 } finally {
   for (const server of servers) server.child.kill('SIGTERM');
+  // A profile is written as its process exits.
+  await Promise.all(
+    servers.map((server) =>
+      server.child.exitCode !== null || server.child.signalCode !== null
+        ? undefined
+        : new Promise((resolve) => server.child.once('exit', resolve)),
+    ),
+  );
+  if (PROFILE) {
+    const profiled = servers.filter((server) => driven.has(server));
+    printProfiles(
+      profiled.map((server) => ({ name: server.name, dir: profileDir(server.name), ...driven.get(server)! })),
+    );
+  }
   for (const close of closers) await close();
   rmSync(scratch, { recursive: true, force: true });
   for (const name of databases) await admin.unsafe(`drop database if exists "${name}" with (force)`);

@@ -10,6 +10,7 @@ const THREADS = 2;
 /** One wrk run against one server. */
 export interface Run {
   rps: number;
+  requests: number;
   p99Ms: number;
   /** The server's CPU time (user + system, with its workers) per request. */
   cpuUs: number;
@@ -99,5 +100,5 @@ export async function runWrk(
   const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
   const unit = { us: 0.001, ms: 1, s: 1000 }[p99?.[2] as 'us' | 'ms' | 's'];
-  return { rps, p99Ms: Number(p99?.[1]) * unit, cpuUs: (cpu * 1000) / requests, errors, load };
+  return { rps, requests, p99Ms: Number(p99?.[1]) * unit, cpuUs: (cpu * 1000) / requests, errors, load };
 }
