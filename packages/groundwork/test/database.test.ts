@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
+import { databaseErrorOf } from '../src/database/connection-errors.ts';
 import { openDatabase } from '../src/database/open.ts';
 import { testBackend, testSettings } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
@@ -200,7 +201,7 @@ describe.skipIf(testBackend !== 'postgres')(
       // connection limit of 0 is refused the same way, without filling the shared server.
       const role = `gwt_refused_${process.pid}`;
       const server = postgres(serverUrl!, { max: 1, onnotice: () => {} });
-      await server.unsafe(`create role ${role} login connection limit 0`);
+      await server`create role ${server(role)} login connection limit 0`;
       const url = Object.assign(new URL(serverUrl!), { username: role, password: '' }).href;
       const settings = testSettings(notes, { DB_POOL_MAX: '10', DB_POOL_WAIT_TIMEOUT_MS: '5000' }, url);
       const handle = await openDatabase(settings, { schema: notes.schema });
@@ -211,22 +212,23 @@ describe.skipIf(testBackend !== 'postgres')(
           Array.from({ length: 30 }, () => handle.db.execute(sql`select 1`)),
         );
         const refusedMs = performance.now() - started;
-        expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+        const codes = outcomes.map((outcome) =>
+          outcome.status === 'rejected' ? databaseErrorOf(outcome.reason)?.code : 'served',
+        );
+        expect(new Set(codes)).toEqual(new Set(['53300']));
         // Each refusal grows postgres.js's wait before the next connection try, counted for the whole pool:
         // left at its default (up to 20 s) the later statements waited past the wait bound, holding the gate.
         expect(refusedMs).toBeLessThan(settings.pool.waitTimeoutMs);
 
-        await server.unsafe(`alter role ${role} connection limit -1`);
+        await server`alter role ${server(role)} connection limit -1`;
         const back = performance.now();
         await handle.db.execute(sql`select 1`);
         // The pool's next try is at most a second away, not the 10-20 s that burst had built up.
         expect(performance.now() - back).toBeLessThan(2000);
       } finally {
         await handle.close();
-        await server.unsafe(
-          `select pg_terminate_backend(pid) from pg_stat_activity where usename = '${role}'`,
-        );
-        await server.unsafe(`drop role if exists ${role}`);
+        await server`select pg_terminate_backend(pid) from pg_stat_activity where usename = ${role}`;
+        await server`drop role if exists ${server(role)}`;
         await server.end();
       }
     }, 60_000);
