@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { loadAverage } from '../proc.ts';
+import { connectionBudget, connectionRoom } from './connections.ts';
 import { startIssuer } from './issuer.ts';
 import { logIn } from './login.ts';
 import { startOtlpSink } from './otlp-sink.ts';
@@ -92,6 +93,7 @@ const databaseUrl = (name: string) => Object.assign(new URL(serverUrl), { pathna
 const scratch = mkdtempSync(join(tmpdir(), 'gw-bench-http-'));
 const databases: string[] = [];
 const servers: Server[] = [];
+const budget = connectionBudget(await connectionRoom(admin));
 const closers: (() => Promise<void>)[] = [];
 
 /** A fresh database at head of an app's migrations; answers its URL. */
@@ -104,7 +106,21 @@ async function appDatabase(name: string, appDir: string, env: NodeJS.ProcessEnv)
   return url;
 }
 
-/** Starts a server; every one started is stopped at the end. */
+/**
+ * An app's pool size (its definition's default), given to its servers and its floor as DB_POOL_MAX, so the
+ * bench knows how many connections it opens.
+ */
+async function poolOf(appDir: string): Promise<string> {
+  const { default: app } = await import(join(appDir, 'src', 'app.ts'));
+  const pool = (app as { defaults?: { poolMax?: number } }).defaults?.poolMax;
+  if (!pool) throw new Error(`${appDir}: its definition sets no defaults.poolMax`);
+  return String(pool);
+}
+
+/**
+ * Starts a server, its pool (env.DB_POOL_MAX, one per process of `serve --workers N`) counted against the
+ * server's room first; every one started is stopped at the end.
+ */
 async function start(
   name: string,
   command: string[],
@@ -112,6 +128,8 @@ async function start(
   cwd: string,
   readyPath: string,
 ) {
+  const workers = command.indexOf('--workers');
+  budget.reserve(name, Number(env.DB_POOL_MAX) * (workers === -1 ? 1 : Number(command[workers + 1])));
   const [node, ...rest] = command;
   const profiling = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profileDir(name)] : [];
   const server = await startServer(name, [node!, ...profiling, ...rest], { env, cwd, readyPath });
@@ -165,7 +183,7 @@ try {
       select id, email from users order by random() limit ${TOKEN_USERS}`;
     await db.end();
 
-    const env = { ...appEnv, DATABASE_URL: url };
+    const env = { ...appEnv, DATABASE_URL: url, DB_POOL_MAX: await poolOf(learnrDir) };
     const serve = (name: string, extra: string[], level: string, more: NodeJS.ProcessEnv = {}) =>
       start(
         name,
@@ -277,6 +295,7 @@ try {
     const env = {
       ...appEnv,
       DATABASE_URL: url,
+      DB_POOL_MAX: await poolOf(rndDir),
       AUTH_ISSUER: issuer.issuer,
       AUTH_AUDIENCE: issuer.audience,
       AUTH_JWKS_URL: issuer.jwksUrl,

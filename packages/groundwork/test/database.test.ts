@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
+import { databaseErrorOf } from '../src/database/connection-errors.ts';
 import { openDatabase } from '../src/database/open.ts';
 import { testBackend, testSettings } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
@@ -180,8 +181,8 @@ describe.skipIf(testBackend !== 'postgres')(
       const handle = await openDatabase(settings, { schema: notes.schema });
       let closeMs: number;
       try {
-        // Each refused reconnect lengthens postgres.js's wait before the next (x3 each time): after six, the
-        // next try is 3.6-7.3 s away.
+        // Each refused reconnect lengthens postgres.js's wait before the next (x3 each time, up to 1 s): after
+        // six, the next try is 0.5-1 s away.
         for (let i = 0; i < 6; i++) await expect(handle.db.execute(sql`select 1`)).rejects.toThrow();
         // A ping that gives up after 100 ms leaves its statement queued for that try, holding a pool place.
         await expect(handle.ping(100)).rejects.toThrow();
@@ -194,6 +195,43 @@ describe.skipIf(testBackend !== 'postgres')(
       // Not the 5 s an in-flight statement on a live connection is given.
       expect(closeMs).toBeLessThan(1000);
     });
+
+    it('fails statements within the wait bound while the server refuses connections, and serves at once when it has room', async () => {
+      // A server at max_connections answers each new connection "too many clients" (53300). A role with a
+      // connection limit of 0 is refused the same way, without filling the shared server.
+      const role = `gwt_refused_${process.pid}`;
+      const server = postgres(serverUrl!, { max: 1, onnotice: () => {} });
+      await server`create role ${server(role)} login connection limit 0`;
+      const url = Object.assign(new URL(serverUrl!), { username: role, password: '' }).href;
+      const settings = testSettings(notes, { DB_POOL_MAX: '10', DB_POOL_WAIT_TIMEOUT_MS: '5000' }, url);
+      const handle = await openDatabase(settings, { schema: notes.schema });
+      try {
+        // A burst as a load balancer sends it: more statements than the gate admits.
+        const started = performance.now();
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 30 }, () => handle.db.execute(sql`select 1`)),
+        );
+        const refusedMs = performance.now() - started;
+        const codes = outcomes.map((outcome) =>
+          outcome.status === 'rejected' ? databaseErrorOf(outcome.reason)?.code : 'served',
+        );
+        expect(new Set(codes)).toEqual(new Set(['53300']));
+        // Each refusal grows postgres.js's wait before the next connection try, counted for the whole pool:
+        // left at its default (up to 20 s) the later statements waited past the wait bound, holding the gate.
+        expect(refusedMs).toBeLessThan(settings.pool.waitTimeoutMs);
+
+        await server`alter role ${server(role)} connection limit -1`;
+        const back = performance.now();
+        await handle.db.execute(sql`select 1`);
+        // The pool's next try is at most a second away, not the 10-20 s that burst had built up.
+        expect(performance.now() - back).toBeLessThan(2000);
+      } finally {
+        await handle.close();
+        await server`select pg_terminate_backend(pid) from pg_stat_activity where usename = ${role}`;
+        await server`drop role if exists ${server(role)}`;
+        await server.end();
+      }
+    }, 60_000);
 
     it('answers 503, not 500, when the server refuses the app (missing database)', async () => {
       const url = new URL(serverUrl!);

@@ -152,6 +152,21 @@ export function tlsRisk(connection: ServerConnection, url: string): string | und
 
 const warned = new Set<string>();
 
+/** The longest a pool's connection waits before trying again after a failed connection (see below). */
+const RECONNECT_DELAY_MAX_S = 1;
+
+/**
+ * postgres.js's wait before a connection of the pool tries again: its own growth (x3 per failure from about
+ * 10 ms, with jitter), capped at 1 s instead of its 20. Its count of failures is shared by the whole pool and
+ * reset only by a connection that succeeds: uncapped, one burst of refusals (a server at max_connections
+ * answering "too many clients") puts every connection 10-20 s from its next try, so statements already handed
+ * to postgres.js wait that long, past DB_POOL_WAIT_TIMEOUT_MS and holding the gate's places, and the pool
+ * stays down that long after the server has room again. A try is made only for a waiting statement.
+ */
+function reconnectDelayS(failures: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(3 ** failures / 100, RECONNECT_DELAY_MAX_S);
+}
+
 type PoolSettings = Pick<Settings, 'appName' | 'pool'> & Partial<Pick<Settings, 'nodeEnv' | 'metrics'>>;
 
 /** One postgres.js pool behind a gate, as Drizzle's client: the primary's, a replica's or the direct one's. */
@@ -206,7 +221,7 @@ function openPool(
     fetch_types: !replicaOf,
     // postgres.js otherwise waits up to 20 s before reconnecting after failures: a replica the monitor found
     // back would stall the reads sent to it.
-    ...(replicaOf ? { backoff: () => 0.05 } : {}),
+    backoff: replicaOf ? () => 0.05 : reconnectDelayS,
     connection: {
       application_name: applicationName,
       ...(timeout > 0 && !pooled ? { statement_timeout: timeout } : {}),
