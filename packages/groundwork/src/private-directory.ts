@@ -24,9 +24,25 @@ export function createPrivateDirectory(dataDir: string): void {
 /**
  * PGlite creates its files 0666 whatever the umask, so they are made the owner's after it writes. Only those
  * that need it are changed: a cluster is many files, and on a warm start all are private already.
+ *
+ * With `changedSince` (a time in ms), only the entries of folders modified since then are looked at: a file
+ * created or renamed into a folder changes that folder's mtime, so this finds every file written since, for
+ * a stat per folder instead of one per file. Older files are the full walk's (at close, and wherever the
+ * caller cannot say since when).
  */
-export function restrictToOwner(dir: string): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+export function restrictToOwner(dir: string, { changedSince }: { changedSince?: number } = {}): void {
+  const entries = readdirSync(dir, { withFileTypes: true, recursive: true });
+  const changed = new Map<string, boolean>();
+  const folderChanged = (folder: string): boolean => {
+    let result = changed.get(folder);
+    if (result === undefined) {
+      result = changedSince === undefined || statSync(folder).mtimeMs >= changedSince;
+      changed.set(folder, result);
+    }
+    return result;
+  };
+  for (const entry of entries) {
+    if (!folderChanged(entry.parentPath)) continue;
     const path = join(entry.parentPath, entry.name);
     const mode = statSync(path).mode;
     if (mode & 0o077) chmodSync(path, mode & 0o700);

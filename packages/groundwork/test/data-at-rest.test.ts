@@ -1,4 +1,14 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,7 +17,7 @@ import { dropDatabase, ensureDatabase } from '../src/database/admin.ts';
 import { backupDatabase, restoreDatabase } from '../src/database/backup.ts';
 import { openDatabase } from '../src/database/open.ts';
 import { withDatabase } from '../src/database/urls.ts';
-import { DataDirectoryError } from '../src/private-directory.ts';
+import { DataDirectoryError, restrictToOwner } from '../src/private-directory.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'gw-at-rest-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -42,6 +52,35 @@ describe('embedded data at rest', { timeout: 120_000 }, () => {
     expect(modeOf(join(root, '.data'))).toBe(0o700);
     expect(modeOf(settings.dataDir)).toBe(0o700);
     expect(exposed(settings.dataDir)).toEqual([]);
+  });
+
+  it('leaves nothing PGlite wrote while opening reachable, before the close makes all private again', async () => {
+    const root = mkdtempSync(join(work, 'root-'));
+    const settings = embeddedSettings(root);
+    // The first open copies a whole cluster in; the second opens it warm.
+    for (let open = 0; open < 2; open++) {
+      const handle = await openDatabase(settings, { schema: {} });
+      expect(exposed(settings.dataDir)).toEqual([]);
+      await handle.close();
+    }
+  });
+
+  it('restricts, since a given time, what was created or renamed into a folder, in new folders too', () => {
+    const dir = mkdtempSync(join(work, 'walk-'));
+    mkdirSync(join(dir, 'old'));
+    const since = Date.now() - 1000;
+    const untouched = join(dir, 'old', 'before');
+    writeFileSync(untouched, '', { mode: 0o644 });
+    // A folder nothing was added to since: its entries are the full walk's.
+    const before = new Date(since - 60_000);
+    utimesSync(join(dir, 'old'), before, before);
+    mkdirSync(join(dir, 'new', 'deeper'), { recursive: true, mode: 0o755 });
+    writeFileSync(join(dir, 'new', 'deeper', 'file'), '', { mode: 0o666 });
+    writeFileSync(join(dir, 'top'), '', { mode: 0o644 });
+    restrictToOwner(dir, { changedSince: since });
+    expect(exposed(dir)).toEqual([`${untouched} 644`]);
+    restrictToOwner(dir);
+    expect(exposed(dir)).toEqual([]);
   });
 
   it('refuses to open a data directory group or others can reach, naming the chmod that fixes it', async () => {

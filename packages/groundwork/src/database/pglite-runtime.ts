@@ -18,6 +18,19 @@ export const PGLITE_VERSION = (
 
 export type PgliteRuntime = Required<Pick<PGliteOptions, 'pgliteWasmModule' | 'fsBundle' | 'startParams'>>;
 
+/**
+ * The file bundle as PGlite reads it: it only calls `arrayBuffer()`, and its file system keeps views into the
+ * buffer it gets (files are created owning their bytes), so every call answers a fresh copy. A `Blob` would
+ * do the same, but Node reads a Blob's bytes back in chunks and joins them, several times the CPU of one copy
+ * for each instance.
+ */
+function bundleOf(bytes: Uint8Array): Blob {
+  const bundle: Pick<Blob, 'arrayBuffer'> = {
+    arrayBuffer: async () => new Uint8Array(bytes).buffer,
+  };
+  return bundle as Blob;
+}
+
 let runtime: Promise<PgliteRuntime> | undefined;
 
 /**
@@ -34,7 +47,7 @@ export function pgliteRuntime(): Promise<PgliteRuntime> {
     ]);
     return {
       pgliteWasmModule: await WebAssembly.compile(wasm),
-      fsBundle: new Blob([bundle]),
+      fsBundle: bundleOf(bundle),
       startParams: START_PARAMS,
     };
   })();

@@ -35,8 +35,11 @@ export async function openEmbedded<TSchema extends Record<string, unknown>>(
   let client = options.pglite;
   if (!client) {
     createPrivateDirectory(settings.dataDir);
+    // What PGlite writes as it opens; the rest was made private when the data directory was last closed.
+    // A second of slack: the file system stamps times from a coarser clock than Date.now().
+    const opening = Date.now() - 1000;
     client = await openCluster(settings.dataDir, await pgliteExtensions(options.extensions));
-    restrictToOwner(settings.dataDir);
+    restrictToOwner(settings.dataDir, { changedSince: opening });
   }
   const pglite = client;
   const db = drizzlePglite(pglite, { schema: options.schema, logger }) as unknown as Database<TSchema>;
