@@ -1,3 +1,4 @@
+export { type PasswordAccountRequests, passwordAccountRequests } from './accounts.ts';
 export { setupTestApp, type TestApp, type TestAppOptions } from './app.ts';
 export {
   createPgliteTestDatabase,
