@@ -1,5 +1,6 @@
 export { type PasswordAccountRequests, passwordAccountRequests } from './accounts.ts';
 export { setupTestApp, type TestApp, type TestAppOptions } from './app.ts';
+export { terminateConnections } from './connections.ts';
 export {
   createPgliteTestDatabase,
   createServerTestDatabase,
