@@ -247,7 +247,7 @@ describe('users API', () => {
     const patch = (payload: object, id = created.id) =>
       t.server.inject({ method: 'PATCH', url: `/api/v1/users/${id}`, payload });
 
-    const updated = await patch({
+    const answers = {
       exam_date: '2026-06-30',
       target_score: 90,
       daily_study_time: 60,
@@ -255,18 +255,13 @@ describe('users API', () => {
       motivation: 'pass the exam',
       referral_source: 'Social',
       dark_mode: 'dark',
-    });
+    };
+    const updated = await patch(answers);
     expect(updated.statusCode).toBe(200);
     expect(updated.json()).toMatchObject({
       id: created.id,
       email: 'onboard@x.io',
-      exam_date: '2026-06-30',
-      target_score: 90,
-      daily_study_time: 60,
-      knowledge_level: 'Beginner',
-      motivation: 'pass the exam',
-      referral_source: 'Social',
-      dark_mode: 'dark',
+      ...answers,
       created_at: created.created_at,
     });
     expect(Date.parse(updated.json().updated_at)).toBeGreaterThan(Date.parse(created.updated_at));

@@ -16,14 +16,19 @@ async function call(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: obj
 }
 
 let seq = 0;
-async function createUser(overrides: Json = {}) {
+/** A registration of a user no other test has, but for `overrides`. */
+function newUser(overrides: Json = {}) {
   seq++;
-  const { status, body } = await call('POST', '/api/v1/users', {
+  return {
     email: `doradca${seq}@example.pl`,
     name: `Doradca ${seq}`,
     cognitoSub: `sub-${seq}`,
     ...overrides,
-  });
+  };
+}
+
+async function createUser(overrides: Json = {}) {
+  const { status, body } = await call('POST', '/api/v1/users', newUser(overrides));
   expect(status).toBe(201);
   return body;
 }
@@ -118,11 +123,7 @@ describe('users API', () => {
     expect(fieldsOf(bad.body)).toEqual(expect.arrayContaining(['email', 'name']));
 
     await createUser({ email: 'taken@example.pl' });
-    const taken = await call('POST', '/api/v1/users', {
-      email: 'TAKEN@example.pl',
-      name: 'B',
-      cognitoSub: 'other',
-    });
+    const taken = await call('POST', '/api/v1/users', newUser({ email: 'TAKEN@example.pl' }));
     expect(taken.status).toBe(409);
     expect(fieldsOf(taken.body)).toEqual(['email']);
 
@@ -287,11 +288,7 @@ describe('projects API', () => {
 describe('hostile input (issue 11)', () => {
   it('409 for a taken Cognito subject names cognitoSub, as the API spells it', async () => {
     await createUser({ cognitoSub: 'sub-taken' });
-    const taken = await call('POST', '/api/v1/users', {
-      email: 'x@example.pl',
-      name: 'X',
-      cognitoSub: 'sub-taken',
-    });
+    const taken = await call('POST', '/api/v1/users', newUser({ cognitoSub: 'sub-taken' }));
     expect(taken.status).toBe(409);
     expect(taken.body.error).toEqual({
       code: 'conflict',
