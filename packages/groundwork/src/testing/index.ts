@@ -11,7 +11,7 @@ export {
   testBackend,
   truncateAll,
 } from './databases.ts';
-export { describeIndexUse, type IndexUseCase } from './index-use.ts';
+export { describeIndexUse, type IndexUseCase, pageCases } from './index-use.ts';
 export { sentMail } from './mail.ts';
 export { catalogObjects, describeMigrations, expectIndexScan, recordingExecutor } from './migrations.ts';
 export {
@@ -20,5 +20,6 @@ export {
   type OwnershipUser,
   type SessionUser,
   sessionRouteRequests,
+  sessionUser,
 } from './ownership.ts';
 export { testSettings } from './settings.ts';
