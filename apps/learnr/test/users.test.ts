@@ -6,14 +6,19 @@ import {
   type AppServer,
   backupDatabase,
   buildServer,
-  databaseErrorOf,
   executeRows,
   restoreDatabase,
   type Settings,
   startApp,
   verifyPassword,
 } from 'groundwork-pg';
-import { createTestDatabase, setupTestApp, testBackend, testSettings } from 'groundwork-pg/testing';
+import {
+  createTestDatabase,
+  databaseRefusal,
+  setupTestApp,
+  testBackend,
+  testSettings,
+} from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { users } from '../src/schema.ts';
@@ -34,15 +39,7 @@ async function createUser(server: AppServer, email: string) {
 }
 
 /** The SQLSTATE and constraint a raw statement fails with: proof the database itself enforces the rule. */
-async function violation(statement: ReturnType<typeof sql>) {
-  try {
-    await t.db.execute(statement);
-  } catch (error) {
-    const db = databaseErrorOf(error);
-    return { code: db?.code, constraint: db?.constraint_name ?? db?.constraint };
-  }
-  throw new Error('the database accepted the statement');
-}
+const violation = (statement: ReturnType<typeof sql>) => databaseRefusal(t.db.execute(statement));
 
 describe('database connection and test isolation (AC5, AC7)', () => {
   it('pings the test database, never the development one, with the configured pool', async () => {

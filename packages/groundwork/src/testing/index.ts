@@ -22,4 +22,5 @@ export {
   sessionRouteRequests,
   sessionUser,
 } from './ownership.ts';
+export { databaseRefusal } from './refusals.ts';
 export { testSettings } from './settings.ts';
