@@ -11,6 +11,7 @@ import {
 } from 'groundwork-pg';
 import {
   createTestDatabase,
+  serveOnDatabase,
   setupTestApp,
   terminateConnections,
   testBackend,
@@ -38,10 +39,9 @@ async function serveAgainst(
   databaseUrl: string,
   env: Record<string, string> = {},
 ): Promise<{ server: AppServer; running: RunningApp }> {
-  const running = await startApp(app, { settings: testSettings(app, env, databaseUrl), migrate: false });
-  const server = await buildServer([running], { logLevel: 'silent', mount: 'root' });
-  cleanups.push(() => server.close());
-  return { server, running };
+  const served = await serveOnDatabase(app, databaseUrl, env);
+  cleanups.push(() => served.server.close());
+  return served;
 }
 
 const get = (server: AppServer, url: string) => server.inject({ method: 'GET', url });

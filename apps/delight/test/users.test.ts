@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
-import { buildServer, executeRows, startApp } from 'groundwork-pg';
-import { databaseRefusal, setupTestApp, testSettings } from 'groundwork-pg/testing';
+import { type AppServer, executeRows } from 'groundwork-pg';
+import { databaseRefusal, serveOnDatabase, setupTestApp } from 'groundwork-pg/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { userPreferences, users } from '../src/schema.ts';
@@ -366,13 +366,9 @@ describe.skipIf(!vector.available)(needsVector('delight with its database'), () 
  * None of this needs pgvector, so it runs on every backend.
  */
 describe('delight before any database work', () => {
-  let server: Awaited<ReturnType<typeof buildServer>>;
+  let server: AppServer;
   beforeAll(async () => {
-    const running = await startApp(app, {
-      settings: testSettings(app, {}, 'postgres://postgres@127.0.0.1:1/nowhere'),
-      migrate: false,
-    });
-    server = await buildServer([running], { logLevel: 'silent', mount: 'root' });
+    ({ server } = await serveOnDatabase(app, 'postgres://postgres@127.0.0.1:1/nowhere'));
   });
   afterAll(async () => {
     await server?.close();

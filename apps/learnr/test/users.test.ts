@@ -15,6 +15,7 @@ import {
 import {
   createTestDatabase,
   databaseRefusal,
+  serveOnDatabase,
   setupTestApp,
   testBackend,
   testSettings,
@@ -333,11 +334,7 @@ describe('users API', () => {
 describe('when the database is unreachable', () => {
   it('answers 503 with Retry-After on health and on the API, leaking no connection details', async () => {
     const url = 'postgres://learnr:Sup3rSecret@127.0.0.1:1/learnr_dev';
-    const running = await startApp(app, {
-      settings: testSettings(app, { DB_CONNECT_TIMEOUT_MS: '500' }, url),
-      migrate: false,
-    });
-    const server = await buildServer([running], { logLevel: 'silent', mount: 'root' });
+    const { server } = await serveOnDatabase(app, url, { DB_CONNECT_TIMEOUT_MS: '500' });
     try {
       const health = await server.inject({ url: '/api/v1/health' });
       expect(health.statusCode).toBe(503);

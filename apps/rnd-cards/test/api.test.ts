@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { buildServer, startApp } from 'groundwork-pg';
-import { setupTestApp, testSettings } from 'groundwork-pg/testing';
+import { serveOnDatabase, setupTestApp } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { batches, projects } from '../src/schema.ts';
@@ -57,11 +56,7 @@ describe('health and docs', () => {
 
   it('GET /health answers 503 unhealthy, with a reason and no address, when the database is unreachable', async () => {
     const unreachable = 'postgres://postgres@127.0.0.1:1/nowhere';
-    const running = await startApp(app, {
-      settings: testSettings(app, { DB_CONNECT_TIMEOUT_MS: '1000' }, unreachable),
-      migrate: false,
-    });
-    const server = await buildServer([running], { logLevel: 'silent', mount: 'root' });
+    const { server } = await serveOnDatabase(app, unreachable, { DB_CONNECT_TIMEOUT_MS: '1000' });
     try {
       const response = await server.inject({ method: 'GET', url: '/health' });
       expect(response.statusCode).toBe(503);
@@ -75,7 +70,6 @@ describe('health and docs', () => {
       expect(response.body).not.toContain('127.0.0.1');
     } finally {
       await server.close();
-      await running.handle.close();
     }
   });
 

@@ -23,4 +23,5 @@ export {
   sessionUser,
 } from './ownership.ts';
 export { databaseRefusal } from './refusals.ts';
+export { serveOnDatabase } from './serve.ts';
 export { testSettings } from './settings.ts';
