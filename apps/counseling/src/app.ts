@@ -2,8 +2,12 @@ import { join } from 'node:path';
 import { defineApp, passwordLoginRoutes } from 'groundwork-pg';
 import { healthRoutes } from './health/routes.ts';
 import * as schema from './schema.ts';
-import { createUsersRepository } from './users/repository.ts';
+import { createUsersRepository, type UserRow } from './users/repository.ts';
 import { usersRoutes } from './users/routes.ts';
+
+/** What login needs of a user row: a blocked user is refused after the right password. */
+const toAccount = (row: UserRow | undefined) =>
+  row && { id: row.id, hashedPassword: row.passwordHash, blocked: row.isBlocked };
 
 export default defineApp({
   name: 'counseling',
@@ -25,14 +29,8 @@ export default defineApp({
       prefix: '/api/v1',
       loginField: 'username',
       sessions: context.sessions,
-      findAccount: async (username) => {
-        const row = await users.findByUsername({ username });
-        return row && { id: row.id, hashedPassword: row.passwordHash, blocked: row.isBlocked };
-      },
-      findAccountById: async (id) => {
-        const row = await users.findById({ id });
-        return row && { id: row.id, hashedPassword: row.passwordHash, blocked: row.isBlocked };
-      },
+      findAccount: async (username) => toAccount(await users.findByUsername({ username })),
+      findAccountById: async (id) => toAccount(await users.findById({ id })),
       updatePasswordHash: (id, passwordHash) => users.setPasswordHash({ id, passwordHash }),
     });
     await app.register(usersRoutes, { prefix: '/api/v1/users', users });

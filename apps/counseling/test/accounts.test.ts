@@ -1,7 +1,7 @@
 /** Counseling's own login, blocking and registration rules, on the real app with credentials enforced. */
 import { eq } from 'drizzle-orm';
 import { hashPassword } from 'groundwork-pg';
-import { setupTestApp } from 'groundwork-pg/testing';
+import { passwordAccountRequests, setupTestApp } from 'groundwork-pg/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { authSessions } from '../src/schema.ts';
@@ -18,15 +18,8 @@ beforeAll(async () => {
 const createUser = (username: string) => createUsersRepository(t.db).create({ username, passwordHash });
 const sessionsOf = (id: string) => t.db.select().from(authSessions).where(eq(authSessions.userId, id));
 
-/** Logins come from an address of their own per call: the per-IP limit is not what these tests check. */
-let client = 0;
-const login = (username: string, password = PASSWORD) =>
-  t.server.inject({
-    method: 'POST',
-    url: '/api/v1/auth/login',
-    payload: { username, password },
-    remoteAddress: `198.51.100.${++client % 250}`,
-  });
+const accounts = passwordAccountRequests(t);
+const login = (username: string, password = PASSWORD) => accounts.login({ username, password });
 
 type Headers = Record<string, string>;
 const getUser = (id: string, headers: Headers) =>
@@ -37,9 +30,7 @@ const block = (id: string, headers: Headers, is_blocked = true) =>
 describe('login sessions on the app', () => {
   it('logs in by username in any letter case, and the token acts as that user', async () => {
     const jdoe = await createUser('\\campus\\jdoe');
-    const response = await login('\\CAMPUS\\JDoe');
-    expect(response.statusCode).toBe(200);
-    const headers = { authorization: `Bearer ${response.json().token}` };
+    const headers = await accounts.sessionHeaders({ username: '\\CAMPUS\\JDoe', password: PASSWORD });
     expect((await getUser(jdoe.id, headers)).json()).toMatchObject({ id: jdoe.id });
   });
 
@@ -56,8 +47,7 @@ describe('login sessions on the app', () => {
   it('ends a user’s sessions when an operator blocks them, and only theirs', async () => {
     const max = await createUser('\\campus\\max');
     const other = await createUser('\\campus\\other');
-    const { token } = (await login('\\campus\\max')).json();
-    const headers = { authorization: `Bearer ${token}` };
+    const headers = await accounts.sessionHeaders({ username: '\\campus\\max', password: PASSWORD });
     const otherHeaders = await t.userHeaders(other.id);
     expect((await getUser(max.id, headers)).statusCode).toBe(200);
 
@@ -74,18 +64,7 @@ describe('login sessions on the app', () => {
 
 describe('registration', () => {
   it('is limited per IP: 429 with Retry-After in the error shape, and the refused request writes nothing', async () => {
-    const register = (n: number) =>
-      t.server.inject({
-        method: 'POST',
-        url: '/api/v1/users',
-        payload: { username: `\\campus\\flood${n}`, password: PASSWORD },
-        remoteAddress: '203.0.113.9',
-      });
-    for (let n = 0; n < 20; n++) expect((await register(n)).statusCode).toBe(201);
-    const refused = await register(20);
-    expect(refused.statusCode).toBe(429);
-    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    expect(refused.json().error.code).toBe('rate_limited');
+    await accounts.registerPastLimit((n) => ({ username: `\\campus\\flood${n}`, password: PASSWORD }));
     const repository = createUsersRepository(t.db);
     expect(await repository.findByUsername({ username: '\\campus\\flood20' })).toBeUndefined();
   });

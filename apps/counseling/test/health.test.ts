@@ -5,12 +5,18 @@ import {
   buildServer,
   databaseErrorOf,
   executeRows,
-  openDatabase,
   type RunningApp,
   startApp,
   upgrade,
 } from 'groundwork-pg';
-import { createTestDatabase, setupTestApp, testBackend, testSettings } from 'groundwork-pg/testing';
+import {
+  createTestDatabase,
+  serveOnDatabase,
+  setupTestApp,
+  terminateConnections,
+  testBackend,
+  testSettings,
+} from 'groundwork-pg/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import app from '../src/app.ts';
 import { createUsersRepository } from '../src/users/repository.ts';
@@ -33,10 +39,9 @@ async function serveAgainst(
   databaseUrl: string,
   env: Record<string, string> = {},
 ): Promise<{ server: AppServer; running: RunningApp }> {
-  const running = await startApp(app, { settings: testSettings(app, env, databaseUrl), migrate: false });
-  const server = await buildServer([running], { logLevel: 'silent', mount: 'root' });
-  cleanups.push(() => server.close());
-  return { server, running };
+  const served = await serveOnDatabase(app, databaseUrl, env);
+  cleanups.push(() => served.server.close());
+  return served;
 }
 
 const get = (server: AppServer, url: string) => server.inject({ method: 'GET', url });
@@ -305,32 +310,10 @@ describe('GET /health', () => {
     async () => {
       // Warm several pooled connections, then have the server kill them all.
       await Promise.all(Array.from({ length: 4 }, () => executeRows(t.db, sql`select pg_sleep(0.05)`)));
-      const admin = await openDatabase(t.app.settings, {
-        schema: {},
-        applicationName: 'counseling-test-admin',
+      const killed = await terminateConnections(t.app.settings.databaseUrl!, {
+        applicationName: APPLICATION_NAME,
       });
-      cleanups.push(() => admin.close());
-      const killed = await executeRows<{ pid: number }>(
-        admin.db,
-        // Pick the victims first: in a WHERE clause the planner may call pg_terminate_backend on any row.
-        sql`with victims as materialized (
-              select pid from pg_stat_activity
-               where datname = current_database() and application_name = ${APPLICATION_NAME}
-                 and pid <> pg_backend_pid())
-            select pid from victims where pg_terminate_backend(pid)`,
-      );
       expect(killed.length).toBeGreaterThanOrEqual(2);
-      // pg_terminate_backend only signals: once the backends are gone and the app has read the closes, no
-      // statement is sent to a backend that is still exiting (one that was could have run: it is not retried).
-      for (let waited = 0; waited < 5000; waited += 20) {
-        const left = await executeRows<{ pid: number }>(
-          admin.db,
-          sql`select pid from pg_stat_activity where application_name = ${APPLICATION_NAME}`,
-        );
-        if (!left.some((row) => killed.some((victim) => victim.pid === row.pid))) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
 
       const response = await get(t.server, '/health');
       expect(response.statusCode, response.body).toBe(200);
@@ -346,11 +329,11 @@ describe('GET /health', () => {
       expect(list.json().count).toBe(1);
 
       const now = await executeRows<{ pid: number }>(
-        admin.db,
+        t.db,
         sql`select pid from pg_stat_activity
              where datname = current_database() and application_name = ${APPLICATION_NAME}`,
       );
-      const dead = new Set(killed.map((row) => row.pid));
+      const dead = new Set(killed);
       expect(now.length).toBeGreaterThan(0);
       expect(now.some((row) => dead.has(row.pid))).toBe(false);
     },

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { describeIndexUse } from 'groundwork-pg/testing';
+import { describeIndexUse, pageCases } from 'groundwork-pg/testing';
 import app from '../src/app.ts';
 import { createUsersRepository } from '../src/users/repository.ts';
 
@@ -11,16 +11,7 @@ describeIndexUse(app, {
       select '\\campus\\user' || i, 'hash', i % 50 = 0, now() - make_interval(mins => i)
         from generate_series(1, 5000) i`);
   },
-  cases: {
-    'the first page': {
-      run: async (executor, db) =>
-        (await createUsersRepository(db).list({ limit: 10, offset: 0 }, executor)).rows,
-      index: 'idx_users_created_at_id',
-    },
-    'a later page': {
-      run: async (executor, db) =>
-        (await createUsersRepository(db).list({ limit: 10, offset: 50 }, executor)).rows,
-      index: 'idx_users_created_at_id',
-    },
-  },
+  cases: pageCases('idx_users_created_at_id', async (page, executor, db) => {
+    return (await createUsersRepository(db).list(page, executor)).rows;
+  }),
 });

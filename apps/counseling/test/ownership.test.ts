@@ -1,9 +1,9 @@
 /** Who may call each route, from what each declares (groundwork-pg/testing's `describeOwnership`). */
 import { eq } from 'drizzle-orm';
 import { hashPassword } from 'groundwork-pg';
-import { describeOwnership, sessionRouteRequests, setupTestApp } from 'groundwork-pg/testing';
+import { describeOwnership, sessionRouteRequests, sessionUser, setupTestApp } from 'groundwork-pg/testing';
 import app from '../src/app.ts';
-import { authSessions, users } from '../src/schema.ts';
+import { users } from '../src/schema.ts';
 import { createUsersRepository } from '../src/users/repository.ts';
 
 const t = setupTestApp(app, { credentials: true });
@@ -16,19 +16,11 @@ describeOwnership(t, {
   user: async () => {
     const username = `\\campus\\user${++count}`;
     const row = await createUsersRepository(t.db).create({ username, passwordHash });
-    await t.userHeaders(row.id);
-    const [session] = await t.db.select().from(authSessions).where(eq(authSessions.userId, row.id));
-    return { credential: row.id, id: row.id, username, sessionId: session!.tokenDigest };
+    return sessionUser(t, row.id, username);
   },
   state: async ({ id }) => t.db.select().from(users).where(eq(users.id, id)),
   requests: {
-    'POST /api/v1/auth/login': ({ username }) => ({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username, password: PASSWORD },
-    }),
-    'POST /api/v1/auth/logout': () => ({ method: 'POST', url: '/api/v1/auth/logout' }),
-    ...sessionRouteRequests('/api/v1', PASSWORD),
+    ...sessionRouteRequests('/api/v1', PASSWORD, 'username'),
     'GET /health': () => ({ url: '/health' }),
     'POST /api/v1/users': () => ({
       method: 'POST',

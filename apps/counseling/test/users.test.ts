@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { count, sql } from 'drizzle-orm';
-import { databaseErrorOf, executeRows, verifyPassword } from 'groundwork-pg';
-import { setupTestApp } from 'groundwork-pg/testing';
+import { executeRows, verifyPassword } from 'groundwork-pg';
+import { databaseRefusal, setupTestApp } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { users } from '../src/schema.ts';
@@ -31,17 +31,6 @@ function fieldsOf(response: { json(): any }): string[] {
   return (response.json().error.fields ?? []).map((f: { field: string }) => f.field);
 }
 
-/** The SQLSTATE and constraint a rejected write failed with. */
-async function rejection(write: Promise<unknown>): Promise<{ code?: string; constraint?: string }> {
-  const error = await write.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'the database accepted the write').toBeDefined();
-  const db = databaseErrorOf(error);
-  return { code: db?.code, constraint: db?.constraint_name ?? db?.constraint };
-}
-
 describe('user model', () => {
   it('creates a user with database-generated id, defaults and timestamps', async () => {
     const row = await repo().create({ username: '\\campus\\jdoe', passwordHash: HASH });
@@ -54,7 +43,9 @@ describe('user model', () => {
 
   it('rejects a duplicate username with a unique violation', async () => {
     await repo().create({ username: '\\campus\\jdoe', passwordHash: HASH });
-    expect(await rejection(repo().create({ username: '\\campus\\jdoe', passwordHash: HASH }))).toMatchObject({
+    expect(
+      await databaseRefusal(repo().create({ username: '\\campus\\jdoe', passwordHash: HASH })),
+    ).toMatchObject({
       code: '23505',
     });
     expect(await userCount()).toBe(1);
@@ -75,7 +66,7 @@ describe('user model', () => {
     'rejects a username with %s in the database itself (CHECK, not only zod)',
     async (_case, username) => {
       // Straight through Drizzle, past every zod schema: only the CHECK constraint stands in the way.
-      expect(await rejection(t.db.insert(users).values({ username, passwordHash: HASH }))).toEqual({
+      expect(await databaseRefusal(t.db.insert(users).values({ username, passwordHash: HASH }))).toEqual({
         code: '23514',
         constraint: 'users_username_format',
       });

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
-import { buildServer, databaseErrorOf, executeRows, startApp } from 'groundwork-pg';
-import { setupTestApp, testSettings } from 'groundwork-pg/testing';
+import { type AppServer, executeRows } from 'groundwork-pg';
+import { databaseRefusal, serveOnDatabase, setupTestApp } from 'groundwork-pg/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { userPreferences, users } from '../src/schema.ts';
@@ -14,17 +14,6 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 /** The fields a 4xx body names. */
 const fieldsOf = (body: { error: { fields?: { field: string }[] } }) =>
   body.error.fields?.map((f) => f.field);
-
-/** The database error a rejected promise carries (through Drizzle's wrapper). */
-async function dbError(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'the database should have refused the write').toBeDefined();
-  const db = databaseErrorOf(error);
-  return { code: db?.code, constraint: db?.constraint_name ?? db?.constraint };
-}
 
 // Every test here needs the migrated database, whose first migration needs pgvector.
 describe.skipIf(!vector.available)(needsVector('delight with its database'), () => {
@@ -202,7 +191,7 @@ describe.skipIf(!vector.available)(needsVector('delight with its database'), () 
       const user = await createUser();
       await t.db.insert(userPreferences).values({ userId: user.id });
       expect(
-        await dbError(t.db.insert(userPreferences).values({ userId: user.id, theme: 'medieval' })),
+        await databaseRefusal(t.db.insert(userPreferences).values({ userId: user.id, theme: 'medieval' })),
       ).toEqual({
         code: '23505',
         constraint: 'user_preferences_user_id_key',
@@ -211,7 +200,7 @@ describe.skipIf(!vector.available)(needsVector('delight with its database'), () 
 
     it('refuses preferences for a user that does not exist, and cascades deletes', async () => {
       expect(
-        await dbError(
+        await databaseRefusal(
           t.db.insert(userPreferences).values({ userId: '00000000-0000-4000-8000-000000000000' }),
         ),
       ).toEqual({ code: '23503', constraint: 'user_preferences_user_id_users_id_fk' });
@@ -224,7 +213,9 @@ describe.skipIf(!vector.available)(needsVector('delight with its database'), () 
     it('refuses a duplicate clerk_user_id', async () => {
       await createUser();
       expect(
-        await dbError(t.db.insert(users).values({ clerkUserId: 'user_2abcDEF123', email: 'x@example.com' })),
+        await databaseRefusal(
+          t.db.insert(users).values({ clerkUserId: 'user_2abcDEF123', email: 'x@example.com' }),
+        ),
       ).toEqual({ code: '23505', constraint: 'ix_users_clerk_user_id' });
     });
 
@@ -375,13 +366,9 @@ describe.skipIf(!vector.available)(needsVector('delight with its database'), () 
  * None of this needs pgvector, so it runs on every backend.
  */
 describe('delight before any database work', () => {
-  let server: Awaited<ReturnType<typeof buildServer>>;
+  let server: AppServer;
   beforeAll(async () => {
-    const running = await startApp(app, {
-      settings: testSettings(app, {}, 'postgres://postgres@127.0.0.1:1/nowhere'),
-      migrate: false,
-    });
-    server = await buildServer([running], { logLevel: 'silent', mount: 'root' });
+    ({ server } = await serveOnDatabase(app, 'postgres://postgres@127.0.0.1:1/nowhere'));
   });
   afterAll(async () => {
     await server?.close();

@@ -5,6 +5,10 @@ import * as schema from './schema.ts';
 import { createUsersRepository } from './users/repository.ts';
 import { usersRoutes } from './users/routes.ts';
 
+/** What login and recovery need of a user row. */
+const toAccount = (row: schema.UserRow | undefined) =>
+  row && { id: row.id, hashedPassword: row.hashedPassword, email: row.email };
+
 export default defineApp({
   name: 'learnr',
   title: 'Learnr: users and onboarding',
@@ -24,14 +28,8 @@ export default defineApp({
       prefix: '/api/v1',
       loginField: 'email',
       sessions: context.sessions,
-      findAccount: async (email) => {
-        const row = await users.findByEmail({ email });
-        return row && { id: row.id, hashedPassword: row.hashedPassword, email: row.email };
-      },
-      findAccountById: async (id) => {
-        const row = await users.findById({ id });
-        return row && { id: row.id, hashedPassword: row.hashedPassword };
-      },
+      findAccount: async (email) => toAccount(await users.findByEmail({ email })),
+      findAccountById: async (id) => toAccount(await users.findById({ id })),
       recovery: context.recovery,
       updatePasswordHash: (id, hashedPassword) => users.setPasswordHash({ id, hashedPassword }),
     });

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { hashPassword } from 'groundwork-pg';
-import { sentMail, setupTestApp } from 'groundwork-pg/testing';
+import { passwordAccountRequests, sentMail, setupTestApp } from 'groundwork-pg/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { authSessions, users } from '../src/schema.ts';
@@ -22,18 +22,7 @@ beforeAll(async () => {
 const createUser = (email: string) =>
   createUsersRepository(t.db).create({ email, hashedPassword: passwordHash });
 
-/**
- * Logins come from an address of their own per call, and each test logs in a user of its own: the per-IP
- * and per-account login limits (one server serves the whole file on PGlite) are not what these tests check.
- */
-let client = 0;
-const login = (email: string, password = PASSWORD) =>
-  t.server.inject({
-    method: 'POST',
-    url: '/api/v1/auth/login',
-    payload: { email, password },
-    remoteAddress: `198.51.100.${++client % 250}`,
-  });
+const accounts = passwordAccountRequests(t);
 const getUser = (id: string, headers: Record<string, string>) =>
   t.server.inject({ method: 'GET', url: `/api/v1/users/${id}`, headers });
 const logout = (headers: Record<string, string>) =>
@@ -54,9 +43,7 @@ describe('logout', () => {
 describe('login sessions on the app', () => {
   it('logs in by email in any letter case, and the token acts as that user', async () => {
     const ann = await createUser('ann@x.io');
-    const response = await login(' Ann@X.io ');
-    expect(response.statusCode).toBe(200);
-    const headers = { authorization: `Bearer ${response.json().token}` };
+    const headers = await accounts.sessionHeaders({ email: ' Ann@X.io ', password: PASSWORD });
     expect((await getUser(ann.id, headers)).json()).toMatchObject({ id: ann.id });
   });
 
@@ -70,18 +57,7 @@ describe('login sessions on the app', () => {
 
 describe('registration', () => {
   it('is limited per IP: 429 with Retry-After in the error shape, and the refused request writes nothing', async () => {
-    const register = (n: number) =>
-      t.server.inject({
-        method: 'POST',
-        url: '/api/v1/users',
-        payload: { email: `flood${n}@x.io`, password: PASSWORD },
-        remoteAddress: '203.0.113.9',
-      });
-    for (let n = 0; n < 20; n++) expect((await register(n)).statusCode).toBe(201);
-    const refused = await register(20);
-    expect(refused.statusCode).toBe(429);
-    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    expect(refused.json().error.code).toBe('rate_limited');
+    await accounts.registerPastLimit((n) => ({ email: `flood${n}@x.io`, password: PASSWORD }));
     expect(await createUsersRepository(t.db).findByEmail({ email: 'flood20@x.io' })).toBeUndefined();
   });
 });

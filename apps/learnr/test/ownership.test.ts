@@ -1,9 +1,9 @@
 /** Who may call each route, from what each declares (groundwork-pg/testing's `describeOwnership`). */
 import { eq } from 'drizzle-orm';
 import { hashPassword } from 'groundwork-pg';
-import { describeOwnership, sessionRouteRequests, setupTestApp } from 'groundwork-pg/testing';
+import { describeOwnership, sessionRouteRequests, sessionUser, setupTestApp } from 'groundwork-pg/testing';
 import app from '../src/app.ts';
-import { authSessions, users } from '../src/schema.ts';
+import { users } from '../src/schema.ts';
 import { createUsersRepository } from '../src/users/repository.ts';
 
 const t = setupTestApp(app, { credentials: true });
@@ -16,23 +16,15 @@ describeOwnership(t, {
   user: async () => {
     const email = `user${++count}@x.io`;
     const row = await createUsersRepository(t.db).create({ email, hashedPassword: passwordHash });
-    await t.userHeaders(row.id);
-    const [session] = await t.db.select().from(authSessions).where(eq(authSessions.userId, row.id));
-    return { credential: row.id, id: row.id, email, sessionId: session!.tokenDigest };
+    return sessionUser(t, row.id, email);
   },
   state: async ({ id }) => t.db.select().from(users).where(eq(users.id, id)),
   requests: {
-    'POST /api/v1/auth/login': ({ email }) => ({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { email, password: PASSWORD },
-    }),
-    'POST /api/v1/auth/logout': () => ({ method: 'POST', url: '/api/v1/auth/logout' }),
-    ...sessionRouteRequests('/api/v1', PASSWORD),
-    'POST /api/v1/auth/password-reset': ({ email }) => ({
+    ...sessionRouteRequests('/api/v1', PASSWORD, 'email'),
+    'POST /api/v1/auth/password-reset': ({ login }) => ({
       method: 'POST',
       url: '/api/v1/auth/password-reset',
-      payload: { email },
+      payload: { email: login },
     }),
     'POST /api/v1/auth/password-reset/confirm': () => ({
       method: 'POST',

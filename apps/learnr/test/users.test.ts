@@ -6,14 +6,20 @@ import {
   type AppServer,
   backupDatabase,
   buildServer,
-  databaseErrorOf,
   executeRows,
   restoreDatabase,
   type Settings,
   startApp,
   verifyPassword,
 } from 'groundwork-pg';
-import { createTestDatabase, setupTestApp, testBackend, testSettings } from 'groundwork-pg/testing';
+import {
+  createTestDatabase,
+  databaseRefusal,
+  serveOnDatabase,
+  setupTestApp,
+  testBackend,
+  testSettings,
+} from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { users } from '../src/schema.ts';
@@ -34,15 +40,7 @@ async function createUser(server: AppServer, email: string) {
 }
 
 /** The SQLSTATE and constraint a raw statement fails with: proof the database itself enforces the rule. */
-async function violation(statement: ReturnType<typeof sql>) {
-  try {
-    await t.db.execute(statement);
-  } catch (error) {
-    const db = databaseErrorOf(error);
-    return { code: db?.code, constraint: db?.constraint_name ?? db?.constraint };
-  }
-  throw new Error('the database accepted the statement');
-}
+const violation = (statement: ReturnType<typeof sql>) => databaseRefusal(t.db.execute(statement));
 
 describe('database connection and test isolation (AC5, AC7)', () => {
   it('pings the test database, never the development one, with the configured pool', async () => {
@@ -247,7 +245,7 @@ describe('users API', () => {
     const patch = (payload: object, id = created.id) =>
       t.server.inject({ method: 'PATCH', url: `/api/v1/users/${id}`, payload });
 
-    const updated = await patch({
+    const answers = {
       exam_date: '2026-06-30',
       target_score: 90,
       daily_study_time: 60,
@@ -255,18 +253,13 @@ describe('users API', () => {
       motivation: 'pass the exam',
       referral_source: 'Social',
       dark_mode: 'dark',
-    });
+    };
+    const updated = await patch(answers);
     expect(updated.statusCode).toBe(200);
     expect(updated.json()).toMatchObject({
       id: created.id,
       email: 'onboard@x.io',
-      exam_date: '2026-06-30',
-      target_score: 90,
-      daily_study_time: 60,
-      knowledge_level: 'Beginner',
-      motivation: 'pass the exam',
-      referral_source: 'Social',
-      dark_mode: 'dark',
+      ...answers,
       created_at: created.created_at,
     });
     expect(Date.parse(updated.json().updated_at)).toBeGreaterThan(Date.parse(created.updated_at));
@@ -341,11 +334,7 @@ describe('users API', () => {
 describe('when the database is unreachable', () => {
   it('answers 503 with Retry-After on health and on the API, leaking no connection details', async () => {
     const url = 'postgres://learnr:Sup3rSecret@127.0.0.1:1/learnr_dev';
-    const running = await startApp(app, {
-      settings: testSettings(app, { DB_CONNECT_TIMEOUT_MS: '500' }, url),
-      migrate: false,
-    });
-    const server = await buildServer([running], { logLevel: 'silent', mount: 'root' });
+    const { server } = await serveOnDatabase(app, url, { DB_CONNECT_TIMEOUT_MS: '500' });
     try {
       const health = await server.inject({ url: '/api/v1/health' });
       expect(health.statusCode).toBe(503);

@@ -21,7 +21,7 @@ import {
   startApp,
   upgrade,
 } from 'groundwork-pg';
-import { setupTestApp, testBackend, testSettings } from 'groundwork-pg/testing';
+import { serveOnDatabase, setupTestApp, testBackend, testSettings } from 'groundwork-pg/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import type * as schema from '../src/schema.ts';
@@ -424,11 +424,9 @@ describe('key rotation', () => {
 
 describe('health when PostgreSQL is unreachable', () => {
   it('GET /api/v1/health/db answers 503 with a sanitized error', async () => {
-    const running = await startApp(app, {
-      settings: testSettings(app, { SECRET_KEYS: OLD }, 'postgres://mailagent:hunter2@127.0.0.1:1/mailagent'),
-      migrate: false,
+    const { server } = await serveOnDatabase(app, 'postgres://mailagent:hunter2@127.0.0.1:1/mailagent', {
+      SECRET_KEYS: OLD,
     });
-    const server = await buildServer([running], { logLevel: 'silent', mount: 'root' });
     try {
       const response = await server.inject({ method: 'GET', url: '/api/v1/health/db' });
       expect(response.statusCode).toBe(503);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { buildServer, startApp } from 'groundwork-pg';
-import { setupTestApp, testSettings } from 'groundwork-pg/testing';
+import { serveOnDatabase, setupTestApp } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { batches, projects } from '../src/schema.ts';
@@ -16,14 +15,19 @@ async function call(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: obj
 }
 
 let seq = 0;
-async function createUser(overrides: Json = {}) {
+/** A registration of a user no other test has, but for `overrides`. */
+function newUser(overrides: Json = {}) {
   seq++;
-  const { status, body } = await call('POST', '/api/v1/users', {
+  return {
     email: `doradca${seq}@example.pl`,
     name: `Doradca ${seq}`,
     cognitoSub: `sub-${seq}`,
     ...overrides,
-  });
+  };
+}
+
+async function createUser(overrides: Json = {}) {
+  const { status, body } = await call('POST', '/api/v1/users', newUser(overrides));
   expect(status).toBe(201);
   return body;
 }
@@ -52,11 +56,7 @@ describe('health and docs', () => {
 
   it('GET /health answers 503 unhealthy, with a reason and no address, when the database is unreachable', async () => {
     const unreachable = 'postgres://postgres@127.0.0.1:1/nowhere';
-    const running = await startApp(app, {
-      settings: testSettings(app, { DB_CONNECT_TIMEOUT_MS: '1000' }, unreachable),
-      migrate: false,
-    });
-    const server = await buildServer([running], { logLevel: 'silent', mount: 'root' });
+    const { server } = await serveOnDatabase(app, unreachable, { DB_CONNECT_TIMEOUT_MS: '1000' });
     try {
       const response = await server.inject({ method: 'GET', url: '/health' });
       expect(response.statusCode).toBe(503);
@@ -70,7 +70,6 @@ describe('health and docs', () => {
       expect(response.body).not.toContain('127.0.0.1');
     } finally {
       await server.close();
-      await running.handle.close();
     }
   });
 
@@ -118,11 +117,7 @@ describe('users API', () => {
     expect(fieldsOf(bad.body)).toEqual(expect.arrayContaining(['email', 'name']));
 
     await createUser({ email: 'taken@example.pl' });
-    const taken = await call('POST', '/api/v1/users', {
-      email: 'TAKEN@example.pl',
-      name: 'B',
-      cognitoSub: 'other',
-    });
+    const taken = await call('POST', '/api/v1/users', newUser({ email: 'TAKEN@example.pl' }));
     expect(taken.status).toBe(409);
     expect(fieldsOf(taken.body)).toEqual(['email']);
 
@@ -287,11 +282,7 @@ describe('projects API', () => {
 describe('hostile input (issue 11)', () => {
   it('409 for a taken Cognito subject names cognitoSub, as the API spells it', async () => {
     await createUser({ cognitoSub: 'sub-taken' });
-    const taken = await call('POST', '/api/v1/users', {
-      email: 'x@example.pl',
-      name: 'X',
-      cognitoSub: 'sub-taken',
-    });
+    const taken = await call('POST', '/api/v1/users', newUser({ cognitoSub: 'sub-taken' }));
     expect(taken.status).toBe(409);
     expect(taken.body.error).toEqual({
       code: 'conflict',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import { databaseErrorOf, executeRows } from 'groundwork-pg';
-import { setupTestApp } from 'groundwork-pg/testing';
+import { executeRows } from 'groundwork-pg';
+import { databaseRefusal, setupTestApp } from 'groundwork-pg/testing';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app.ts';
 import { createBatchesRepository } from '../src/batches/repository.ts';
@@ -23,18 +23,6 @@ const repos = () => ({
   batches: createBatchesRepository(t.db),
   projects: createProjectsRepository(t.db),
 });
-
-/** The SQLSTATE and constraint a database call failed with (fails the test if it succeeded). */
-async function failure(work: Promise<unknown>): Promise<{ code?: string; constraint?: string }> {
-  try {
-    await work;
-  } catch (error) {
-    const db = databaseErrorOf(error);
-    expect(db, `not a database error: ${String(error)}`).toBeDefined();
-    return { code: db?.code, constraint: db?.constraint_name ?? db?.constraint };
-  }
-  throw new Error('expected the database to refuse this write');
-}
 
 let seq = 0;
 async function aUser(overrides: { email?: string; cognitoSub?: string } = {}) {
@@ -95,15 +83,17 @@ describe('users repository', () => {
 
   it('refuses a second user with the same email (in any case) or Cognito subject', async () => {
     await aUser({ email: 'dup@example.pl', cognitoSub: 'sub-dup' });
-    expect(await failure(aUser({ email: 'DUP@example.pl' }))).toMatchObject({
+    expect(await databaseRefusal(aUser({ email: 'DUP@example.pl' }))).toMatchObject({
       code: '23505',
       constraint: 'users_email_key',
     });
-    expect(await failure(aUser({ cognitoSub: 'sub-dup' }))).toMatchObject({
+    expect(await databaseRefusal(aUser({ cognitoSub: 'sub-dup' }))).toMatchObject({
       code: '23505',
       constraint: 'users_cognito_sub_key',
     });
-    expect(await failure(aUser({ email: `${'x'.repeat(250)}@example.pl` }))).toMatchObject({ code: '22001' });
+    expect(await databaseRefusal(aUser({ email: `${'x'.repeat(250)}@example.pl` }))).toMatchObject({
+      code: '22001',
+    });
     const [row] = await executeRows<{ total: number }>(t.db, sql`select count(*)::int as total from users`);
     expect(row?.total).toBe(1);
   });
@@ -156,13 +146,15 @@ describe('batches repository', () => {
     const user = await aUser();
     const { batches: repo } = repos();
     for (const totalProjects of [0, 21]) {
-      expect(await failure(repo.create({ userId: user.id, name: 'bad', totalProjects }))).toMatchObject({
+      expect(
+        await databaseRefusal(repo.create({ userId: user.id, name: 'bad', totalProjects })),
+      ).toMatchObject({
         code: '23514',
         constraint: 'batches_total_projects_check',
       });
     }
     expect(
-      await failure(repo.create({ userId: randomUUID(), name: 'orphan', totalProjects: 1 })),
+      await databaseRefusal(repo.create({ userId: randomUUID(), name: 'orphan', totalProjects: 1 })),
     ).toMatchObject({
       code: '23503',
     });
@@ -210,10 +202,12 @@ describe('batches repository', () => {
     const { batches: repo } = repos();
     const queued = await repo.updateStatus({ id: batch.id, status: 'queued' });
     expect(queued?.status).toBe('queued');
-    expect(await failure(repo.updateStatus({ id: batch.id, status: 'lost' as never }))).toMatchObject({
-      code: '23514',
-      constraint: 'batches_status_check',
-    });
+    expect(await databaseRefusal(repo.updateStatus({ id: batch.id, status: 'lost' as never }))).toMatchObject(
+      {
+        code: '23514',
+        constraint: 'batches_status_check',
+      },
+    );
     expect(await repo.updateStatus({ id: randomUUID(), status: 'queued' })).toBeUndefined();
     expect((await repo.findById({ id: batch.id }))?.status).toBe('queued');
   });
@@ -244,13 +238,17 @@ describe('projects repository', () => {
     const other = await aBatch();
     const { projects: repo } = repos();
     await repo.add({ batchId: batch.id, rowNumber: 1, inputData: {}, aiModel: 'claude' });
-    expect(await failure(repo.add({ batchId: batch.id, rowNumber: 1, inputData: {} }))).toMatchObject({
-      code: '23505',
-      constraint: 'projects_batch_id_row_number_key',
-    });
+    expect(await databaseRefusal(repo.add({ batchId: batch.id, rowNumber: 1, inputData: {} }))).toMatchObject(
+      {
+        code: '23505',
+        constraint: 'projects_batch_id_row_number_key',
+      },
+    );
     // The same row number in another batch is fine.
     expect((await repo.add({ batchId: other.id, rowNumber: 1, inputData: {} })).rowNumber).toBe(1);
-    expect(await failure(repo.add({ batchId: randomUUID(), rowNumber: 1, inputData: {} }))).toMatchObject({
+    expect(
+      await databaseRefusal(repo.add({ batchId: randomUUID(), rowNumber: 1, inputData: {} })),
+    ).toMatchObject({
       code: '23503',
     });
   });
@@ -270,12 +268,12 @@ describe('projects repository', () => {
     expect((await repo.update({ id: project.id }))?.status).toBe('generating');
     expect(await repo.update({ id: project.id, qualityScore: null })).toMatchObject({ qualityScore: null });
     for (const qualityScore of [-1, 100.01]) {
-      expect(await failure(repo.update({ id: project.id, qualityScore }))).toMatchObject({
+      expect(await databaseRefusal(repo.update({ id: project.id, qualityScore }))).toMatchObject({
         code: '23514',
         constraint: 'projects_quality_score_check',
       });
     }
-    expect(await failure(repo.update({ id: project.id, status: 'lost' as never }))).toMatchObject({
+    expect(await databaseRefusal(repo.update({ id: project.id, status: 'lost' as never }))).toMatchObject({
       code: '23514',
       constraint: 'projects_status_check',
     });
@@ -397,7 +395,9 @@ describe('database-kept invariants', () => {
     expect(content).toMatchObject({ version: 1, lastEditedSection: null, sections: SECTIONS });
     // One content row per project: project_id is the primary key.
     expect(
-      await failure(t.db.insert(projectContents).values({ projectId: project.id, sections: SECTIONS })),
+      await databaseRefusal(
+        t.db.insert(projectContents).values({ projectId: project.id, sections: SECTIONS }),
+      ),
     ).toMatchObject({ code: '23505' });
   });
 

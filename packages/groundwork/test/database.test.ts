@@ -3,7 +3,7 @@ import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { databaseErrorOf } from '../src/database/connection-errors.ts';
 import { openDatabase } from '../src/database/open.ts';
-import { testBackend, testSettings } from '../src/testing/index.ts';
+import { terminateConnections, testBackend, testSettings } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
 import { type Served, serveOnTestDatabase, serveOnUrl } from './support/serve.ts';
 
@@ -47,26 +47,10 @@ describe.skipIf(testBackend !== 'postgres')(
       await Promise.all(
         Array.from({ length: 4 }, () => served!.server.inject({ url: '/slow?seconds=0.05' })),
       );
-      const sql = admin();
-      try {
-        const database = served.database!.settings.databaseUrl!.split('/').at(-1)!;
-        const killed =
-          await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`;
-        expect(killed.length).toBeGreaterThanOrEqual(1);
-        // pg_terminate_backend only signals: wait until the backends are gone, so the next request meets closed
-        // connections rather than racing a backend that is still exiting (a statement it received may have run).
-        for (let waited = 0; waited < 5000; waited += 20) {
-          const [row] = await sql<{ left: number }[]>`
-            select count(*)::int as left from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`;
-          if (row?.left === 0) break;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      } finally {
-        await sql.end();
-      }
-      // and let the app read the closes: a statement written before its socket hears of the close did reach a
-      // socket, so it is not run again (it may have run), and that request alone answers 503
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const killed = await terminateConnections(served.database!.settings.databaseUrl!);
+      expect(killed.length).toBeGreaterThanOrEqual(1);
+      // A statement written before its socket heard of the close did reach a socket, so it is not run again (it
+      // may have run), and that request alone answers 503: the next one is served.
       const next = await served.server.inject({ url: '/count' });
       expect(next.statusCode, next.body).toBe(200);
       const ready = await served.server.inject({ url: '/health/ready' });

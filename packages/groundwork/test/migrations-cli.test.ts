@@ -90,6 +90,14 @@ describe('groundwork db (main() in process: output, --json, exit codes)', () => 
       expect(history.stdout).toMatch(line(`${M1.id}  applied  \\S+ \\S+  \\d+ ms  create books`));
       expect(history.stdout).toMatch(line(`${M2.id}  applied  \\S+ \\S+  \\d+ ms  add book author`));
       expect(history.stdout).toMatch(line(`${idOf(shelves)}  pending  shelves  \\(head\\)`));
+      expect(JSON.parse(ok(await run('db', 'history', '--json')).stdout)).toMatchObject({
+        ok: true,
+        migrations: [
+          { id: M1.id, status: 'applied' },
+          { id: M2.id, status: 'applied' },
+          { status: 'pending' },
+        ],
+      });
       // --html: a page with nothing to fetch; the longest migration's bar is the full width, the pending one none.
       const page = join(migrations, '..', 'history.html');
       expect(ok(await run('db', 'history', '--html', page)).stdout).toContain(`wrote ${page}`);
@@ -250,6 +258,13 @@ describe('groundwork db (main() in process: output, --json, exit codes)', () => 
       expect(history.stderr).toContain(
         `WARNING: the database has 1 applied migration(s) that are not in ${migrations}`,
       );
+      const historyJson = await run('db', 'history', '--json');
+      expect(historyJson.code).toBe(1);
+      expect(JSON.parse(historyJson.stdout)).toMatchObject({
+        ok: false,
+        command: 'db history',
+        migrations: expect.arrayContaining([expect.objectContaining({ id: M2.id, status: 'unknown' })]),
+      });
 
       const check = await run('db', 'check');
       expect(check.code).toBe(1);

@@ -1,5 +1,6 @@
 import { and, eq, gt } from 'drizzle-orm';
 import { index, type PgColumn, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Mailer } from '../adapters/mail.ts';
 import type { Database } from '../database/open.ts';
@@ -7,10 +8,10 @@ import type { AppServer } from '../http/app-server.ts';
 import { HttpError } from '../http/errors.ts';
 import { safeText } from '../http/input.ts';
 import { errorResponses } from '../http/responses.ts';
-import { hashPassword } from '../security/passwords.ts';
 import { newPassword } from './password-policy.ts';
 import { counterStoreOf, tooMany, windowLimit } from './rate-limits.ts';
 import { securityEvent } from './security-events.ts';
+import { replacePassword } from './session-routes.ts';
 import { createSessionToken, sessionTokenDigest } from './session-tokens.ts';
 import type { SessionStore } from './sessions.ts';
 
@@ -86,6 +87,19 @@ const perAddress = windowLimit('reset-address', 5, 60_000);
 export async function recoveryRoutes(app: AppServer, options: RecoveryRoutesOptions): Promise<void> {
   const { recovery, loginField } = options;
   const tags = ['auth'];
+  /** Requests and confirmations share one per-address budget: both are ways to guess at accounts or tokens. */
+  const throttle = async (request: FastifyRequest, reply: FastifyReply, account?: string) => {
+    const wait = await perAddress.hit(counterStoreOf(app), request.ip);
+    if (wait === undefined) return;
+    throw tooMany(
+      request,
+      reply,
+      'auth.login_throttled',
+      { account, limit: 'password_reset' },
+      wait,
+      'reset requests',
+    );
+  };
   app.post(
     '/auth/password-reset',
     {
@@ -99,17 +113,7 @@ export async function recoveryRoutes(app: AppServer, options: RecoveryRoutesOpti
     },
     async (request, reply) => {
       const login = (request.body as Record<string, string>)[loginField]!;
-      const wait = await perAddress.hit(counterStoreOf(app), request.ip);
-      if (wait !== undefined) {
-        throw tooMany(
-          request,
-          reply,
-          'auth.login_throttled',
-          { account: login, limit: 'password_reset' },
-          wait,
-          'reset requests',
-        );
-      }
+      await throttle(request, reply, login);
       if (!recovery.mailer) {
         throw new HttpError(503, 'unavailable', 'password recovery needs mail: set MAIL_URL');
       }
@@ -149,17 +153,7 @@ export async function recoveryRoutes(app: AppServer, options: RecoveryRoutesOpti
     },
     async (request, reply) => {
       const body = request.body as { token: string; new_password: string };
-      const wait = await perAddress.hit(counterStoreOf(app), request.ip);
-      if (wait !== undefined) {
-        throw tooMany(
-          request,
-          reply,
-          'auth.login_throttled',
-          { limit: 'password_reset' },
-          wait,
-          'reset requests',
-        );
-      }
+      await throttle(request, reply);
       const userId = await recovery.resets.consume(body.token);
       if (!userId) {
         securityEvent(request, 'auth.login_failed', { reason: 'invalid_reset_token' });
@@ -167,10 +161,11 @@ export async function recoveryRoutes(app: AppServer, options: RecoveryRoutesOpti
           { field: 'token', message: 'is invalid, used or expired' },
         ]);
       }
-      await options.updatePasswordHash(userId, await hashPassword(body.new_password));
-      const count = await options.sessions.revokeAll(userId);
-      securityEvent(request, 'auth.password_reset_used', { userId });
-      securityEvent(request, 'auth.sessions_revoked', { userId, scope: 'all', count });
+      await replacePassword(request, options, {
+        userId,
+        password: body.new_password,
+        event: 'auth.password_reset_used',
+      });
       return reply.status(204).send(null);
     },
   );

@@ -28,6 +28,27 @@ const SessionPublic = z.object({
 /** Failed current-password checks per user and address: a stolen session cannot guess the password freely. */
 const wrongCurrent = windowLimit('password-change-failures', 10, 15 * 60_000);
 
+/**
+ * Stores a user's new password and ends their sessions, all of them or all but `keep` (the caller's own): a
+ * session opened with the old password must not outlive it.
+ */
+export async function replacePassword(
+  request: FastifyRequest,
+  options: Pick<SessionRoutesOptions, 'sessions' | 'updatePasswordHash'>,
+  change: {
+    userId: string;
+    password: string;
+    event: 'auth.password_changed' | 'auth.password_reset_used';
+    keep?: string;
+  },
+): Promise<void> {
+  const { userId, keep } = change;
+  await options.updatePasswordHash(userId, await hashPassword(change.password));
+  const count = await options.sessions.revokeAll(userId, keep);
+  securityEvent(request, change.event, { userId });
+  securityEvent(request, 'auth.sessions_revoked', { userId, scope: keep ? 'others' : 'all', count });
+}
+
 /** The caller's own login session, which the routes' `auth: 'session'` guarantees. */
 function ownSession(request: FastifyRequest): { userId: string; digest: string } {
   const { identity } = request;
@@ -145,10 +166,12 @@ export async function sessionRoutes(app: AppServer, options: SessionRoutesOption
           { field: 'current_password', message: 'is not your current password' },
         ]);
       }
-      await options.updatePasswordHash(own.userId, await hashPassword(body.new_password));
-      const count = await sessions.revokeAll(own.userId, own.digest);
-      securityEvent(request, 'auth.password_changed', { userId: own.userId });
-      securityEvent(request, 'auth.sessions_revoked', { userId: own.userId, scope: 'others', count });
+      await replacePassword(request, options, {
+        userId: own.userId,
+        password: body.new_password,
+        event: 'auth.password_changed',
+        keep: own.digest,
+      });
       return reply.status(204).send(null);
     },
   );

@@ -75,10 +75,15 @@ export async function backupDatabase(
   } finally {
     rmSync(partial, { force: true });
   }
+  return resultOf(settings, target, started);
+}
+
+/** What a backup or restore reports: the engine, the file (its size now) and the time since `started`. */
+function resultOf(settings: BackupSettings, file: string, started: number): BackupResult {
   return {
     engine: settings.databaseUrl ? 'postgres' : 'pglite',
-    file: target,
-    bytes: statSync(target).size,
+    file,
+    bytes: statSync(file).size,
     durationMs: Math.round(performance.now() - started),
   };
 }
@@ -108,12 +113,7 @@ export async function restoreDatabase(
   } else {
     await loadEmbedded(settings.dataDir, source);
   }
-  return {
-    engine: settings.databaseUrl ? 'postgres' : 'pglite',
-    file: source,
-    bytes: statSync(source).size,
-    durationMs: Math.round(performance.now() - started),
-  };
+  return resultOf(settings, source, started);
 }
 
 /** libpq environment for a postgres:// URL; nothing inherited from the caller's PG* variables. */

@@ -5,6 +5,7 @@ import {
   diffSnapshots,
   quoted,
   type Snapshot,
+  type SnapshotColumn,
   type SnapshotTable,
 } from './diff.ts';
 import type { LintRuleId } from './lint-rules.ts';
@@ -70,10 +71,22 @@ export function expandContract(
     );
   }
 
-  const rest = structuredClone(current);
+  const rest = successor(current);
   rest.tables[key]!.columns[columnName] = structuredClone(oldColumn);
-  rest.id = crypto.randomUUID();
   return { rest, steps: () => sequence(rest, current, key, columnName, message) };
+}
+
+/** A copy of `snapshot` for the next step: the same schema under an id of its own. */
+function successor(snapshot: Snapshot): Snapshot {
+  return { ...structuredClone(snapshot), id: crypto.randomUUID() };
+}
+
+/**
+ * `column` under `name`, nullable and without a default (never a key: those are refused): adding it rewrites
+ * nothing, and writes that leave it out still succeed.
+ */
+function looseCopy(column: SnapshotColumn, name: string): SnapshotColumn {
+  return { ...structuredClone(column), name, notNull: false, primaryKey: false, default: undefined };
 }
 
 /** Why a column cannot go through expand/contract here, if it cannot. */
@@ -135,6 +148,17 @@ async function sequence(
     i.columns.some((c) => c.expression === column),
   );
   const indexName = (name: string, suffix: string) => quoted(table.schema, identifier(`${name}_${suffix}`));
+  /** Copies of the column's indexes into `snapshot`, named `<index>_<suffix>`, on `onColumn` instead. */
+  const copyIndexes = (snapshot: Snapshot, suffix: string, onColumn: string) => {
+    for (const index of indexes) {
+      const name = identifier(`${index.name}_${suffix}`);
+      snapshot.tables[key]!.indexes[name] = {
+        ...structuredClone(index),
+        name,
+        columns: index.columns.map((c) => (c.expression === column ? { ...c, expression: onColumn } : c)),
+      };
+    }
+  };
   const target = table.columns[column]!;
   const original = rest.tables[key]!.columns[column]!;
 
@@ -142,15 +166,8 @@ async function sequence(
   const syncTrigger = `CREATE TRIGGER "${sync}" BEFORE INSERT OR UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${fn};`;
 
   // expand: the new column, nullable and without a default (no rewrite), kept equal by the trigger
-  const expanded = structuredClone(rest);
-  expanded.id = crypto.randomUUID();
-  expanded.tables[key]!.columns[fresh] = {
-    ...structuredClone(target),
-    name: fresh,
-    notNull: false,
-    primaryKey: false,
-    default: undefined,
-  };
+  const expanded = successor(rest);
+  expanded.tables[key]!.columns[fresh] = looseCopy(target, fresh);
   const expand = [`ALTER TABLE ${t} ADD COLUMN "${fresh}" ${newType};`, syncFunction, syncTrigger];
   const unexpand = [
     `DROP TRIGGER IF EXISTS "${sync}" ON ${t};`,
@@ -159,17 +176,9 @@ async function sequence(
   ];
 
   // backfill: block ranges, one transaction each; then NOT NULL and copies of the indexes, online
-  const filled = structuredClone(expanded);
-  filled.id = crypto.randomUUID();
+  const filled = successor(expanded);
   filled.tables[key]!.columns[fresh]!.notNull = target.notNull;
-  for (const index of indexes) {
-    const name = identifier(`${index.name}_new`);
-    filled.tables[key]!.indexes[name] = {
-      ...structuredClone(index),
-      name,
-      columns: index.columns.map((c) => (c.expression === column ? { ...c, expression: fresh } : c)),
-    };
-  }
+  copyIndexes(filled, 'new', fresh);
   const backfill =
     `DO $$ DECLARE last_block bigint := pg_relation_size('${t.replaceAll("'", "''")}'::regclass) / current_setting('block_size')::bigint; ` +
     `first_block bigint := 0; BEGIN WHILE first_block <= last_block LOOP ` +
@@ -179,22 +188,9 @@ async function sequence(
   const finish = await diffOnline(expanded, filled);
 
   // switch: names swapped in one short transaction; the old column stops being required
-  const switched = structuredClone(current);
-  switched.id = crypto.randomUUID();
-  switched.tables[key]!.columns[stale] = {
-    ...structuredClone(original),
-    name: stale,
-    notNull: false,
-    default: undefined,
-  };
-  for (const index of indexes) {
-    const name = identifier(`${index.name}_old`);
-    switched.tables[key]!.indexes[name] = {
-      ...structuredClone(index),
-      name,
-      columns: index.columns.map((c) => (c.expression === column ? { ...c, expression: stale } : c)),
-    };
-  }
+  const switched = successor(current);
+  switched.tables[key]!.columns[stale] = looseCopy(original, stale);
+  copyIndexes(switched, 'old', stale);
   const swap = [
     `DROP TRIGGER "${sync}" ON ${t};`,
     `ALTER TABLE ${t} RENAME COLUMN "${column}" TO "${stale}";`,

@@ -51,3 +51,22 @@ export function describeIndexUse<TSchema extends Record<string, unknown>>(
     }
   });
 }
+
+/**
+ * The cases of an offset-paged list: its first page and a later one, each answered from `index`.
+ * `list(page, executor, db)` runs the repository's list method on that page and returns its rows.
+ */
+export function pageCases<TSchema extends Record<string, unknown>>(
+  index: string | RegExp,
+  list: (
+    page: { limit: number; offset: number },
+    executor: Database<TSchema>,
+    db: Database<TSchema>,
+  ) => Promise<readonly unknown[]>,
+): Record<string, IndexUseCase<TSchema>> {
+  const at = (offset: number): IndexUseCase<TSchema> => ({
+    run: (executor, db) => list({ limit: 10, offset }, executor, db),
+    index,
+  });
+  return { 'the first page': at(0), 'a later page': at(50) };
+}

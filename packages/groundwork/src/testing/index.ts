@@ -1,4 +1,6 @@
+export { type PasswordAccountRequests, passwordAccountRequests } from './accounts.ts';
 export { setupTestApp, type TestApp, type TestAppOptions } from './app.ts';
+export { terminateConnections } from './connections.ts';
 export {
   createPgliteTestDatabase,
   createServerTestDatabase,
@@ -9,7 +11,7 @@ export {
   testBackend,
   truncateAll,
 } from './databases.ts';
-export { describeIndexUse, type IndexUseCase } from './index-use.ts';
+export { describeIndexUse, type IndexUseCase, pageCases } from './index-use.ts';
 export { sentMail } from './mail.ts';
 export { catalogObjects, describeMigrations, expectIndexScan, recordingExecutor } from './migrations.ts';
 export {
@@ -18,5 +20,8 @@ export {
   type OwnershipUser,
   type SessionUser,
   sessionRouteRequests,
+  sessionUser,
 } from './ownership.ts';
+export { databaseRefusal } from './refusals.ts';
+export { serveOnDatabase } from './serve.ts';
 export { testSettings } from './settings.ts';

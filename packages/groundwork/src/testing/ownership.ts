@@ -1,5 +1,6 @@
 import type { InjectOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { sessionTokenDigest } from '../auth/session-tokens.ts';
 import type { TestApp } from './app.ts';
 
 /** A user the matrix acts as: `credential` is what `t.userHeaders` takes (a password app's user id, a token's claim). */
@@ -18,20 +19,44 @@ export interface OwnershipFixtures<TUser extends OwnershipUser> {
   unregistered?: string;
 }
 
-/** A user of a password app, with a login session of their own (`sessionId`, its digest) to end. */
+/**
+ * A user of a password app: `credential` and `id` are the user id, `login` the value of the app's login field;
+ * with a login session of their own (`sessionId`, its digest) to end.
+ */
 export interface SessionUser extends OwnershipUser {
+  id: string;
+  login: string;
   sessionId: string;
 }
 
+/** Opens a login session for the password app's user `id`, whose login field holds `login`. */
+export async function sessionUser(
+  t: TestApp<Record<string, unknown>>,
+  id: string,
+  login: string,
+): Promise<SessionUser> {
+  const { sessions } = t.app.context;
+  if (!sessions) throw new Error(`${t.app.definition.name} is not a password app: it has no login sessions`);
+  const { token } = await sessions.open(id);
+  return { credential: id, id, login, sessionId: sessionTokenDigest(token) };
+}
+
 /**
- * The requests for the account routes `passwordLoginRoutes` mounts beside login and logout (my sessions, log out
- * everywhere, password change) under `prefix`, for a user whose password is `password`.
+ * The requests for the routes `passwordLoginRoutes` mounts under `prefix` (login, logout, my sessions, log out
+ * everywhere, password change), for a user whose password is `password`; login names them by `loginField`.
  */
 export function sessionRouteRequests(
   prefix: string,
   password: string,
+  loginField: 'username' | 'email',
 ): Record<string, (user: SessionUser) => InjectOptions> {
   return {
+    [`POST ${prefix}/auth/login`]: (user) => ({
+      method: 'POST',
+      url: `${prefix}/auth/login`,
+      payload: { [loginField]: user.login, password },
+    }),
+    [`POST ${prefix}/auth/logout`]: () => ({ method: 'POST', url: `${prefix}/auth/logout` }),
     [`GET ${prefix}/auth/sessions`]: () => ({ url: `${prefix}/auth/sessions` }),
     [`DELETE ${prefix}/auth/sessions/:id`]: (user) => ({
       method: 'DELETE',

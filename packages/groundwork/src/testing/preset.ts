@@ -1,3 +1,5 @@
+import type { CoverageV8Options } from 'vitest/node';
+
 /**
  * vitest settings for suites on groundwork-pg/testing, shared by every app:
  * `defineConfig({ test: { ...testDefaults } })`. A migrated PGlite or a server template takes seconds to
@@ -16,3 +18,14 @@ export const testDefaults = {
   // each file's time (docs/testing.md). A file that needs fresh module state asks for it with vi.resetModules().
   isolate: false,
 };
+
+/**
+ * An app's coverage settings: its own `src`, by V8, held to the thresholds its story sets
+ * (`test: { ...testDefaults, coverage: appCoverage({ lines: 80 }) }`).
+ */
+export function appCoverage(
+  thresholds: NonNullable<CoverageV8Options['thresholds']>,
+  reporter: CoverageV8Options['reporter'] = ['text', 'text-summary'],
+): CoverageV8Options & { provider: 'v8' } {
+  return { provider: 'v8', include: ['src/**/*.ts'], reporter, thresholds };
+}

@@ -63,7 +63,11 @@ export const historyCommand = databaseCommand({
       writeFileSync(file, historyHtml(app.name, rows, new Date()));
       lines.push(`wrote ${file}`);
     }
-    out.result(rows, lines.length ? lines.join('\n') : `No migrations in ${app.migrationsDir}`);
+    // Applied migrations the folder lacks exit 1, so the JSON says not ok too.
+    out.result(
+      { ok: !ahead, migrations: rows },
+      lines.length ? lines.join('\n') : `No migrations in ${app.migrationsDir}`,
+    );
     return ahead ? 1 : 0;
   },
 });
