@@ -264,6 +264,8 @@ function confirmBeforeSending(param: string, entity: string | undefined, options
       return replaced(request, reply, 401, 'unauthorized', 'the credential is not valid');
     }
     if (userId !== undefined) request.identity = confirmed(pending, userId);
+    // No caller: the request was refused before the ownership check (invalid input), as it would be anyway.
+    if (request.caller === undefined) return payload;
     const owner = ownerValue(request, { param });
     if (userId === undefined || String(owner) !== userId) {
       return replaced(request, reply, 404, 'not_found', `${entity ?? 'User'} not found`);
