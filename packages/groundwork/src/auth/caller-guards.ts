@@ -13,10 +13,12 @@ import type { TokenUsers } from './token-users.ts';
 export function sessionGuard(table: AuthSessionsTable): CallerGuard {
   return {
     name: 'session',
-    condition: (owner, v) =>
-      sql`(${owner} = ${v.groundwork_owner} and ${owner} = (select ${table.userId} from ${table}
-        where ${table.tokenDigest} = ${v.groundwork_digest} and ${table.expiresAt} > ${v.groundwork_now}
-          and ${table.lastSeenAt} > ${v.groundwork_idle_since}))`,
+    condition: (owner, v) => {
+      const live = sql`${table.tokenDigest} = ${v.groundwork_digest} and ${table.expiresAt} > ${v.groundwork_now}`;
+      const active = sql`${table.lastSeenAt} > ${v.groundwork_idle_since}`;
+      const user = sql`select ${table.userId} from ${table} where ${live} and ${active}`;
+      return sql`(${owner} = ${v.groundwork_owner} and ${owner} = (${user}))`;
+    },
   };
 }
 
@@ -27,6 +29,10 @@ export interface SessionGuard {
   /** A guarded statement confirmed the session: its last_seen_at moves on (at most once a minute). */
   seen(digest: string): Promise<void>;
 }
+
+/** The id of the user whose `match` column holds `claim`. */
+const userOf = (users: TokenUsers, claim: unknown) =>
+  sql`select ${users.id} from ${users.id.table} where ${users.match} = ${claim}`;
 
 /** A `jwt` app's guard, with the claim its users are matched by. */
 export interface TokenGuard extends CallerGuard {
@@ -44,7 +50,6 @@ export function tokenGuard(users: TokenUsers): TokenGuard {
     condition: (owner, v) =>
       owner === users.id
         ? sql`(${owner} = ${v.groundwork_owner} and ${users.match} = ${v.groundwork_claim})`
-        : sql`(${owner} = ${v.groundwork_owner} and ${owner} = (select ${users.id} from ${users.id.table}
-            where ${users.match} = ${v.groundwork_claim}))`,
+        : sql`(${owner} = ${v.groundwork_owner} and ${owner} = (${userOf(users, v.groundwork_claim)}))`,
   };
 }
