@@ -369,9 +369,10 @@ describe("inQuery routes: the session checked in the route's own statement", () 
     const twenty = (path: string) => async () => {
       for (let i = 0; i < 20; i++) expect((await read(path, token)).statusCode).toBe(200);
     };
-    // The ownership check that reads the session first costs a second statement per request.
+    // The ownership check that reads the session first costs a second statement per request: 20 more on
+    // PGlite; a server's backends may report a few of either window's late (they flush at most once a second).
     const inQuery = await commitsOf(twenty(`/accounts/${carol}`));
-    expect((await commitsOf(twenty(`/checked/${carol}`))) - inQuery).toBe(20);
+    expect((await commitsOf(twenty(`/checked/${carol}`))) - inQuery).toBeGreaterThanOrEqual(16);
     const updated = await write(`/accounts/${carol}`, token, 'carol@example.test');
     expect(updated.json()).toEqual({ id: carol, email: 'carol@example.test' });
     expect(await emailOf('carol')).toBe('carol@example.test');
