@@ -31,6 +31,7 @@ export {
   SettingsError,
 } from './config.ts';
 export { backupDatabase, restoreDatabase } from './database/backup.ts';
+export type { Caller, CallerGuard, Owns } from './database/callers.ts';
 export { databaseErrorOf, isUnavailable } from './database/connection-errors.ts';
 export { PoolTimeoutError } from './database/gate.ts';
 export {
@@ -43,6 +44,7 @@ export {
   type Transaction,
 } from './database/open.ts';
 export {
+  type AsCaller,
   type Bindable,
   hotQuery,
   hotUpdate,

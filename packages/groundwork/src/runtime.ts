@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMailer, type Mailer } from './adapters/mail.ts';
 import type { AppContext, AppDefinition } from './app.ts';
+import { tokenGuard } from './auth/caller-guards.ts';
 import { type DevIssuer, devIssuerVerifier } from './auth/dev-issuer.ts';
 import { createJwtVerifier } from './auth/jwt.ts';
 import { parseOperatorKeys } from './auth/operator-keys.ts';
@@ -223,6 +224,9 @@ function authOptions(
     options.jwt = devIssuer?.verifier() ?? devIssuerVerifier(definition.name, settings.dataDir);
   }
   // On the primary: a user registered a moment ago may not be on a replica yet.
-  if (auth.users) options.userIdOfClaims = tokenUserLookup(handle.primary, auth.users);
+  if (auth.users) {
+    options.userIdOfClaims = tokenUserLookup(handle.primary, auth.users);
+    options.tokenGuard = tokenGuard(auth.users);
+  }
   return options;
 }

@@ -28,6 +28,16 @@ describe('declaring ownership', () => {
     );
     await app.close();
   });
+
+  it('refuses inQuery on an owner it cannot carry into a statement (a lookup)', async () => {
+    const app = Fastify();
+    registerAuth(app, { operatorKeys: parseOperatorKeys(undefined), open: false });
+    const owner = { param: 'id', inQuery: true, lookup: async () => undefined };
+    expect(() => app.get('/:id', { config: { auth: 'own', owner } }, async () => ({}))).toThrow(
+      'GET /:id: `inQuery` is for an owner path parameter, without lookup or claim',
+    );
+    await app.close();
+  });
 });
 
 describe('describeOwnership', () => {
@@ -45,6 +55,6 @@ describe('describeOwnership', () => {
     expect(code, output).toBe(1);
     expect(output).toContain('routes without config.auth');
     expect(output).toContain('GET /undeclared declares no config.auth');
-    expect(output).toMatch(/Tests\s+2 failed \| 5 passed/);
+    expect(output).toMatch(/Tests\s+2 failed \| 6 passed/);
   });
 });

@@ -3,19 +3,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as argon2 from '@node-rs/argon2';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { boolean, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createMailer } from '../src/adapters/mail.ts';
 import { parseOperatorKeys } from '../src/auth/operator-keys.ts';
 import { passwordLoginRoutes, registrationRateLimit } from '../src/auth/password-login.ts';
 import { authPasswordResetsTable, createResetStore } from '../src/auth/password-recovery.ts';
 import { registerAuth } from '../src/auth/plugin.ts';
+import { sessionTokenDigest } from '../src/auth/session-tokens.ts';
 import { authSessionsTable, createSessionStore } from '../src/auth/sessions.ts';
+import { type Bindable, hotQuery, hotUpdate } from '../src/database/prepared.ts';
 import { executeRows } from '../src/database/rows.ts';
-import { errorHandler } from '../src/http/errors.ts';
+import { errorHandler, notFound } from '../src/http/errors.ts';
+import { IdParams } from '../src/http/params.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../src/security/passwords.ts';
 import { createTestDatabase, sentMail, type TestDatabase } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
@@ -95,6 +99,52 @@ beforeAll(async () => {
     },
   });
   server.get('/me', async (request) => request.identity);
+  // `inQuery` routes: their statement checks the session (owns); the forgetful ones run none that does.
+  const byId = hotQuery(db, 'test_account_by_id', (executor, { id }: Bindable<{ id: string }>, owns) =>
+    executor
+      .select({ id: accounts.id, email: accounts.email })
+      .from(accounts)
+      .where(and(eq(accounts.id, id), owns(accounts.id))),
+  );
+  const update = hotUpdate(
+    db,
+    'test_account_update',
+    (executor, { id }: Bindable<{ id: string }>, changes, owns) =>
+      executor
+        .update(accounts)
+        .set(changes)
+        .where(and(eq(accounts.id, id), owns(accounts.id)))
+        .returning({ id: accounts.id, email: accounts.email }),
+  );
+  const inQuery = { auth: 'own', owner: { param: 'id', inQuery: true } } as const;
+  const patch = { params: IdParams, body: z.object({ email: z.string() }) };
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  app.get('/accounts/:id', { config: inQuery, schema: { params: IdParams } }, async (request) => {
+    const [row] = await byId({ id: request.params.id, caller: request.caller });
+    if (!row) throw notFound('User');
+    return row;
+  });
+  app.patch('/accounts/:id', { config: inQuery, schema: patch }, async (request) => {
+    const [row] = await update({ id: request.params.id, caller: request.caller }, request.body);
+    if (!row) throw notFound('User');
+    return row;
+  });
+  // The same read behind the ownership check that reads the session first.
+  const checked = { auth: 'own', owner: { param: 'id' } } as const;
+  app.get('/checked/:id', { config: checked, schema: { params: IdParams } }, async (request) => {
+    const [row] = await byId({ id: request.params.id });
+    if (!row) throw notFound('User');
+    return row;
+  });
+  app.get('/forgetful/:id', { config: inQuery, schema: { params: IdParams } }, async (request) => {
+    const [row] = await byId({ id: request.params.id });
+    if (!row) throw notFound('User');
+    return row;
+  });
+  app.patch('/forgetful/:id', { config: inQuery, schema: patch }, async (request) => {
+    const [row] = await update({ id: request.params.id }, request.body);
+    return row;
+  });
   server.post(
     '/register',
     { config: { auth: 'public' }, preHandler: registrationRateLimit({ perIpPerMinute: 3 }) },
@@ -124,6 +174,29 @@ const tokenOf = async (username: string, ip: string) => {
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const me = (token: string) => server.inject({ method: 'GET', url: '/me', headers: bearer(token) });
 const eventsNamed = (event: string) => logLines.filter((line) => line.event === event);
+const idOf = async (username: string) =>
+  (await database.handle.db.select().from(accounts).where(eq(accounts.username, username)))[0]!.id;
+/** Transactions committed in the test database: one per statement outside a transaction. */
+const commits = async () => {
+  await executeRows(database.handle.db, sql`select pg_stat_clear_snapshot()`);
+  const [row] = await executeRows<{ commits: string }>(
+    database.handle.db,
+    sql`select xact_commit::text as commits from pg_stat_database where datname = current_database()`,
+  );
+  return Number(row!.commits);
+};
+/** Transactions `run` commits: one per statement outside a transaction (and the same two `commits` adds). */
+const commitsOf = async (run: () => Promise<void>) => {
+  // Counts reach pg_stat_database when a backend goes idle a second after it last reported.
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 1_200));
+  await settle();
+  const before = await commits();
+  await run();
+  await settle();
+  await commits();
+  await settle();
+  return (await commits()) - before;
+};
 
 describe('password sessions', () => {
   it('logs in with a 256-bit token that expires, and the token authenticates later requests', async () => {
@@ -235,14 +308,6 @@ describe('password sessions', () => {
       );
       return { ins: Number(row!.ins), upd: Number(row!.upd), del: Number(row!.del) };
     };
-    const commits = async () => {
-      await executeRows(database.handle.db, sql`select pg_stat_clear_snapshot()`);
-      const [row] = await executeRows<{ commits: string }>(
-        database.handle.db,
-        sql`select xact_commit::text as commits from pg_stat_database where datname = current_database()`,
-      );
-      return Number(row!.commits);
-    };
     // A server's backends report their counts within about a second of going idle: wait until they are still.
     const settled = async () => {
       let last = await stats();
@@ -286,6 +351,104 @@ describe('password sessions', () => {
     const [row] = await database.handle.db.select().from(accounts).where(eq(accounts.username, 'legacy'));
     expect(needsRehash(row!.hashedPassword)).toBe(false);
     expect((await login('legacy', 'correct horse 1', '10.0.0.8')).statusCode).toBe(200);
+  });
+});
+
+describe("inQuery routes: the session checked in the route's own statement", () => {
+  const read = (path: string, token: string) =>
+    server.inject({ method: 'GET', url: path, headers: bearer(token) });
+  const write = (path: string, token: string, email = 'new@example.test') =>
+    server.inject({ method: 'PATCH', url: path, headers: bearer(token), payload: { email } });
+  const emailOf = async (username: string) =>
+    (await database.handle.db.select().from(accounts).where(eq(accounts.username, username)))[0]!.email;
+
+  it('reads and updates the own row in one statement per request, as the owner', async () => {
+    const token = await tokenOf('carol', '10.2.0.1');
+    const carol = await idOf('carol');
+    expect((await read(`/accounts/${carol}`, token)).json()).toMatchObject({ id: carol });
+    const twenty = (path: string) => async () => {
+      for (let i = 0; i < 20; i++) expect((await read(path, token)).statusCode).toBe(200);
+    };
+    // The ownership check that reads the session first costs a second statement per request: 20 more on
+    // PGlite; a server's backends may report a few of either window's late (they flush at most once a second).
+    const inQuery = await commitsOf(twenty(`/accounts/${carol}`));
+    expect((await commitsOf(twenty(`/checked/${carol}`))) - inQuery).toBeGreaterThanOrEqual(16);
+    const updated = await write(`/accounts/${carol}`, token, 'carol@example.test');
+    expect(updated.json()).toEqual({ id: carol, email: 'carol@example.test' });
+    expect(await emailOf('carol')).toBe('carol@example.test');
+  });
+
+  it('answers 401 at once after logout, expiry and idleness, and a PATCH with a dead session changes nothing', async () => {
+    const alice = await idOf('alice');
+    const email = await emailOf('alice');
+    const loggedOut = await tokenOf('alice', '10.2.0.2');
+    expect((await read(`/accounts/${alice}`, loggedOut)).statusCode).toBe(200);
+    await server.inject({ method: 'POST', url: '/auth/logout', headers: bearer(loggedOut) });
+    const expired = await tokenOf('alice', '10.2.0.2');
+    expect((await read(`/accounts/${alice}`, expired)).statusCode).toBe(200);
+    await database.handle.db
+      .update(authSessions)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(authSessions.tokenDigest, sessionTokenDigest(expired)));
+    const idle = await tokenOf('alice', '10.2.0.2');
+    expect((await read(`/accounts/${alice}`, idle)).statusCode).toBe(200);
+    await database.handle.db
+      .update(authSessions)
+      .set({ lastSeenAt: new Date(Date.now() - (IDLE_S + 1) * 1000) })
+      .where(eq(authSessions.tokenDigest, sessionTokenDigest(idle)));
+    for (const token of [loggedOut, expired, idle, 'c'.repeat(43)]) {
+      for (const response of [
+        await read(`/accounts/${alice}`, token),
+        await write(`/accounts/${alice}`, token),
+      ]) {
+        expect(response.statusCode).toBe(401);
+        expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+        expect(response.json().error.code).toBe('unauthorized');
+      }
+    }
+    expect(await emailOf('alice')).toBe(email);
+  });
+
+  it("answers 404 for another user's row and a missing one, and changes neither", async () => {
+    const token = await tokenOf('alice', '10.2.0.3');
+    const bob = await idOf('bob');
+    const email = await emailOf('bob');
+    expect((await read(`/accounts/${bob}`, token)).json().error.code).toBe('not_found');
+    expect((await write(`/accounts/${bob}`, token)).statusCode).toBe(404);
+    expect((await read(`/accounts/${crypto.randomUUID()}`, token)).statusCode).toBe(404);
+    expect(await emailOf('bob')).toBe(email);
+    // An operator key reads any row, with no session to check.
+    const operator = await server.inject({ url: `/accounts/${bob}`, headers: bearer(OPERATOR_KEY) });
+    expect(operator.json()).toMatchObject({ id: bob });
+  });
+
+  it('moves last_seen_at on without a read, at most once a minute', async () => {
+    const token = await tokenOf('dave', '10.2.0.4');
+    const dave = await idOf('dave');
+    const session = eq(authSessions.tokenDigest, sessionTokenDigest(token));
+    const lastSeen = async () =>
+      (await database.handle.db.select().from(authSessions).where(session))[0]!.lastSeenAt.getTime();
+    await database.handle.db
+      .update(authSessions)
+      .set({ lastSeenAt: new Date(Date.now() - 120_000) })
+      .where(session);
+    expect((await read(`/accounts/${dave}`, token)).statusCode).toBe(200);
+    const moved = await lastSeen();
+    expect(Date.now() - moved).toBeLessThan(10_000);
+    expect((await read(`/accounts/${dave}`, token)).statusCode).toBe(200);
+    expect(await lastSeen()).toBe(moved);
+  });
+
+  it('fail-safe: a handler that runs no guarded statement is checked before its response leaves', async () => {
+    const token = await tokenOf('alice', '10.2.0.5');
+    const [alice, bob] = [await idOf('alice'), await idOf('bob')];
+    expect((await read(`/forgetful/${alice}`, token)).json()).toMatchObject({ id: alice });
+    expect((await read(`/forgetful/${bob}`, token)).statusCode).toBe(404);
+    expect((await read(`/forgetful/${alice}`, 'd'.repeat(43))).statusCode).toBe(401);
+    // A write route that promised to carry the check and did not: a 500, never a success.
+    const forgot = await write(`/forgetful/${alice}`, token);
+    expect(forgot.statusCode).toBe(500);
+    expect(forgot.json().error.code).toBe('internal_error');
   });
 });
 

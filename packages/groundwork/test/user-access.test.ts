@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createDevIssuer,
@@ -18,6 +19,7 @@ import {
 import { TokenError } from '../src/auth/jwt.ts';
 import { setupTestApp } from '../src/testing/index.ts';
 import badges from './support/badges/src/app.ts';
+import { users } from './support/badges/src/schema.ts';
 import { bin, startServer } from './support/subprocess.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'gw-user-access-'));
@@ -92,6 +94,25 @@ describe('a jwt app with credentials enforced', () => {
     expect(hidden.json().error.code).toBe('not_found');
     expect((await get(await t.userHeaders('nobody-yet'))).statusCode).toBe(404);
     expect((await get(t.adminHeaders)).json()).toEqual(alice);
+  });
+
+  it("checks the token's user in the statement of an inQuery route: a deleted user, another's row, a bad token", async () => {
+    const alice = (await register('alice')).json();
+    const bob = (await register('bob')).json();
+    const [asAlice, asBob] = [await t.userHeaders('alice'), await t.userHeaders('bob')];
+    const rename = (id: string, headers: Record<string, string>) =>
+      t.server.inject({ method: 'PATCH', url: `/users/${id}`, headers, payload: { name: 'Mallory' } });
+    expect((await rename(alice.id, asAlice)).json()).toMatchObject({ id: alice.id, name: 'Mallory' });
+    expect((await rename(bob.id, asAlice)).statusCode).toBe(404);
+    const badToken = { authorization: `${asAlice.authorization.slice(0, -4)}AAAA` };
+    const refused = await rename(alice.id, badToken);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    const list = await t.server.inject({ method: 'GET', url: '/users', headers: t.adminHeaders });
+    expect(list.json().data.find((row: { id: string }) => row.id === bob.id).name).toBe('bob');
+    // The user's row is gone: the very next request with a token still unexpired finds no user.
+    await t.db.delete(users).where(eq(users.id, bob.id));
+    expect((await t.server.inject({ url: `/users/${bob.id}`, headers: asBob })).statusCode).toBe(404);
   });
 
   it('keeps admin-only routes from users (403) and every route from anonymous callers (401)', async () => {

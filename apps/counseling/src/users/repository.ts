@@ -1,5 +1,5 @@
-import { count, desc, eq } from 'drizzle-orm';
-import { type Bindable, type Database, type Executor, hotQuery, sameName } from 'groundwork-pg';
+import { and, count, desc, eq } from 'drizzle-orm';
+import { type Bindable, type Caller, type Database, type Executor, hotQuery, sameName } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { authSessions, users } from '../schema.ts';
 
@@ -9,9 +9,13 @@ type Schema = typeof schema;
 
 /** Data access for users: the only place that builds SQL for them. */
 export function createUsersRepository(db: Database<Schema>) {
-  // The hot read: prepared on the pool, built with the id inside a caller's transaction.
-  const byId = hotQuery(db, 'counseling_user_by_id', (executor, { id }: Bindable<{ id: string }>) =>
-    executor.select().from(users).where(eq(users.id, id)),
+  // The hot read: prepared on the pool, built with the id inside a caller's transaction; it carries the check
+  // of a `caller` (an inQuery route's) in the same statement.
+  const byId = hotQuery(db, 'counseling_user_by_id', (executor, { id }: Bindable<{ id: string }>, owns) =>
+    executor
+      .select()
+      .from(users)
+      .where(and(eq(users.id, id), owns(users.id))),
   );
 
   return {
@@ -23,8 +27,11 @@ export function createUsersRepository(db: Database<Schema>) {
       return row!;
     },
 
-    async findById({ id }: { id: string }, executor: Executor<Schema> = db): Promise<UserRow | undefined> {
-      const [row] = await byId({ id }, executor);
+    async findById(
+      { id, caller }: { id: string; caller?: Caller },
+      executor: Executor<Schema> = db,
+    ): Promise<UserRow | undefined> {
+      const [row] = await byId({ id, caller }, executor);
       return row;
     },
 

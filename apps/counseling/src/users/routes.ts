@@ -36,7 +36,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.get(
     '/:id',
     {
-      config: { auth: 'own', owner: { param: 'id' } },
+      config: { auth: 'own', owner: { param: 'id', inQuery: true } },
       schema: {
         tags,
         summary: 'Get a user (your own)',
@@ -45,7 +45,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
       },
     },
     async (request) => {
-      const row = await users.findById({ id: request.params.id });
+      const row = await users.findById({ id: request.params.id, caller: request.caller });
       if (!row) throw notFound('User');
       return toUserPublic(row);
     },

@@ -1,6 +1,6 @@
-import { count, desc, eq, sql } from 'drizzle-orm';
+import { and, count, desc, eq, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
-import { type Bindable, type Database, type Executor, hotQuery, hotUpdate } from 'groundwork-pg';
+import { type Bindable, type Caller, type Database, type Executor, hotQuery, hotUpdate } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type NewUserRow, type UserRow, users } from '../schema.ts';
 
@@ -18,9 +18,14 @@ export interface UserChanges {
 
 /** Data access for users; every method takes an optional transaction so callers can compose writes. */
 export function createUsersRepository(db: Database<Schema>) {
-  // The hot queries: prepared on the pool, built with the values inside a caller's transaction.
-  const byId = hotQuery(db, 'learnr_users_by_id', (executor, { id }: Bindable<{ id: string }>) =>
-    executor.select().from(users).where(eq(users.id, id)).limit(1),
+  // The hot queries: prepared on the pool, built with the values inside a caller's transaction; by id, they
+  // carry the check of a `caller` (an inQuery route's) in the same statement.
+  const byId = hotQuery(db, 'learnr_users_by_id', (executor, { id }: Bindable<{ id: string }>, owns) =>
+    executor
+      .select()
+      .from(users)
+      .where(and(eq(users.id, id), owns(users.id)))
+      .limit(1),
   );
   const byEmail = hotQuery(db, 'learnr_users_by_email', (executor, { email }: Bindable<{ email: string }>) =>
     executor
@@ -44,19 +49,23 @@ export function createUsersRepository(db: Database<Schema>) {
     executor.select({ value: count() }).from(users),
   );
   /** One statement per set of changed columns (at most 2^7): a PATCH names only what it changes. */
-  const update = hotUpdate(db, 'learnr_users_update', (executor, { id }: Bindable<{ id: string }>, changes) =>
-    executor
-      .update(users)
-      .set(changes as PgUpdateSetSource<typeof users>)
-      .where(eq(users.id, id))
-      .returning(),
+  const update = hotUpdate(
+    db,
+    'learnr_users_update',
+    (executor, { id }: Bindable<{ id: string }>, changes, owns) =>
+      executor
+        .update(users)
+        .set(changes as PgUpdateSetSource<typeof users>)
+        .where(and(eq(users.id, id), owns(users.id)))
+        .returning(),
   );
 
+  /** `caller`: the request's (`request.caller`), whose check the read carries. */
   async function findById(
-    { id }: { id: string },
+    { id, caller }: { id: string; caller?: Caller },
     executor: Executor<Schema> = db,
   ): Promise<UserRow | undefined> {
-    const [row] = await byId({ id }, executor);
+    const [row] = await byId({ id, caller }, executor);
     return row;
   }
 
@@ -89,15 +98,18 @@ export function createUsersRepository(db: Database<Schema>) {
       await executor.update(users).set({ hashedPassword }).where(eq(users.id, id));
     },
 
-    /** Applies only the keys present in `changes`; returns undefined when the user does not exist. */
+    /**
+     * Applies only the keys present in `changes`; returns undefined when the user does not exist (or is not
+     * `caller`'s, whose check the update carries).
+     */
     async update(
-      { id, changes }: { id: string; changes: UserChanges },
+      { id, changes, caller }: { id: string; changes: UserChanges; caller?: Caller },
       executor: Executor<Schema> = db,
     ): Promise<UserRow | undefined> {
       const keys = Object.keys(changes);
       // Nothing to set is not an error: the row as it is (and no updated_at bump for a no-op).
-      if (keys.length === 0) return findById({ id }, executor);
-      const [row] = await update({ id }, { ...changes }, executor);
+      if (keys.length === 0) return findById({ id, caller }, executor);
+      const [row] = await update({ id, caller }, { ...changes }, executor);
       return row;
     },
 

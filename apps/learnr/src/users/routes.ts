@@ -63,7 +63,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.get(
     '/:id',
     {
-      config: { auth: 'own', owner: { param: 'id' } },
+      config: { auth: 'own', owner: { param: 'id', inQuery: true } },
       schema: {
         tags: ['users'],
         summary: 'One user (your own)',
@@ -72,7 +72,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
       },
     },
     async (request) => {
-      const row = await users.findById({ id: request.params.id });
+      const row = await users.findById({ id: request.params.id, caller: request.caller });
       if (!row) throw notFound('User');
       return toUserResponse(row);
     },
@@ -81,7 +81,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
   app.patch(
     '/:id',
     {
-      config: { auth: 'own', owner: { param: 'id' } },
+      config: { auth: 'own', owner: { param: 'id', inQuery: true } },
       schema: {
         tags: ['users'],
         summary: 'Update your onboarding answers and display preferences',
@@ -91,7 +91,8 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
       },
     },
     async (request) => {
-      const row = await users.update({ id: request.params.id, changes: toChanges(request.body) });
+      const { id } = request.params;
+      const row = await users.update({ id, changes: toChanges(request.body), caller: request.caller });
       if (!row) throw notFound('User');
       return toUserResponse(row);
     },

@@ -1,5 +1,13 @@
 import { and, asc, eq, gt, isNotNull, or, type Placeholder, sql } from 'drizzle-orm';
-import { type Bindable, type Database, type Executor, executeRows, hotQuery, hotUpdate } from 'groundwork-pg';
+import {
+  type Bindable,
+  type Caller,
+  type Database,
+  type Executor,
+  executeRows,
+  hotQuery,
+  hotUpdate,
+} from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { users } from '../schema.ts';
 
@@ -33,14 +41,22 @@ const sealedOutside = (keyId: string) =>
 /** Users: every read and write of the API goes through here; inactive (soft-deleted) users are invisible. */
 export function createUsersRepository(db: Database<typeof schema>) {
   // What requests repeat, built once: the by-id read and the PATCH (one statement per set of changed fields).
-  const byId = hotQuery(db, 'mail_agent_user_by_id', (executor, { id }: Bindable<{ id: number }>) =>
-    executor.select().from(users).where(active(id)),
+  // Each carries the check of a `caller` (an inQuery route's) in the same statement.
+  const byId = hotQuery(db, 'mail_agent_user_by_id', (executor, { id }: Bindable<{ id: number }>, owns) =>
+    executor
+      .select()
+      .from(users)
+      .where(and(active(id), owns(users.id))),
   );
   const updateOf = hotUpdate(
     db,
     'mail_agent_user_update',
-    (executor, { id }: Bindable<{ id: number }>, changes) =>
-      executor.update(users).set(changes).where(active(id)).returning(),
+    (executor, { id }: Bindable<{ id: number }>, changes, owns) =>
+      executor
+        .update(users)
+        .set(changes)
+        .where(and(active(id), owns(users.id)))
+        .returning(),
   );
 
   return {
@@ -49,8 +65,11 @@ export function createUsersRepository(db: Database<typeof schema>) {
       return row!;
     },
 
-    async findById({ id }: { id: number }, executor: Db = db): Promise<UserRow | undefined> {
-      const [row] = await byId({ id }, executor);
+    async findById(
+      { id, caller }: { id: number; caller?: Caller },
+      executor: Db = db,
+    ): Promise<UserRow | undefined> {
+      const [row] = await byId({ id, caller }, executor);
       return row;
     },
 
@@ -67,10 +86,13 @@ export function createUsersRepository(db: Database<typeof schema>) {
         .limit(limit);
     },
 
-    async update({ id, changes }: { id: number; changes: UserChanges }, executor: Db = db) {
+    async update(
+      { id, changes, caller }: { id: number; changes: UserChanges; caller?: Caller },
+      executor: Db = db,
+    ) {
       // An undefined field is left as it is, as set() leaves it.
       const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-      const [row] = await updateOf({ id }, defined, executor);
+      const [row] = await updateOf({ id, caller }, defined, executor);
       return row;
     },
 

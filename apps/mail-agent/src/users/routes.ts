@@ -22,6 +22,8 @@ import {
 const tags = ['users'];
 /** The user in the path, that user or an operator. */
 const own = { auth: 'own', owner: { param: 'id' } } as const;
+/** The same, checked in the route's own statement: `request.caller` goes to the repository's hot query. */
+const ownInQuery = { auth: 'own', owner: { param: 'id', inQuery: true } } as const;
 
 export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTokenVault }> = async (
   app,
@@ -67,7 +69,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
   app.get(
     '/:id',
     {
-      config: own,
+      config: ownInQuery,
       schema: {
         tags,
         summary: 'Read the caller (another user is a 404)',
@@ -76,7 +78,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
       },
     },
     async (request) => {
-      const row = await users.findById({ id: request.params.id });
+      const row = await users.findById({ id: request.params.id, caller: request.caller });
       if (!row) throw notFound('User');
       return toUserPublic(row);
     },
@@ -85,7 +87,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
   app.patch(
     '/:id',
     {
-      config: own,
+      config: ownInQuery,
       schema: {
         tags,
         summary: 'Change the caller’s Telegram link or onboarding state',
@@ -103,6 +105,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
           telegramUsername: telegram_username,
           onboardingCompleted: onboarding_completed,
         },
+        caller: request.caller,
       });
       if (!row) throw notFound('User');
       return toUserPublic(row);

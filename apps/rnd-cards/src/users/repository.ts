@@ -1,5 +1,5 @@
-import { eq, sql } from 'drizzle-orm';
-import { type Bindable, type Database, type Executor, hotQuery } from 'groundwork-pg';
+import { and, eq, sql } from 'drizzle-orm';
+import { type Bindable, type Caller, type Database, type Executor, hotQuery } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type UserRow, users } from '../schema.ts';
 
@@ -16,9 +16,13 @@ export interface CreateUserInput {
 const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 export function createUsersRepository(db: Database<Schema>) {
-  // The by-id read is what requests repeat: prepared on the pool, plain inside a caller's transaction.
-  const byId = hotQuery(db, 'rnd_cards_user_by_id', (executor, { id }: Bindable<{ id: string }>) =>
-    executor.select().from(users).where(eq(users.id, id)),
+  // The by-id read is what requests repeat: prepared on the pool, plain inside a caller's transaction; it
+  // carries the check of a `caller` (an inQuery route's) in the same statement.
+  const byId = hotQuery(db, 'rnd_cards_user_by_id', (executor, { id }: Bindable<{ id: string }>, owns) =>
+    executor
+      .select()
+      .from(users)
+      .where(and(eq(users.id, id), owns(users.id))),
   );
 
   return {
@@ -33,8 +37,11 @@ export function createUsersRepository(db: Database<Schema>) {
       return row!;
     },
 
-    async findById({ id }: { id: string }, executor: Executor<Schema> = db): Promise<UserRow | undefined> {
-      const [row] = await byId({ id }, executor);
+    async findById(
+      { id, caller }: { id: string; caller?: Caller },
+      executor: Executor<Schema> = db,
+    ): Promise<UserRow | undefined> {
+      const [row] = await byId({ id, caller }, executor);
       return row;
     },
 

@@ -28,7 +28,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
   app.get(
     '/:id',
     {
-      config: { auth: 'own', owner: { param: 'id' } },
+      config: { auth: 'own', owner: { param: 'id', inQuery: true } },
       schema: {
         tags: ['users'],
         summary: 'Read the caller (another user is a 404)',
@@ -37,7 +37,7 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
       },
     },
     async (request) => {
-      const user = await users.findById(request.params);
+      const user = await users.findById({ id: request.params.id, caller: request.caller });
       if (!user) throw notFound('User');
       return toUserPublic(user);
     },

@@ -12,6 +12,10 @@ export function rowScopeOf(request: FastifyRequest): RowScope {
   const { identity } = request;
   if (identity.kind === 'admin') return { all: true };
   if (identity.kind === 'user') return { all: false, userId: identity.userId };
+  if (identity.kind === 'pending') {
+    // A programming error: the route's statement checks its caller (`request.caller`), not the handler.
+    throw new Error('an inQuery route checks its caller in its statement; it has no row scope to read');
+  }
   // Public routes read no credential, so they never scope rows.
   throw new HttpError(401, 'unauthorized', 'a Bearer credential is required');
 }
@@ -52,20 +56,34 @@ export type OwnerId = string | number;
  * the user's id; with `lookup`, naming a row whose owner `lookup` reads (`undefined`: no such row); with
  * `claim`, holding the caller's own token claim (a `jwt` app's `sub` or verified `email`), compared without a
  * read. It runs once the request is validated, so the value is the parsed one.
+ *
+ * `inQuery` (a path parameter without `lookup` or `claim`): the route's own hot query carries the check
+ * (`request.caller`, see database/callers.ts), so a user's request costs that one statement; the session or
+ * token user is not read before it. A statement that finds no row, or a handler that runs none, leaves the
+ * foundation one read before the response: 401 for a dead credential, 404 for another user's row. A write
+ * route that answers a success without a guarded statement is a 500.
  */
-export type Owner = ({ param: string } | { body: string }) &
+export type Owner = ({ param: string; inQuery?: boolean } | { body: string; inQuery?: never }) &
   (
     | { lookup?: (value: string) => Promise<OwnerId | undefined>; claim?: never }
     | { claim: TokenUsers['claim']; lookup?: never }
   );
+
+/** The value the request names its owner by (a path parameter or body field), as parsed. */
+export function ownerValue(
+  request: FastifyRequest,
+  owner: { param: string } | { body: string },
+): OwnerId | undefined {
+  const [source, name] = 'param' in owner ? [request.params, owner.param] : [request.body, owner.body];
+  return (source as Record<string, OwnerId | undefined> | undefined)?.[name];
+}
 
 function isOwner(
   request: FastifyRequest,
   owner: Owner,
   userId: string | undefined,
 ): Promise<boolean> | boolean {
-  const [source, name] = 'param' in owner ? [request.params, owner.param] : [request.body, owner.body];
-  const value = (source as Record<string, OwnerId | undefined> | undefined)?.[name];
+  const value = ownerValue(request, owner);
   if (value === undefined) return false;
   if (owner.claim) {
     const { identity } = request;

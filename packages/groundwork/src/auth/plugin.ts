@@ -1,10 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from '../http/errors.ts';
-import { type Owner, ownerCheck } from './access.ts';
+import type { Caller } from '../database/callers.ts';
+import { errorBody, HttpError, notFound } from '../http/errors.ts';
+import { type Owner, ownerCheck, ownerValue } from './access.ts';
+import type { SessionGuard, TokenGuard } from './caller-guards.ts';
 import { type JwtVerifier, TokenError } from './jwt.ts';
 import type { OperatorKeys } from './operator-keys.ts';
 import { type CounterStore, memoryCounters } from './rate-limits.ts';
 import { sessionTokenDigest } from './session-tokens.ts';
+import { claimValueOf } from './token-users.ts';
 
 /** Who a request acts for. */
 export type Identity =
@@ -12,6 +15,13 @@ export type Identity =
   /** `userId`: the app's user row the token names (absent until that user registers). */
   | { kind: 'user'; via: 'jwt'; subject: string; claims: Record<string, unknown>; userId: string | undefined }
   | { kind: 'user'; via: 'session'; userId: string }
+  /**
+   * On an `inQuery` route: a credential checked as far as it can be without the database (a token's
+   * signature, a session token's shape); the route's guarded statement (`request.caller`) confirms it, or
+   * the foundation does before the response leaves.
+   */
+  | { kind: 'pending'; via: 'session'; digest: string }
+  | { kind: 'pending'; via: 'jwt'; subject: string; claims: Record<string, unknown>; claim: string }
   | { kind: 'anonymous' };
 
 /**
@@ -25,6 +35,11 @@ export type Access = 'public' | 'user' | 'own' | 'session' | 'admin';
 declare module 'fastify' {
   interface FastifyRequest {
     identity: Identity;
+    /**
+     * On an `inQuery` route with a user's credential: the check its hot query carries (pass it as the query's
+     * `caller`). Undefined for operators, and on every other route, whose caller was checked before.
+     */
+    caller: Caller | undefined;
   }
   interface FastifyInstance {
     /** Development without credentials: every request acts as an operator (set by registerAuth). */
@@ -45,8 +60,13 @@ export interface AuthOptions {
   jwt?: JwtVerifier;
   /** A `jwt` app's user row for a verified token's claims. */
   userIdOfClaims?: (claims: Record<string, unknown>) => Promise<string | undefined>;
-  /** Password sessions: the user id of a live (unexpired, unrevoked) session with this token digest. */
-  sessions?: { userIdOf(digest: string): Promise<string | undefined> };
+  /** A `jwt` app's guard for `inQuery` routes (their user is read with their row); none: checked before. */
+  tokenGuard?: TokenGuard;
+  /**
+   * Password sessions: the user id of a live (unexpired, unrevoked) session with this token digest; with
+   * `inQuery`, the guard `inQuery` routes carry (none: checked before).
+   */
+  sessions?: { userIdOf(digest: string): Promise<string | undefined>; inQuery?: SessionGuard };
   /** Development with no credentials configured: requests without one act as an operator. */
   open: boolean;
   /** Rate-limit counters of the app's routes (login, registration); this process's memory when unset. */
@@ -65,6 +85,7 @@ const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
  */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest<Identity | null>('identity', null);
+  app.decorateRequest<Caller | undefined>('caller', undefined);
   app.decorate('counterStore', options.counters ?? memoryCounters());
   app.decorate('servesOpenly', options.open);
   app.addHook('onRoute', (route) => {
@@ -74,7 +95,18 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
       throw new Error(`${where}: a route declares \`owner\` exactly when its auth is 'own'`);
     }
     if (owner === undefined) return;
-    route.preHandler = [ownerCheck(owner, entity), ...[route.preHandler ?? []].flat()];
+    if (!owner.inQuery) {
+      route.preHandler = [ownerCheck(owner, entity), ...[route.preHandler ?? []].flat()];
+      return;
+    }
+    if (!('param' in owner) || owner.lookup || owner.claim) {
+      throw new Error(`${where}: \`inQuery\` is for an owner path parameter, without lookup or claim`);
+    }
+    const check = ownerCheck(owner, entity);
+    const asCaller = async (request: FastifyRequest) =>
+      request.identity.kind === 'pending' ? callerOf(request, owner.param, options) : check(request);
+    route.preHandler = [asCaller, ...[route.preHandler ?? []].flat()];
+    route.onSend = [confirmBeforeSending(owner.param, entity, options), ...[route.onSend ?? []].flat()];
   });
   // Callback style, so a request that needs no database read (public, an operator key) costs no promise.
   app.addHook('onRequest', (request, reply, done) => {
@@ -111,7 +143,10 @@ async function authenticate(
   credential: string | undefined,
   options: AuthOptions,
 ): Promise<void> {
-  if (credential !== undefined) request.identity = await identify(credential, options, reply);
+  if (credential !== undefined) {
+    const inQuery = access === 'own' && request.routeOptions.config.owner?.inQuery === true;
+    request.identity = await identify(credential, options, reply, inQuery);
+  }
   const identity = request.identity;
   if (identity.kind === 'anonymous') {
     if (options.open && access !== 'session') {
@@ -141,11 +176,22 @@ function publicCredential(request: FastifyRequest): string | undefined {
   return /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
 }
 
-/** A user's credential (operator keys were checked before). */
-async function identify(credential: string, options: AuthOptions, reply: FastifyReply): Promise<Identity> {
+/**
+ * A user's credential (operator keys were checked before); `inQuery`: what needs the database is left
+ * to the route's statement (a pending identity).
+ */
+async function identify(
+  credential: string,
+  options: AuthOptions,
+  reply: FastifyReply,
+  inQuery: boolean,
+): Promise<Identity> {
   if (options.jwt && JWT_SHAPE.test(credential)) {
     try {
       const claims = await options.jwt.verify(credential);
+      const claim =
+        inQuery && options.tokenGuard ? claimValueOf(claims, options.tokenGuard.claim) : undefined;
+      if (claim !== undefined) return { kind: 'pending', via: 'jwt', subject: claims.sub, claims, claim };
       const userId = await options.userIdOfClaims?.(claims);
       return { kind: 'user', via: 'jwt', subject: claims.sub, claims, userId };
     } catch (error) {
@@ -154,10 +200,96 @@ async function identify(credential: string, options: AuthOptions, reply: Fastify
     }
   }
   if (options.sessions) {
-    const userId = await options.sessions.userIdOf(sessionTokenDigest(credential));
+    const digest = sessionTokenDigest(credential);
+    if (inQuery && options.sessions.inQuery) return { kind: 'pending', via: 'session', digest };
+    const userId = await options.sessions.userIdOf(digest);
     if (userId) return { kind: 'user', via: 'session', userId };
   }
   throw unauthorized(reply, 'the credential is not valid', true);
+}
+
+type Pending = Extract<Identity, { kind: 'pending' }>;
+
+/** The pending identity confirmed: the user `userId` (the route's owner, as the guard pinned it). */
+function confirmed(pending: Pending, userId: string): Identity {
+  return pending.via === 'session'
+    ? { kind: 'user', via: 'session', userId }
+    : { kind: 'user', via: 'jwt', subject: pending.subject, claims: pending.claims, userId };
+}
+
+/** `request.caller` of an `inQuery` route with a pending identity, once its parameters are validated. */
+function callerOf(request: FastifyRequest, param: string, options: AuthOptions): void {
+  const pending = request.identity as Pending;
+  const owner = ownerValue(request, { param });
+  if (owner === undefined) throw notFound('User');
+  const confirm = () => {
+    if (request.identity.kind === 'pending') request.identity = confirmed(pending, String(owner));
+  };
+  if (pending.via === 'jwt') {
+    const values = { groundwork_owner: owner, groundwork_claim: pending.claim };
+    request.caller = { guard: options.tokenGuard!, values, confirm };
+    return;
+  }
+  const session = options.sessions!.inQuery!;
+  request.caller = {
+    guard: session.guard,
+    values: { groundwork_owner: owner, ...session.values(pending.digest) },
+    confirm: () => {
+      confirm();
+      return session.seen(pending.digest);
+    },
+  };
+}
+
+const READS = new Set(['GET', 'HEAD']);
+
+/**
+ * The fail-safe of an `inQuery` route: no response leaves for an unconfirmed identity. One read does what the
+ * guarded statement did not (it found no row, or the handler ran none): a dead credential's answer becomes
+ * 401, another user's 404. A write route that answered a success unconfirmed did not carry the check in its
+ * statement, which its declaration promised: that is a 500 (and `describeOwnership` fails on it).
+ */
+function confirmBeforeSending(param: string, entity: string | undefined, options: AuthOptions) {
+  return async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
+    const pending = request.identity;
+    if (pending.kind !== 'pending') return payload;
+    // Consumed first: should the read fail, its error response passes here once more, unconfirmed.
+    request.identity = ANONYMOUS;
+    const userId =
+      pending.via === 'session'
+        ? await options.sessions!.userIdOf(pending.digest)
+        : await options.userIdOfClaims?.(pending.claims);
+    if (userId === undefined && pending.via === 'session') {
+      reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      return replaced(request, reply, 401, 'unauthorized', 'the credential is not valid');
+    }
+    if (userId !== undefined) request.identity = confirmed(pending, userId);
+    // No caller: the request was refused before the ownership check (invalid input), as it would be anyway.
+    if (request.caller === undefined) return payload;
+    const owner = ownerValue(request, { param });
+    if (userId === undefined || String(owner) !== userId) {
+      return replaced(request, reply, 404, 'not_found', `${entity ?? 'User'} not found`);
+    }
+    if (!READS.has(request.method) && reply.statusCode < 300) {
+      request.log.error(
+        `${request.method} ${request.routeOptions.url}: declared inQuery, but answered without a guarded statement`,
+      );
+      return replaced(request, reply, 500, 'internal_error', 'internal server error');
+    }
+    return payload;
+  };
+}
+
+/** The response's status and body replaced by an error of the one error shape. */
+function replaced(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+) {
+  reply.status(status).type('application/json; charset=utf-8');
+  return JSON.stringify(errorBody(request, code, message));
 }
 
 /** 401 with the RFC 6750 challenge; `invalid_token` when a credential was given and refused. */

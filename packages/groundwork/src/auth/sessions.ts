@@ -1,7 +1,8 @@
-import { and, desc, eq, gt, inArray, lte, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, lt, lte, ne, sql } from 'drizzle-orm';
 import { index, type PgColumn, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { Database } from '../database/open.ts';
 import { prepareQuery } from '../database/prepared.ts';
+import { type SessionGuard, sessionGuard } from './caller-guards.ts';
 import { createSessionToken } from './session-tokens.ts';
 
 /**
@@ -50,6 +51,8 @@ export interface SessionSummary {
 const EXPIRED_PER_LOGIN = 100;
 /** last_seen_at is written at most this often per session (and at least 4 times per idle timeout). */
 const TOUCH_EVERY_MS = 60_000;
+/** Sessions whose last touch this process remembers (for `seen`); the oldest is forgotten first. */
+const SEEN_MAX = 10_000;
 
 /** Opens, finds, lists and revokes sessions in an app's auth_sessions table. */
 export function createSessionStore(db: Database, table: AuthSessionsTable, lifetimes: SessionLifetimes) {
@@ -69,6 +72,15 @@ export function createSessionStore(db: Database, table: AuthSessionsTable, lifet
       ),
   );
   const touchEveryMs = Math.min(TOUCH_EVERY_MS, (lifetimes.idleS * 1000) / 4);
+  /** digest -> when this process last moved (or found current) its last_seen_at. */
+  const touched = new Map<string, number>();
+  const remember = (digest: string, at: number) => {
+    touched.delete(digest);
+    if (touched.size >= SEEN_MAX) touched.delete(touched.keys().next().value as string);
+    touched.set(digest, at);
+  };
+  // As the columns encode Dates (a placeholder is not encoded): ISO 8601 text.
+  const iso = (ms: number) => new Date(ms).toISOString();
   const expired = (now: Date) =>
     db
       .select({ digest: table.tokenDigest })
@@ -94,20 +106,47 @@ export function createSessionStore(db: Database, table: AuthSessionsTable, lifet
      */
     async userIdOf(digest: string): Promise<string | undefined> {
       const now = Date.now();
-      // As the columns encode Dates (a placeholder is not encoded): ISO 8601 text.
       const [row] = await live.execute({
         digest,
-        now: new Date(now).toISOString(),
-        idleSince: new Date(now - lifetimes.idleS * 1000).toISOString(),
+        now: iso(now),
+        idleSince: iso(now - lifetimes.idleS * 1000),
       });
       if (row && now - row.lastSeenAt.getTime() >= touchEveryMs) {
         await db
           .update(table)
           .set({ lastSeenAt: new Date(now) })
           .where(eq(table.tokenDigest, digest));
+        remember(digest, now);
       }
       return row?.userId;
     },
+    /** The check of a live session inside a route's own statement (`inQuery` routes). */
+    inQuery: {
+      guard: sessionGuard(table),
+      values(digest: string) {
+        const now = Date.now();
+        return {
+          groundwork_digest: digest,
+          groundwork_now: iso(now),
+          groundwork_idle_since: iso(now - lifetimes.idleS * 1000),
+        };
+      },
+      /**
+       * Moves last_seen_at on as `userIdOf` does, with no read: this process remembers when it last moved each
+       * session (bounded), so it writes at most once per interval; the update's own condition keeps that true
+       * across processes (the column then lags by at most two intervals, half the idle timeout).
+       */
+      async seen(digest: string): Promise<void> {
+        const now = Date.now();
+        const at = touched.get(digest);
+        if (at !== undefined && now - at < touchEveryMs) return;
+        remember(digest, now);
+        await db
+          .update(table)
+          .set({ lastSeenAt: new Date(now) })
+          .where(and(eq(table.tokenDigest, digest), lt(table.lastSeenAt, new Date(now - touchEveryMs))));
+      },
+    } satisfies SessionGuard,
     async revoke(digest: string): Promise<void> {
       await db.delete(table).where(eq(table.tokenDigest, digest));
     },

@@ -236,24 +236,20 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     );
   }
   if (mapped.retryAfter) reply.header('retry-after', String(mapped.retryAfter));
-  const body: ErrorBody = {
-    error: {
-      code: mapped.code,
-      message: mapped.message,
-      ...(mapped.fields?.length ? { fields: mapped.fields } : {}),
-    },
-    requestId: String(request.id),
-  };
-  return reply.status(mapped.status).send(body);
+  return reply.status(mapped.status).send(errorBody(request, mapped.code, mapped.message, mapped.fields));
+}
+
+/** The one error body, for `request`. */
+export function errorBody(
+  request: FastifyRequest,
+  code: string,
+  message: string,
+  fields?: FieldIssue[],
+): ErrorBody {
+  return { error: { code, message, ...(fields?.length ? { fields } : {}) }, requestId: String(request.id) };
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
-  const body: ErrorBody = {
-    error: {
-      code: 'route_not_found',
-      message: `no route for ${request.method} ${request.url.split('?')[0]}`,
-    },
-    requestId: String(request.id),
-  };
-  return reply.status(404).send(body);
+  const message = `no route for ${request.method} ${request.url.split('?')[0]}`;
+  return reply.status(404).send(errorBody(request, 'route_not_found', message));
 }

@@ -88,8 +88,9 @@ function expectRefused(response: Response, status: number, code: string, who: st
  * The access matrix of an app, built from what each route declares (`config.auth`, and `owner` for `own`):
  * without a credential every route but a public one answers 401 with `WWW-Authenticate: Bearer`; a user
  * gets 403 from an `admin` route and 404 from another user's row on an `own` route, as for a missing one;
- * (so does a token whose user has not registered, `unregistered`); a refused request changes nothing
- * (`state`); owners, users and operators are served, but an operator gets 403 from a `session` route. A route that declares
+ * (so does a token whose user has not registered, `unregistered`); the owner's ended (logged-out) session
+ * gets 401; a refused request changes nothing (`state`: a route that checks its caller in its statement,
+ * `inQuery`, and writes without doing so fails here, or answers its owner a 500); owners, users and operators are served, but an operator gets 403 from a `session` route. A route that declares
  * no `auth`, or has no request in `fixtures`, fails.
  */
 export function describeOwnership<TSchema extends Record<string, unknown>, TUser extends OwnershipUser>(
@@ -102,6 +103,14 @@ export function describeOwnership<TSchema extends Record<string, unknown>, TUser
     const before = await fixtures.state?.(user);
     await refused();
     expect(await fixtures.state?.(user)).toEqual(before);
+  };
+  /** A password app's session of `user` that has ended (logged out); a token app has none to end. */
+  const endedSession = async (user: TUser) => {
+    const { sessions } = t.app.context;
+    if (!sessions) return undefined;
+    const headers = await t.userHeaders(user.credential);
+    await sessions.revoke(sessionTokenDigest(headers.authorization.slice('Bearer '.length)));
+    return headers;
   };
 
   describe('ownership', () => {
@@ -123,6 +132,9 @@ export function describeOwnership<TSchema extends Record<string, unknown>, TUser
             const response = await send(request(owner));
             expectRefused(response, 401, 'unauthorized', 'no credential');
             expect(response.headers['www-authenticate']).toBe('Bearer');
+            const ended = await endedSession(owner);
+            if (ended)
+              expectRefused(await send(request(owner), ended), 401, 'unauthorized', 'an ended session');
             const otherHeaders = await t.userHeaders(other.credential);
             if (access === 'admin') {
               expectRefused(await send(request(owner), otherHeaders), 403, 'forbidden', 'a user');

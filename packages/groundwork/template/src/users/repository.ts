@@ -1,5 +1,5 @@
-import { count, desc, eq } from 'drizzle-orm';
-import { type Bindable, type Database, type Executor, hotQuery } from 'groundwork-pg';
+import { and, count, desc, eq } from 'drizzle-orm';
+import { type Bindable, type Caller, type Database, type Executor, hotQuery, hotUpdate } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type NewUserRow, type UserRow, users } from '../schema.ts';
 
@@ -7,9 +7,23 @@ type Schema = typeof schema;
 
 /** Data access for users; every method takes an optional transaction so callers can compose writes. */
 export function createUsersRepository(db: Database<Schema>) {
-  // The read every request repeats: prepared on the pool, built with the id inside a caller's transaction.
-  const byId = hotQuery(db, 'template_app_user_by_id', (executor, { id }: Bindable<{ id: string }>) =>
-    executor.select().from(users).where(eq(users.id, id)),
+  // What requests repeat: prepared on the pool, built with the values inside a caller's transaction; each
+  // carries the check of a `caller` (an inQuery route's) in the same statement.
+  const byId = hotQuery(db, 'template_app_user_by_id', (executor, { id }: Bindable<{ id: string }>, owns) =>
+    executor
+      .select()
+      .from(users)
+      .where(and(eq(users.id, id), owns(users.id))),
+  );
+  const update = hotUpdate(
+    db,
+    'template_app_user_update',
+    (executor, { id }: Bindable<{ id: string }>, changes, owns) =>
+      executor
+        .update(users)
+        .set(changes)
+        .where(and(eq(users.id, id), owns(users.id)))
+        .returning(),
   );
 
   return {
@@ -18,16 +32,20 @@ export function createUsersRepository(db: Database<Schema>) {
       return row!;
     },
 
-    async findById({ id }: { id: string }, executor: Executor<Schema> = db): Promise<UserRow | undefined> {
-      const [row] = await byId({ id }, executor);
+    /** `caller`: the request's (`request.caller`), whose check the read carries. */
+    async findById(
+      { id, caller }: { id: string; caller?: Caller },
+      executor: Executor<Schema> = db,
+    ): Promise<UserRow | undefined> {
+      const [row] = await byId({ id, caller }, executor);
       return row;
     },
 
     async update(
-      { id, changes }: { id: string; changes: Pick<NewUserRow, 'displayName'> },
+      { id, changes, caller }: { id: string; changes: Pick<NewUserRow, 'displayName'>; caller?: Caller },
       executor: Executor<Schema> = db,
     ): Promise<UserRow | undefined> {
-      const [row] = await executor.update(users).set(changes).where(eq(users.id, id)).returning();
+      const [row] = await update({ id, caller }, changes, executor);
       return row;
     },
 

@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import type { OwnershipFixtures, TestApp } from '../../../src/testing/index.ts';
 import type badges from '../badges/src/app.ts';
 import { users } from '../badges/src/schema.ts';
@@ -14,6 +15,7 @@ export function badgesFixtures(
       return { credential: subject, id: row!.id };
     },
     unregistered: 'nobody-yet',
+    state: async ({ id }) => t.db.select().from(users).where(eq(users.id, id)),
     requests: {
       'GET /status': () => ({ url: '/status' }),
       'GET /me': () => ({ url: '/me' }),
@@ -25,6 +27,11 @@ export function badgesFixtures(
       }),
       'GET /users': () => ({ url: '/users' }),
       'GET /users/:id': ({ id }) => ({ url: `/users/${id}` }),
+      'PATCH /users/:id': ({ id }) => ({
+        method: 'PATCH',
+        url: `/users/${id}`,
+        payload: { name: 'Renamed' },
+      }),
     },
   };
 }

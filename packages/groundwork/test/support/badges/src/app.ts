@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineApp, type RoutesPlugin } from '../../../../src/app.ts';
 import { ensureOwnClaim } from '../../../../src/auth/access.ts';
 import type { Database } from '../../../../src/database/open.ts';
+import { type Bindable, hotQuery, hotUpdate } from '../../../../src/database/prepared.ts';
 import { notFound } from '../../../../src/http/errors.ts';
 import { healthRoute } from '../../../../src/http/health-route.ts';
 import { offsetPage, offsetPageQuery } from '../../../../src/http/pagination.ts';
@@ -13,6 +14,24 @@ import * as schema from './schema.ts';
 const User = z.object({ id: z.uuid(), subject: z.string(), name: z.string() });
 
 const usersRoutes: RoutesPlugin<{ db: Database<typeof schema> }> = async (app, { db }) => {
+  // GET and PATCH of one user check the token's user in their own statement (`inQuery`).
+  const byId = hotQuery(db, 'badges_user_by_id', (executor, { id }: Bindable<{ id: string }>, owns) =>
+    executor
+      .select()
+      .from(schema.users)
+      .where(and(eq(schema.users.id, id), owns(schema.users.id))),
+  );
+  const rename = hotUpdate(
+    db,
+    'badges_user_rename',
+    (executor, { id }: Bindable<{ id: string }>, changes, owns) =>
+      executor
+        .update(schema.users)
+        .set(changes)
+        .where(and(eq(schema.users.id, id), owns(schema.users.id)))
+        .returning(),
+  );
+  const own = { auth: 'own', owner: { param: 'id', inQuery: true } } as const;
   app.post(
     '/',
     {
@@ -46,11 +65,27 @@ const usersRoutes: RoutesPlugin<{ db: Database<typeof schema> }> = async (app, {
   app.get(
     '/:id',
     {
-      config: { auth: 'own', owner: { param: 'id' } },
+      config: own,
       schema: { params: z.object({ id: z.uuid() }), response: { 200: User, ...errorResponses(404) } },
     },
     async (request) => {
-      const [row] = await db.select().from(schema.users).where(eq(schema.users.id, request.params.id));
+      const [row] = await byId({ id: request.params.id, caller: request.caller });
+      if (!row) throw notFound('User');
+      return row;
+    },
+  );
+  app.patch(
+    '/:id',
+    {
+      config: own,
+      schema: {
+        params: z.object({ id: z.uuid() }),
+        body: z.strictObject({ name: z.string().min(1) }),
+        response: { 200: User, ...errorResponses(404) },
+      },
+    },
+    async (request) => {
+      const [row] = await rename({ id: request.params.id, caller: request.caller }, request.body);
       if (!row) throw notFound('User');
       return row;
     },
