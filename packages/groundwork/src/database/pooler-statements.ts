@@ -15,7 +15,7 @@ const MANAGED_NAME = /^PGBOUNCER_\d+$/;
  * does: it prepares each under a name of its own, PGBOUNCER_<n>, on whichever server connection a
  * transaction gets. A pooler that passes our name through (PgBouncer before 1.21 or with the setting at 0,
  * another pooler) would leave the statement on one server connection only, so the answer is then false, and
- * false when the probe cannot run. In its own transaction, so the cleanup reaches the same server connection.
+ * false when the probe cannot run. In a transaction, so the cleanup reaches the same server connection.
  */
 export async function poolerKeepsNamedStatements(
   client: postgres.Sql,
@@ -24,23 +24,23 @@ export async function poolerKeepsNamedStatements(
 ): Promise<boolean> {
   let managed = false;
   try {
-    await timed(
-      () =>
-        client.begin(async (tx) => {
-          // Named, and by the extended protocol: postgres.js sends an unsafe() without parameters as a simple
-          // query unless told (an option its types leave out).
-          const named = { prepare: true, simple: false } as postgres.UnsafeQueryOptions;
-          const rows = await tx.unsafe<{ name: string }[]>(PROBE, [], named);
-          const ours = (rows as unknown as { statement: { name: string } }).statement.name;
-          managed = rows.length > 0 && rows.every((row) => MANAGED_NAME.test(row.name));
-          // Passed through: our name stays on that server connection unless removed. postgres.js names it
-          // (letters and digits), so it is no input.
-          if (rows.some((row) => row.name === ours)) {
-            await tx.unsafe(`deallocate "${ours}"`);
-          }
-        }),
-      timeoutMs,
-    );
+    await timed(async () => {
+      // Not client.begin(): postgres.js would name its commit, and leave that name on the server connection.
+      // reserve() waits forever for a first connection that loads no types: one is opened before.
+      await client.unsafe('select 1');
+      const reserved = await client.reserve();
+      await reserved.unsafe('begin');
+      // Named, and by the extended protocol: postgres.js sends an unsafe() without parameters as a simple
+      // query unless told (an option its types leave out).
+      const named = { prepare: true, simple: false } as postgres.UnsafeQueryOptions;
+      const rows = await reserved.unsafe<{ name: string }[]>(PROBE, [], named);
+      const ours = (rows as unknown as { statement: { name: string } }).statement.name;
+      managed = rows.length > 0 && rows.every((row) => MANAGED_NAME.test(row.name));
+      // Passed through: our name stays on that server connection unless removed. postgres.js names it
+      // (letters and digits), so it is no input.
+      if (rows.some((row) => row.name === ours)) await reserved.unsafe(`deallocate "${ours}"`);
+      await reserved.unsafe('commit');
+    }, timeoutMs);
   } catch (error) {
     managed = false;
     warn(
