@@ -53,7 +53,7 @@ const items = pgTable('gw_items', { id: integer('id').primaryKey() });
 
 /** Whether the handle's queries prepared as hot ones get names (what prepareQuery reads). */
 const namesStatements = (handle: DatabaseHandle<any>) =>
-  (handle.db as { $client: { options: { prepare: boolean } } }).$client.options.prepare;
+  (handle.db as unknown as { $client: { options: { prepare: boolean } } }).$client.options.prepare;
 
 /**
  * A table to query, and its primary-key select prepared as a repository's hot query, run 200 times 50 at a
