@@ -11,7 +11,10 @@ export interface Settings {
   databaseUrl: string | undefined;
   /** DIRECT_DATABASE_URL: where sessions (migrations, db commands) go when DATABASE_URL is a transaction pooler. */
   directUrl: string | undefined;
-  /** DB_PREPARE: false (or `?pgbouncer=true` on a URL) means no named prepared statements and no session state. */
+  /**
+   * DB_PREPARE: false means no named prepared statements and no session state; `?pgbouncer=true` on a URL
+   * the same, but named statements where the pooler keeps them (database/pooler-statements.ts).
+   */
   prepare: boolean;
   /**
    * DATABASE_REPLICA_URLS and DB_REPLICA_MAX_LAG_MS: read-only queries go to replicas within this lag.

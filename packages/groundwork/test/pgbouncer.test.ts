@@ -1,26 +1,39 @@
 /**
  * Behind PgBouncer 1.18 in transaction mode (scripts/pgbouncer: default_pool_size 5; this version has no
  * prepared statements in transaction mode), in front of the test server. A URL marked `?pgbouncer=true`
- * turns off named prepared statements and session settings: the statement timeout is set per transaction, and
+ * turns off session settings, and named prepared statements once the check at open finds the pooler passes
+ * names through: the statement timeout is set per transaction (or left to the database's own setting), and
  * migrations refuse the pooler and use DIRECT_DATABASE_URL. Then the real thing: learnr served by the CLI
  * through the pooler under a 200-request burst, and the learnr and rnd-cards API suites through it.
+ *
+ * With PGBOUNCER_BIN naming a PgBouncer >= 1.21 build, the same check against it: named statements with
+ * max_prepared_statements > 0, unnamed with 0.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { integer, pgTable } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings, type RawEnv } from '../src/config.ts';
 import { dropDatabase, ensureDatabase } from '../src/database/admin.ts';
 import { databaseErrorOf } from '../src/database/connection-errors.ts';
 import { type DatabaseHandle, openDatabase } from '../src/database/open.ts';
+import { prepareQuery } from '../src/database/prepared.ts';
 import { executeRows } from '../src/database/rows.ts';
 import { withDatabase } from '../src/database/urls.ts';
 import { MigrationError, upgrade } from '../src/migrations/runner.ts';
 import { cli, ok } from './support/harness.ts';
 import notes from './support/notes/src/app.ts';
-import { missingPrograms, type Pgbouncer, REPO, startPgbouncer, urlAt } from './support/servers.ts';
+import {
+  missingPrograms,
+  newerPgbouncer,
+  type Pgbouncer,
+  REPO,
+  startPgbouncer,
+  urlAt,
+} from './support/servers.ts';
 import { bin, startServer } from './support/subprocess.ts';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
@@ -30,6 +43,65 @@ const skipped = serverUrl
   : 'needs TEST_DATABASE_URL (a real server)';
 // On a server run a missing program is worth a line of its own, not only a skipped count.
 if (serverUrl && skipped) console.warn(`the PgBouncer tests are skipped: ${skipped}`);
+const newer = newerPgbouncer();
+const newerSkipped = skipped ?? ('skipped' in newer ? newer.skipped : undefined);
+if (serverUrl && !skipped && newerSkipped) {
+  console.warn(`the PgBouncer >= 1.21 named-statement tests are skipped: ${newerSkipped}`);
+}
+
+const items = pgTable('gw_items', { id: integer('id').primaryKey() });
+
+/** Whether the handle's queries prepared as hot ones get names (what prepareQuery reads). */
+const namesStatements = (handle: DatabaseHandle<any>) =>
+  (handle.db as unknown as { $client: { options: { prepare: boolean } } }).$client.options.prepare;
+
+/**
+ * A table to query, and its primary-key select prepared as a repository's hot query, run 200 times 50 at a
+ * time: through the pooler that spreads it over every server connection.
+ */
+async function runHotQuery(handle: DatabaseHandle<any>): Promise<string> {
+  await handle.db.execute(sql`create table gw_items (id integer primary key)`);
+  await handle.db.execute(sql`insert into gw_items select g from generate_series(1, 10) g`);
+  const query = handle.db
+    .select()
+    .from(items)
+    .where(eq(items.id, sql.placeholder('id')));
+  const byId = prepareQuery(handle.db, 'gw_item_by_id', query);
+  const results = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => byId.execute({ id: 1 + (i % 10) }) as Promise<unknown[]>),
+  );
+  expect(results.map((rows) => rows.length)).toEqual(Array(200).fill(1));
+  return query.toSQL().sql;
+}
+
+/**
+ * The statements prepared on each of the pooler's server connections for `database`: five transactions at
+ * once, each held a moment, so each gets one of the five (default_pool_size).
+ */
+async function preparedOnServers(
+  bouncer: Pgbouncer,
+  database: string,
+): Promise<{ name: string; statement: string }[]> {
+  const plain = postgres(urlAt(serverUrl!, bouncer.port, database), { max: 5, prepare: false });
+  try {
+    const seen = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        plain.begin(async (tx) => {
+          // The database's own bound (300 ms in some tests) is no concern of this look.
+          await tx`set local statement_timeout = 0`;
+          const [held] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid, pg_sleep(0.2)`;
+          const rows = await tx<{ name: string; statement: string }[]>`
+            select name, statement from pg_prepared_statements`;
+          return { pid: held!.pid, rows: [...rows] };
+        }),
+      ),
+    );
+    expect(new Set(seen.map(({ pid }) => pid)).size, 'one transaction on each server connection').toBe(5);
+    return seen.flatMap(({ rows }) => rows);
+  } finally {
+    await plain.end();
+  }
+}
 
 describe.skipIf(skipped !== undefined)(
   `PgBouncer in transaction mode${skipped ? ` (skipped: ${skipped})` : ''}`,
@@ -114,6 +186,27 @@ describe.skipIf(skipped !== undefined)(
       } finally {
         await direct.end();
       }
+    });
+
+    it('finds that PgBouncer 1.18 passes statement names through: hot queries stay unnamed, and the check leaves nothing prepared', async () => {
+      const name = await freshDatabase();
+      const warnings: string[] = [];
+      const settings = loadSettings({
+        appName: 'pgbouncer-test',
+        readDotenv: false,
+        env: { DATABASE_URL: bouncer.url(name), DB_STATEMENT_TIMEOUT_MS: '0' },
+      });
+      const handle = await openDatabase(settings, {
+        schema: notes.schema,
+        log: (line) => warnings.push(line),
+      });
+      handles.push(handle);
+      // The check answered (a check that could not run also means unnamed, with a warning).
+      expect(warnings).toEqual([]);
+      expect(namesStatements(handle)).toBe(false);
+      await runHotQuery(handle);
+      // The check's own statement was removed from the server connection it reached.
+      expect(await preparedOnServers(bouncer, name)).toEqual([]);
     });
 
     it('bounds each statement and each transaction by the statement timeout, and leaves it on no server connection', async () => {
@@ -257,6 +350,80 @@ describe.skipIf(skipped !== undefined)(
       }
       expect((await transactions()) - before).toBeGreaterThan(100);
     }, 900_000);
+  },
+);
+
+describe.skipIf(newerSkipped !== undefined)(
+  `PgBouncer >= 1.21 in transaction mode${newerSkipped ? ` (skipped: ${newerSkipped})` : ''}`,
+  () => {
+    const poolers: Pgbouncer[] = [];
+    const databases: string[] = [];
+    const handles: DatabaseHandle<any>[] = [];
+    const bin = 'bin' in newer ? newer.bin : '';
+
+    afterAll(async () => {
+      await Promise.all(handles.map((handle) => handle.close()));
+      for (const name of databases) await dropDatabase(serverUrl!, name);
+      for (const pooler of poolers) await pooler.stop();
+    });
+
+    /** A pooler and a fresh database whose own statement_timeout (300 ms) bounds every statement. */
+    async function through(maxPreparedStatements: number) {
+      const bouncer = await startPgbouncer(serverUrl!, { bin, maxPreparedStatements });
+      poolers.push(bouncer);
+      const name = `gwt_pgbouncer_${randomBytes(6).toString('hex')}`;
+      await ensureDatabase(serverUrl!, name);
+      databases.push(name);
+      const direct = postgres(withDatabase(serverUrl!, name), { max: 1, onnotice: () => {} });
+      await direct.unsafe(`alter database "${name}" set statement_timeout = 300`);
+      await direct.end();
+      const settings = loadSettings({
+        appName: 'pgbouncer-test',
+        readDotenv: false,
+        env: { DATABASE_URL: bouncer.url(name), DB_STATEMENT_TIMEOUT_MS: '300' },
+      });
+      const warnings: string[] = [];
+      const handle = await openDatabase(settings, {
+        schema: notes.schema,
+        log: (line) => warnings.push(line),
+      });
+      handles.push(handle);
+      // The check answered (one that could not run would say so, and mean unnamed).
+      expect(warnings).toEqual([]);
+      return { bouncer, name, handle };
+    }
+
+    it('uses named statements where the pooler keeps them (PGBOUNCER_<n> on every server connection), a slow one still cut off', async () => {
+      const { bouncer, name, handle } = await through(100);
+      expect(namesStatements(handle)).toBe(true);
+      const text = await runHotQuery(handle);
+      const prepared = await preparedOnServers(bouncer, name);
+      expect(prepared.filter((row) => row.statement === text).length).toBeGreaterThan(0);
+      for (const row of prepared) expect(row.name).toMatch(/^PGBOUNCER_\d+$/);
+
+      const slow = prepareQuery(
+        handle.db,
+        'gw_slow',
+        handle.db
+          .select({ slept: sql<string>`pg_sleep(${sql.placeholder('seconds')}::float8)::text` })
+          .from(items)
+          .limit(1),
+      );
+      const started = performance.now();
+      const code = await slow.execute({ seconds: 3 }).then(
+        () => 'resolved',
+        (error) => databaseErrorOf(error)?.code,
+      );
+      expect(code).toBe('57014');
+      expect(performance.now() - started).toBeLessThan(2500);
+    });
+
+    it('stays unnamed where the pooler passes names through (max_prepared_statements = 0)', async () => {
+      const { bouncer, name, handle } = await through(0);
+      expect(namesStatements(handle)).toBe(false);
+      await runHotQuery(handle);
+      expect(await preparedOnServers(bouncer, name)).toEqual([]);
+    });
   },
 );
 

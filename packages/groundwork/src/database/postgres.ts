@@ -18,6 +18,7 @@ import {
   type SqlSession,
   timed,
 } from './open.ts';
+import { poolerKeepsNamedStatements } from './pooler-statements.ts';
 import { markWritten } from './read-your-writes.ts';
 import { ReplicaSet, readClient, routedDatabase } from './replicas.ts';
 
@@ -182,8 +183,10 @@ interface ServerPool {
 interface PoolOptions {
   /** Its `pool` label in metrics and spans: primary, direct or replica-<n>. */
   role: string;
-  /** Through a transaction pooler: no named prepared statements, no session-level settings. */
+  /** Through a transaction pooler: no session-level settings. */
   pooled: boolean;
+  /** Named prepared statements: not through a pooler, unless it keeps them itself (pooler-statements.ts). */
+  named: boolean;
   applicationName: string;
   /** Called for each statement that may write and each transaction (read-your-writes). */
   onWrite?: () => void;
@@ -198,7 +201,7 @@ function openPool(
   url: string,
   settings: PoolSettings,
   options: OpenDatabaseOptions<Record<string, unknown>>,
-  { role, pooled, applicationName, onWrite, replicaOf }: PoolOptions,
+  { role, pooled, named, applicationName, onWrite, replicaOf }: PoolOptions,
 ): ServerPool {
   const { pool } = settings;
   const connection = serverConnection(url);
@@ -216,8 +219,8 @@ function openPool(
     idle_timeout: pool.idleTimeoutMs > 0 ? Math.max(1, Math.round(pool.idleTimeoutMs / 1000)) : undefined,
     max_lifetime: pool.maxLifetimeS > 0 ? pool.maxLifetimeS : null,
     // A transaction pooler hands each transaction any server connection: a statement named on one is unknown
-    // on the next, and a startup setting would stay on whichever connection it reached first.
-    prepare: !pooled,
+    // on the next (unless the pooler keeps it), and a startup setting would stay on whichever it reached first.
+    prepare: named,
     fetch_types: !replicaOf,
     // postgres.js otherwise waits up to 20 s before reconnecting after failures: a replica the monitor found
     // back would stall the reads sent to it.
@@ -451,6 +454,29 @@ function serverTimeoutCheck(
 }
 
 /**
+ * Through a URL marked `?pgbouncer=true` (DB_PREPARE=false asks for unnamed statements outright), whether
+ * the pooler keeps named statements, asked once at open on a connection of its own.
+ */
+function poolerNames(
+  url: string,
+  settings: PoolSettings,
+  options: OpenDatabaseOptions<Record<string, unknown>>,
+  applicationName: string,
+): Promise<boolean> {
+  const connection = serverConnection(url);
+  const probe = postgres(connection.url, {
+    ...transport(connection),
+    max: 1,
+    prepare: true,
+    fetch_types: false,
+    connect_timeout: settings.pool.connectTimeoutMs / 1000,
+    connection: { application_name: `${applicationName}:pooler-check` },
+    onnotice: () => {},
+  });
+  return poolerKeepsNamedStatements(probe, 2 * settings.pool.connectTimeoutMs, options.log ?? console.warn);
+}
+
+/**
  * The app's database on a server: the primary's pool; with DIRECT_DATABASE_URL, sessions on their own pool
  * there; with DATABASE_REPLICA_URLS, Drizzle's selects on replicas (see replicas.ts).
  */
@@ -464,14 +490,21 @@ export async function openServer<TSchema extends Record<string, unknown>>(
   const unprepared = settings.prepare === false;
   const replicaUrls = settings.replicas?.urls ?? [];
   const pooled = markedPooled(url) || unprepared;
+  const named = !pooled || (!unprepared && (await poolerNames(url, settings, options, applicationName)));
   const primary = openPool(url, settings, options, {
     role: 'primary',
     pooled,
+    named,
     applicationName,
     onWrite: replicaUrls.length > 0 ? markWritten : undefined,
   });
   const direct = settings.directUrl
-    ? openPool(settings.directUrl, settings, options, { role: 'direct', pooled: false, applicationName })
+    ? openPool(settings.directUrl, settings, options, {
+        role: 'direct',
+        pooled: false,
+        named: true,
+        applicationName,
+      })
     : undefined;
   // A replica is bounded apart from the primary: a read that cannot reach one soon is the primary's.
   const replicaSettings = settings.replicas && {
@@ -482,14 +515,16 @@ export async function openServer<TSchema extends Record<string, unknown>>(
       waitTimeoutMs: settings.replicas.waitTimeoutMs,
     },
   };
-  const replicaPools = replicaUrls.map((replicaUrl, index) =>
-    openPool(replicaUrl, replicaSettings ?? settings, options, {
+  const replicaPools = replicaUrls.map((replicaUrl, index) => {
+    const replicaPooled = markedPooled(replicaUrl) || unprepared;
+    return openPool(replicaUrl, replicaSettings ?? settings, options, {
       role: `replica-${index + 1}`,
-      pooled: markedPooled(replicaUrl) || unprepared,
+      pooled: replicaPooled,
+      named: !replicaPooled,
       applicationName,
       replicaOf: primary.sql,
-    }),
-  );
+    });
+  });
   const drizzleOn = (client: DrizzleClient) =>
     drizzlePostgres(client as unknown as postgres.Sql, {
       schema: options.schema,

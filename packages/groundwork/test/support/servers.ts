@@ -67,18 +67,48 @@ export interface Pgbouncer {
   /** The pooler URL of `database`, marked `?pgbouncer=true`. */
   url(database: string): string;
   /** A SHOW command on PgBouncer's admin console (simple protocol only). */
-  show(what: 'pools' | 'totals'): Promise<Record<string, string>[]>;
+  show(what: 'pools' | 'totals' | 'servers'): Promise<Record<string, string>[]>;
   stop(): Promise<void>;
 }
 
-/** scripts/pgbouncer/start.sh in front of the server of `serverUrl`. */
-export async function startPgbouncer(serverUrl: string): Promise<Pgbouncer> {
+/**
+ * The PgBouncer build that PGBOUNCER_BIN names when it is 1.21 or later (it can keep named statements in
+ * transaction mode), or why there is none.
+ */
+export function newerPgbouncer(): { bin: string } | { skipped: string } {
+  const bin = process.env.PGBOUNCER_BIN;
+  if (!bin) return { skipped: 'set PGBOUNCER_BIN to a PgBouncer >= 1.21 build' };
+  const version = /PgBouncer (\d+)\.(\d+)/.exec(
+    spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout ?? '',
+  );
+  if (!version) return { skipped: `PGBOUNCER_BIN=${bin} does not answer --version` };
+  const [major, minor] = [Number(version[1]), Number(version[2])];
+  return major > 1 || minor >= 21
+    ? { bin }
+    : { skipped: `PGBOUNCER_BIN=${bin} is PgBouncer ${major}.${minor}, before 1.21` };
+}
+
+/**
+ * scripts/pgbouncer/start.sh in front of the server of `serverUrl`: Debian's PgBouncer, or the build `bin`
+ * names, with max_prepared_statements when given.
+ */
+export async function startPgbouncer(
+  serverUrl: string,
+  { bin = 'pgbouncer', maxPreparedStatements }: { bin?: string; maxPreparedStatements?: number } = {},
+): Promise<Pgbouncer> {
   const port = await freePort();
   const upstream = new URL(serverUrl);
-  const { stdout } = await run(join(SCRIPTS, 'pgbouncer', 'start.sh'), [
-    String(port),
-    `${upstream.hostname}:${upstream.port || 5432}`,
-  ]);
+  const { stdout } = await run(
+    join(SCRIPTS, 'pgbouncer', 'start.sh'),
+    [String(port), `${upstream.hostname}:${upstream.port || 5432}`],
+    {
+      env: {
+        ...process.env,
+        PGBOUNCER_BIN: bin,
+        PGBOUNCER_MAX_PREPARED_STATEMENTS: maxPreparedStatements?.toString() ?? '',
+      },
+    },
+  );
   const dir = stdout.trim().split('\n').at(-1)!;
   const admin = postgres(urlAt(serverUrl, port, 'pgbouncer'), {
     max: 1,
