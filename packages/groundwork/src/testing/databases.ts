@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type postgres from 'postgres';
 import type { AppDefinition } from '../app.ts';
 import { createCountersTable } from '../auth/rate-limits.ts';
@@ -41,9 +41,19 @@ const logEnv = (options: TestOptions): RawEnv =>
 
 const TEMPLATE_LOCK = 7_101_971_523_114_011n;
 
+/**
+ * What a template holds beyond the app's migrations (the rate-limit counters' table): bumped when
+ * ensureTemplate adds or changes anything, so a server never reuses a template built by an older harness.
+ */
+const TEMPLATE_EXTRAS = 2;
+
 /** Template name keyed by the app and everything that shapes its migrated schema. */
 function templateName(app: AppDefinition): string {
-  return `gwt_${app.name.replace(/-/g, '_')}_${schemaKey(app)}`;
+  const key = createHash('sha256')
+    .update(`${schemaKey(app)}:${TEMPLATE_EXTRAS}`)
+    .digest('hex')
+    .slice(0, 12);
+  return `gwt_${app.name.replace(/-/g, '_')}_${key}`;
 }
 
 /** Templates of this app's earlier migrations are the harness's own and obsolete: drop them so they do not pile up. */
