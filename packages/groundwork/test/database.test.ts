@@ -108,9 +108,11 @@ describe.skipIf(testBackend !== 'postgres')(
             sql`select value, pg_sleep(2) from (select nextval(${sequence}::regclass) as value offset 0) drawn`,
           )
           .then(() => 'answered');
+        // Its failure is awaited from before the cut: it can arrive before the terminate's own answer.
+        const refused = expect(cut).rejects.toThrow();
         await new Promise((resolve) => setTimeout(resolve, 300));
         await server`select pg_terminate_backend(${pid})`;
-        await expect(cut).rejects.toThrow();
+        await refused;
         expect(await nextval()).toBe('3');
 
         // The server ends the idle connection; the next nextval meets the dead socket before any byte leaves,
