@@ -103,6 +103,19 @@ async function preparedOnServers(
   }
 }
 
+/** A handle on `url` (through a pooler) with its statement timeout, and the warnings it logs as it opens. */
+async function openLogged(url: string, statementTimeoutMs: string, handles: DatabaseHandle<any>[]) {
+  const settings = loadSettings({
+    appName: 'pgbouncer-test',
+    readDotenv: false,
+    env: { DATABASE_URL: url, DB_STATEMENT_TIMEOUT_MS: statementTimeoutMs },
+  });
+  const warnings: string[] = [];
+  const handle = await openDatabase(settings, { schema: notes.schema, log: (line) => warnings.push(line) });
+  handles.push(handle);
+  return { handle, warnings };
+}
+
 describe.skipIf(skipped !== undefined)(
   `PgBouncer in transaction mode${skipped ? ` (skipped: ${skipped})` : ''}`,
   () => {
@@ -142,23 +155,9 @@ describe.skipIf(skipped !== undefined)(
     it('needs no transaction per statement when the database bounds statements itself, and warns when it does not', async () => {
       const bounded = await freshDatabase();
       const direct = postgres(withDatabase(serverUrl!, bounded), { max: 1, onnotice: () => {} });
-      const warnings: string[] = [];
-      const openLogged = async (name: string) => {
-        const settings = loadSettings({
-          appName: 'pgbouncer-test',
-          readDotenv: false,
-          env: { DATABASE_URL: bouncer.url(name), DB_STATEMENT_TIMEOUT_MS: '300' },
-        });
-        const handle = await openDatabase(settings, {
-          schema: notes.schema,
-          log: (line) => warnings.push(line),
-        });
-        handles.push(handle);
-        return handle;
-      };
       try {
         await direct.unsafe(`alter database "${bounded}" set statement_timeout = 300`);
-        const handle = await openLogged(bounded);
+        const { handle, warnings } = await openLogged(bouncer.url(bounded), '300', handles);
         // Once the check has answered, a statement is the last thing its server connection ran: no commit after it.
         const deadline = performance.now() + 10_000;
         for (;;) {
@@ -178,9 +177,9 @@ describe.skipIf(skipped !== undefined)(
         expect(warnings).toEqual([]);
 
         const unbounded = await freshDatabase();
-        const wrapped = await openLogged(unbounded);
-        expect(await codeOf(wrapped.db.execute(sql`select pg_sleep(3)`))).toBe('57014');
-        expect(warnings.join('\n')).toMatch(
+        const wrapped = await openLogged(bouncer.url(unbounded), '300', handles);
+        expect(await codeOf(wrapped.handle.db.execute(sql`select pg_sleep(3)`))).toBe('57014');
+        expect(wrapped.warnings.join('\n')).toMatch(
           /statement_timeout is not set.*alter role <app role> set statement_timeout = 300/,
         );
       } finally {
@@ -190,17 +189,7 @@ describe.skipIf(skipped !== undefined)(
 
     it('finds that PgBouncer 1.18 passes statement names through: hot queries stay unnamed, and the check leaves nothing prepared', async () => {
       const name = await freshDatabase();
-      const warnings: string[] = [];
-      const settings = loadSettings({
-        appName: 'pgbouncer-test',
-        readDotenv: false,
-        env: { DATABASE_URL: bouncer.url(name), DB_STATEMENT_TIMEOUT_MS: '0' },
-      });
-      const handle = await openDatabase(settings, {
-        schema: notes.schema,
-        log: (line) => warnings.push(line),
-      });
-      handles.push(handle);
+      const { handle, warnings } = await openLogged(bouncer.url(name), '0', handles);
       // The check answered (a check that could not run also means unnamed, with a warning).
       expect(warnings).toEqual([]);
       expect(namesStatements(handle)).toBe(false);
@@ -377,17 +366,7 @@ describe.skipIf(newerSkipped !== undefined)(
       const direct = postgres(withDatabase(serverUrl!, name), { max: 1, onnotice: () => {} });
       await direct.unsafe(`alter database "${name}" set statement_timeout = 300`);
       await direct.end();
-      const settings = loadSettings({
-        appName: 'pgbouncer-test',
-        readDotenv: false,
-        env: { DATABASE_URL: bouncer.url(name), DB_STATEMENT_TIMEOUT_MS: '300' },
-      });
-      const warnings: string[] = [];
-      const handle = await openDatabase(settings, {
-        schema: notes.schema,
-        log: (line) => warnings.push(line),
-      });
-      handles.push(handle);
+      const { handle, warnings } = await openLogged(bouncer.url(name), '300', handles);
       // The check answered (one that could not run would say so, and mean unnamed).
       expect(warnings).toEqual([]);
       return { bouncer, name, handle };
