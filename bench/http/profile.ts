@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 /** The parts of a V8 `.cpuprofile` (node --cpu-prof) read here. */
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
   startTime: number;
   samples: number[];
   timeDeltas: number[];
@@ -27,15 +27,27 @@ function categoryOf({ functionName, url }: { functionName: string; url: string }
   return url === '' ? `native ${functionName || '(anonymous)'}` : url;
 }
 
+/** With PROFILE_FUNCTIONS=<category>: a frame of that category named by its function, file and line. */
+function functionIn(frame: CpuProfile['nodes'][number]['callFrame'], category: string): string | undefined {
+  if (categoryOf(frame) !== category) return undefined;
+  const file = frame.url.split('/').slice(-2).join('/');
+  return `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
+}
+
 /**
- * Milliseconds of CPU by category in every profile of `dir` (a server and its workers), sampled from `fromUs`
+ * Milliseconds of CPU by category (or, `within` a category, by its functions) in every profile of `dir` (a server and its workers), sampled from `fromUs`
  * on (the monotonic clock, as `process.hrtime` in µs): start-up is left out.
  */
-export function profileByCategory(dir: string, fromUs: number): Map<string, number> {
+export function profileByCategory(dir: string, fromUs: number, within?: string): Map<string, number> {
   const totals = new Map<string, number>();
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-    const categories = new Map(profile.nodes.map((node) => [node.id, categoryOf(node.callFrame)]));
+    const categories = new Map(
+      profile.nodes.map(({ id, callFrame }) => [
+        id,
+        within === undefined ? categoryOf(callFrame) : functionIn(callFrame, within),
+      ]),
+    );
     // Each sample's time is the delta to the next one.
     let at = profile.startTime + profile.timeDeltas[0]!;
     for (let i = 0; i < profile.samples.length - 1; i++) {
@@ -55,17 +67,20 @@ export function profileByCategory(dir: string, fromUs: number): Map<string, numb
  */
 export function printProfiles(
   servers: { name: string; dir: string; requests: number; fromUs: number }[],
-  minUs = 1,
+  within?: string,
+  minUs = within === undefined ? 1 : 0.3,
 ): void {
   const perRequest = servers.map(({ dir, requests, fromUs }) => {
-    const byCategory = profileByCategory(dir, fromUs);
+    const byCategory = profileByCategory(dir, fromUs, within);
     return new Map([...byCategory].map(([category, ms]) => [category, (ms * 1000) / requests]));
   });
   const categories = [...new Set(perRequest.flatMap((costs) => [...costs.keys()]))]
     .filter((category) => perRequest.some((costs) => (costs.get(category) ?? 0) >= minUs))
     .sort((a, b) => (perRequest.at(-1)!.get(b) ?? 0) - (perRequest.at(-1)!.get(a) ?? 0));
   const total = (costs: Map<string, number>) => [...costs.values()].reduce((sum, us) => sum + us, 0);
-  console.log('\n### CPU profile, µs per request\n');
+  console.log(
+    `\n### CPU profile${within === undefined ? '' : ` of ${within}, by function`}, µs per request\n`,
+  );
   console.log(
     'Sampled CPU (`node --cpu-prof`, idle excluded) from the first run on, divided by the requests each server answered.\n',
   );

@@ -23,7 +23,8 @@
  * Server: TEST_DATABASE_URL or the local PostgreSQL. DURATION seconds per run (default 5); CONNECTIONS
  * (default 50); TOKEN_USERS users log in or get a token (default 200). SCENARIOS (comma-separated names such
  * as `GET user`) keeps only those scenarios. PROFILE=1 runs every server under `node --cpu-prof` and prints
- * where each spends its CPU per request (bench/http/profile.ts): use it with one scenario.
+ * where each spends its CPU per request (bench/http/profile.ts): use it with one scenario. PROFILE_FUNCTIONS
+ * names some of its categories (comma-separated, such as `groundwork-pg,node:crypto`) to print their functions.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -49,6 +50,7 @@ const MODE = process.env.BENCH ?? 'apps';
 const SUITES = (process.env.SUITES ?? 'operator,session,jwt').split(',').map((name) => name.trim());
 const SCENARIOS = process.env.SCENARIOS?.split(',').map((name) => name.trim());
 const PROFILE = process.env.PROFILE === '1';
+const PROFILE_FUNCTIONS = process.env.PROFILE_FUNCTIONS?.split(',').map((name) => name.trim()) ?? [];
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 5);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
@@ -391,9 +393,13 @@ try {
   );
   if (PROFILE) {
     const profiled = servers.filter((server) => driven.has(server));
-    printProfiles(
-      profiled.map((server) => ({ name: server.name, dir: profileDir(server.name), ...driven.get(server)! })),
-    );
+    const profiles = profiled.map((server) => ({
+      name: server.name,
+      dir: profileDir(server.name),
+      ...driven.get(server)!,
+    }));
+    printProfiles(profiles);
+    for (const category of PROFILE_FUNCTIONS) printProfiles(profiles, category);
   }
   for (const close of closers) await close();
   rmSync(scratch, { recursive: true, force: true });
