@@ -263,7 +263,7 @@ describe('operator keys and access levels', () => {
     await open.close();
   });
 
-  it('keeps matching a key it has matched, and only what is configured (no key remembered across a restart)', () => {
+  it('matches each configured key, every time, and nothing else (rotation is a restart)', () => {
     const other = 'o'.repeat(40);
     const keys = parseOperatorKeys(`${ADMIN_KEY},${other}`);
     for (let i = 0; i < 3; i++) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isoTimestamp } from '../src/database/timestamps.ts';
+import { isoClock, isoTimestamp } from '../src/database/timestamps.ts';
 
 /** What parsing into a Date gives (the answer before isoTimestamp), the reference. */
 const viaDate = (text: string) =>
@@ -34,5 +34,20 @@ describe('isoTimestamp', () => {
         },
       ),
     );
+  });
+});
+
+describe('isoClock', () => {
+  it('writes any whole millisecond as Date#toISOString does, called in order, at random or twice', () => {
+    const iso = isoClock();
+    const instant = fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 });
+    fc.assert(
+      fc.property(fc.array(instant, { minLength: 1, maxLength: 20 }), (instants) => {
+        const near = instants.flatMap((ms) => [ms, ms + 1, ms + 999, ms]);
+        for (const ms of near) expect(iso(ms)).toBe(new Date(ms).toISOString());
+      }),
+    );
+    for (const ms of [0, 5, 45, 999, 1000, -1, -1001, 8.64e15])
+      expect(iso(ms)).toBe(new Date(ms).toISOString());
   });
 });

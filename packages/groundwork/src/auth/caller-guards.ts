@@ -26,8 +26,11 @@ export function sessionGuard(table: AuthSessionsTable): CallerGuard {
 export interface SessionGuard {
   readonly guard: CallerGuard;
   values(digest: string): Record<string, unknown>;
-  /** A guarded statement confirmed the session: its last_seen_at moves on (at most once a minute). */
-  seen(digest: string): Promise<void>;
+  /**
+   * A guarded statement confirmed the session: its last_seen_at moves on (at most once a minute); the write's
+   * promise, or undefined when there is none to make.
+   */
+  seen(digest: string): Promise<void> | undefined;
 }
 
 /** The id of the user whose `match` column holds `claim`. */

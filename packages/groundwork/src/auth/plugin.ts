@@ -103,8 +103,16 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
       throw new Error(`${where}: \`inQuery\` is for an owner path parameter, without lookup or claim`);
     }
     const check = ownerCheck(owner, entity);
-    const asCaller = async (request: FastifyRequest) =>
-      request.identity.kind === 'pending' ? callerOf(request, owner.param, options) : check(request);
+    // Callback style: a pending caller is set up without a promise.
+    const asCaller = (request: FastifyRequest, _reply: FastifyReply, done: HookDone) => {
+      if (request.identity.kind !== 'pending') return void check(request).then(() => done(), done);
+      try {
+        callerOf(request, owner.param, options);
+      } catch (error) {
+        return done(error as Error);
+      }
+      done();
+    };
     route.preHandler = [asCaller, ...[route.preHandler ?? []].flat()];
     route.onSend = [confirmBeforeSending(owner.param, entity, options), ...[route.onSend ?? []].flat()];
   });
@@ -132,8 +140,31 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
       request.identity = OPERATOR;
       return done(access === 'session' ? needsSession() : undefined);
     }
+    const pending =
+      credential === undefined ? undefined : pendingSession(request, access, credential, options);
+    if (pending !== undefined) {
+      request.identity = pending;
+      return done();
+    }
     authenticate(request, reply, access, credential, options).then(() => done(), done);
   });
+}
+
+type HookDone = (error?: Error) => void;
+
+/**
+ * A session token on an `inQuery` route needs nothing from the database before the route's statement, so it
+ * is taken without a promise; undefined for any other credential or route.
+ */
+function pendingSession(
+  request: FastifyRequest,
+  access: Access,
+  credential: string,
+  options: AuthOptions,
+): Identity | undefined {
+  if (access !== 'own' || request.routeOptions.config.owner?.inQuery !== true) return undefined;
+  if (!options.sessions?.inQuery || (options.jwt && JWT_SHAPE.test(credential))) return undefined;
+  return { kind: 'pending', via: 'session', digest: sessionTokenDigest(credential) };
 }
 
 async function authenticate(
@@ -201,7 +232,6 @@ async function identify(
   }
   if (options.sessions) {
     const digest = sessionTokenDigest(credential);
-    if (inQuery && options.sessions.inQuery) return { kind: 'pending', via: 'session', digest };
     const userId = await options.sessions.userIdOf(digest);
     if (userId) return { kind: 'user', via: 'session', userId };
   }
@@ -250,9 +280,12 @@ const READS = new Set(['GET', 'HEAD']);
  * statement, which its declaration promised: that is a 500 (and `describeOwnership` fails on it).
  */
 function confirmBeforeSending(param: string, entity: string | undefined, options: AuthOptions) {
-  return async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
-    const pending = request.identity;
-    if (pending.kind !== 'pending') return payload;
+  const confirmPending = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    payload: unknown,
+    pending: Pending,
+  ) => {
     // Consumed first: should the read fail, its error response passes here once more, unconfirmed.
     request.identity = ANONYMOUS;
     const userId =
@@ -277,6 +310,17 @@ function confirmBeforeSending(param: string, entity: string | undefined, options
       return replaced(request, reply, 500, 'internal_error', 'internal server error');
     }
     return payload;
+  };
+  // Callback style: a confirmed request (the usual one) passes without a promise.
+  return (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    payload: unknown,
+    done: (error: Error | null, payload?: unknown) => void,
+  ) => {
+    const pending = request.identity;
+    if (pending.kind !== 'pending') return done(null, payload);
+    confirmPending(request, reply, payload, pending).then((sent) => done(null, sent), done);
   };
 }
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** 256 random bits, base64url: what a client keeps. Only its digest is stored. */
 export function createSessionToken(): { token: string; digest: string } {
@@ -8,5 +8,5 @@ export function createSessionToken(): { token: string; digest: string } {
 
 /** SHA-256 hex of a session token: the stored form, so a leaked table cannot be replayed. */
 export function sessionTokenDigest(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
 }

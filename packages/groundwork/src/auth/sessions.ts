@@ -2,6 +2,7 @@ import { and, desc, eq, gt, inArray, lt, lte, ne, sql } from 'drizzle-orm';
 import { index, type PgColumn, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { Database } from '../database/open.ts';
 import { prepareQuery } from '../database/prepared.ts';
+import { isoClock } from '../database/timestamps.ts';
 import { type SessionGuard, sessionGuard } from './caller-guards.ts';
 import { createSessionToken } from './session-tokens.ts';
 
@@ -79,8 +80,9 @@ export function createSessionStore(db: Database, table: AuthSessionsTable, lifet
     if (touched.size >= SEEN_MAX) touched.delete(touched.keys().next().value as string);
     touched.set(digest, at);
   };
-  // As the columns encode Dates (a placeholder is not encoded): ISO 8601 text.
-  const iso = (ms: number) => new Date(ms).toISOString();
+  // As the columns encode Dates (a placeholder is not encoded): ISO 8601 text, of now and of the idle limit.
+  const isoNow = isoClock();
+  const isoIdleSince = isoClock();
   const expired = (now: Date) =>
     db
       .select({ digest: table.tokenDigest })
@@ -108,8 +110,8 @@ export function createSessionStore(db: Database, table: AuthSessionsTable, lifet
       const now = Date.now();
       const [row] = await live.execute({
         digest,
-        now: iso(now),
-        idleSince: iso(now - lifetimes.idleS * 1000),
+        now: isoNow(now),
+        idleSince: isoIdleSince(now - lifetimes.idleS * 1000),
       });
       if (row && now - row.lastSeenAt.getTime() >= touchEveryMs) {
         await db
@@ -127,8 +129,8 @@ export function createSessionStore(db: Database, table: AuthSessionsTable, lifet
         const now = Date.now();
         return {
           groundwork_digest: digest,
-          groundwork_now: iso(now),
-          groundwork_idle_since: iso(now - lifetimes.idleS * 1000),
+          groundwork_now: isoNow(now),
+          groundwork_idle_since: isoIdleSince(now - lifetimes.idleS * 1000),
         };
       },
       /**
@@ -136,15 +138,16 @@ export function createSessionStore(db: Database, table: AuthSessionsTable, lifet
        * session (bounded), so it writes at most once per interval; the update's own condition keeps that true
        * across processes (the column then lags by at most two intervals, half the idle timeout).
        */
-      async seen(digest: string): Promise<void> {
+      seen(digest: string): Promise<void> | undefined {
         const now = Date.now();
         const at = touched.get(digest);
-        if (at !== undefined && now - at < touchEveryMs) return;
+        if (at !== undefined && now - at < touchEveryMs) return undefined;
         remember(digest, now);
-        await db
+        return db
           .update(table)
           .set({ lastSeenAt: new Date(now) })
-          .where(and(eq(table.tokenDigest, digest), lt(table.lastSeenAt, new Date(now - touchEveryMs))));
+          .where(and(eq(table.tokenDigest, digest), lt(table.lastSeenAt, new Date(now - touchEveryMs))))
+          .then(() => undefined);
       },
     } satisfies SessionGuard,
     async revoke(digest: string): Promise<void> {

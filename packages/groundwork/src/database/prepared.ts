@@ -106,7 +106,11 @@ function guardedBuild<T>(
 /** The rows of a guarded statement; rows found confirm the caller (their credential held, the row is theirs). */
 async function confirming<TResult>(caller: Caller, result: Promise<TResult>): Promise<TResult> {
   const rows = await result;
-  if (Array.isArray(rows) && rows.length > 0) await caller.confirm();
+  if (Array.isArray(rows) && rows.length > 0) {
+    // Most confirmations write nothing: no promise to wait for.
+    const written = caller.confirm();
+    if (written !== undefined) await written;
+  }
   return rows;
 }
 

@@ -12,3 +12,22 @@ export function isoTimestamp(value: string): string {
   if (utc) return `${utc[1]}T${utc[2]}.${`${utc[3] ?? ''}000`.slice(0, 3)}Z`;
   return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')).toISOString();
 }
+
+/**
+ * `new Date(ms).toISOString()` for a clock read on every request, of whole milliseconds: the text up to the
+ * second is kept while the second lasts, so most calls only append the milliseconds.
+ */
+export function isoClock(): (ms: number) => string {
+  let second = Number.NaN;
+  let prefix = '';
+  return (ms) => {
+    const at = Math.floor(ms / 1000);
+    if (at !== second) {
+      second = at;
+      // Everything but the milliseconds and the Z, whatever the year's width.
+      prefix = new Date(at * 1000).toISOString().slice(0, -4);
+    }
+    const millis = ms - at * 1000;
+    return `${prefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+  };
+}
