@@ -29,7 +29,24 @@ interface QueryInternals {
   args: unknown[];
   prepare?: boolean;
   onlyDescribe?: boolean;
+  [DESCRIBE_FIRST]?: unknown;
 }
+
+const DESCRIBE_FIRST = Symbol('describeFirst');
+
+/**
+ * One accessor for every query, so they all keep one shape: `.describe()` and a named statement keep
+ * postgres.js's value; an unnamed statement is never described first.
+ */
+const ONE_TRIP: PropertyDescriptor & ThisType<QueryInternals> = {
+  configurable: true,
+  get() {
+    return this[DESCRIBE_FIRST];
+  },
+  set(value: unknown) {
+    this[DESCRIBE_FIRST] = this.onlyDescribe || this.prepare ? value : false;
+  },
+};
 
 /** Whether postgres.js serialises `value` the same without the server's type for it. */
 function needsNoServerType(value: unknown): boolean {
@@ -52,16 +69,8 @@ function needsNoServerType(value: unknown): boolean {
  */
 export function inOneRoundTrip<Q>(query: Q): Q {
   const q = query as unknown as QueryInternals;
-  if (q.args.length === 0 || !q.args.every(needsNoServerType)) return query;
-  let describeFirst: unknown = false;
-  Object.defineProperty(q, 'describeFirst', {
-    configurable: true,
-    get: () => describeFirst,
-    // `.describe()` and a named statement keep postgres.js's value.
-    set: (value: unknown) => {
-      describeFirst = q.onlyDescribe || q.prepare ? value : false;
-    },
-  });
+  if (q.args.length > 0 && q.args.every(needsNoServerType))
+    Object.defineProperty(q, 'describeFirst', ONE_TRIP);
   return query;
 }
 
