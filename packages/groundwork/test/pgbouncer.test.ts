@@ -3,8 +3,10 @@
  * prepared statements in transaction mode), in front of the test server. A URL marked `?pgbouncer=true`
  * turns off session settings, and named prepared statements once the check at open finds the pooler passes
  * names through: the statement timeout is set per transaction (or left to the database's own setting), and
- * migrations refuse the pooler and use DIRECT_DATABASE_URL. Then the real thing: learnr served by the CLI
- * through the pooler under a 200-request burst, and the learnr and rnd-cards API suites through it.
+ * migrations refuse the pooler and use DIRECT_DATABASE_URL. Unnamed statements go in one round trip
+ * (adapters/postgres-one-trip.ts): every kind of column value reads and writes the same as directly. Then
+ * the real thing: learnr served by the CLI through the pooler under a 200-request burst, and the learnr and
+ * rnd-cards API suites through it.
  *
  * With PGBOUNCER_BIN naming a PgBouncer >= 1.21 build, the same check against it: named statements with
  * max_prepared_statements > 0, unnamed with 0.
