@@ -4,6 +4,7 @@ import * as tls from 'node:tls';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { inOneRoundTrip, oneRoundTripScope } from '../adapters/postgres-one-trip.ts';
 import { guardedSocket } from '../adapters/postgres-socket.ts';
 import { shareTypeTables } from '../adapters/postgres-type-tables.ts';
 import { markedPooled, type Settings } from '../config.ts';
@@ -233,6 +234,8 @@ function openPool(
   });
   // A replica's connections use its primary's type tables instead of loading their own (see the adapter).
   if (replicaOf) shareTypeTables(sql, replicaOf);
+  // Unnamed statements go in one round trip where their parameters allow (see the adapter).
+  const send: <Q>(query: Q) => Q = named ? (query) => query : inOneRoundTrip;
   const gate = new ConnectionGate(pool.max, pool.waitTimeoutMs);
   const metrics = settings.metrics?.enabled !== false;
   const unwatch = metrics
@@ -303,7 +306,7 @@ function openPool(
     try {
       const begin = reserved.unsafe('begin').execute();
       const limit = reserved.unsafe(limitSql).execute();
-      const pending = reserved.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions);
+      const pending = send(reserved.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions));
       const result = pick(pending);
       pending.execute();
       // After a failed statement the transaction is aborted and commit answers ROLLBACK, without an error.
@@ -329,7 +332,7 @@ function openPool(
         : gate.run(() =>
             admitted(() =>
               withReconnect(() =>
-                pick(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions)),
+                pick(send(sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], queryOptions))),
               ),
             ),
           );
@@ -356,7 +359,7 @@ function openPool(
               sql.begin((tx) => {
                 // Sent ahead of the callback's first statement; a failure surfaces when the transaction ends.
                 if (setTimeoutSql) tx.unsafe(setTimeoutSql).execute();
-                return callback(tx);
+                return callback(named ? tx : oneRoundTripScope(tx));
               }),
             ),
           ),
@@ -381,7 +384,7 @@ function openPool(
         const run = async <T>(text: string, params: unknown[]): Promise<T[]> => {
           for (let attempt = 0; ; attempt++) {
             try {
-              const rows = await reserved.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+              const rows = await send(reserved.unsafe(text, params as postgres.ParameterOrJSON<never>[]));
               fresh = false;
               return rows as unknown as T[];
             } catch (error) {
