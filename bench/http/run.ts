@@ -11,7 +11,8 @@
  *             the session in the query that reads or writes it)
  *   jwt       rnd-cards users with an ID token from a loopback issuer (JWT_ALG, RS256 or ES256): GET of their
  *             own row (bench/http/floor-jwt.ts: jose, then one query)
- * Each app is measured at LOG_LEVEL=info and warn, in production mode.
+ * Each app is measured at LOG_LEVEL=info and warn, in production mode. Every round starts every server afresh
+ * and warms it up (WARM_UP_S per scenario) before its runs.
  *
  * BENCH=workers: learnr `serve --workers 2` against one process (at info), GET and PATCH with the operator
  * key and with session tokens; the CPU per request counts the primary and its workers.
@@ -38,7 +39,7 @@ import { connectionBudget, connectionRoom } from './connections.ts';
 import { startIssuer } from './issuer.ts';
 import { logIn } from './login.ts';
 import { startOtlpSink } from './otlp-sink.ts';
-import { type Server, startServer } from './processes.ts';
+import { restartServer, type Server, startServer, stopServer } from './processes.ts';
 import { printProfiles } from './profile.ts';
 import { printSuite, type Results, resultKey, type Scenario, type Suite } from './report.ts';
 import { type Callers, type RequestShape, runWrk, wrkScript } from './wrk.ts';
@@ -339,17 +340,24 @@ try {
 
   const runs = suites.reduce((sum, s) => sum + s.scenarios.length * (1 + s.contenders.length), 0);
   process.stderr.write(
-    `${runs} runs per round, ${ROUNDS} rounds of ${DURATION} s after a ${WARM_UP_S} s warm-up: about ${Math.ceil((runs * (ROUNDS * (DURATION + 0.5) + WARM_UP_S + 0.5)) / 60)} min\n`,
+    `${runs} runs per round, ${ROUNDS} rounds of ${DURATION} s runs, each after fresh starts and a ${WARM_UP_S} s warm-up: about ${Math.ceil((runs * ROUNDS * (DURATION + WARM_UP_S + 1)) / 60)} min\n`,
   );
   const results: Results = new Map();
-  for (const suite of suites) {
-    for (const s of suite.scenarios) {
-      // Warm-up: JIT, pools, caches (a token's first verification, the key set's first fetch).
-      for (const server of [suite.baseline, ...suite.contenders]) await drive(server, s.script, WARM_UP_S);
-    }
-  }
   const roundLoads: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
+    // Every round on fresh processes: a server that has long served the whole mix of scenarios can run
+    // slower than a fresh one (the floor did, docs/performance.md), and rounds should be alike. A profile
+    // keeps its processes, whose start-up it would otherwise count.
+    if (round > 1 && !PROFILE) {
+      for (const server of servers) await stopServer(server);
+      for (const server of servers) await restartServer(server);
+    }
+    for (const suite of suites) {
+      for (const s of suite.scenarios) {
+        // Warm-up: JIT, pools, caches (a token's first verification, the key set's first fetch).
+        for (const server of [suite.baseline, ...suite.contenders]) await drive(server, s.script, WARM_UP_S);
+      }
+    }
     roundLoads.push(loadAverage());
     for (const suite of suites) {
       // The order flips every round (baseline first, then last): a machine's speed can drift over a run
@@ -382,15 +390,8 @@ try {
     );
   }
 } finally {
-  for (const server of servers) server.child.kill('SIGTERM');
   // A profile is written as its process exits.
-  await Promise.all(
-    servers.map((server) =>
-      server.child.exitCode !== null || server.child.signalCode !== null
-        ? undefined
-        : new Promise((resolve) => server.child.once('exit', resolve)),
-    ),
-  );
+  await Promise.all(servers.map(stopServer));
   if (PROFILE) {
     const profiled = servers.filter((server) => driven.has(server));
     const profiles = profiled.map((server) => ({
