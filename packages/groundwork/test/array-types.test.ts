@@ -8,9 +8,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testBackend } from '../src/testing/index.ts';
+import { openDatabase } from '../src/database/open.ts';
+import { executeRows } from '../src/database/rows.ts';
+import { createTestDatabase, testBackend, testSettings } from '../src/testing/index.ts';
+import notes from './support/notes/src/app.ts';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
 const child = join(import.meta.dirname, 'support', 'array-types-child.ts');
@@ -98,6 +102,36 @@ async function runChild(url: string): Promise<{ code: number | null; stdout: str
   return { code, stdout, stderr };
 }
 
+const ID = '6f1c2a3e-8b4d-4f5e-9a6b-7c8d9e0f1a2b';
+
+describe('array parameters and results (both backends)', () => {
+  it('sends and reads text[], int4[], uuid[], a two-dimensional and an empty array', async () => {
+    const database = await createTestDatabase(notes);
+    try {
+      const rows = await executeRows(
+        database.handle.db,
+        sql`select ${sql.param(['a', 'b "c"'])}::text[] as texts,
+                   ${sql.param([1, 2])}::int4[] as numbers,
+                   ${sql.param([ID])}::uuid[] as ids,
+                   array[array[1, 2], array[3, 4]]::int4[] as grid,
+                   '{}'::text[] as empty`,
+      );
+      expect(rows[0]).toEqual({
+        texts: ['a', 'b "c"'],
+        numbers: [1, 2],
+        ids: [ID],
+        grid: [
+          [1, 2],
+          [3, 4],
+        ],
+        empty: [],
+      });
+    } finally {
+      await database.dispose();
+    }
+  });
+});
+
 const skipped = testBackend === 'postgres' ? '' : ' (skipped on PGlite: no server connection to cut)';
 
 describe.skipIf(testBackend !== 'postgres')(`array types on a server${skipped}`, () => {
@@ -123,4 +157,41 @@ describe.skipIf(testBackend !== 'postgres')(`array types on a server${skipped}`,
       });
     },
   );
+
+  it('reads the array of an enum created before the pool opened', async () => {
+    const database = await createTestDatabase(notes);
+    const mood = `gwt_mood_${process.pid}`;
+    try {
+      await database.handle.db.execute(sql.raw(`create type ${mood} as enum ('calm', 'bright')`));
+      const handle = await openDatabase(database.settings, { schema: notes.schema });
+      try {
+        const rows = await executeRows(
+          handle.db,
+          sql.raw(`select array['bright', 'calm']::${mood}[] as moods`),
+        );
+        expect(rows).toEqual([{ moods: ['bright', 'calm'] }]);
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      await database.dispose();
+    }
+  });
+
+  it("opens a session as a pool's first use (postgres.js's reserve() waits forever without its own type load)", async () => {
+    const handle = await openDatabase(testSettings(notes, { DB_POOL_MAX: '2' }, serverUrl!), {
+      schema: notes.schema,
+    });
+    try {
+      const opened = handle.session().then(async (session) => {
+        const rows = await session.query<{ numbers: number[] }>('select array[1, 2]::int4[] as numbers');
+        await session.release();
+        return rows;
+      });
+      const late = new Promise((resolve) => setTimeout(resolve, 5000, 'no session after 5 s'));
+      expect(await Promise.race([opened, late])).toEqual([{ numbers: [1, 2] }]);
+    } finally {
+      await handle.close();
+    }
+  });
 });
