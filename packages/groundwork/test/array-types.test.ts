@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
+import { NOT_SENT } from '../src/adapters/postgres-socket.ts';
+import { arrayTypesLoader } from '../src/database/array-types.ts';
 import { openDatabase } from '../src/database/open.ts';
 import { executeRows } from '../src/database/rows.ts';
 import { createTestDatabase, testBackend, testSettings } from '../src/testing/index.ts';
@@ -132,6 +134,16 @@ describe('array parameters and results (both backends)', () => {
   });
 });
 
+/** A client that never connects: postgres.js opens connections on the first query only. */
+const unconnected = () => postgres('postgres://nobody@127.0.0.1:9/none', { fetch_types: false });
+
+describe("a pool's array-type load (both backends)", () => {
+  it("reports a load that never reached a server as that server's error", async () => {
+    const load = arrayTypesLoader(unconnected, unconnected, 2000);
+    await expect(load()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
+
 const skipped = testBackend === 'postgres' ? '' : ' (skipped on PGlite: no server connection to cut)';
 
 describe.skipIf(testBackend !== 'postgres')(`array types on a server${skipped}`, () => {
@@ -157,6 +169,33 @@ describe.skipIf(testBackend !== 'postgres')(`array types on a server${skipped}`,
       });
     },
   );
+
+  it("fails a load whose connection is lost as never sent (the pool's statement may run again), then loads", async () => {
+    const clients: postgres.Sql[] = [];
+    const pool = postgres(serverUrl!, { fetch_types: false, onnotice: () => {} });
+    const load = arrayTypesLoader(
+      () => pool,
+      () => {
+        const connection = postgres(serverUrl!, { max: 1, fetch_types: false, onnotice: () => {} });
+        // The first load's connection is destroyed while it connects, with its query waiting.
+        if (clients.length === 0) setImmediate(() => void connection.end({ timeout: 0 }));
+        clients.push(connection);
+        return connection;
+      },
+      5000,
+    );
+    try {
+      await expect(load()).rejects.toMatchObject({ code: NOT_SENT, cause: { code: 'CONNECTION_DESTROYED' } });
+      await load();
+      expect(clients).toHaveLength(2);
+      expect(await pool.unsafe('select array[1, 2]::int4[] as numbers')).toEqual([{ numbers: [1, 2] }]);
+      // Loaded: no connection is opened again.
+      await load();
+      expect(clients).toHaveLength(2);
+    } finally {
+      await Promise.all([pool, ...clients].map((client) => client.end({ timeout: 0 })));
+    }
+  });
 
   it('reads the array of an enum created before the pool opened', async () => {
     const database = await createTestDatabase(notes);

@@ -1,6 +1,4 @@
 import type postgres from 'postgres';
-import { isConnectionLost } from '../database/connection-errors.ts';
-import { NotSentError } from './postgres-socket.ts';
 
 /**
  * Relies on: postgres.js 3.4 parsing and serializing array types through `options.parsers` and
@@ -11,17 +9,15 @@ import { NotSentError } from './postgres-socket.ts';
  *
  * Why: with `fetch_types` on, postgres.js loads the array types as the first query of each new connection and
  * drops the promise of that load, so a connection cut or terminated while it runs ends the process with an
- * unhandled rejection (porsager/postgres#1192, #1223). Here they are loaded once per pool, on a connection of
- * its own, before the pool's connections open: a failure fails the connection attempt waiting for it, which
- * the pool handles, and the next attempt loads again. Types created after the load stay unknown to the pool
- * (their arrays arrive as text), as they do to postgres.js's connections opened before them.
+ * unhandled rejection (porsager/postgres#1192, #1223). The pools load them with a query of their own
+ * (database/array-types.ts), where a failure is handled, and add them here.
  *
  * Written for postgres 3.4.9: test/adapters/postgres-array-types.test.ts pins that version, compares these
  * entries with the ones postgres.js makes itself, and checks array parameters and results on a server.
  */
 
 /** postgres.js's own query (connection.js `fetchArrayTypes`), without the rows of elements it cannot name. */
-const ARRAY_TYPES = `
+export const ARRAY_TYPES = `
   select b.oid, b.typarray
     from pg_catalog.pg_type a
     join pg_catalog.pg_type b on b.oid = a.typelem
@@ -61,51 +57,4 @@ export function addArrayTypes(sql: postgres.Sql, rows: readonly { oid: number; t
     parsers[typarray] = Object.assign((text: string) => arrayParser(text, parser, typarray), { array: true });
     serializers[typarray] = (value) => arraySerializer(value, serializers[oid], options, typarray);
   }
-}
-
-export class ArrayTypesTimeoutError extends Error {
-  readonly code = 'CONNECT_TIMEOUT';
-}
-
-/**
- * A pool's array types, loaded into `sql`'s tables on a connection `open` makes, bounded by `timeoutMs`.
- * `ready()` is the guarded socket's `ready`: settled at once after a load succeeded; otherwise it loads
- * (one load at a time for all connection attempts). A failure is the connection attempt's: the load's own
- * error when the server could not be used, or NotSentError when its connection was lost, since the pool's
- * statement never left this process and may be run again.
- */
-export function arrayTypesLoader(
-  sql: () => postgres.Sql,
-  open: () => postgres.Sql,
-  timeoutMs: number,
-): () => Promise<void> {
-  let loading: Promise<void> | undefined;
-  const load = async () => {
-    const connection = open();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void connection.end({ timeout: 0 });
-    }, timeoutMs);
-    try {
-      addArrayTypes(sql(), await connection.unsafe<{ oid: number; typarray: number }[]>(ARRAY_TYPES));
-    } catch (error) {
-      if (timedOut) {
-        throw new ArrayTypesTimeoutError(
-          `the server did not answer the array types' query within ${timeoutMs} ms`,
-        );
-      }
-      throw isConnectionLost(error) ? Object.assign(new NotSentError(), { cause: error }) : error;
-    } finally {
-      clearTimeout(timer);
-      void connection.end({ timeout: 0 });
-    }
-  };
-  return () => {
-    loading ??= load().catch((error: unknown) => {
-      loading = undefined;
-      throw error;
-    });
-    return loading;
-  };
 }

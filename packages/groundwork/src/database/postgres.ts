@@ -4,12 +4,12 @@ import * as tls from 'node:tls';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { arrayTypesLoader } from '../adapters/postgres-array-types.ts';
 import { guardedSocket } from '../adapters/postgres-socket.ts';
 import { shareTypeTables } from '../adapters/postgres-type-tables.ts';
 import { markedPooled, type Settings } from '../config.ts';
 import { watchPool } from '../observability/metrics.ts';
 import { type Admitted, observeQueries } from '../observability/queries.ts';
+import { arrayTypesLoader } from './array-types.ts';
 import { isNeverSent, isUnreachable } from './connection-errors.ts';
 import { ConnectionGate } from './gate.ts';
 import {
@@ -218,7 +218,7 @@ function openPool(
     (options.log ?? console.warn)(`warning: ${risk}`);
   }
   const timeout = pool.statementTimeoutMs;
-  // The pool loads the array types itself before its connections open (see the adapter); a replica reads its
+  // The pool loads the array types itself before its connections open (array-types.ts); a replica reads its
   // primary's. postgres.js's own socket (a multi-host URL) leaves the load to postgres.js.
   const arrayTypes = replicaOf
     ? undefined

@@ -8,8 +8,7 @@
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addArrayTypes, arrayTypesLoader } from '../../src/adapters/postgres-array-types.ts';
-import { NOT_SENT } from '../../src/adapters/postgres-socket.ts';
+import { ARRAY_TYPES, addArrayTypes } from '../../src/adapters/postgres-array-types.ts';
 
 const WRITTEN_FOR = '3.4.9';
 const RECHECK = "adapters/postgres-array-types.ts builds postgres.js's array-type entries: re-check them";
@@ -70,11 +69,6 @@ describe(`adapters/postgres-array-types.ts, written for postgres ${WRITTEN_FOR}`
     expect(shared.typeArrayMap[INT4]).toBe(INT4_ARRAY);
   });
 
-  it("reports a load that never reached a server as that server's error", async () => {
-    const load = arrayTypesLoader(unconnected, () => postgres('postgres://nobody@127.0.0.1:9/none'), 2000);
-    await expect(load()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-  });
-
   const url = process.env.TEST_DATABASE_URL;
   describe.skipIf(!url)('on a server (TEST_DATABASE_URL)', () => {
     const clients: postgres.Sql[] = [];
@@ -91,11 +85,7 @@ describe(`adapters/postgres-array-types.ts, written for postgres ${WRITTEN_FOR}`
       const theirs = open({});
       await theirs`select 1`;
       const ours = open({ fetch_types: false });
-      await arrayTypesLoader(
-        () => ours,
-        () => open({ fetch_types: false }),
-        5000,
-      )();
+      addArrayTypes(ours, await open({ fetch_types: false }).unsafe(ARRAY_TYPES));
       const [their, our] = [tables(theirs), tables(ours)];
       expect(our.shared.typeArrayMap, RECHECK).toEqual(their.shared.typeArrayMap);
       expect(Object.keys(our.parsers).sort(), RECHECK).toEqual(Object.keys(their.parsers).sort());
@@ -118,28 +108,6 @@ describe(`adapters/postgres-array-types.ts, written for postgres ${WRITTEN_FOR}`
           );
         }
       }
-    });
-
-    it("fails a load whose connection is lost as never sent (the pool's statement may run again), then loads", async () => {
-      const ours = open({ fetch_types: false });
-      let calls = 0;
-      const load = arrayTypesLoader(
-        () => ours,
-        () => {
-          const connection = open({ fetch_types: false });
-          // The first load's connection is destroyed while it connects, with its query waiting.
-          if (calls++ === 0) setImmediate(() => void connection.end({ timeout: 0 }));
-          return connection;
-        },
-        5000,
-      );
-      await expect(load()).rejects.toMatchObject({ code: NOT_SENT, cause: { code: 'CONNECTION_DESTROYED' } });
-      await load();
-      expect(calls).toBe(2);
-      expect(tables(ours).parsers[INT4_ARRAY]!.array).toBe(true);
-      // Loaded: no connection is opened again.
-      await load();
-      expect(calls).toBe(2);
     });
   });
 });

@@ -7,6 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { databaseErrorOf } from '../../src/database/connection-errors.ts';
 import { openDatabase } from '../../src/database/open.ts';
+import { executeRows } from '../../src/database/rows.ts';
 import { testSettings } from '../../src/testing/settings.ts';
 import notes from './notes/src/app.ts';
 
@@ -24,7 +25,8 @@ const url = process.env.GW_CHILD_URL!;
 const handle = await openDatabase(testSettings(notes, { DB_POOL_MAX: '2' }, url), { schema: notes.schema });
 try {
   const rows = await twice(() =>
-    handle.db.execute(
+    executeRows(
+      handle.db,
       sql`select ${sql.param(['a', 'b'])}::text[] as texts, ${sql.param([1, 2])}::int4[] as numbers,
                  array[1, 2]::int4[] as literal`,
     ),
