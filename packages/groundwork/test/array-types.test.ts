@@ -17,6 +17,7 @@ import { openDatabase } from '../src/database/open.ts';
 import { executeRows } from '../src/database/rows.ts';
 import { createTestDatabase, testBackend, testSettings } from '../src/testing/index.ts';
 import notes from './support/notes/src/app.ts';
+import { unconnected } from './support/postgres-clients.ts';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
 const child = join(import.meta.dirname, 'support', 'array-types-child.ts');
@@ -134,12 +135,13 @@ describe('array parameters and results (both backends)', () => {
   });
 });
 
-/** A client that never connects: postgres.js opens connections on the first query only. */
-const unconnected = () => postgres('postgres://nobody@127.0.0.1:9/none', { fetch_types: false });
-
 describe("a pool's array-type load (both backends)", () => {
   it("reports a load that never reached a server as that server's error", async () => {
-    const load = arrayTypesLoader(unconnected, unconnected, 2000);
+    const load = arrayTypesLoader(
+      () => unconnected(),
+      () => unconnected(),
+      2000,
+    );
     await expect(load()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });

@@ -5,19 +5,13 @@
  * after an upgrade, re-read postgres.js's src/connection.js (`fetchArrayTypes`, `addArrayType`, how a DataRow
  * calls an `.array` parser) and src/types.js (`arrayParser`, `arraySerializer`) against the adapter.
  */
-import { readFileSync } from 'node:fs';
-import postgres from 'postgres';
-import { afterAll, describe, expect, it } from 'vitest';
+import type postgres from 'postgres';
+import { describe, expect, it } from 'vitest';
 import { ARRAY_TYPES, addArrayTypes } from '../../src/adapters/postgres-array-types.ts';
+import { installedPostgres, serverClients, unconnected } from '../support/postgres-clients.ts';
 
 const WRITTEN_FOR = '3.4.9';
 const RECHECK = "adapters/postgres-array-types.ts builds postgres.js's array-type entries: re-check them";
-
-const installed = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.resolve('postgres')), 'utf8')) as {
-    version: string;
-  }
-).version;
 
 type Tables = {
   parsers: Record<number, ((text: string) => unknown) & { array?: boolean }>;
@@ -25,9 +19,6 @@ type Tables = {
   shared: { typeArrayMap: Record<number, number> };
 };
 const tables = (sql: postgres.Sql) => sql.options as unknown as Tables;
-
-/** A client that never connects: postgres.js opens connections on the first query only. */
-const unconnected = () => postgres('postgres://nobody@127.0.0.1:9/none', { fetch_types: false });
 
 const INT4 = 23;
 const INT4_ARRAY = 1007;
@@ -56,7 +47,9 @@ const ARRAY_TEXTS: [string, string[]][] = [
 
 describe(`adapters/postgres-array-types.ts, written for postgres ${WRITTEN_FOR}`, () => {
   it('runs on the postgres.js version it was written for', () => {
-    expect(installed, `postgres is ${installed}, not ${WRITTEN_FOR}: ${RECHECK}`).toBe(WRITTEN_FOR);
+    expect(installedPostgres, `postgres is ${installedPostgres}, not ${WRITTEN_FOR}: ${RECHECK}`).toBe(
+      WRITTEN_FOR,
+    );
   });
 
   it('adds a parser that postgres.js hands the text after the brace, a serializer and the sql.array() map', () => {
@@ -71,15 +64,7 @@ describe(`adapters/postgres-array-types.ts, written for postgres ${WRITTEN_FOR}`
 
   const url = process.env.TEST_DATABASE_URL;
   describe.skipIf(!url)('on a server (TEST_DATABASE_URL)', () => {
-    const clients: postgres.Sql[] = [];
-    const open = (options: postgres.Options<Record<string, postgres.PostgresType>>) => {
-      const client = postgres(url!, { max: 1, onnotice: () => {}, ...options });
-      clients.push(client);
-      return client;
-    };
-    afterAll(async () => {
-      await Promise.all(clients.map((client) => client.end({ timeout: 0 })));
-    });
+    const open = serverClients(url!);
 
     it('makes the entries postgres.js makes when it loads the types itself, for every array type', async () => {
       const theirs = open({});
