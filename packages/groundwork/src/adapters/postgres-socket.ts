@@ -25,6 +25,13 @@ import * as tls from 'node:tls';
  * TLS is negotiated here (SSLRequest, then `tls.connect` over the socket), so postgres.js is given
  * `ssl: false` and sees a plain stream either way.
  *
+ * The pools load array types themselves (postgres-array-types.ts), so postgres.js runs with `fetch_types:
+ * false`, and then `reserve()` on a connection it opens for it never settles (porsager/postgres#751): after the
+ * startup's ReadyForQuery it neither runs a statement nor offers the connection to its pool. Right after that
+ * ReadyForQuery the socket reports `drain`, on which postgres.js offers a connection with nothing in flight
+ * (`!query && onopen(connection)`); with a statement in flight it does nothing. A target's `ready` is
+ * awaited before connecting (the array types); its failure is the connection's.
+ *
  * Written for postgres 3.4.9: test/adapters/postgres-socket.test.ts pins the version, shows the stall with
  * postgres.js's own socket and none with this one.
  */
@@ -43,6 +50,8 @@ export interface SocketTarget {
   port: number;
   /** false, libpq's prefer/require (TLS unverified; prefer falls back to plain), or tls.connect options. */
   ssl: false | 'prefer' | 'require' | tls.ConnectionOptions;
+  /** Awaited before connecting. */
+  ready?: () => Promise<void>;
 }
 
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 4, 210, 22, 47]);
@@ -127,7 +136,7 @@ class GuardedSocket extends EventEmitter {
     super();
     this.host = target.host;
     this.port = target.port;
-    open(target).then(
+    (target.ready ? target.ready().then(() => open(target)) : open(target)).then(
       (inner) => this.#attach(inner),
       (error: Error) => this.#lost(error),
     );
@@ -188,8 +197,11 @@ class GuardedSocket extends EventEmitter {
     this.#inner = inner;
     if (this.#keepAlive) inner.setKeepAlive(...this.#keepAlive);
     inner.on('data', (data: Buffer) => {
+      const starting = !this.#established;
       this.#frame(data);
       this.emit('data', data);
+      // The startup is over: a connection opened for reserve() is offered to it (see the header).
+      if (starting && this.#established && !this.#gone) this.emit('drain');
     });
     inner.on('drain', () => this.emit('drain'));
     inner.on('error', (error: Error) => this.#lost(error));

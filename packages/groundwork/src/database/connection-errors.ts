@@ -54,6 +54,12 @@ export function isNeverSent(error: unknown): boolean {
   return databaseErrorOf(error)?.code === NOT_SENT;
 }
 
+/** A connection that was made is gone: its socket broke, or the server ended its backend. */
+export function isConnectionLost(error: unknown): boolean {
+  const code = databaseErrorOf(error)?.code ?? '';
+  return (SOCKET_LOST.has(code) || SERVER_ENDED_BACKEND.has(code)) && !UNREACHABLE.has(code);
+}
+
 /** No connection could be made: nothing listens, the name does not resolve, or the connect timed out. */
 export function isUnreachable(error: unknown): boolean {
   return UNREACHABLE.has(databaseErrorOf(error)?.code ?? '');

@@ -10,6 +10,7 @@ import { shareTypeTables } from '../adapters/postgres-type-tables.ts';
 import { markedPooled, type Settings } from '../config.ts';
 import { watchPool } from '../observability/metrics.ts';
 import { type Admitted, observeQueries } from '../observability/queries.ts';
+import { arrayTypesLoader } from './array-types.ts';
 import { isNeverSent, isUnreachable } from './connection-errors.ts';
 import { ConnectionGate } from './gate.ts';
 import {
@@ -125,9 +126,12 @@ export function serverConnection(url: string): ServerConnection {
 
 /**
  * postgres.js's `ssl` and `socket` for a connection: our socket (adapters/postgres-socket.ts), which also does
- * the TLS, for a URL with one host; postgres.js's own for a multi-host URL.
+ * the TLS and awaits `ready` before connecting, for a URL with one host; postgres.js's own for a multi-host URL.
  */
-function transport(connection: ServerConnection): {
+function transport(
+  connection: ServerConnection,
+  ready?: () => Promise<void>,
+): {
   ssl: ServerConnection['ssl'];
   /** postgres.js takes it; its types do not list it. */
   socket?: () => unknown;
@@ -136,7 +140,10 @@ function transport(connection: ServerConnection): {
   const host = parsed.searchParams.get('host') ?? decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, ''));
   if (host.includes(',') || parsed.port.includes(',')) return { ssl: connection.ssl };
   const port = Number(parsed.searchParams.get('port') ?? (parsed.port || 5432));
-  return { ssl: false, socket: guardedSocket({ host: host || 'localhost', port, ssl: connection.ssl }) };
+  return {
+    ssl: false,
+    socket: guardedSocket({ host: host || 'localhost', port, ssl: connection.ssl, ready }),
+  };
 }
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/;
@@ -212,8 +219,26 @@ function openPool(
     (options.log ?? console.warn)(`warning: ${risk}`);
   }
   const timeout = pool.statementTimeoutMs;
+  // The pool loads the array types itself before its connections open (array-types.ts); a replica reads its
+  // primary's. postgres.js's own socket (a multi-host URL) leaves the load to postgres.js.
+  const arrayTypes = replicaOf
+    ? undefined
+    : arrayTypesLoader(
+        () => sql,
+        () =>
+          postgres(connection.url, {
+            ...transport(connection),
+            max: 1,
+            fetch_types: false,
+            connect_timeout: pool.connectTimeoutMs / 1000,
+            connection: { application_name: `${applicationName}:types` },
+            onnotice: () => {},
+          }),
+        pool.connectTimeoutMs,
+      );
+  const stream = transport(connection, arrayTypes);
   const sql = postgres(connection.url, {
-    ...transport(connection),
+    ...stream,
     max: pool.max,
     // Seconds, fractions included (postgres.js times it with setTimeout).
     connect_timeout: pool.connectTimeoutMs / 1000,
@@ -222,7 +247,7 @@ function openPool(
     // A transaction pooler hands each transaction any server connection: a statement named on one is unknown
     // on the next (unless the pooler keeps it), and a startup setting would stay on whichever it reached first.
     prepare: named,
-    fetch_types: !replicaOf,
+    fetch_types: !replicaOf && !stream.socket,
     // postgres.js otherwise waits up to 20 s before reconnecting after failures: a replica the monitor found
     // back would stall the reads sent to it.
     backoff: replicaOf ? () => 0.05 : reconnectDelayS,

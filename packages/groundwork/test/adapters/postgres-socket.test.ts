@@ -4,20 +4,15 @@
  * postgres.js's own socket handling, and none with the adapter's, on a real server. When the first test fails
  * after an upgrade, re-read postgres.js's src/connection.js `write`, `nextWrite`, `closed` and `terminate`.
  */
-import { readFileSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import postgres from 'postgres';
 import { describe, expect, it, vi } from 'vitest';
 import { guardedSocket, NOT_SENT } from '../../src/adapters/postgres-socket.ts';
+import { installedPostgres } from '../support/postgres-clients.ts';
 
 const WRITTEN_FOR = '3.4.9';
 const original = Socket.prototype.connect as (...args: unknown[]) => Socket;
-const installed = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.resolve('postgres')), 'utf8')) as {
-    version: string;
-  }
-).version;
 const serverUrl = process.env.TEST_DATABASE_URL;
 const skipped = serverUrl ? undefined : 'needs TEST_DATABASE_URL (the real-server run)';
 
@@ -63,8 +58,8 @@ async function timedRead(sql: postgres.Sql): Promise<{ ms: number; outcome: stri
 describe(`adapters/postgres-socket.ts, written for postgres ${WRITTEN_FOR}`, () => {
   it('runs on the postgres.js version it was written for', () => {
     expect(
-      installed,
-      `postgres is ${installed}, not ${WRITTEN_FOR}: re-check adapters/postgres-socket.ts`,
+      installedPostgres,
+      `postgres is ${installedPostgres}, not ${WRITTEN_FOR}: re-check adapters/postgres-socket.ts`,
     ).toBe(WRITTEN_FOR);
   });
 
@@ -121,6 +116,27 @@ describe(`adapters/postgres-socket.ts, written for postgres ${WRITTEN_FOR}`, () 
       } finally {
         connectSpy.mockRestore();
         await sql.end({ timeout: 0 });
+      }
+    });
+
+    it("reserve() on a connection it opens: never settles with postgres.js's own socket, opens with the guarded one", async () => {
+      const within = (pending: Promise<unknown>) =>
+        Promise.race([pending, new Promise((resolve) => setTimeout(resolve, 2000, 'unsettled after 2 s'))]);
+      const reserveFirst = async (sql: postgres.Sql) => {
+        const reserved = await sql.reserve();
+        const [row] = await reserved`select 1 as one`;
+        reserved.release();
+        return row;
+      };
+      // porsager/postgres#751: without fetch_types it leaves the new connection unoffered. Should this start
+      // to settle, postgres.js was fixed: the guarded socket's drain after the startup may go.
+      const own = client(() => connect(Number(port || 5432), hostname));
+      const guarded = client(guardedSocket({ host: hostname, port: Number(port || 5432), ssl: false }));
+      try {
+        expect(await within(reserveFirst(own))).toBe('unsettled after 2 s');
+        expect(await within(reserveFirst(guarded))).toEqual({ one: 1 });
+      } finally {
+        await Promise.all([own.end({ timeout: 0 }), guarded.end({ timeout: 0 })]);
       }
     });
 

@@ -6,31 +6,22 @@
  * and src/connection.js (how rows and parameters look types up, and how array types are added) against the
  * adapter.
  */
-import { readFileSync } from 'node:fs';
-import postgres from 'postgres';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shareTypeTables } from '../../src/adapters/postgres-type-tables.ts';
+import { installedPostgres, serverClients, unconnected } from '../support/postgres-clients.ts';
 
 const WRITTEN_FOR = '3.4.9';
 const RECHECK =
   "adapters/postgres-type-tables.ts relies on postgres.js's options.parsers/serializers: re-check them";
-
-const installed = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.resolve('postgres')), 'utf8')) as {
-    version: string;
-  }
-).version;
-
-/** A client that never connects: postgres.js opens connections on the first query only. */
-const unconnected = (options: postgres.Options<Record<string, postgres.PostgresType>> = {}) =>
-  postgres('postgres://nobody@127.0.0.1:9/none', { fetch_types: false, ...options });
 
 const TIMESTAMPTZ = 1184;
 const INT4_ARRAY = 1007;
 
 describe(`adapters/postgres-type-tables.ts, written for postgres ${WRITTEN_FOR}`, () => {
   it('runs on the postgres.js version it was written for', () => {
-    expect(installed, `postgres is ${installed}, not ${WRITTEN_FOR}: ${RECHECK}`).toBe(WRITTEN_FOR);
+    expect(installedPostgres, `postgres is ${installedPostgres}, not ${WRITTEN_FOR}: ${RECHECK}`).toBe(
+      WRITTEN_FOR,
+    );
   });
 
   it("keeps a client's type tables as plain objects keyed by OID", () => {
@@ -60,15 +51,7 @@ describe(`adapters/postgres-type-tables.ts, written for postgres ${WRITTEN_FOR}`
 
   const url = process.env.TEST_DATABASE_URL;
   describe.skipIf(!url)('on a server (TEST_DATABASE_URL)', () => {
-    const clients: postgres.Sql[] = [];
-    const open = (options: postgres.Options<Record<string, postgres.PostgresType>>) => {
-      const client = postgres(url!, { max: 1, onnotice: () => {}, ...options });
-      clients.push(client);
-      return client;
-    };
-    afterAll(async () => {
-      await Promise.all(clients.map((client) => client.end()));
-    });
+    const open = serverClients(url!);
 
     it("parses rows on the replica's connection with a type only the primary's connection loaded", async () => {
       const statement = "select array[1, 2]::int4[] as numbers, '2026-11-22 07:34:35+00'::timestamptz as at";
