@@ -78,50 +78,31 @@ export function ownRowRoutes<
     if (!row) throw notFound(entity);
     return row;
   };
+  /** A route's options: the routes' tags, params and entity, with its own summary, owner, responses and body. */
+  const declared = (
+    summary: string,
+    owner: typeof own | typeof ownInQuery,
+    responses: Record<number, z.ZodType>,
+    body?: z.ZodType,
+  ) => ({
+    config: { ...owner, entity },
+    schema: { tags, summary, params, ...(body && { body }), response: responses },
+  });
   if (response && read) {
-    app.get(
-      '/:id',
-      {
-        config: { ...ownInQuery, entity },
-        schema: {
-          tags,
-          summary: read.summary,
-          params,
-          response: answers(response.schema, 404),
-        },
-      },
-      async (request) => response.from(found(await read.find(keyOf(request)))),
+    app.get('/:id', declared(read.summary, ownInQuery, answers(response.schema, 404)), async (request) =>
+      response.from(found(await read.find(keyOf(request)))),
     );
   }
   if (response && update) {
-    app.patch(
-      '/:id',
-      {
-        config: { ...ownInQuery, entity },
-        schema: {
-          tags,
-          summary: update.summary,
-          params,
-          body: update.body,
-          response: answers(response.schema, 404, ...(update.statuses ?? [])),
-        },
-      },
-      async (request) =>
-        response.from(found(await update.apply(keyOf(request), request.body as z.infer<TUpdate>))),
+    const responses = answers(response.schema, 404, ...(update.statuses ?? []));
+    app.patch('/:id', declared(update.summary, ownInQuery, responses, update.body), async (request) =>
+      response.from(found(await update.apply(keyOf(request), request.body as z.infer<TUpdate>))),
     );
   }
   if (remove) {
     app.delete(
       '/:id',
-      {
-        config: { ...own, entity },
-        schema: {
-          tags,
-          summary: remove.summary,
-          params,
-          response: { 204: z.null(), ...errorResponses(404) },
-        },
-      },
+      declared(remove.summary, own, { 204: z.null(), ...errorResponses(404) }),
       async (request, reply) => {
         if (!(await remove.remove({ id: idOf(request) }))) throw notFound(entity);
         return reply.status(204).send(null);
