@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { defineApp, passwordLoginRoutes } from 'groundwork-pg';
-import { healthRoutes } from './health/routes.ts';
+import { defineApp, passwordLoginRoutes, readinessRoutes } from 'groundwork-pg';
 import * as schema from './schema.ts';
 import { createUsersRepository } from './users/repository.ts';
 import { usersRoutes } from './users/routes.ts';
@@ -23,7 +22,7 @@ export default defineApp({
   auth: { kind: 'password', sessions: schema.authSessions, resets: schema.authPasswordResets },
   routes: async (app, context) => {
     const users = createUsersRepository(context.db);
-    await app.register(healthRoutes, { prefix: '/api/v1/health', context });
+    await app.register(readinessRoutes, { prefix: '/api/v1/health', readiness: context.readiness });
     await app.register(passwordLoginRoutes, {
       prefix: '/api/v1',
       loginField: 'email',

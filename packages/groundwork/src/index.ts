@@ -7,6 +7,7 @@ export {
 } from './app.ts';
 export { ensureOwnClaim, ensureOwnUser, type RowScope, rowScopeOf } from './auth/access.ts';
 export { accountName, foldedName, sameName } from './auth/account-names.ts';
+export { type OwnRowRoutes, ownRowRoutes } from './auth/own-row-routes.ts';
 export { type PasswordAccount, passwordLoginRoutes, registrationRateLimit } from './auth/password-login.ts';
 export { newPassword, PASSWORD_MAX, PASSWORD_MIN, presentedPassword } from './auth/password-policy.ts';
 export {
@@ -55,12 +56,18 @@ export {
 } from './database/prepared.ts';
 export { readYourWrites } from './database/read-your-writes.ts';
 export type { ReplicaStatus } from './database/replicas.ts';
+export { type RowById, type RowByIdOptions, rowById } from './database/row-by-id.ts';
 export { executeRows } from './database/rows.ts';
 export { isoTimestamp } from './database/timestamps.ts';
 export type { AppServer } from './http/app-server.ts';
 export { type ErrorBody, errorBodySchema, HttpError, notFound } from './http/errors.ts';
 export { checkReadiness, type ReadinessReport, readinessSchema } from './http/health.ts';
-export { HEALTH_RETRY_AFTER_S, type HealthRouteOptions, healthRoute } from './http/health-route.ts';
+export {
+  HEALTH_RETRY_AFTER_S,
+  type HealthRouteOptions,
+  healthRoute,
+  readinessRoutes,
+} from './http/health-route.ts';
 export {
   BODY_DEPTH_MAX,
   boundedJson,

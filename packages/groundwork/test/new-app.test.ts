@@ -40,7 +40,6 @@ describe('groundwork new', () => {
         'src/app.ts',
         'src/schema.ts',
         'src/users/routes.ts',
-        'src/health/routes.ts',
         'README.md',
         '.env.example',
         'test/users.test.ts',

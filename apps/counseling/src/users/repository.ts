@@ -1,5 +1,5 @@
-import { and, count, desc, eq } from 'drizzle-orm';
-import { type Bindable, type Caller, type Database, type Executor, hotQuery, sameName } from 'groundwork-pg';
+import { count, desc, eq } from 'drizzle-orm';
+import { type Database, type Executor, rowById, sameName } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { authSessions, users } from '../schema.ts';
 
@@ -11,12 +11,7 @@ type Schema = typeof schema;
 export function createUsersRepository(db: Database<Schema>) {
   // The hot read: prepared on the pool, built with the id inside a caller's transaction; it carries the check
   // of a `caller` (an inQuery route's) in the same statement.
-  const byId = hotQuery(db, 'counseling_user_by_id', (executor, { id }: Bindable<{ id: string }>, owns) =>
-    executor
-      .select()
-      .from(users)
-      .where(and(eq(users.id, id), owns(users.id))),
-  );
+  const byId = rowById(db, { name: 'counseling_user', table: users, id: users.id });
 
   return {
     async create(
@@ -27,13 +22,7 @@ export function createUsersRepository(db: Database<Schema>) {
       return row!;
     },
 
-    async findById(
-      { id, caller }: { id: string; caller?: Caller },
-      executor: Executor<Schema> = db,
-    ): Promise<UserRow | undefined> {
-      const [row] = await byId({ id, caller }, executor);
-      return row;
-    },
+    findById: byId.find,
 
     /**
      * A page of users, newest first, and how many match the filter in total. Two statements: a window count

@@ -3,6 +3,7 @@ import {
   hashPassword,
   IdParams,
   notFound,
+  ownRowRoutes,
   type RoutesPlugin,
   registrationRateLimit,
 } from 'groundwork-pg';
@@ -33,23 +34,11 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     },
   );
 
-  app.get(
-    '/:id',
-    {
-      config: { auth: 'own', owner: { param: 'id', inQuery: true } },
-      schema: {
-        tags,
-        summary: 'Get a user (your own)',
-        params: IdParams,
-        response: { 200: UserPublic, ...errorResponses(404) },
-      },
-    },
-    async (request) => {
-      const row = await users.findById({ id: request.params.id, caller: request.caller });
-      if (!row) throw notFound('User');
-      return toUserPublic(row);
-    },
-  );
+  ownRowRoutes(app, {
+    tags,
+    response: { schema: UserPublic, from: toUserPublic },
+    read: { summary: 'Get a user (your own)', find: users.findById },
+  });
 
   app.get(
     '/',

@@ -1,5 +1,11 @@
-import { ensureOwnClaim, errorResponses, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
-import { z } from 'zod';
+import {
+  ensureOwnClaim,
+  errorResponses,
+  IdParams,
+  notFound,
+  ownRowRoutes,
+  type RoutesPlugin,
+} from 'groundwork-pg';
 import type { UsersRepository } from './repository.ts';
 import {
   ClerkIdParams,
@@ -70,20 +76,11 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     },
   );
 
-  app.delete(
-    '/:id',
-    {
-      config: { auth: 'own', owner: { param: 'id' } },
-      schema: {
-        tags: ['users'],
-        summary: 'Delete the caller (operators: any user); the database cascades to their preferences',
-        params: IdParams,
-        response: { 204: z.null(), ...errorResponses(404) },
-      },
+  ownRowRoutes(app, {
+    tags: ['users'],
+    remove: {
+      summary: 'Delete the caller (operators: any user); the database cascades to their preferences',
+      remove: users.delete,
     },
-    async (request, reply) => {
-      if (!(await users.delete({ id: request.params.id }))) throw notFound('User');
-      return reply.status(204).send(null);
-    },
-  );
+  });
 };

@@ -1,6 +1,5 @@
-import { and, count, desc, eq, sql } from 'drizzle-orm';
-import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
-import { type Bindable, type Caller, type Database, type Executor, hotQuery, hotUpdate } from 'groundwork-pg';
+import { count, desc, eq, sql } from 'drizzle-orm';
+import { type Bindable, type Caller, type Database, type Executor, hotQuery, rowById } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type NewUserRow, type UserRow, users } from '../schema.ts';
 
@@ -20,13 +19,7 @@ export interface UserChanges {
 export function createUsersRepository(db: Database<Schema>) {
   // The hot queries: prepared on the pool, built with the values inside a caller's transaction; by id, they
   // carry the check of a `caller` (an inQuery route's) in the same statement.
-  const byId = hotQuery(db, 'learnr_users_by_id', (executor, { id }: Bindable<{ id: string }>, owns) =>
-    executor
-      .select()
-      .from(users)
-      .where(and(eq(users.id, id), owns(users.id)))
-      .limit(1),
-  );
+  const byId = rowById(db, { name: 'learnr_users', table: users, id: users.id });
   const byEmail = hotQuery(db, 'learnr_users_by_email', (executor, { email }: Bindable<{ email: string }>) =>
     executor
       .select()
@@ -48,27 +41,6 @@ export function createUsersRepository(db: Database<Schema>) {
   const total = hotQuery(db, 'learnr_users_count', (executor) =>
     executor.select({ value: count() }).from(users),
   );
-  /** One statement per set of changed columns (at most 2^7): a PATCH names only what it changes. */
-  const update = hotUpdate(
-    db,
-    'learnr_users_update',
-    (executor, { id }: Bindable<{ id: string }>, changes, owns) =>
-      executor
-        .update(users)
-        .set(changes as PgUpdateSetSource<typeof users>)
-        .where(and(eq(users.id, id), owns(users.id)))
-        .returning(),
-  );
-
-  /** `caller`: the request's (`request.caller`), whose check the read carries. */
-  async function findById(
-    { id, caller }: { id: string; caller?: Caller },
-    executor: Executor<Schema> = db,
-  ): Promise<UserRow | undefined> {
-    const [row] = await byId({ id, caller }, executor);
-    return row;
-  }
-
   return {
     /** Inserts one user; a duplicate email (any case) raises 23505 from idx_users_email. */
     async create(
@@ -79,7 +51,8 @@ export function createUsersRepository(db: Database<Schema>) {
       return row!;
     },
 
-    findById,
+    /** `caller`: the request's (`request.caller`), whose check the read carries. */
+    findById: byId.find,
 
     /** The login lookup: emails are stored trimmed and lower-cased, so this one matches idx_users_email. */
     async findByEmail(
@@ -108,9 +81,9 @@ export function createUsersRepository(db: Database<Schema>) {
     ): Promise<UserRow | undefined> {
       const keys = Object.keys(changes);
       // Nothing to set is not an error: the row as it is (and no updated_at bump for a no-op).
-      if (keys.length === 0) return findById({ id, caller }, executor);
-      const [row] = await update({ id, caller }, { ...changes }, executor);
-      return row;
+      if (keys.length === 0) return byId.find({ id, caller }, executor);
+      // One statement per set of changed columns (at most 2^7): a PATCH names only what it changes.
+      return byId.update({ id, caller }, { ...changes }, executor);
     },
 
     /** Newest first; the id breaks ties so pages never overlap when timestamps are equal. */

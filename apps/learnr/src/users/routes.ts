@@ -1,8 +1,7 @@
 import {
   errorResponses,
   hashPassword,
-  IdParams,
-  notFound,
+  ownRowRoutes,
   type RoutesPlugin,
   registrationRateLimit,
 } from 'groundwork-pg';
@@ -60,41 +59,14 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository }> = async (app,
     },
   );
 
-  app.get(
-    '/:id',
-    {
-      config: { auth: 'own', owner: { param: 'id', inQuery: true } },
-      schema: {
-        tags: ['users'],
-        summary: 'One user (your own)',
-        params: IdParams,
-        response: { 200: UserResponse, ...errorResponses(404) },
-      },
+  ownRowRoutes(app, {
+    tags: ['users'],
+    response: { schema: UserResponse, from: toUserResponse },
+    read: { summary: 'One user (your own)', find: users.findById },
+    update: {
+      summary: 'Update your onboarding answers and display preferences',
+      body: UserUpdate,
+      apply: (key, body) => users.update({ ...key, changes: toChanges(body) }),
     },
-    async (request) => {
-      const row = await users.findById({ id: request.params.id, caller: request.caller });
-      if (!row) throw notFound('User');
-      return toUserResponse(row);
-    },
-  );
-
-  app.patch(
-    '/:id',
-    {
-      config: { auth: 'own', owner: { param: 'id', inQuery: true } },
-      schema: {
-        tags: ['users'],
-        summary: 'Update your onboarding answers and display preferences',
-        params: IdParams,
-        body: UserUpdate,
-        response: { 200: UserResponse, ...errorResponses(404) },
-      },
-    },
-    async (request) => {
-      const { id } = request.params;
-      const row = await users.update({ id, changes: toChanges(request.body), caller: request.caller });
-      if (!row) throw notFound('User');
-      return toUserResponse(row);
-    },
-  );
+  });
 };

@@ -1,13 +1,5 @@
-import { and, asc, eq, gt, isNotNull, or, type Placeholder, sql } from 'drizzle-orm';
-import {
-  type Bindable,
-  type Caller,
-  type Database,
-  type Executor,
-  executeRows,
-  hotQuery,
-  hotUpdate,
-} from 'groundwork-pg';
+import { and, asc, eq, gt, isNotNull, or, sql } from 'drizzle-orm';
+import { type Caller, type Database, type Executor, executeRows, rowById } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { users } from '../schema.ts';
 
@@ -25,7 +17,8 @@ export interface UserChanges {
   onboardingCompleted?: boolean;
 }
 
-const active = (id: number | Placeholder) => and(eq(users.id, id), eq(users.isActive, true));
+const isActive = eq(users.isActive, true);
+const active = (id: number) => and(eq(users.id, id), isActive);
 
 /** A sealed value (`v2.<keyId>.<iv>.<payload>`) not yet in the current form: v2 under `keyId`. */
 const notCurrent = (column: typeof users.gmailOauthToken | typeof users.gmailRefreshToken, keyId: string) =>
@@ -42,22 +35,7 @@ const sealedOutside = (keyId: string) =>
 export function createUsersRepository(db: Database<typeof schema>) {
   // What requests repeat, built once: the by-id read and the PATCH (one statement per set of changed fields).
   // Each carries the check of a `caller` (an inQuery route's) in the same statement.
-  const byId = hotQuery(db, 'mail_agent_user_by_id', (executor, { id }: Bindable<{ id: number }>, owns) =>
-    executor
-      .select()
-      .from(users)
-      .where(and(active(id), owns(users.id))),
-  );
-  const updateOf = hotUpdate(
-    db,
-    'mail_agent_user_update',
-    (executor, { id }: Bindable<{ id: number }>, changes, owns) =>
-      executor
-        .update(users)
-        .set(changes)
-        .where(and(active(id), owns(users.id)))
-        .returning(),
-  );
+  const byId = rowById(db, { name: 'mail_agent_user', table: users, id: users.id, where: isActive });
 
   return {
     async create({ email }: { email: string }, executor: Db = db): Promise<UserRow> {
@@ -65,13 +43,7 @@ export function createUsersRepository(db: Database<typeof schema>) {
       return row!;
     },
 
-    async findById(
-      { id, caller }: { id: number; caller?: Caller },
-      executor: Db = db,
-    ): Promise<UserRow | undefined> {
-      const [row] = await byId({ id, caller }, executor);
-      return row;
-    },
+    findById: byId.find,
 
     /** Keyset pagination on id: stable under concurrent inserts, no OFFSET scans. */
     async listActive(
@@ -81,7 +53,7 @@ export function createUsersRepository(db: Database<typeof schema>) {
       return executor
         .select()
         .from(users)
-        .where(and(eq(users.isActive, true), after === undefined ? undefined : gt(users.id, after)))
+        .where(and(isActive, after === undefined ? undefined : gt(users.id, after)))
         .orderBy(asc(users.id))
         .limit(limit);
     },
@@ -92,8 +64,7 @@ export function createUsersRepository(db: Database<typeof schema>) {
     ) {
       // An undefined field is left as it is, as set() leaves it.
       const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-      const [row] = await updateOf({ id, caller }, defined, executor);
-      return row;
+      return byId.update({ id, caller }, defined, executor);
     },
 
     /**

@@ -3,6 +3,7 @@ import {
   errorResponses,
   IntegerIdParams,
   notFound,
+  ownRowRoutes,
   type RoutesPlugin,
   toKeysetPage,
 } from 'groundwork-pg';
@@ -22,8 +23,6 @@ import {
 const tags = ['users'];
 /** The user in the path, that user or an operator. */
 const own = { auth: 'own', owner: { param: 'id' } } as const;
-/** The same, checked in the route's own statement: `request.caller` goes to the repository's hot query. */
-const ownInQuery = { auth: 'own', owner: { param: 'id', inQuery: true } } as const;
 
 export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTokenVault }> = async (
   app,
@@ -66,68 +65,27 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; vault: GmailTok
     },
   );
 
-  app.get(
-    '/:id',
-    {
-      config: ownInQuery,
-      schema: {
-        tags,
-        summary: 'Read the caller (another user is a 404)',
-        params: IntegerIdParams,
-        response: { 200: UserPublic, ...errorResponses(404) },
-      },
+  ownRowRoutes(app, {
+    tags,
+    params: IntegerIdParams,
+    response: { schema: UserPublic, from: toUserPublic },
+    read: { summary: 'Read the caller (another user is a 404)', find: users.findById },
+    update: {
+      summary: 'Change the caller’s Telegram link or onboarding state',
+      body: UserUpdate,
+      statuses: [409],
+      apply: (key, { telegram_id, telegram_username, onboarding_completed }) =>
+        users.update({
+          ...key,
+          changes: {
+            telegramId: telegram_id,
+            telegramUsername: telegram_username,
+            onboardingCompleted: onboarding_completed,
+          },
+        }),
     },
-    async (request) => {
-      const row = await users.findById({ id: request.params.id, caller: request.caller });
-      if (!row) throw notFound('User');
-      return toUserPublic(row);
-    },
-  );
-
-  app.patch(
-    '/:id',
-    {
-      config: ownInQuery,
-      schema: {
-        tags,
-        summary: 'Change the caller’s Telegram link or onboarding state',
-        params: IntegerIdParams,
-        body: UserUpdate,
-        response: { 200: UserPublic, ...errorResponses(404, 409) },
-      },
-    },
-    async (request) => {
-      const { telegram_id, telegram_username, onboarding_completed } = request.body;
-      const row = await users.update({
-        id: request.params.id,
-        changes: {
-          telegramId: telegram_id,
-          telegramUsername: telegram_username,
-          onboardingCompleted: onboarding_completed,
-        },
-        caller: request.caller,
-      });
-      if (!row) throw notFound('User');
-      return toUserPublic(row);
-    },
-  );
-
-  app.delete(
-    '/:id',
-    {
-      config: own,
-      schema: {
-        tags,
-        summary: 'Deactivate the caller (their rows are kept)',
-        params: IntegerIdParams,
-        response: { 204: z.null(), ...errorResponses(404) },
-      },
-    },
-    async (request, reply) => {
-      if (!(await users.deactivate({ id: request.params.id }))) throw notFound('User');
-      return reply.status(204).send(null);
-    },
-  );
+    remove: { summary: 'Deactivate the caller (their rows are kept)', remove: users.deactivate },
+  });
 
   app.put(
     '/:id/gmail-tokens',

@@ -1,5 +1,5 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { type Bindable, type Caller, type Database, type Executor, hotQuery } from 'groundwork-pg';
+import { eq, sql } from 'drizzle-orm';
+import { type Database, type Executor, rowById } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type UserRow, users } from '../schema.ts';
 
@@ -18,12 +18,7 @@ const normalizeEmail = (email: string) => email.trim().toLowerCase();
 export function createUsersRepository(db: Database<Schema>) {
   // The by-id read is what requests repeat: prepared on the pool, plain inside a caller's transaction; it
   // carries the check of a `caller` (an inQuery route's) in the same statement.
-  const byId = hotQuery(db, 'rnd_cards_user_by_id', (executor, { id }: Bindable<{ id: string }>, owns) =>
-    executor
-      .select()
-      .from(users)
-      .where(and(eq(users.id, id), owns(users.id))),
-  );
+  const byId = rowById(db, { name: 'rnd_cards_user', table: users, id: users.id });
 
   return {
     async create(
@@ -37,13 +32,7 @@ export function createUsersRepository(db: Database<Schema>) {
       return row!;
     },
 
-    async findById(
-      { id, caller }: { id: string; caller?: Caller },
-      executor: Executor<Schema> = db,
-    ): Promise<UserRow | undefined> {
-      const [row] = await byId({ id, caller }, executor);
-      return row;
-    },
+    findById: byId.find,
 
     async findByEmail(
       { email }: { email: string },

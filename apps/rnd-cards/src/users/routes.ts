@@ -1,4 +1,11 @@
-import { ensureOwnClaim, errorResponses, IdParams, notFound, type RoutesPlugin } from 'groundwork-pg';
+import {
+  ensureOwnClaim,
+  errorResponses,
+  IdParams,
+  notFound,
+  ownRowRoutes,
+  type RoutesPlugin,
+} from 'groundwork-pg';
 import type { BatchesRepository } from '../batches/repository.ts';
 import { BatchList, BatchListQuery, toBatchPublic } from '../batches/schemas.ts';
 import type { UsersRepository } from './repository.ts';
@@ -25,23 +32,11 @@ export const usersRoutes: RoutesPlugin<{ users: UsersRepository; batches: Batche
     },
   );
 
-  app.get(
-    '/:id',
-    {
-      config: { auth: 'own', owner: { param: 'id', inQuery: true } },
-      schema: {
-        tags: ['users'],
-        summary: 'Read the caller (another user is a 404)',
-        params: IdParams,
-        response: { 200: UserPublic, ...errorResponses(404) },
-      },
-    },
-    async (request) => {
-      const user = await users.findById({ id: request.params.id, caller: request.caller });
-      if (!user) throw notFound('User');
-      return toUserPublic(user);
-    },
-  );
+  ownRowRoutes(app, {
+    tags: ['users'],
+    response: { schema: UserPublic, from: toUserPublic },
+    read: { summary: 'Read the caller (another user is a 404)', find: users.findById },
+  });
 
   app.get(
     '/:id/batches',

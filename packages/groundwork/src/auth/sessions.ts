@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, lt, lte, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, lte, ne, sql } from 'drizzle-orm';
 import { index, type PgColumn, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { Database } from '../database/open.ts';
 import { prepareQuery } from '../database/prepared.ts';
@@ -80,6 +80,15 @@ export function createSessionStore(db: Database, table: AuthSessionsTable, lifet
     if (touched.size >= SEEN_MAX) touched.delete(touched.keys().next().value as string);
     touched.set(digest, at);
   };
+  /** Moves last_seen_at to `now`, unless it moved within the interval (by any process: the update's condition). */
+  const touch = (digest: string, now: number): Promise<void> => {
+    remember(digest, now);
+    return db
+      .update(table)
+      .set({ lastSeenAt: new Date(now) })
+      .where(and(eq(table.tokenDigest, digest), lte(table.lastSeenAt, new Date(now - touchEveryMs))))
+      .then(() => undefined);
+  };
   // As the columns encode Dates (a placeholder is not encoded): ISO 8601 text, of now and of the idle limit.
   const isoNow = isoClock();
   const isoIdleSince = isoClock();
@@ -113,13 +122,7 @@ export function createSessionStore(db: Database, table: AuthSessionsTable, lifet
         now: isoNow(now),
         idleSince: isoIdleSince(now - lifetimes.idleS * 1000),
       });
-      if (row && now - row.lastSeenAt.getTime() >= touchEveryMs) {
-        await db
-          .update(table)
-          .set({ lastSeenAt: new Date(now) })
-          .where(eq(table.tokenDigest, digest));
-        remember(digest, now);
-      }
+      if (row && now - row.lastSeenAt.getTime() >= touchEveryMs) await touch(digest, now);
       return row?.userId;
     },
     /** The check of a live session inside a route's own statement (`inQuery` routes). */
@@ -142,12 +145,7 @@ export function createSessionStore(db: Database, table: AuthSessionsTable, lifet
         const now = Date.now();
         const at = touched.get(digest);
         if (at !== undefined && now - at < touchEveryMs) return undefined;
-        remember(digest, now);
-        return db
-          .update(table)
-          .set({ lastSeenAt: new Date(now) })
-          .where(and(eq(table.tokenDigest, digest), lt(table.lastSeenAt, new Date(now - touchEveryMs))))
-          .then(() => undefined);
+        return touch(digest, now);
       },
     } satisfies SessionGuard,
     async revoke(digest: string): Promise<void> {

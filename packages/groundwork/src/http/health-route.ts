@@ -1,6 +1,7 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppServer } from './app-server.ts';
-import type { ReadinessReport } from './health.ts';
+import { type ReadinessReport, readinessSchema } from './health.ts';
 
 /** Seconds a load balancer or client is asked to wait before probing a 503 again. */
 export const HEALTH_RETRY_AFTER_S = 5;
@@ -60,3 +61,21 @@ export function healthRoute<TBody extends z.ZodType<{ status: string }>>(
     },
   );
 }
+
+/**
+ * A health route whose body is the foundation's readiness report as it is, at the prefix it is registered
+ * under (`app.register(readinessRoutes, { prefix: '/api/v1/health', readiness: context.readiness })`): for an
+ * app whose story asks nothing else of its health route.
+ */
+export const readinessRoutes: FastifyPluginAsyncZod<{ readiness: () => Promise<ReadinessReport> }> = async (
+  app,
+  { readiness },
+) => {
+  healthRoute(app, {
+    url: '/',
+    summary: 'Service status and database connectivity (503 when not ready)',
+    schema: readinessSchema,
+    readiness,
+    body: (report) => report,
+  });
+};

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { defineApp } from 'groundwork-pg';
-import { healthRoutes } from './health/routes.ts';
+import { defineApp, readinessRoutes } from 'groundwork-pg';
 import * as schema from './schema.ts';
 import { createUsersRepository } from './users/repository.ts';
 import { usersRoutes } from './users/routes.ts';
@@ -13,7 +12,7 @@ export default defineApp({
   // Tokens from an OpenID Connect issuer: `sub` is the user's subject, which names the user row.
   auth: { kind: 'jwt', users: { id: schema.users.id, match: schema.users.subject, claim: 'sub' } },
   routes: async (app, context) => {
-    await app.register(healthRoutes, { prefix: '/api/v1/health', context });
+    await app.register(readinessRoutes, { prefix: '/api/v1/health', readiness: context.readiness });
     await app.register(usersRoutes, { prefix: '/api/v1/users', users: createUsersRepository(context.db) });
   },
 });

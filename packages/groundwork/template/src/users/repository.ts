@@ -1,5 +1,5 @@
-import { and, count, desc, eq } from 'drizzle-orm';
-import { type Bindable, type Caller, type Database, type Executor, hotQuery, hotUpdate } from 'groundwork-pg';
+import { count, desc, eq } from 'drizzle-orm';
+import { type Caller, type Database, type Executor, rowById } from 'groundwork-pg';
 import type * as schema from '../schema.ts';
 import { type NewUserRow, type UserRow, users } from '../schema.ts';
 
@@ -7,24 +7,9 @@ type Schema = typeof schema;
 
 /** Data access for users; every method takes an optional transaction so callers can compose writes. */
 export function createUsersRepository(db: Database<Schema>) {
-  // What requests repeat: prepared on the pool, built with the values inside a caller's transaction; each
-  // carries the check of a `caller` (an inQuery route's) in the same statement.
-  const byId = hotQuery(db, 'template_app_user_by_id', (executor, { id }: Bindable<{ id: string }>, owns) =>
-    executor
-      .select()
-      .from(users)
-      .where(and(eq(users.id, id), owns(users.id))),
-  );
-  const update = hotUpdate(
-    db,
-    'template_app_user_update',
-    (executor, { id }: Bindable<{ id: string }>, changes, owns) =>
-      executor
-        .update(users)
-        .set(changes)
-        .where(and(eq(users.id, id), owns(users.id)))
-        .returning(),
-  );
+  // What requests repeat, by id: prepared on the pool, built with the values inside a caller's transaction;
+  // each carries the check of a `caller` (an inQuery route's) in the same statement.
+  const byId = rowById(db, { name: 'template_app_user', table: users, id: users.id });
 
   return {
     async create(values: NewUserRow, executor: Executor<Schema> = db): Promise<UserRow> {
@@ -33,20 +18,13 @@ export function createUsersRepository(db: Database<Schema>) {
     },
 
     /** `caller`: the request's (`request.caller`), whose check the read carries. */
-    async findById(
-      { id, caller }: { id: string; caller?: Caller },
-      executor: Executor<Schema> = db,
-    ): Promise<UserRow | undefined> {
-      const [row] = await byId({ id, caller }, executor);
-      return row;
-    },
+    findById: byId.find,
 
-    async update(
+    update(
       { id, changes, caller }: { id: string; changes: Pick<NewUserRow, 'displayName'>; caller?: Caller },
       executor: Executor<Schema> = db,
     ): Promise<UserRow | undefined> {
-      const [row] = await update({ id, caller }, changes, executor);
-      return row;
+      return byId.update({ id, caller }, changes, executor);
     },
 
     /** True when a user was deleted. */

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
-import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineApp, type RoutesPlugin } from '../../../../src/app.ts';
 import { ensureOwnClaim } from '../../../../src/auth/access.ts';
+import { ownRowRoutes } from '../../../../src/auth/own-row-routes.ts';
 import type { Database } from '../../../../src/database/open.ts';
-import { type Bindable, hotQuery, hotUpdate } from '../../../../src/database/prepared.ts';
-import { notFound } from '../../../../src/http/errors.ts';
+import { rowById } from '../../../../src/database/row-by-id.ts';
 import { healthRoute } from '../../../../src/http/health-route.ts';
 import { offsetPage, offsetPageQuery } from '../../../../src/http/pagination.ts';
 import { errorResponses } from '../../../../src/http/responses.ts';
@@ -15,23 +14,7 @@ const User = z.object({ id: z.uuid(), subject: z.string(), name: z.string() });
 
 const usersRoutes: RoutesPlugin<{ db: Database<typeof schema> }> = async (app, { db }) => {
   // GET and PATCH of one user check the token's user in their own statement (`inQuery`).
-  const byId = hotQuery(db, 'badges_user_by_id', (executor, { id }: Bindable<{ id: string }>, owns) =>
-    executor
-      .select()
-      .from(schema.users)
-      .where(and(eq(schema.users.id, id), owns(schema.users.id))),
-  );
-  const rename = hotUpdate(
-    db,
-    'badges_user_rename',
-    (executor, { id }: Bindable<{ id: string }>, changes, owns) =>
-      executor
-        .update(schema.users)
-        .set(changes)
-        .where(and(eq(schema.users.id, id), owns(schema.users.id)))
-        .returning(),
-  );
-  const own = { auth: 'own', owner: { param: 'id', inQuery: true } } as const;
+  const byId = rowById(db, { name: 'badges_user', table: schema.users, id: schema.users.id });
   app.post(
     '/',
     {
@@ -62,34 +45,16 @@ const usersRoutes: RoutesPlugin<{ db: Database<typeof schema> }> = async (app, {
       return { data: rows, count: rows.length };
     },
   );
-  app.get(
-    '/:id',
-    {
-      config: own,
-      schema: { params: z.object({ id: z.uuid() }), response: { 200: User, ...errorResponses(404) } },
+  ownRowRoutes(app, {
+    tags: ['users'],
+    response: { schema: User, from: (row) => row },
+    read: { summary: 'One user', find: byId.find },
+    update: {
+      summary: 'Rename the user',
+      body: z.strictObject({ name: z.string().min(1) }),
+      apply: (key, body) => byId.update(key, body),
     },
-    async (request) => {
-      const [row] = await byId({ id: request.params.id, caller: request.caller });
-      if (!row) throw notFound('User');
-      return row;
-    },
-  );
-  app.patch(
-    '/:id',
-    {
-      config: own,
-      schema: {
-        params: z.object({ id: z.uuid() }),
-        body: z.strictObject({ name: z.string().min(1) }),
-        response: { 200: User, ...errorResponses(404) },
-      },
-    },
-    async (request) => {
-      const [row] = await rename({ id: request.params.id, caller: request.caller }, request.body);
-      if (!row) throw notFound('User');
-      return row;
-    },
-  );
+  });
 };
 
 /** A small `jwt` app: users matched to tokens by subject, exercising the ownership helpers end to end. */
