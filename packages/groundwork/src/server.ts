@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController } from 'fastify';
+import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { registerAuth } from './auth/plugin.ts';
@@ -95,6 +95,16 @@ export function requestIdOf(request: IncomingMessage): string {
   return typeof incoming === 'string' && INCOMING_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
+/**
+ * The zod compilers, given to Fastify as it is made (what setValidatorCompiler and setSerializerCompiler
+ * install afterwards): made without them, Fastify requires its default ajv and fast-json-stringify
+ * compilers, which this server never uses, at every start. Fastify types these factories for ajv's schemas.
+ */
+const zodCompilers = {
+  buildValidator: () => validatorCompiler,
+  buildSerializer: () => serializerCompiler,
+} as unknown as NonNullable<FastifyServerOptions['schemaController']>['compilersFactory'];
+
 /** Fastify with the foundation's logger, request ids, limits, zod compilers and the one error shape. */
 function createServer(
   level: LogLevel,
@@ -114,9 +124,8 @@ function createServer(
     forceCloseConnections: 'idle',
     // A malformed URL or an overlong path parameter is refused before routing; answer in the error shape too.
     frameworkErrors: errorHandler,
+    schemaController: { compilersFactory: zodCompilers },
   }).withTypeProvider<ZodTypeProvider>();
-  server.setValidatorCompiler(validatorCompiler);
-  server.setSerializerCompiler(serializerCompiler);
   server.setErrorHandler(errorHandler);
   server.setNotFoundHandler(notFoundHandler);
   return server;

@@ -47,6 +47,20 @@ describe('response serialization compiled from the zod schema', () => {
     expect(compile(User)).toBe(compile(User));
   });
 
+  it('compiles at the first response, not when the route is registered', () => {
+    let read = false;
+    const Named = z.object({
+      name: z.lazy(() => {
+        read = true;
+        return z.string();
+      }),
+    });
+    const serialize = compile(Named);
+    expect(read).toBe(false);
+    expect(serialize({ name: 'Ann', extra: 1 })).toBe('{"name":"Ann"}');
+    expect(read).toBe(true);
+  });
+
   it('keeps zod for a union other than `| null` (fast-json-stringify would validate each branch)', () => {
     const Shape = z.union([
       z.object({ kind: z.literal('a'), a: z.number() }),

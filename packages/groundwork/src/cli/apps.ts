@@ -40,24 +40,36 @@ export function enclosingAppDir(cwd = process.cwd()): string | undefined {
   return undefined;
 }
 
+/** The folder of the app named (from anywhere in the repo) or, without a name, of the app we are in. */
+function appDirOf(name: string | undefined, cwd: string): string | undefined {
+  if (!name) return enclosingAppDir(cwd);
+  const root = findRoot(cwd);
+  return root ? appDirs(root).find((d) => d.endsWith(`/${name}`)) : undefined;
+}
+
 /** One app: by name (from anywhere in the repo) or the app whose folder we are in. */
 export async function resolveApp(name: string | undefined, cwd = process.cwd()): Promise<AppDefinition> {
-  if (!name) {
-    const dir = enclosingAppDir(cwd);
-    if (dir) return importApp(dir);
-    throw new UsageError('Run this in an app folder, or name the app: --app <name>');
-  }
+  const dir = appDirOf(name, cwd);
+  if (dir) return importApp(dir);
+  if (!name) throw new UsageError('Run this in an app folder, or name the app: --app <name>');
   const root = findRoot(cwd);
-  const dir = root && appDirs(root).find((d) => d.endsWith(`/${name}`));
-  if (!dir) {
-    const known = root
-      ? appDirs(root)
-          .map((d) => d.split('/').at(-1))
-          .join(', ')
-      : 'none';
-    throw new UsageError(`Unknown app "${name}". Apps: ${known}`);
-  }
-  return importApp(dir);
+  const known = root
+    ? appDirs(root)
+        .map((d) => d.split('/').at(-1))
+        .join(', ')
+    : 'none';
+  throw new UsageError(`Unknown app "${name}". Apps: ${known}`);
+}
+
+/**
+ * The folders of the apps `serve [app]` serves, found without loading them: the app named or the one we are
+ * in, else every app of the workspace. Empty where there is none (loading them then says why).
+ */
+export function servedAppDirs(name: string | undefined, cwd = process.cwd()): string[] {
+  const dir = appDirOf(name, cwd);
+  if (dir) return [dir];
+  const root = findRoot(cwd);
+  return name || !root ? [] : appDirs(root);
 }
 
 export async function resolveAllApps(cwd = process.cwd()): Promise<AppDefinition[]> {

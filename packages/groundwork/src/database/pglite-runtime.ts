@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 
 /**
@@ -41,12 +40,11 @@ let runtime: Promise<PgliteRuntime> | undefined;
 export function pgliteRuntime(): Promise<PgliteRuntime> {
   runtime ??= (async () => {
     const dist = import.meta.resolve('@electric-sql/pglite');
-    const [wasm, bundle] = await Promise.all([
-      readFile(new URL('pglite.wasm', dist)),
-      readFile(new URL('pglite.data', dist)),
-    ]);
+    // Read in one go, not in chunks: each chunk of an asynchronous read waits for this thread, which is busy
+    // loading modules while `serve` starts this early (the compile itself runs on other threads).
+    const bundle = readFileSync(new URL('pglite.data', dist));
     return {
-      pgliteWasmModule: await WebAssembly.compile(wasm),
+      pgliteWasmModule: await WebAssembly.compile(readFileSync(new URL('pglite.wasm', dist))),
       fsBundle: bundleOf(bundle),
       startParams: START_PARAMS,
     };

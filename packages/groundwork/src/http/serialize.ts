@@ -1,4 +1,5 @@
-import fastJson from 'fast-json-stringify';
+import { createRequire } from 'node:module';
+import type FastJson from 'fast-json-stringify';
 import type { FastifySchemaCompiler } from 'fastify';
 import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -55,8 +56,16 @@ function withoutUnions(value: unknown): unknown {
   return out;
 }
 
-/** One compiled function per schema object: the shared error body is compiled once, not once per route. */
+/** One serializer per schema object: the shared error body is compiled once, not once per route. */
 const compiled = new WeakMap<object, Serializer>();
+
+/**
+ * fast-json-stringify, required at the first compile rather than imported: it loads ajv and its formats,
+ * ~100 modules that a start which answers no request yet does not need.
+ */
+let fastJson: typeof FastJson | undefined;
+const requireFastJson = () =>
+  (fastJson ??= createRequire(import.meta.url)('fast-json-stringify') as typeof FastJson);
 
 /**
  * Response bodies are written by a function fast-json-stringify compiles once from the zod schema's JSON
@@ -64,22 +73,33 @@ const compiled = new WeakMap<object, Serializer>();
  * field outside it (a password hash left in a row) never leaves, whether the object is strict or not; a
  * missing required property still fails the response (500). A schema JSON Schema cannot express (a
  * Date) or with a union other than `| null` keeps zod's serializer.
+ *
+ * The function is compiled at the schema's first response, not when its route is registered: a server
+ * starts with hundreds of response schemas (every route's error bodies included) and answers few of
+ * them soon, and compiling them all was a good part of `npm start`.
  */
 export const serializerCompiler = (route: Parameters<FastifySchemaCompiler<z.ZodType>>[0]): Serializer => {
   const cached = compiled.get(route.schema);
   if (cached) return cached;
-  let serializer: Serializer;
+  let serialize: Serializer | undefined;
+  const serializer: Serializer = (data) => {
+    serialize ??= compile(route);
+    return serialize(data);
+  };
+  compiled.set(route.schema, serializer);
+  return serializer;
+};
+
+function compile(route: Parameters<FastifySchemaCompiler<z.ZodType>>[0]): Serializer {
   try {
     // An empty registry: every schema inline, never a $ref to a component registered elsewhere.
     const json = withoutUnions(
       z.toJSONSchema(route.schema, { io: 'output', target: 'draft-7', metadata: z.registry() }),
     );
-    serializer = json
-      ? fastJson(json as Parameters<typeof fastJson>[0])
+    return json
+      ? requireFastJson()(json as Parameters<typeof FastJson>[0])
       : zodSerializerCompiler(route as never);
   } catch {
-    serializer = zodSerializerCompiler(route as Parameters<typeof zodSerializerCompiler>[0]);
+    return zodSerializerCompiler(route as Parameters<typeof zodSerializerCompiler>[0]);
   }
-  compiled.set(route.schema, serializer);
-  return serializer;
-};
+}

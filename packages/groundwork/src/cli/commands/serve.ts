@@ -9,7 +9,7 @@ import {
   scrape,
 } from '../../observability/exposition.ts';
 import { findRoot } from '../../workspace.ts';
-import { enclosingAppDir, resolveAllApps, resolveApp } from '../apps.ts';
+import { enclosingAppDir, resolveAllApps, resolveApp, servedAppDirs } from '../apps.ts';
 import { defineCommand } from '../command.ts';
 import { UsageError } from '../output.ts';
 
@@ -48,8 +48,14 @@ export const serveCommand = defineCommand({
     'node node_modules/groundwork-pg/bin/groundwork.js serve   # production: signals reach the server',
   ],
   async run({ values, positionals }, out) {
-    const [{ loadSettings }, { buildServer, drainAndClose }, { startApp, startApps }] = await Promise.all([
-      import('../../config.ts'),
+    const { loadSettings, readEnv } = await import('../../config.ts');
+    // Before the server's modules load: PGlite's files are read and its module compiled on other threads
+    // meanwhile, when an app served here opens an embedded database (no DATABASE_URL, as its settings read
+    // it). A failure is left to that app's open, which tries again and reports it.
+    if (servedAppDirs(positionals[0]).some((dir) => !readEnv(dir).DATABASE_URL?.trim())) {
+      import('../../database/pglite-runtime.ts').then(({ pgliteRuntime }) => pgliteRuntime()).catch(() => {});
+    }
+    const [{ buildServer, drainAndClose }, { startApp, startApps }] = await Promise.all([
       import('../../server.ts'),
       import('../../runtime.ts'),
     ]);
