@@ -63,6 +63,11 @@ const OPERATOR_KEY = randomBytes(32).toString('base64url');
 const WARM_UP_S = 2;
 /** Longer than any run, so no request meets an expired token (issuers' ID tokens live an hour). */
 const TOKEN_LIFETIME_S = 12 * 3600;
+/**
+ * The floors run postgres.js with the bounded queue the apps' CLI gives theirs (adapters/postgres-queue.ts):
+ * its own slows a busy server down by the minute, which is no floor.
+ */
+const FLOOR_NODE = [process.execPath, '--import', 'groundwork-pg/postgres-queue'];
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 if (!['apps', 'workers', 'observability'].includes(MODE)) {
@@ -213,7 +218,7 @@ try {
     const floor = (auth: string) =>
       start(
         auth === 'session' ? 'floor (session)' : 'floor',
-        [process.execPath, join(ROOT, 'bench', 'http', 'floor.ts')],
+        [...FLOOR_NODE, join(ROOT, 'bench', 'http', 'floor.ts')],
         { ...env, FLOOR_AUTH: auth },
         ROOT,
         '/api/v1/health',
@@ -320,7 +325,7 @@ try {
       about: `${TOKEN_USERS} rnd-cards users, each reading their own row with an ${JWT_ALG} ID token from an OpenID issuer on loopback (the app fetches its discovery document and key set); the floor verifies the token with jose and reads the row in one query.`,
       baseline: await start(
         'floor (jwt)',
-        [process.execPath, join(ROOT, 'bench', 'http', 'floor-jwt.ts')],
+        [...FLOOR_NODE, join(ROOT, 'bench', 'http', 'floor-jwt.ts')],
         env,
         ROOT,
         '/health',

@@ -15,7 +15,7 @@ const layers = [
   ['app', '^src/app\\.ts$'],
   ['runtime', '^src/runtime\\.ts$'],
   ['server', '^src/(server|cluster)\\.ts$'],
-  ['entry points', '^src/(cli|testing|scaffold)/|^src/index\\.ts$'],
+  ['entry points', '^src/(cli|testing|scaffold)/|^src/(index|postgres-queue)\\.ts$'],
 ];
 
 module.exports = {
