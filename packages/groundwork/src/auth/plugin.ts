@@ -152,6 +152,10 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
 
 type HookDone = (error?: Error) => void;
 
+/** Whether the request's route carries its caller's check in its own statement (`own` with `inQuery`). */
+const isInQuery = (request: FastifyRequest, access: Access) =>
+  access === 'own' && request.routeOptions.config.owner?.inQuery === true;
+
 /**
  * A session token on an `inQuery` route needs nothing from the database before the route's statement, so it
  * is taken without a promise; undefined for any other credential or route.
@@ -162,7 +166,7 @@ function pendingSession(
   credential: string,
   options: AuthOptions,
 ): Identity | undefined {
-  if (access !== 'own' || request.routeOptions.config.owner?.inQuery !== true) return undefined;
+  if (!isInQuery(request, access)) return undefined;
   if (!options.sessions?.inQuery || (options.jwt && JWT_SHAPE.test(credential))) return undefined;
   return { kind: 'pending', via: 'session', digest: sessionTokenDigest(credential) };
 }
@@ -175,8 +179,7 @@ async function authenticate(
   options: AuthOptions,
 ): Promise<void> {
   if (credential !== undefined) {
-    const inQuery = access === 'own' && request.routeOptions.config.owner?.inQuery === true;
-    request.identity = await identify(credential, options, reply, inQuery);
+    request.identity = await identify(credential, options, reply, isInQuery(request, access));
   }
   const identity = request.identity;
   if (identity.kind === 'anonymous') {
