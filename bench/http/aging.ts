@@ -9,17 +9,16 @@
  * Server: TEST_DATABASE_URL or the local PostgreSQL. AGE_S (default 40), ROUNDS (default 4), DURATION
  * (default 4), CONNECTIONS (default 50).
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import postgres from 'postgres';
+import { appDatabase, seedLearnrUsers, shapes } from './learnr-data.ts';
 import { type Server, startServer, stopServer } from './processes.ts';
+import { median } from './report.ts';
 import { type Run, runWrk, wrkScript } from './wrk.ts';
 
-const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'packages', 'groundwork', 'bin', 'groundwork.js');
 const LEARNR = join(ROOT, 'apps', 'learnr');
@@ -27,46 +26,22 @@ const AGE_S = Number(process.env.AGE_S ?? 40);
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const DURATION = Number(process.env.DURATION ?? 4);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
-const USERS = 10_000;
 const OPERATOR_KEY = randomBytes(32).toString('base64url');
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-const url = Object.assign(new URL(serverUrl), { pathname: '/gw_bench_aging' }).href;
 const scratch = mkdtempSync(join(tmpdir(), 'gw-bench-aging-'));
 
-const median = (values: number[]) => values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 try {
-  await admin.unsafe('drop database if exists gw_bench_aging with (force)');
-  await admin.unsafe('create database gw_bench_aging');
-  await run(process.execPath, [BIN, 'db', 'upgrade'], {
-    cwd: LEARNR,
-    env: { ...process.env, DATABASE_URL: url },
-  });
-  const db = postgres(url, { max: 1, onnotice: () => {} });
-  await db`insert into users (email, hashed_password, target_score, created_at)
-           select 'user' || g || '@bench.test', 'not-a-hash', g % 101, now() - g * interval '1 second'
-             from generate_series(1, ${USERS}) g`;
-  const ids = (await db<{ id: string }[]>`select id from users`).map((r) => r.id);
-  await db.end();
+  const url = await appDatabase(admin, serverUrl, 'gw_bench_aging', LEARNR, process.env);
+  const ids = await seedLearnrUsers(url, 'not-a-hash');
   const callers = { kind: 'operator' as const, key: OPERATOR_KEY, ids };
   const script = (name: string, body: string) => {
     const file = join(scratch, `${name}.lua`);
     writeFileSync(file, body);
     return file;
   };
-  const get = script('get', wrkScript({ method: 'GET', path: "'/api/v1/users/' .. id" }, callers));
-  const patch = script(
-    'patch',
-    wrkScript(
-      {
-        method: 'PATCH',
-        path: "'/api/v1/users/' .. id",
-        body: `'{"target_score":' .. math.random(0, 100) .. '}'`,
-      },
-      callers,
-    ),
-  );
+  const get = script('get', wrkScript(shapes['GET user'], callers));
+  const patch = script('patch', wrkScript(shapes['PATCH user'], callers));
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,

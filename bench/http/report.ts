@@ -26,7 +26,7 @@ export type Results = Map<string, Run[]>;
 export const resultKey = (suite: Suite, scenario: Scenario, server: Server) =>
   `${suite.name}|${scenario.name}|${server.name}`;
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = values.toSorted((a, b) => a - b);
   const middle = sorted.length / 2;
   return Number.isInteger(middle) ? (sorted[middle - 1]! + sorted[middle]!) / 2 : sorted[Math.floor(middle)]!;

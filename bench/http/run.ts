@@ -27,24 +27,22 @@
  * where each spends its CPU per request (bench/http/profile.ts): use it with one scenario. PROFILE_FUNCTIONS
  * names some of its categories (comma-separated, such as `groundwork-pg,node:crypto`) to print their functions.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { loadAverage } from '../proc.ts';
 import { connectionBudget, connectionRoom } from './connections.ts';
 import { startIssuer } from './issuer.ts';
+import { appDatabase, seedLearnrUsers, shapes, USERS } from './learnr-data.ts';
 import { logIn } from './login.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { restartServer, type Server, startServer, stopServer } from './processes.ts';
 import { printProfiles } from './profile.ts';
 import { printSuite, type Results, resultKey, type Scenario, type Suite } from './report.ts';
-import { type Callers, type RequestShape, runWrk, wrkScript } from './wrk.ts';
+import { type Callers, runWrk, wrkScript } from './wrk.ts';
 
-const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'packages', 'groundwork', 'bin', 'groundwork.js');
 const MODE = process.env.BENCH ?? 'apps';
@@ -57,7 +55,6 @@ const DURATION = Number(process.env.DURATION ?? 5);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const TOKEN_USERS = Number(process.env.TOKEN_USERS ?? 200);
 const JWT_ALG = process.env.JWT_ALG ?? 'RS256';
-const USERS = 10_000;
 const PASSWORD = 'bench-password-1';
 const OPERATOR_KEY = randomBytes(32).toString('base64url');
 const WARM_UP_S = 2;
@@ -85,33 +82,17 @@ for (const suite of SUITES) {
 }
 const wanted = (suite: string) => SUITES.includes(suite) && (MODE === 'apps' || suite !== 'jwt');
 
-const shapes: Record<string, RequestShape> = {
-  'GET user': { method: 'GET', path: "'/api/v1/users/' .. id" },
-  'PATCH user': {
-    method: 'PATCH',
-    path: "'/api/v1/users/' .. id",
-    body: `'{"target_score":' .. math.random(0, 100) .. '}'`,
-  },
-  list: { method: 'GET', path: `'/api/v1/users?limit=20&offset=' .. math.random(0, ${USERS - 20})` },
-  health: { method: 'GET', path: "'/api/v1/health'" },
-};
-
 const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-const databaseUrl = (name: string) => Object.assign(new URL(serverUrl), { pathname: `/${name}` }).href;
 const scratch = mkdtempSync(join(tmpdir(), 'gw-bench-http-'));
 const databases: string[] = [];
 const servers: Server[] = [];
 const budget = connectionBudget(await connectionRoom(admin));
 const closers: (() => Promise<void>)[] = [];
 
-/** A fresh database at head of an app's migrations; answers its URL. */
-async function appDatabase(name: string, appDir: string, env: NodeJS.ProcessEnv): Promise<string> {
-  await admin.unsafe(`drop database if exists "${name}" with (force)`);
-  await admin.unsafe(`create database "${name}"`);
+/** A fresh database at head of an app's migrations, dropped at the end; answers its URL. */
+async function freshDatabase(name: string, appDir: string, env: NodeJS.ProcessEnv): Promise<string> {
   databases.push(name);
-  const url = databaseUrl(name);
-  await run(process.execPath, [BIN, 'db', 'upgrade'], { cwd: appDir, env: { ...env, DATABASE_URL: url } });
-  return url;
+  return appDatabase(admin, serverUrl, name, appDir, env);
 }
 
 /**
@@ -159,9 +140,13 @@ async function drive(server: Server, script: string, seconds: number) {
 }
 
 let scriptCount = 0;
-function scenario(name: string, callers: Callers, targets: Record<string, number> = {}): Scenario {
+function scenario(
+  name: keyof typeof shapes,
+  callers: Callers,
+  targets: Record<string, number> = {},
+): Scenario {
   const script = join(scratch, `${scriptCount++}.lua`);
-  writeFileSync(script, wrkScript(shapes[name]!, callers));
+  writeFileSync(script, wrkScript(shapes[name], callers));
   return { name, script, targets };
 }
 
@@ -178,15 +163,11 @@ try {
 
   if (wanted('operator') || wanted('session')) {
     const learnrDir = join(ROOT, 'apps', 'learnr');
-    const url = await appDatabase('gw_bench_http', learnrDir, appEnv);
-    const db = postgres(url, { max: 1, onnotice: () => {} });
+    const url = await freshDatabase('gw_bench_http', learnrDir, appEnv);
     // One real argon2id hash for every row: hashing 10,000 would take minutes.
     const { hashPassword } = await import('groundwork-pg');
-    const hash = await hashPassword(PASSWORD);
-    await db`insert into users (email, hashed_password, target_score, created_at)
-             select 'user' || g || '@bench.test', ${hash}, g % 101, now() - g * interval '1 second'
-               from generate_series(1, ${USERS}) g`;
-    const ids = (await db<{ id: string }[]>`select id from users`).map((r) => r.id);
+    const ids = await seedLearnrUsers(url, await hashPassword(PASSWORD));
+    const db = postgres(url, { max: 1, onnotice: () => {} });
     const tokenUsers = await db<{ id: string; email: string }[]>`
       select id, email from users order by random() limit ${TOKEN_USERS}`;
     await db.end();
@@ -289,7 +270,7 @@ try {
 
   if (wanted('jwt')) {
     const rndDir = join(ROOT, 'apps', 'rnd-cards');
-    const url = await appDatabase('gw_bench_http_rnd', rndDir, appEnv);
+    const url = await freshDatabase('gw_bench_http_rnd', rndDir, appEnv);
     const db = postgres(url, { max: 1, onnotice: () => {} });
     await db`insert into users (email, name, cognito_sub, created_at)
              select 'user' || g || '@bench.test', 'User ' || g, 'bench-sub-' || g, now() - g * interval '1 second'
